@@ -1,0 +1,64 @@
+"""`speechledger` command line: each sub-command lives in pipeline/commands/NAME.py.
+
+A command module has HELP (one line), `add_arguments(parser)` and `run(args) -> int`;
+heavy imports stay inside `run` so `--help` is instant.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# name -> module; the order is the order of `speechledger --help`
+COMMANDS = {
+    "extract": "pipeline.commands.extract",
+    "ingest": "pipeline.commands.ingest",
+    "speeches": "pipeline.commands.speeches",
+    "tasks": "pipeline.commands.tasks",
+    "status": "pipeline.commands.status",
+    "history": "pipeline.commands.history",
+    "diff": "pipeline.commands.diff",
+    "trend": "pipeline.commands.trend",
+    "train": "pipeline.commands.train",
+    "evaluate": "pipeline.commands.evaluate",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from pipeline import __version__
+    ap = argparse.ArgumentParser(
+        prog="speechledger",
+        description="Turn Chinese officials' speeches into a ledger of commitments.")
+    ap.add_argument("--version", action="version", version=f"speechledger {__version__}")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND")
+    for name, modname in COMMANDS.items():
+        try:
+            mod = importlib.import_module(modname)
+        except ModuleNotFoundError as e:
+            if e.name != modname:
+                raise
+            continue
+        p = sub.add_parser(name, help=mod.HELP, description=getattr(mod, "DESCRIPTION", mod.HELP),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        mod.add_arguments(p)
+        p.set_defaults(_run=mod.run)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = build_parser()
+    args = ap.parse_args(argv)
+    if not getattr(args, "_run", None):
+        ap.print_help()
+        return 2
+    try:
+        return int(args._run(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

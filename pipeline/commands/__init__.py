@@ -1,0 +1,1 @@
+"""Sub-commands of the `speechledger` CLI (see pipeline/cli.py)."""

@@ -1,0 +1,66 @@
+"""speechledger extract: commitments of one or more files, as a table or §6 JSONL."""
+from __future__ import annotations
+
+import json
+import sys
+
+HELP = "extract commitments from speech files (table or JSONL)"
+DESCRIPTION = """Extract tasks, responsible units, deadlines and targets from speech files.
+
+  speechledger extract speeches.txt                     # readable table
+  speechledger extract a.txt b.docx --format jsonl      # one JSON object per speech (ANNOTATION.md §6)
+  speechledger extract a.txt --date 2024-07-04          # reference date for relative deadlines
+"""
+
+
+def add_arguments(p) -> None:
+    p.add_argument("files", nargs="+", help="speech files (.txt in UTF-8/GB18030/UTF-16, or .docx)")
+    p.add_argument("--format", choices=("table", "jsonl"), default="table")
+    p.add_argument("--date", help="speech date YYYY-MM-DD (overrides the date read from headings)")
+    p.add_argument("--extractors", choices=("rules", "ml", "hybrid"), default=None,
+                   help="which extractors to use (default: hybrid when models are installed, else rules)")
+    p.add_argument("--tokenizer", default="jieba", help="tokeniser backend: jieba (default), jieba-py, hanlp")
+    p.add_argument("--models", default=None, help="model folder (default: the bundled models/)")
+    p.add_argument("-o", "--output", help="write to this file instead of standard output")
+
+
+def default_extractors(model_dir: str | None = None) -> str:
+    from pipeline.ml_default import default_extractors as d
+    return d(model_dir)
+
+
+def run(args) -> int:
+    from pipeline.api import Pipeline
+    from pipeline.output import print_table
+    from pipeline.reader import InputError
+
+    extractors = args.extractors or default_extractors(args.models)
+    try:
+        pipe = Pipeline(extractors=extractors, tokenizer=args.tokenizer, model_dir=args.models)
+    except Exception as e:  # a bad backend/model choice is a user error
+        print(f"speechledger: {e}", file=sys.stderr)
+        return 2
+    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    failed = 0
+    try:
+        for path in args.files:
+            try:
+                doc = pipe.run_file(path, date=args.date)
+            except InputError as e:
+                print(f"speechledger: error: {e}", file=sys.stderr)
+                failed += 1
+                continue
+            except ValueError as e:
+                print(f"speechledger: error: {path}: {e}", file=sys.stderr)
+                failed += 1
+                continue
+            if args.format == "jsonl":
+                for sp in doc.speeches:
+                    out.write(json.dumps(sp.to_json(path), ensure_ascii=False) + "\n")
+                out.flush()
+            else:
+                print_table(doc, out)
+    finally:
+        if args.output:
+            out.close()
+    return 1 if failed else 0

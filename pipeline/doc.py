@@ -1,0 +1,137 @@
+"""The document object that flows through every stage, and the frozen result types.
+
+Every extracted item carries `start`/`end` into `SpeechDoc.text`, the decoded
+source; `SpeechDoc.norm` is a same-length normalised copy used only for matching.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Segment:
+    id: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Heading:
+    start: int
+    end: int
+    text: str
+    level: int          # 1 = 第一，/一、  2 = （一）  3 = 1、  4 = 一要/一是
+    marker: str
+    parent: int | None  # index into Speech.headings
+
+
+@dataclass(frozen=True)
+class Unit:
+    start: int
+    end: int
+    text: str
+    role: str  # lead | support
+    source: str = "rules"
+
+
+@dataclass(frozen=True)
+class Deadline:
+    start: int
+    end: int
+    text: str
+    due: str | None
+    placeholder: bool
+    source: str = "rules"
+
+
+@dataclass(frozen=True)
+class Target:
+    start: int
+    end: int
+    text: str
+    metric: str
+    value: float | int | None
+    unit: str
+    comparator: str
+    placeholder: bool
+    source: str = "rules"
+
+
+@dataclass
+class Task:
+    start: int
+    end: int
+    text: str
+    modality: str
+    specific: bool
+    segment: int
+    heading: int | None = None
+    units: list[Unit] = field(default_factory=list)
+    deadlines: list[Deadline] = field(default_factory=list)
+    targets: list[Target] = field(default_factory=list)
+    extractor: str = "rules"
+    confidence: float = 1.0
+
+    def to_json(self) -> dict[str, Any]:
+        """The §6 task object (ANNOTATION.md), plus provenance fields."""
+        return {
+            "start": self.start, "end": self.end, "text": self.text,
+            "modality": self.modality, "specific": self.specific,
+            "units": [_public(u) for u in self.units],
+            "deadlines": [_public(d) for d in self.deadlines],
+            "targets": [_public(t) for t in self.targets],
+            "heading": self.heading,
+            "extractor": self.extractor,
+            "confidence": round(self.confidence, 4),
+        }
+
+
+def _public(item) -> dict[str, Any]:
+    d = asdict(item)
+    d.pop("source", None)
+    return d
+
+
+@dataclass
+class Speech:
+    index: int
+    start: int
+    end: int
+    title: str
+    date: str | None = None       # YYYY-MM-DD when known
+    year: int | None = None       # known year when the full date is not
+    segments: list[Segment] = field(default_factory=list)
+    headings: list[Heading] = field(default_factory=list)
+    tasks: list[Task] = field(default_factory=list)
+
+    @property
+    def ref_year(self) -> int | None:
+        return int(self.date[:4]) if self.date else self.year
+
+    def to_json(self, source: str) -> dict[str, Any]:
+        return {
+            "source": source, "speech": self.index, "title": self.title,
+            "date": self.date, "year": self.ref_year,
+            "headings": [{"start": h.start, "end": h.end, "text": h.text, "level": h.level,
+                          "parent": h.parent} for h in self.headings],
+            "tasks": [t.to_json() for t in self.tasks],
+        }
+
+
+@dataclass
+class SpeechDoc:
+    """One input file on its way through the pipeline."""
+
+    source: str
+    text: str                      # decoded source, never modified
+    encoding: str = "utf-8"
+    norm: str = ""                 # same length as text: simplified, half-width
+    date: str | None = None        # --date override, YYYY-MM-DD
+    speeches: list[Speech] = field(default_factory=list)
+    tokens: dict[int, list[tuple[int, int, str]]] = field(default_factory=dict)  # segment start -> tokens
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def span(self, start: int, end: int) -> str:
+        return self.text[start:end]

@@ -1,0 +1,1 @@
+"""Extractors, one module each: tasks, units, deadlines, targets."""

@@ -1,0 +1,30 @@
+"""Segments as ANNOTATION.md §1 defines them (same cuts as shared/eval/segments.py)."""
+from __future__ import annotations
+
+import re
+
+from pipeline.doc import Segment
+
+_CUT = re.compile(r"[。！？；!?;][”’」』）)]*|\n")
+
+
+def split_segments(text: str, start: int = 0, end: int | None = None) -> list[Segment]:
+    """Split text[start:end] into trimmed, non-empty segments with absolute offsets."""
+    end = len(text) if end is None else end
+    out: list[Segment] = []
+    pos = start
+    for m in _CUT.finditer(text, start, end):
+        cut = m.start() if m.group() == "\n" else m.end()
+        _add(text, pos, cut, out)
+        pos = m.end()
+    _add(text, pos, end, out)
+    return out
+
+
+def _add(text: str, s: int, e: int, out: list[Segment]) -> None:
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    if e > s:
+        out.append(Segment(len(out), s, e, text[s:e]))

@@ -1,0 +1,177 @@
+"""Split a file into speeches, read each one's title and date, and build its outline."""
+from __future__ import annotations
+
+import re
+
+from pipeline.doc import Heading, Speech, SpeechDoc
+from pipeline.segment import split_segments
+
+# A speech body opens with a salutation line.
+# A salutation alone on its line (possibly after the title on the same line).
+_SALUTATION = re.compile(r"^(?P<title>[^。；;！!？?]{0,80}?)\s*(同志们|同志們|各位代表|各位委员|各位领导|各位同志)"
+                         r"[，,：:！!]?\s*$")
+_TITLE_PREFIX = re.compile(r"^\s*(第[一二三四五六七八九十百\d]+篇[：:]?|文章标题[：:]|标题[：:]|[0-9]{1,2}[、.．]\s*)")
+_END_PUNCT = re.compile(r"[。！？；!?;，,]\s*$")
+_FULL_DATE = re.compile(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
+_PURE_DATE_LINE = re.compile(r"^[\s（(]*(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日[\s）)]*$")
+_TITLEISH = re.compile(r"讲\s*话|报\s*告|致辞|发言|通知|意见|方案|要点|纲要|总结|部署|会议")
+
+# Outline markers: (level, regex on the normalised segment start, needs line start)
+_HEADINGS = [
+    (1, re.compile(r"第[一二三四五六七八九十]{1,3}[，,、:：]"), True),
+    (1, re.compile(r"[一二三四五六七八九十]{1,3}[、]"), True),
+    (2, re.compile(r"[(（][一二三四五六七八九十]{1,3}[)）]"), True),
+    (3, re.compile(r"\d{1,2}[、.．](?!\d)"), True),
+    (3, re.compile(r"[(（]\d{1,2}[)）]"), True),
+    (4, re.compile(r"(?:[一二三四五六七八九十]{1,2}|第[一二三四五六七八九十]{1,2})(?:要|是|抓|个)(?!不)"), False),
+    (4, re.compile(r"(?:首先|其次|再次|最后)[，,]"), False),
+]
+
+
+def _lines(text: str, start: int, end: int):
+    pos = start
+    while pos < end:
+        nl = text.find("\n", pos, end)
+        stop = end if nl < 0 else nl
+        yield pos, stop
+        pos = stop + 1
+
+
+def _is_title_line(line: str) -> bool:
+    s = line.strip()
+    return bool(s) and len(s) <= 80 and not _END_PUNCT.search(s)
+
+
+def split_speeches(doc: SpeechDoc, config=None) -> SpeechDoc:
+    """REQUIRES text, norm; PROVIDES speeches (range, title, date, segments, headings)."""
+    text, norm = doc.text, doc.norm or doc.text
+    lines = list(_lines(norm, 0, len(norm)))
+    starts: list[tuple[int, int]] = []   # (line index of title block start, salutation line index)
+    for i, (s, e) in enumerate(lines):
+        if _SALUTATION.match(norm[s:e]):
+            j = i
+            while j - 1 >= 0 and i - (j - 1) <= 5 and _is_title_line(norm[lines[j - 1][0]:lines[j - 1][1]]) \
+                    and (not starts or j - 1 > starts[-1][1]):
+                j -= 1
+            while j < i and not norm[lines[j][0]:lines[j][1]].strip():
+                j += 1
+            starts.append((j, i))
+    if not starts or starts[0][0] > 0:
+        # text before the first salutation (or no salutation at all) is a speech of its own
+        # when it holds more than a title block
+        first = starts[0][0] if starts else len(lines)
+        if first > 0 and (not starts or any(norm[s:e].strip() for s, e in lines[:first])):
+            if starts and all(_is_title_line(norm[s:e]) or not norm[s:e].strip() for s, e in lines[:first]):
+                starts[0] = (0, starts[0][1])
+            else:
+                starts.insert(0, (0, -1))
+    speeches: list[Speech] = []
+    for k, (li, sal) in enumerate(starts):
+        s0 = lines[li][0]
+        e0 = lines[starts[k + 1][0]][0] if k + 1 < len(starts) else len(text)
+        head_lines = [norm[a:b] for a, b in lines[li:sal if sal >= 0 else li + 1]]
+        if sal >= 0:
+            m = _SALUTATION.match(norm[lines[sal][0]:lines[sal][1]])
+            if m and m.group("title").strip():
+                head_lines.append(m.group("title"))
+        if sal < 0 and not _is_title_line(head_lines[0] if head_lines else ""):
+            head_lines = []
+        title = _title(head_lines) or (doc.meta.get("stem") or "")
+        date, year = _date_of(head_lines)
+        sp = Speech(index=k, start=s0, end=e0, title=title, date=date, year=year)
+        if doc.date:
+            sp.date, sp.year = doc.date, int(doc.date[:4])
+        sp.segments = split_segments(text, s0, e0)
+        body = lines[sal][1] if sal >= 0 else s0
+        sp.headings = outline(norm, [g for g in sp.segments if g.start >= body], set(s for s, _ in lines))
+        speeches.append(sp)
+    doc.speeches = speeches
+    return doc
+
+
+def _title(head_lines: list[str]) -> str:
+    parts = []
+    for ln in head_lines:
+        s = _TITLE_PREFIX.sub("", ln).strip()
+        if not s or _PURE_DATE_LINE.match(s):
+            continue
+        s = re.sub(r"\s+", "", s) if re.fullmatch(r"[\u4e00-\u9fff\s“”\"]+", s) else s
+        if parts and (s == parts[-1] or parts[-1].endswith(s)):
+            continue
+        if parts and s.startswith(parts[-1]):
+            parts[-1] = s
+            continue
+        parts.append(s)
+    glued: list[str] = []
+    for p in parts:
+        # a title broken over lines ("在…会议上的" / "讲 话") is glued back
+        if glued and (re.search(r"(的|上|在|关于|暨|和)$", glued[-1]) or len(p) <= 4):
+            glued[-1] += p
+        else:
+            glued.append(p)
+    strong = [p for p in glued if re.search(r"讲\s*话|报\s*告|致辞|发言", p)]
+    weak = [p for p in glued if _TITLEISH.search(p)]
+    return (strong or weak or glued or [""])[-1 if strong else 0]
+
+
+def _date_of(head_lines: list[str]) -> tuple[str | None, int | None]:
+    blob = "\n".join(head_lines)
+    m = _FULL_DATE.search(blob)
+    if m:
+        y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        if 1 <= mo <= 12 and 1 <= d <= 31:
+            return f"{y:04d}-{mo:02d}-{d:02d}", y
+    m = _YEAR.search(blob)
+    if m:
+        return None, int(m.group(1))
+    return None, None
+
+
+def outline(norm: str, segments, line_starts: set[int]) -> list[Heading]:
+    """Section headings of one speech as a tree (parent = enclosing heading)."""
+    heads: list[Heading] = []
+    stack: list[int] = []
+    for seg in segments:
+        level = _heading_level(norm, seg, line_starts)
+        if level is None:
+            continue
+        while stack and heads[stack[-1]].level >= level:
+            stack.pop()
+        parent = stack[-1] if stack else None
+        m = None
+        for lv, rx, _ in _HEADINGS:
+            if lv == level:
+                m = rx.match(norm, seg.start)
+                if m:
+                    break
+        heads.append(Heading(seg.start, seg.end, seg.text, level, m.group() if m else "", parent))
+        stack.append(len(heads) - 1)
+    return heads
+
+
+def _heading_level(norm: str, seg, line_starts: set[int]) -> int | None:
+    at_line = seg.start in line_starts or (seg.start > 0 and norm[seg.start - 1] == "\n") or \
+        norm[_line_start(norm, seg.start):seg.start].strip() == ""
+    for level, rx, needs_line in _HEADINGS:
+        if needs_line and not at_line:
+            continue
+        if rx.match(norm, seg.start):
+            return level
+    return None
+
+
+def _line_start(norm: str, pos: int) -> int:
+    return norm.rfind("\n", 0, pos) + 1
+
+
+def heading_of(speech: Speech, pos: int, exclude_at: bool = True) -> int | None:
+    """Index of the innermost heading enclosing position pos (not the heading at pos itself)."""
+    best = None
+    for i, h in enumerate(speech.headings):
+        if h.start > pos:
+            break
+        if exclude_at and h.start == pos:
+            return h.parent
+        best = i
+    return best
