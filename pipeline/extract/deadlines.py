@@ -1,6 +1,135 @@
-"""placeholder"""
-from pipeline.doc import SpeechDoc
+"""Deadlines (ANNOTATION.md §4): time expressions in task segments, normalised to `due`."""
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+
+from pipeline.doc import Deadline, SpeechDoc
+
+_CN = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def cn_int(s: str) -> int | None:
+    """Small integers in Arabic or Chinese numerals (一..九十九)."""
+    s = s.strip()
+    if s.isdigit():
+        return int(s)
+    if not s or any(c not in _CN and c != "十" for c in s):
+        return None
+    if "十" in s:
+        a, _, b = s.partition("十")
+        return (_CN[a] if a else 1) * 10 + (_CN[b] if b else 0)
+    n = 0
+    for c in s:
+        n = n * 10 + _CN[c]
+    return n
+
+
+@dataclass(frozen=True)
+class _Rule:
+    id: str
+    kind: str
+    pattern: re.Pattern
+    off: int
+
+
+@dataclass(frozen=True)
+class RefDate:
+    year: int
+    month: int | None = None
+    day: int | None = None
+
+    @classmethod
+    def of(cls, date: str | None, year: int | None) -> "RefDate | None":
+        if date:
+            y, m, d = map(int, date.split("-"))
+            return cls(y, m, d)
+        return cls(year) if year else None
+
+
+def _build(lexicon) -> tuple[list[_Rule], re.Pattern, re.Pattern, re.Pattern]:
+    data = lexicon.data("deadlines.yaml")
+    rules = [_Rule(r["id"], r["kind"], re.compile(r["pattern"]), int(r.get("off", 0))) for r in data["rules"]]
+    before = re.compile("(?:" + data["blockers"]["before"] + r")\s*$")
+    after = re.compile(r"\s*(?:" + data["blockers"]["after"] + ")")
+    topic = re.compile(r"\s*(?:" + data["year_topic_after"] + ")")
+    return rules, before, after, topic
+
+
+def _month_end(y: int, m: int) -> str:
+    return f"{y:04d}-{m:02d}-{calendar.monthrange(y, m)[1]:02d}"
+
+
+def resolve(rule_kind: str, groups: dict, ref: RefDate | None, off: int = 0) -> tuple[str | None, bool]:
+    """Compute (due, placeholder) for one matched expression."""
+    g = {k.rstrip("2"): v for k, v in groups.items() if v}
+    if rule_kind == "placeholder":
+        return None, True
+    y = int(g["y"]) if "y" in g else None
+    try:
+        if rule_kind == "date":
+            m, d = int(g["m"]), int(g["d"])
+            if y is None:
+                if ref is None:
+                    return None, False
+                y = ref.year + (1 if ref.month and m < ref.month else 0)
+            return f"{y:04d}-{m:02d}-{d:02d}", False
+        if rule_kind == "month_end":
+            m = ref.month if g.get("m") == "本" and ref and ref.month else cn_int(g.get("m", ""))
+            if m is None or not 1 <= m <= 12:
+                return None, False
+            if y is None:
+                if ref is None:
+                    return None, False
+                y = ref.year + (1 if ref.month and m < ref.month else 0)
+            return _month_end(y, m), False
+        if rule_kind == "year_end":
+            return f"{y:04d}-12-31", False
+        if ref is None:
+            return None, False
+        if rule_kind == "rel_year":
+            return f"{ref.year + off:04d}-12-31", False
+        if rule_kind == "half":
+            return (f"{ref.year:04d}-06-30" if g["h"] == "上" else f"{ref.year:04d}-12-31"), False
+        if rule_kind == "quarter":
+            q = cn_int(g["q"]) or 4
+            return _month_end(ref.year, 3 * q), False
+        if rule_kind == "n_years":
+            n = cn_int(g["n"])
+            return (f"{ref.year + n - 1:04d}-12-31" if n else None), False
+    except (ValueError, KeyError):
+        return None, False
+    return None, False
+
+
+def find_deadlines(norm: str, start: int, end: int, ref: RefDate | None, lexicon) -> list[tuple[int, int, str | None, bool]]:
+    """(start, end, due, placeholder) of every deadline in norm[start:end]."""
+    rules, before, after, topic = lexicon.cached("deadlines", _build)
+    taken: list[tuple[int, int]] = []
+    out = []
+    for r in rules:
+        for m in r.pattern.finditer(norm, start, end):
+            s, e = m.span()
+            if s == e or any(s < b and a < e for a, b in taken):
+                continue
+            if before.search(norm[max(start, s - 2):s]) or after.match(norm, e):
+                continue
+            if r.id == "year_end_rel" and topic.match(norm, e):
+                continue
+            if r.id == "n_years" and re.match(r"[来前]", norm[e:e + 1]):
+                continue
+            due, ph = resolve(r.kind, m.groupdict(), ref, r.off)
+            taken.append((s, e))
+            out.append((s, e, due, ph))
+    return sorted(out)
 
 
 def extract_deadlines(doc: SpeechDoc, config) -> SpeechDoc:
+    """REQUIRES tasks; PROVIDES task.deadlines."""
+    for sp in doc.speeches:
+        ref = RefDate.of(sp.date, sp.ref_year)
+        for t in sp.tasks:
+            t.deadlines = [Deadline(s, e, doc.text[s:e], due, ph)
+                           for s, e, due, ph in find_deadlines(doc.norm, t.start, t.end, ref, config.lexicon)]
     return doc

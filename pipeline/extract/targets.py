@@ -1,6 +1,204 @@
-"""placeholder"""
-from pipeline.doc import SpeechDoc
+"""Numeric targets (ANNOTATION.md §5) in task segments: value, unit, comparator, metric.
+
+A target is a number (Arabic, Chinese, or an X/×/* placeholder) followed by a
+unit of measure (pipeline/data/measures.tsv), with comparator words around it
+(pipeline/data/targets.yaml). Numbers that qualify a metric, describe the past,
+or name things (五好, 三个意识) are skipped. cn2an converts only the number span.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pipeline.doc import SpeechDoc, Target
+
+PLACEHOLDER = r"[XxX×*]{1,3}"
+_ARABIC = r"\d+(?:\s?,?\s?\d{3})*(?:\.\d+)?"
+_CN_NUM = r"[零〇一二两三四五六七八九十百千万]+"
+
+
+@dataclass
+class _Compiled:
+    number: re.Pattern
+    units: dict[str, str]
+    after: list[tuple[str, str]]
+    before: list[tuple[str, str]]
+    verbs: re.Pattern
+    keep: set[str]
+    describe_before: re.Pattern
+    describe_after: re.Pattern
+    cn_verbs: re.Pattern
+    commit: re.Pattern
+    rank_verbs: re.Pattern
+    describe_clause: re.Pattern
+
+
+def _build(lexicon) -> _Compiled:
+    rows = lexicon.data("measures.tsv")
+    units = {r["unit"]: r["canonical"] for r in rows}
+    unit_alt = "|".join(map(re.escape, sorted(units, key=len, reverse=True)))
+    d = lexicon.data("targets.yaml")
+    num = rf"(?:{_ARABIC}|{PLACEHOLDER}|{_CN_NUM})"
+    number = re.compile(
+        rf"(?P<rank>前|排名前|前列前)?(?P<n1>{num})(?:\s*(?P<rng>[-—–~～至到])\s*(?P<n2>{num}))?\s*"
+        rf"(?P<approx>多|余)?\s*(?P<unit>{unit_alt})")
+    after = sorted(((w, c) for c, ws in d["comparators"]["after"].items() for w in ws), key=lambda x: -len(x[0]))
+    before = sorted(((w, c) for c, ws in d["comparators"]["before"].items() for w in ws), key=lambda x: -len(x[0]))
+    verbs = re.compile("|".join(map(re.escape, sorted(d["verbs"], key=len, reverse=True))))
+    return _Compiled(number, units, after, before, verbs, set(d["keep_verb_in_metric"]),
+                     re.compile(f"(?:{d['describe_before']})\\s*$"), re.compile(d["describe_after"]),
+                     re.compile(d["cn_verbs"]), re.compile(d["commit_verbs"]), re.compile(d["rank_verbs"]),
+                     re.compile(d["describe_clause"]))
+
+
+def parse_number(s: str) -> float | int | None:
+    """Value of one number span: Arabic (with separators), Chinese (cn2an), or None for placeholders."""
+    s = re.sub(r"[\s,]", "", s)
+    if re.fullmatch(PLACEHOLDER, s):
+        return None
+    try:
+        v = float(s)
+    except ValueError:
+        import cn2an
+        try:
+            v = float(cn2an.cn2an(s, "smart"))
+        except (ValueError, KeyError, TypeError):
+            return None
+    return int(v) if v.is_integer() else v
+
+
+_CLAUSE_CUT = re.compile(r"[，,；;：:。！？!?、（）()]")
+_FILLER = re.compile(r"^(?:[一二三四五六七八九十]+是|要|确保|力争|争取|努力|全年|今年|年内|实现|使|让|推动|推进|力促|其中|同时|并|和|及|以及|"
+                     r"全力|确定了?|目标是|主要是|均|分别|预计|计划|将|再|进一步|共|累计)+")
+
+
+def find_targets(norm: str, start: int, end: int, lexicon) -> list[dict]:
+    """Target candidates in norm[start:end] as dicts with span, value, unit, comparator, metric."""
+    c = lexicon.cached("targets", _build)
+    seg = norm[start:end]
+    found = []
+    for m in c.number.finditer(seg):
+        s, e = m.span()
+        n1 = m.group("n1")
+        is_ph = re.fullmatch(PLACEHOLDER, n1.strip()) is not None
+        is_cn = re.fullmatch(_CN_NUM, n1) is not None
+        unit_raw = m.group("unit")
+        unit = c.units[unit_raw]
+        rank = bool(m.group("rank")) or unit_raw in ("强", "位")
+        if rank:
+            unit = "名"
+        elif unit_raw in ("强", "位"):
+            continue
+        before_txt = seg[max(0, s - 6):s]
+        if c.describe_before.search(before_txt) and not rank:
+            continue
+        cut = max((x.end() for x in _CLAUSE_CUT.finditer(seg, 0, s)), default=0)
+        clause = seg[cut:s]
+        if c.describe_clause.search(clause):
+            continue
+        if _in_quotes(seg, s):
+            continue
+        if rank and not (m.group("rank") or c.rank_verbs.search(clause)):
+            continue
+        if not rank and not c.commit.search(clause) and not _has_comparator(seg, s, e, c):
+            continue
+        if c.describe_after.match(seg[e:]):
+            continue
+        if is_cn:
+            if n1 in ("一",) and unit in ("个", "场", "批", "项", "次", "家", "条", "套", "所", "名", "座", "处"):
+                continue  # 一场/一个 mean "a"
+            if not c.cn_verbs.search(seg[max(0, s - 8):s]) or _in_quotes(seg, s):
+                continue
+            if n1 in ("万", "千", "百", "十"):
+                continue
+        if not is_ph and not is_cn and unit == "名" and not rank:
+            pass
+        value = parse_number(n1)
+        if value is None and not is_ph:
+            continue
+        comparator = "="
+        ext_end = e
+        tail = seg[e:e + 4]
+        for w, comp in c.after:
+            if tail.startswith(w):
+                comparator, ext_end = comp, e + len(w)
+                break
+        if m.group("approx"):
+            comparator = ">="
+        ext_start = s
+        head = seg[max(0, s - 4):s]
+        if comparator != "~":
+            for w, comp in c.before:
+                if head.endswith(w):
+                    comparator, ext_start = comp, s - len(w)
+                    break
+        if m.group("rng"):
+            comparator = ">="   # a range commits to its lower bound
+        if rank:
+            comparator = ">="
+        if unit_raw == "倍":
+            pass
+        metric = _metric(seg, ext_start if not rank else s, c)
+        found.append({"start": start + ext_start, "end": start + ext_end, "value": value, "unit": unit,
+                      "comparator": comparator, "placeholder": is_ph, "metric": metric,
+                      "qualifier": seg[ext_end:ext_end + 1] == "的"})
+    # 翻一番 / 翻两番
+    for m in re.finditer(r"翻(?P<n>一|两|二|三)番", seg):
+        n = {"一": 1, "两": 2, "二": 2, "三": 3}[m.group("n")]
+        found.append({"start": start + m.start(), "end": start + m.end(), "value": 2 ** n, "unit": "倍",
+                      "comparator": "=", "placeholder": False, "metric": _metric(seg, m.start(), c),
+                      "qualifier": False})
+    return _drop_qualifiers(found, norm)
+
+
+def _has_comparator(seg: str, s: int, e: int, c: _Compiled) -> bool:
+    return any(seg.startswith(w, e) for w, _ in c.after) or any(seg[:s].endswith(w) for w, _ in c.before)
+
+
+def _in_quotes(seg: str, pos: int) -> bool:
+    return seg.rfind("“", 0, pos) > seg.rfind("”", 0, pos)
+
+
+def _metric(seg: str, pos: int, c: _Compiled) -> str:
+    """The measured thing: the clause before the number, without leading directive words and the verb."""
+    left = seg[:pos]
+    cut = max((m.end() for m in _CLAUSE_CUT.finditer(left)), default=0)
+    clause = left[cut:]
+    clause = _FILLER.sub("", clause)
+    vm = None
+    for vm in c.verbs.finditer(clause):
+        pass
+    if vm is not None and vm.end() == len(clause) or (vm is not None and len(clause) - vm.end() <= 2):
+        verb = vm.group()
+        clause = clause[:vm.start()] + (verb if verb in c.keep else "")
+    if not clause.strip():
+        # the counted object follows the number: "举办2次以上园区用工招聘会"
+        right = seg[pos:]
+        m = re.search(r"[0-9XxX×*零一二两三四五六七八九十百千万]+[^\u4e00-\u9fff“]*?[\u4e00-\u9fff]{1,4}?(?:以上|以下|左右)?"
+                      r"(?P<obj>[^，,；;。：:、]{1,20})", right)
+        clause = m.group("obj") if m else ""
+    return clause.strip(" 的")
+
+
+def _drop_qualifiers(found: list[dict], norm: str) -> list[dict]:
+    """A number that is followed, in the same clause, by another target qualifies it (§5)."""
+    out = []
+    for i, t in enumerate(found):
+        later = [u for u in found[i + 1:] if not _CLAUSE_CUT.search(norm[t["end"]:u["start"]])]
+        if later and (t["qualifier"] or t["unit"] not in ("%",) and later[0]["unit"] != "名"):
+            if not (t["unit"] == "名" or later[0]["start"] - t["end"] > 12):
+                continue
+        if t["qualifier"] and later:
+            continue
+        out.append(t)
+    return out
 
 
 def extract_targets(doc: SpeechDoc, config) -> SpeechDoc:
+    """REQUIRES tasks; PROVIDES task.targets."""
+    for sp in doc.speeches:
+        for t in sp.tasks:
+            t.targets = [Target(f["start"], f["end"], doc.text[f["start"]:f["end"]], f["metric"] or "",
+                                f["value"], f["unit"], f["comparator"], f["placeholder"])
+                         for f in find_targets(doc.norm, t.start, t.end, config.lexicon)]
     return doc

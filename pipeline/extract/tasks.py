@@ -1,18 +1,143 @@
-"""placeholder"""
+"""Task segments (ANNOTATION.md §2, §8): which segments direct or commit someone to act.
+
+A segment's score is the sum of the weights of the cues (pipeline/data/task_cues.yaml)
+it matches, adjusted by its place in the outline; it is a task when the score
+reaches the threshold. Modality comes from pipeline/data/modality.yaml.
+"""
+from __future__ import annotations
+
 import re
 
-from pipeline.doc import SpeechDoc, Task
+from pipeline.doc import Segment, Speech, SpeechDoc, Task
+from pipeline.speeches import heading_of
 
-_M = re.compile("要|必须|务必|确保|力争|争取|加快|推进")
+_HEADING_REVIEW = re.compile(r"肯定|成效|成绩|回顾|总结|基本情况|工作情况|进展情况|主要做法|存在的问题|问题和不足|形势")
+_HEADING_FORWARD = re.compile(r"认清|增强|统一|提高|加强|强化|突出|推进|推动|加快|狠抓|抓好|坚持|落实|确保|做好|"
+                              r"完善|健全|建立|优化|实施|明确|压实|提升|打造|聚焦|扛|坚决|要|破解|构建")
+_LABEL = re.compile(r"^[\s(（]*(?:[一二三四五六七八九十\d]+[)）、.．]?)\s*[\u4e00-\u9fff“”\"]{0,10}"
+                    r"(?:目标|要求|原则|思路|措施|任务|步骤|安排|意见|范围|对象|内容|依据|机制|组织领导|保障措施|职责分工)[:：]?\s*$")
+
+
+def segment_evidence(doc: SpeechDoc, speech: Speech, seg: Segment, lexicon=None) -> dict[str, float]:
+    """Rule evidence for one segment: the weight of each cue it matches (0 when absent)."""
+    from pipeline.lexicon import Lexicon
+    lex = lexicon or Lexicon.load()
+    _, cues = lex.task_cues
+    text = doc.norm[seg.start:seg.end]
+    return {c.id: (c.weight if c.pattern.search(text) else 0.0) for c in cues}
+
+
+def modality_of(text: str, lexicon) -> str:
+    """must > strive > should, from the normalised segment alone."""
+    m = lexicon.modality
+    probe = m["must_exceptions"].sub("", text)
+    if m["must"].search(probe):
+        return "must"
+    probe = m["strive_exceptions"].sub("", text)
+    if m["strive"].search(probe):
+        return "strive"
+    return "should"
+
+
+def make_task(doc: SpeechDoc, speech: Speech, seg: Segment, extractor: str = "rules",
+              confidence: float = 1.0, lexicon=None) -> Task:
+    """A Task over one segment, with modality read from the segment and its parent heading."""
+    from pipeline.lexicon import Lexicon
+    lex = lexicon or Lexicon.load()
+    text = doc.norm[seg.start:seg.end]
+    return Task(start=seg.start, end=seg.end, text=seg.text, modality=modality_of(text, lex),
+                specific=False, segment=seg.id, heading=heading_of(speech, seg.start),
+                extractor=extractor, confidence=confidence)
+
+
+def _score(text: str, cues) -> tuple[float, set[str]]:
+    total, hits = 0.0, set()
+    for c in cues:
+        if c.pattern.search(text):
+            total += c.weight
+            hits.add(c.id)
+    return total, hits
 
 
 def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
+    """REQUIRES speeches (segments, headings); PROVIDES speech.tasks (modality set, specific pending)."""
+    lex = config.lexicon
+    threshold, cues = lex.task_cues
     for sp in doc.speeches:
+        heading_at = {h.start: h for h in sp.headings}
+        review_parent: set[int] = set()
+        title_end = sp.segments[0].end if sp.segments and sp.title and \
+            doc.norm[sp.segments[0].start:sp.segments[0].end].strip().endswith(sp.title[-4:]) else -1
+        tasks: list[Task] = []
         for seg in sp.segments:
-            if _M.search(doc.norm, seg.start, seg.end):
-                sp.tasks.append(Task(seg.start, seg.end, seg.text, "should", False, seg.id))
+            text = doc.norm[seg.start:seg.end]
+            if seg.end <= title_end or _is_title_like(text, sp.title):
+                continue
+            score, hits = _score(text, cues)
+            h = heading_at.get(seg.start)
+            parent = heading_of(sp, seg.start)
+            if h is not None:
+                hi = sp.headings.index(h)
+                body = text[len(h.marker):]
+                directive = bool(hits & {"yao", "must", "strive"})
+                if (_HEADING_REVIEW.search(body) and not re.search(r"认清|增强|进一步", body)) or "meeting" in hits \
+                        or (h.parent is not None and _under_review(sp, h.parent, review_parent) and not directive):
+                    review_parent.add(hi)
+                    continue
+                if _LABEL.match(text):
+                    continue
+                # 一是/二是 items: a task when they open with an action, a review when with a noun
+                if h.level == 4 and not directive and "verb_start" not in hits and score < threshold:
+                    review_parent.add(hi)
+                    continue
+                tasks.append(_task(doc, sp, seg, text, lex, min(1.0, 0.6 + 0.1 * max(score, 0))))
+                continue
+            if parent is not None and _under_review(sp, parent, review_parent):
+                score -= 2.0
+            if score >= threshold:
+                tasks.append(_task(doc, sp, seg, text, lex, min(1.0, 0.5 + 0.1 * score)))
+        sp.tasks = tasks
     return doc
 
 
+def _under_review(sp: Speech, idx: int | None, review: set[int]) -> bool:
+    while idx is not None:
+        if idx in review:
+            return True
+        idx = sp.headings[idx].parent
+    return False
+
+
+def _is_title_like(text: str, title: str) -> bool:
+    t = re.sub(r"\s", "", text)
+    return bool(title) and len(t) <= len(title) + 12 and title[-8:] in t and not re.search(r"[。；;！!]", t)
+
+
+def _task(doc, sp, seg, text, lex, confidence) -> Task:
+    return Task(start=seg.start, end=seg.end, text=seg.text, modality=modality_of(text, lex),
+                specific=False, segment=seg.id, heading=heading_of(sp, seg.start),
+                extractor="rules", confidence=confidence)
+
+
+_CONCRETE = re.compile(
+    r"编制|制定|出台|建立|建成|设立|成立|组建|举办|召开|开展[^，,。]{0,8}(?:活动|行动|检查|排查|督查|培训|评估|调研)|"
+    r"完成|实现|新增|引进|开工|竣工|投产|申报|创建|争创|验收|印发|报送|上报|起草|清理|整治|整改|搬迁|关停|改造|"
+    r"招聘|培训|落地|签约|兑现|补贴|奖励|挂牌|启动|调整|评选|考核|通报|督查|检查|排查|安装|配备|修订|发布")
+_VAGUE = re.compile(r"^[^，,。；;]{0,6}(?:要)?(?:认真|切实|进一步|高度)?(?:领会|学习|增强|提高|统一|重视|认识|把握|树立|强化)"
+                    r"[^。；;]{0,12}(?:意识|思想|认识|站位|信心|决心|责任感|紧迫感|重要性)")
+
+
 def decide_specific(doc: SpeechDoc, config) -> SpeechDoc:
+    """REQUIRES tasks with units, deadlines, targets; PROVIDES task.specific."""
+    for sp in doc.speeches:
+        for t in sp.tasks:
+            if t.extractor == "ml" and t.specific:
+                continue
+            text = doc.norm[t.start:t.end]
+            if t.deadlines or t.targets:
+                t.specific = True
+            elif _VAGUE.search(text) and not _CONCRETE.search(text):
+                t.specific = False
+            else:
+                t.specific = bool(_CONCRETE.search(text))
     return doc

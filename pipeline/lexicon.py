@@ -1,0 +1,72 @@
+"""Rule data (YAML/TSV in pipeline/data/), loaded and compiled once per pipeline."""
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import resources
+from typing import Any
+
+import yaml
+
+DATA = "pipeline.data"
+
+
+def load_yaml(name: str) -> Any:
+    return yaml.safe_load(resources.files(DATA).joinpath(name).read_text(encoding="utf-8"))
+
+
+def load_tsv(name: str) -> list[dict[str, str]]:
+    text = resources.files(DATA).joinpath(name).read_text(encoding="utf-8")
+    rows = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+    return list(csv.DictReader(rows, delimiter="\t"))
+
+
+@dataclass(frozen=True)
+class Cue:
+    id: str
+    pattern: re.Pattern
+    weight: float
+
+
+@dataclass
+class Lexicon:
+    """All rule data of one pipeline; each part is compiled on first use."""
+
+    _raw: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls) -> "Lexicon":
+        return cls()
+
+    def _get(self, name: str):
+        if name not in self._raw:
+            self._raw[name] = load_yaml(name) if name.endswith(".yaml") else load_tsv(name)
+        return self._raw[name]
+
+    @cached_property
+    def task_cues(self) -> tuple[float, list[Cue]]:
+        data = self._get("task_cues.yaml")
+        cues = [Cue(c["id"], re.compile(c["pattern"]), float(c["weight"])) for c in data["cues"]]
+        return float(data["threshold"]), cues
+
+    @cached_property
+    def modality(self) -> dict[str, Any]:
+        d = self._get("modality.yaml")
+        alt = lambda xs: re.compile("|".join(map(re.escape, sorted(xs, key=len, reverse=True))))
+        return {
+            "must": alt(d["must"]["markers"]), "strive": alt(d["strive"]["markers"]),
+            "should_overrides": alt(d["should_overrides"]["markers"]),
+            "strive_exceptions": alt(d["strive_exceptions"]), "must_exceptions": alt(d["must_exceptions"]),
+        }
+
+    def cached(self, key: str, build):
+        """Compile something from the data once per lexicon (per pipeline)."""
+        if key not in self._raw:
+            self._raw[key] = build(self)
+        return self._raw[key]
+
+    def data(self, name: str):
+        """Raw content of a data file (for extractors that compile their own patterns)."""
+        return self._get(name)
