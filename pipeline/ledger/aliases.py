@@ -1,0 +1,120 @@
+"""Unit canonicalisation: surface forms -> one canonical unit, through the `unit_aliases` table.
+
+The seed list is `aliases.tsv` next to this module; users add their own
+(`add_alias`, `load_alias_file`). Adding an alias for a unit the ledger already
+holds under another name merges the two units.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from pipeline.ledger.models import TaskUnit, Unit, UnitAlias
+
+SEED_FILE = Path(__file__).resolve().parent / "aliases.tsv"
+
+
+def read_alias_file(path: str | Path) -> list[tuple[str, str]]:
+    """(alias, canonical) pairs of a two-column TSV; '#' starts a comment."""
+    pairs = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8-sig").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        cols = [c.strip() for c in line.split("\t")]
+        if len(cols) != 2 or not all(cols):
+            raise ValueError(f"{path}:{n}: expected 'alias<TAB>canonical', got {line!r}")
+        pairs.append((cols[0], cols[1]))
+    return pairs
+
+
+def seed_aliases(session: Session) -> None:
+    """Insert the bundled seed aliases that are not in the ledger yet (cheap when all are)."""
+    pairs = read_alias_file(SEED_FILE)
+    known = set(session.scalars(select(UnitAlias.alias)))
+    for alias, canonical in pairs:
+        if alias not in known:
+            add_alias(session, alias, canonical, origin="seed")
+            known.add(alias)
+
+
+def _unit_named(session: Session, name: str) -> Unit:
+    """The unit `name` stands for: via an alias, by canonical name, or a new unit."""
+    uid = session.scalar(select(UnitAlias.unit_id).where(UnitAlias.alias == name))
+    if uid is not None:
+        return session.get(Unit, uid)
+    unit = session.scalar(select(Unit).where(Unit.name == name))
+    if unit is None:
+        unit = Unit(name=name)
+        session.add(unit)
+        session.flush()
+    return unit
+
+
+def add_alias(session: Session, alias: str, canonical: str, origin: str = "user") -> Unit:
+    """Make `alias` name the unit `canonical`, merging a unit already known under `alias`."""
+    alias, canonical = alias.strip(), canonical.strip()
+    if not alias or not canonical:
+        raise ValueError("alias and canonical name must not be empty")
+    target = _unit_named(session, canonical)
+    if target.name == canonical and session.scalar(
+            select(UnitAlias.id).where(UnitAlias.alias == canonical)) is None:
+        session.add(UnitAlias(alias=canonical, unit_id=target.id, origin=origin))
+    row = session.scalar(select(UnitAlias).where(UnitAlias.alias == alias))
+    if row is not None and row.unit_id == target.id:
+        return target
+    old = session.scalar(select(Unit).where(Unit.name == alias))
+    if row is None:
+        session.add(UnitAlias(alias=alias, unit_id=target.id, origin=origin))
+    else:
+        old_id = row.unit_id
+        row.unit_id, row.origin = target.id, origin
+        session.execute(update(TaskUnit).where(TaskUnit.unit_id == old_id, TaskUnit.text == alias)
+                        .values(unit_id=target.id))
+    if old is not None and old.id != target.id:
+        # the alias was a unit of its own: merge it (links and its other aliases) into the target
+        session.execute(update(TaskUnit).where(TaskUnit.unit_id == old.id).values(unit_id=target.id))
+        session.execute(update(UnitAlias).where(UnitAlias.unit_id == old.id).values(unit_id=target.id))
+        session.flush()
+        session.delete(old)
+    session.flush()
+    return target
+
+
+class UnitResolver:
+    """Surface form -> unit id within one ingest, with a cache of committed lookups."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, int] = {}
+        self._pending: dict[str, int] = {}
+
+    def unit_id(self, session: Session, surface: str) -> int:
+        surface = surface.strip()
+        uid = self._cache.get(surface) or self._pending.get(surface)
+        if uid is None:
+            uid = session.scalar(select(UnitAlias.unit_id).where(UnitAlias.alias == surface))
+            if uid is None:
+                unit = Unit(name=surface)
+                session.add(unit)
+                session.flush()
+                session.add(UnitAlias(alias=surface, unit_id=unit.id, origin="seen"))
+                uid = unit.id
+            self._pending[surface] = uid
+        return uid
+
+    def commit(self) -> None:
+        self._cache.update(self._pending)
+        self._pending.clear()
+
+    def rollback(self) -> None:
+        self._pending.clear()
+
+
+def matching_unit_ids(term: str):
+    """Select of unit ids whose canonical name or any alias contains `term` (case-folded)."""
+    like = f"%{term.strip().lower()}%"
+    by_alias = select(UnitAlias.unit_id).where(func.lower(UnitAlias.alias).like(like))
+    by_name = select(Unit.id).where(func.lower(Unit.name).like(like))
+    return by_alias.union(by_name)

@@ -1,0 +1,166 @@
+"""Supervisor queries over the ledger: by unit, due window, overdue, due soon, status, speech, text."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Integer, and_, func, select
+from sqlalchemy.orm import Session
+
+from pipeline.ledger.aliases import matching_unit_ids
+from pipeline.ledger.db import LedgerError
+from pipeline.ledger.models import (CLOSED, STATUSES, Deadline, Heading, Speech, Target, Task,
+                                    TaskUnit, Unit)
+
+
+@dataclass
+class TaskQuery:
+    """Filters of `tasks`; all given filters must hold. Dates are inclusive bounds."""
+    unit: str | None = None                 # canonical name, alias or substring of either
+    role: str | None = None                 # restrict the unit match to lead or support
+    due_before: dt.date | None = None       # due on or before
+    due_after: dt.date | None = None        # due on or after
+    overdue: bool = False                   # due < as_of and not done/cancelled
+    due_within: int | None = None           # as_of <= due <= as_of + N days, not done/cancelled
+    as_of: dt.date | None = None
+    status: list[str] = field(default_factory=list)
+    speech: list[int] = field(default_factory=list)
+    modality: list[str] = field(default_factory=list)
+    specific: bool | None = None
+    search: list[str] = field(default_factory=list)   # every term must occur in the task text
+    all_versions: bool = False              # include tasks of superseded speech versions
+    limit: int | None = None
+
+    def check(self) -> None:
+        bad = [s for s in self.status if s not in STATUSES]
+        if bad:
+            raise LedgerError(f"unknown status {bad[0]!r}; use one of {', '.join(STATUSES)}")
+        if (self.overdue or self.due_within is not None) and self.as_of is None:
+            raise LedgerError("--overdue and --due-within need a reference date (--as-of YYYY-MM-DD)")
+        if self.due_within is not None and self.due_within < 0:
+            raise LedgerError("--due-within takes a number of days >= 0")
+
+
+def task_filter(q: TaskQuery):
+    """The WHERE clause of a query over Task joined with Speech."""
+    q.check()
+    cond = []
+    if not q.all_versions:
+        cond.append(Speech.current.is_(True))
+    if q.unit:
+        link = select(TaskUnit.task_id).where(TaskUnit.unit_id.in_(matching_unit_ids(q.unit)))
+        if q.role:
+            link = link.where(TaskUnit.role == q.role)
+        cond.append(Task.id.in_(link))
+    if q.due_before:
+        cond.append(Task.due <= q.due_before)
+    if q.due_after:
+        cond.append(Task.due >= q.due_after)
+    if q.overdue:
+        cond += [Task.due < q.as_of, Task.status.not_in(CLOSED)]
+    if q.due_within is not None:
+        cond += [Task.due >= q.as_of, Task.due <= q.as_of + dt.timedelta(days=q.due_within),
+                 Task.status.not_in(CLOSED)]
+    if q.status:
+        cond.append(Task.status.in_(q.status))
+    if q.speech:
+        cond.append(Task.speech_id.in_(q.speech))
+    if q.modality:
+        cond.append(Task.modality.in_(q.modality))
+    if q.specific is not None:
+        cond.append(Task.specific.is_(q.specific))
+    for term in q.search:
+        cond.append(Task.text.contains(term, autoescape=True))
+    return and_(*cond) if cond else True
+
+
+def find_tasks(session: Session, q: TaskQuery) -> list[dict[str, Any]]:
+    """Tasks matching `q`, each a dict with its id, text, units, deadlines, targets, status, speech."""
+    stmt = (select(Task, Speech).join(Speech, Speech.id == Task.speech_id).where(task_filter(q))
+            .order_by(Speech.date.is_(None), Speech.date, Speech.id, Task.position))
+    if q.limit:
+        stmt = stmt.limit(q.limit)
+    pairs = session.execute(stmt).all()
+    return _rows(session, pairs)
+
+
+def get_task_rows(session: Session, task_ids: list[int]) -> list[dict[str, Any]]:
+    pairs = session.execute(select(Task, Speech).join(Speech, Speech.id == Task.speech_id)
+                            .where(Task.id.in_(task_ids)).order_by(Task.id)).all()
+    return _rows(session, pairs)
+
+
+def _chunks(ids: list[int], n: int = 5000):
+    for i in range(0, len(ids), n):
+        yield ids[i:i + n]
+
+
+def _rows(session: Session, pairs) -> list[dict[str, Any]]:
+    ids = [t.id for t, _ in pairs]
+    units: dict[int, list] = {i: [] for i in ids}
+    deadlines: dict[int, list] = {i: [] for i in ids}
+    targets: dict[int, list] = {i: [] for i in ids}
+    headings: dict[int, str] = {}
+    for chunk in _chunks(ids):
+        for tu, name in session.execute(select(TaskUnit, Unit.name).join(Unit, Unit.id == TaskUnit.unit_id)
+                                        .where(TaskUnit.task_id.in_(chunk)).order_by(TaskUnit.start)):
+            units[tu.task_id].append({"start": tu.start, "end": tu.end, "text": tu.text, "role": tu.role,
+                                      "canonical": name})
+        for d in session.scalars(select(Deadline).where(Deadline.task_id.in_(chunk)).order_by(Deadline.start)):
+            deadlines[d.task_id].append({"start": d.start, "end": d.end, "text": d.text,
+                                         "due": d.due.isoformat() if d.due else None,
+                                         "placeholder": d.placeholder})
+        for g in session.scalars(select(Target).where(Target.task_id.in_(chunk)).order_by(Target.start)):
+            targets[g.task_id].append({"start": g.start, "end": g.end, "text": g.text, "metric": g.metric,
+                                       "value": _num(g.value), "unit": g.unit, "comparator": g.comparator,
+                                       "placeholder": g.placeholder})
+    hids = sorted({t.heading_id for t, _ in pairs if t.heading_id is not None})
+    for chunk in _chunks(hids):
+        headings.update(session.execute(select(Heading.id, Heading.text).where(Heading.id.in_(chunk))).all())
+    out = []
+    for t, sp in pairs:
+        out.append({
+            "id": t.id, "speech_id": sp.id, "speech_title": sp.title,
+            "speech_date": sp.date.isoformat() if sp.date else None, "speech_year": sp.year,
+            "source": sp.source, "start": t.start, "end": t.end, "text": t.text,
+            "modality": t.modality, "specific": t.specific,
+            "heading": headings.get(t.heading_id) if t.heading_id else None, "heading_id": t.heading_id,
+            "units": units[t.id], "deadlines": deadlines[t.id], "targets": targets[t.id],
+            "due": t.due.isoformat() if t.due else None,
+            "status": t.status, "progress": t.status_note,
+            "extractor": t.extractor, "confidence": t.confidence, "lineage_id": t.lineage_id,
+        })
+    return out
+
+
+def _num(v):
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v
+
+
+def list_speeches(session: Session, all_versions: bool = False) -> list[dict[str, Any]]:
+    """Speeches in the ledger with task counts (current versions unless `all_versions`)."""
+    n_tasks = (select(Task.speech_id, func.count(Task.id).label("n"),
+                      func.sum(func.cast(Task.status.in_(CLOSED), Integer)).label("closed"))
+               .group_by(Task.speech_id).subquery())
+    stmt = (select(Speech, func.coalesce(n_tasks.c.n, 0), func.coalesce(n_tasks.c.closed, 0))
+            .outerjoin(n_tasks, n_tasks.c.speech_id == Speech.id)
+            .order_by(Speech.date.is_(None), Speech.date, Speech.id))
+    if not all_versions:
+        stmt = stmt.where(Speech.current.is_(True))
+    return [{"id": sp.id, "title": sp.title, "date": sp.date.isoformat() if sp.date else None,
+             "year": sp.year, "source": sp.source, "speech": sp.speech_index, "version": sp.version,
+             "current": sp.current, "tasks": int(n), "closed": int(closed),
+             "ingested_at": sp.ingested_at.isoformat(timespec="seconds")}
+            for sp, n, closed in session.execute(stmt)]
+
+
+def unit_matches(session: Session, term: str) -> list[str]:
+    """Canonical names of the units a --unit term matches (for messages)."""
+    return list(session.scalars(select(Unit.name).where(Unit.id.in_(matching_unit_ids(term)))
+                                .order_by(Unit.name)))
+
+
+__all__ = ["TaskQuery", "find_tasks", "get_task_rows", "list_speeches", "unit_matches", "task_filter"]
