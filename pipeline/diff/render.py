@@ -95,10 +95,12 @@ def print_table(result: DiffResult, out: IO[str]) -> None:
     console.print(_summary_text(result))
     style = {"unchanged": "dim", "added": "green", "dropped": "red"}
     table = Table(show_lines=False, expand=False)
-    for col in ("status", "sim", "old", "new", "what changed"):
+    table.add_column("status", overflow="fold", max_width=22)
+    table.add_column("sim", overflow="fold")
+    for col in ("old", "new", "what changed"):
         table.add_column(col, overflow="fold")
     for head, rows in _groups(result):
-        table.add_row(Text(head or "(top of speech)", style="bold cyan"), "", "", "", "", end_section=False)
+        table.add_row("§", "", Text(head or "(top of speech)", style="bold cyan"), "", "", end_section=False)
         for row in rows:
             st = _row_status(row)
             sim = f"{row.pair.similarity:.2f}" if row.pair else ""
