@@ -11,7 +11,10 @@ import re
 from pipeline.doc import Segment, Speech, SpeechDoc, Task
 from pipeline.speeches import heading_of
 
-_HEADING_REVIEW = re.compile(r"肯定|成效|成绩|回顾|总结|基本情况|工作情况|进展情况|主要做法|存在的问题|问题和不足|形势")
+_HEADING_REVIEW = re.compile(r"肯定|成效|成绩|成就|回顾|总结|基本情况|工作情况|进展情况|主要做法|存在的问题|问题和不足|"
+                             r"基本评价|去年|过去|以来|督查目的|督查时间|督查方式")
+_GOALS = re.compile(r"目标任务|预期目标|主要目标|目标是|奋斗目标|发展目标|目标要求|工作目标|具体目标|主要指标")
+_LIST_INTRO = re.compile(r"[：:]\s*(?=(?:[一二三四五六七八九十]+(?:是|要|、)|第[一二三四五六七八九十]+[，,、]|\d{1,2}[.、．]|[(（][一二三四五六七八九十\d]+[)）]))")
 _HEADING_FORWARD = re.compile(r"认清|增强|统一|提高|加强|强化|突出|推进|推动|加快|狠抓|抓好|坚持|落实|确保|做好|"
                               r"完善|健全|建立|优化|实施|明确|压实|提升|打造|聚焦|扛|坚决|要|破解|构建")
 _LABEL = re.compile(r"^[\s(（]*(?:[一二三四五六七八九十\d]+[)）、.．]?)\s*[\u4e00-\u9fff“”\"]{0,10}"
@@ -69,11 +72,25 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
         title_end = sp.segments[0].end if sp.segments and sp.title and \
             doc.norm[sp.segments[0].start:sp.segments[0].end].strip().endswith(sp.title[-4:]) else -1
         tasks: list[Task] = []
+        goals = False
         for seg in sp.segments:
             text = doc.norm[seg.start:seg.end]
             if seg.end <= title_end or _is_title_like(text, sp.title):
                 continue
             score, hits = _score(text, cues)
+            intro = _LIST_INTRO.search(text)
+            if intro:
+                # "下面，我讲三点意见：一是认清形势": the item after the colon decides
+                score, hits = max((score, hits), _score(text[intro.end():], cues), key=lambda x: x[0])
+                if re.match(r"[一二三四五六七八九十]+(?:是|要)", text[intro.end():]) and \
+                        "verb_start" in _score(re.sub(r"^[一二三四五六七八九十]+是", "", text[intro.end():]), cues)[1]:
+                    score = max(score, threshold)
+            if seg.start in heading_at and heading_at[seg.start].level <= 2:
+                goals = bool(_GOALS.search(text))
+            if _GOALS.search(text) and re.search(r"[：:。]$|是[：:]?$", text.rstrip()):
+                goals = True
+            if goals and "target_growth" in hits:
+                score += 1.5
             h = heading_at.get(seg.start)
             parent = heading_of(sp, seg.start)
             if h is not None:

@@ -1,6 +1,223 @@
-"""placeholder"""
-from pipeline.doc import SpeechDoc
+"""Responsible units (ANNOTATION.md §3) in task segments, with lead/support roles.
+
+Candidates are collective units (各级各部门, 各县市区 …) and named bodies found
+right-to-left from an organisational suffix (局, 办, 委, 中心, 高新区 …); a
+candidate counts only where it stands as the doer — before 要/必须/牵头/配合,
+after 由/请/会同, or on a 牵头单位：/责任单位： line. Coordinated names are split
+on 、和及与, keeping a shared head (市委、市政府督查室) together. Vocabulary lives in
+pipeline/data/units.yaml.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pipeline.doc import Segment, SpeechDoc, Unit
+
+_AND_MARK = "龢"   # stands in for 和 inside official names while scanning (same length)
+_SEP = re.compile(r"\s*(?:、|和|及|与|以及|,|，|/)\s*")
+
+
+@dataclass
+class _Compiled:
+    collective: re.Pattern
+    suffix: re.Pattern
+    stem: re.Pattern
+    with_and: re.Pattern
+    left_stop: re.Pattern
+    generic_tail: re.Pattern
+    doer_after: re.Pattern
+    support_after: re.Pattern
+    support_before: re.Pattern
+    support_label: re.Pattern
+    lead_label: re.Pattern
+    not_units: set[str]
+    bare_list: re.Pattern
+    blocked_next: dict[str, str]
+    suffix_exclude: re.Pattern
+
+
+def _alt(words) -> str:
+    return "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
+
+
+def _build(lexicon) -> _Compiled:
+    d = lexicon.data("units.yaml")
+    return _Compiled(
+        collective=re.compile(d["collective"]),
+        suffix=re.compile(f"(?:{_alt(d['suffixes'])})"),
+        stem=re.compile(f"(?:市|县|区|省|旗|州|镇|乡)(?:{_alt(d['stems'])})(?:部门)?"),
+        with_and=re.compile("|".join(re.escape(n) for n in d["names_with_and"])),
+        left_stop=re.compile(f"(?:{d['left_stops']})$"),
+        generic_tail=re.compile(f"(?:{d['generic_tail']})"),
+        doer_after=re.compile(rf"(?:{d['doer_after']})"),
+        support_after=re.compile(rf"(?:要|也要|都要|还要)?(?:密切|积极|主动|全力|加强|搞好|做好|大力)?(?:{d['support_after']})"),
+        support_before=re.compile(rf"(?:{d['support_before']})\s*$"),
+        support_label=re.compile(d["support_labels"]),
+        lead_label=re.compile(d["lead_labels"]),
+        not_units=set(d["not_units"]),
+        bare_list=re.compile(r"(?P<list>(?:[\u4e00-\u9fffX×]{2,8}、){1,8}[\u4e00-\u9fffX×]{2,8})等(?:有关|相关)?(?:部门|单位|企业)"),
+        blocked_next={k: v for k, v in d["suffix_blocked_next"].items()},
+        suffix_exclude=re.compile(f"(?:{d['suffix_exclude']})$"),
+    )
+
+
+def _scan_copy(seg: str, c: _Compiled) -> str:
+    """The segment with 和 inside official names masked, so scanning does not stop there."""
+    def mask(m):
+        return m.group().replace("和", _AND_MARK)
+    return c.with_and.sub(mask, seg)
+
+
+def _name_start(scan: str, end_of_prefix: int, c: _Compiled, limit: int = 16) -> int:
+    """Scan left from end_of_prefix while the characters can belong to a name."""
+    i = end_of_prefix
+    lo = max(0, end_of_prefix - limit)
+    while i > lo:
+        ch = scan[i - 1]
+        if not (("\u4e00" <= ch <= "\u9fff") or ch.isalnum() or ch in "X×*()（）"):
+            break
+        if c.left_stop.search(scan, max(0, i - 8), i):
+            break
+        i -= 1
+    return i
+
+
+def _candidates(scan: str, c: _Compiled) -> list[tuple[int, int]]:
+    cands: list[tuple[int, int]] = []
+    label = c.lead_label.match(scan) or c.support_label.match(scan)
+    for m in c.collective.finditer(scan):
+        if not (label and m.start() < label.end()):
+            cands.append(m.span())
+    for m in c.suffix.finditer(scan):
+        nxt = scan[m.end():m.end() + 1]
+        if nxt and nxt in c.blocked_next.get(m.group(), ""):
+            continue
+        s = _name_start(scan, m.start(), c)
+        name = scan[s:m.end()]
+        if (m.start() - s < 1 and len(name) < 3) or c.suffix_exclude.search(name):
+            continue
+        if len(m.group()) == 1 and len(name) < 3 and name[0] not in "市县区省镇乡旗州":
+            continue
+        if m.group() == "所" and len(name) < 4:
+            continue
+        if label and s < label.end():
+            continue
+        cands.append((s, m.end()))
+    for m in c.stem.finditer(scan):
+        if m.start() == 0 or not ("\u4e00" <= scan[m.start() - 1] <= "\u9fff") or \
+                c.left_stop.search(scan, max(0, m.start() - 8), m.start()):
+            cands.append(m.span())
+    for m in c.bare_list.finditer(scan):
+        pos = m.start("list")
+        parts = m.group("list").split("、")
+        first = _name_start(scan, pos + len(parts[0]), c)
+        parts[0], pos = scan[first:pos + len(parts[0])], first
+        for part in parts:
+            if len(part) >= 2:
+                cands.append((pos, pos + len(part)))
+            pos += len(part) + 1
+    # keep the longest of overlapping candidates
+    cands.sort(key=lambda x: (x[0], -(x[1] - x[0])))
+    out: list[tuple[int, int]] = []
+    for s, e in sorted(cands, key=lambda x: -(x[1] - x[0])):
+        if all(e <= a or s >= b for a, b in out):
+            out.append((s, e))
+    return sorted(out)
+
+
+def _groups(scan: str, cands: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    groups: list[list[tuple[int, int]]] = []
+    for s, e in cands:
+        gap = scan[groups[-1][-1][1]:s] if groups else None
+        if groups and (_SEP.fullmatch(gap) or (gap == "" and scan[s] == "各")):
+            groups[-1].append((s, e))
+        else:
+            groups.append([(s, e)])
+    return groups
+
+
+def find_units(norm: str, start: int, end: int, lexicon, line_label: str | None = None) -> list[tuple[int, int, str]]:
+    """(start, end, role) of the responsible units in norm[start:end]."""
+    c = lexicon.cached("units", _build)
+    seg = norm[start:end]
+    scan = _scan_copy(seg, c)
+    label_role = None
+    lm = c.lead_label.match(seg) or c.support_label.match(seg)
+    if lm:
+        label_role = "lead" if c.lead_label.match(seg) else "support"
+    elif line_label:
+        label_role = line_label
+    out: list[tuple[int, int, str]] = []
+    for group in _groups(scan, _candidates(scan, c)):
+        g_start, g_end = group[0][0], group[-1][1]
+        before = scan[max(0, g_start - 6):g_start]
+        tail = c.generic_tail.match(scan, g_end)
+        after_pos = tail.end() if tail else g_end
+        after = scan[after_pos:after_pos + 8]
+        by_label = label_role is not None and (lm is None or g_start >= lm.end() - 1) and \
+            not scan[lm.end() if lm else 0:g_start].strip("，,、 ") if lm else label_role is not None
+        doer = bool(c.doer_after.match(after)) or bool(re.match(r"[，,]\s*(?:要|必须|务必|一定要)", after)) \
+            or bool(c.support_after.match(after))
+        introduced = bool(re.search(r"(?:由|请|会同|配合|协助|联合|从|组成|成立)\s*$", before))
+        if not (doer or introduced or by_label or lm):
+            continue
+        if re.search(r"(?:支持|鼓励|引导|帮助|推动|督促|要求|向|对|与|给|为|把|让|使|和|以|比照|同|组织)\s*$", before) and \
+                not c.support_after.match(after) and not re.match(r"(?:要|牵头|负责|必须)", after):
+            continue
+        role = "lead"
+        if lm:
+            role = label_role
+        elif c.support_before.search(before) or c.support_after.match(after):
+            role = "support"
+        members = _shared_head(scan, group)
+        for s, e in members:
+            text = seg[s:e]
+            if text in c.not_units or len(text) < 2:
+                continue
+            out.append((start + s, start + e, role))
+    return out
+
+
+_BODY = re.compile(r"^(?:市|县|区|省|旗|州|镇|乡)?(?:委|政府|人大|政协)$")
+_BODY_OFFICE = re.compile(r"^(?:市|县|区|省|旗|州|镇|乡)?(?:委|政府)[\u4e00-\u9fff]*?(?:室|办|组|处)$")
+
+
+def _shared_head(scan: str, group: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """市委、市政府督查室 is one unit: bare bodies before an office share it."""
+    out: list[tuple[int, int]] = []
+    run: list[tuple[int, int]] = []
+    for s, e in group:
+        name = scan[s:e]
+        if _BODY.match(name) and (not run or scan[run[-1][1]:s] == "、"):
+            run.append((s, e))
+            continue
+        if run and _BODY_OFFICE.match(name) and scan[run[-1][1]:s] == "、":
+            out.append((run[0][0], e))
+            run = []
+            continue
+        out += run
+        run = []
+        out.append((s, e))
+    return out + run
+
+
+def role_of(doc: SpeechDoc, seg: Segment, start: int, end: int) -> str:
+    """The role (lead/support) a unit at norm[start:end] takes from its context."""
+    from pipeline.lexicon import Lexicon
+    c = Lexicon.load().cached("units", _build)
+    before = doc.norm[max(seg.start, start - 6):start]
+    tail = c.generic_tail.match(doc.norm, end, seg.end)
+    after = doc.norm[tail.end() if tail else end:seg.end]
+    if c.support_label.match(doc.norm, seg.start) or c.support_before.search(before) or c.support_after.match(after):
+        return "support"
+    return "lead"
 
 
 def extract_units(doc: SpeechDoc, config) -> SpeechDoc:
+    """REQUIRES tasks; PROVIDES task.units."""
+    for sp in doc.speeches:
+        for t in sp.tasks:
+            t.units = [Unit(s, e, doc.text[s:e], role)
+                       for s, e, role in find_units(doc.norm, t.start, t.end, config.lexicon)]
     return doc
