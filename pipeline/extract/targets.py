@@ -41,7 +41,8 @@ def _build(lexicon) -> _Compiled:
     num = rf"(?:{_ARABIC}|{PLACEHOLDER}|{_CN_NUM})"
     number = re.compile(
         rf"(?P<rank>前|排名前|前列前)?(?P<n1>{num})(?:\s*(?P<rng>[-—–~～至到])\s*(?P<n2>{num}))?\s*"
-        rf"(?P<approx>多|余)?\s*(?P<unit>{unit_alt})")
+        rf"(?P<approx>多|余)?\s*(?P<unit>{unit_alt})"
+        rf"|(?P<rank2>前)\s*(?P<n3>\d{{1,3}}|{PLACEHOLDER}|[一二三四五六七八九十百]{{1,3}})(?![\d.%个家项亿万])")
     after = sorted(((w, c) for c, ws in d["comparators"]["after"].items() for w in ws), key=lambda x: -len(x[0]))
     before = sorted(((w, c) for c, ws in d["comparators"]["before"].items() for w in ws), key=lambda x: -len(x[0]))
     verbs = re.compile("|".join(map(re.escape, sorted(d["verbs"], key=len, reverse=True))))
@@ -68,6 +69,7 @@ def parse_number(s: str) -> float | int | None:
 
 
 _CLAUSE_CUT = re.compile(r"[，,；;：:。！？!?、（）()]")
+_VERB_CUT = re.compile(r"[，,；;：:。！？!?]")
 _FILLER = re.compile(r"^(?:[一二三四五六七八九十]+是|要|确保|力争|争取|努力|全年|今年|年内|实现|使|让|推动|推进|力促|其中|同时|并|和|及|以及|"
                      r"全力|确定了?|目标是|主要是|均|分别|预计|计划|将|再|进一步|共|累计)+")
 
@@ -79,6 +81,17 @@ def find_targets(norm: str, start: int, end: int, lexicon) -> list[dict]:
     found = []
     for m in c.number.finditer(seg):
         s, e = m.span()
+        if m.group("rank2"):
+            n1 = m.group("n3")
+            if not c.rank_verbs.search(seg[max(0, s - 20):s]):
+                continue
+            value = parse_number(n1)
+            is_ph = re.fullmatch(PLACEHOLDER, n1) is not None
+            if value is None and not is_ph:
+                continue
+            found.append({"start": start + s, "end": start + e, "value": value, "unit": "名", "comparator": ">=",
+                          "placeholder": is_ph, "metric": _metric(seg, s, c), "qualifier": False})
+            continue
         n1 = m.group("n1")
         is_ph = re.fullmatch(PLACEHOLDER, n1.strip()) is not None
         is_cn = re.fullmatch(_CN_NUM, n1) is not None
@@ -92,7 +105,7 @@ def find_targets(norm: str, start: int, end: int, lexicon) -> list[dict]:
         before_txt = seg[max(0, s - 6):s]
         if c.describe_before.search(before_txt) and not rank:
             continue
-        cut = max((x.end() for x in _CLAUSE_CUT.finditer(seg, 0, s)), default=0)
+        cut = max((x.end() for x in _VERB_CUT.finditer(seg, 0, s)), default=0)
         clause = seg[cut:s]
         if c.describe_clause.search(clause):
             continue
@@ -111,8 +124,8 @@ def find_targets(norm: str, start: int, end: int, lexicon) -> list[dict]:
                 continue
             if n1 in ("万", "千", "百", "十"):
                 continue
-        if not is_ph and not is_cn and unit == "名" and not rank:
-            pass
+        if unit in ("万元", "亿元", "元", "%", "万亿元") and re.match(r"(?:以上|以下)?(?:的)?(?:企业|项目|单位|园区|工业企业)", seg[e:]):
+            continue  # 年纳税X万元以上企业: a qualifier of the object
         value = parse_number(n1)
         if value is None and not is_ph:
             continue
