@@ -151,10 +151,12 @@ def outline(norm: str, segments, line_starts: set[int]) -> list[Heading]:
 
 
 def _heading_level(norm: str, seg, line_starts: set[int]) -> int | None:
-    at_line = seg.start in line_starts or (seg.start > 0 and norm[seg.start - 1] == "\n") or \
-        norm[_line_start(norm, seg.start):seg.start].strip() == ""
+    # Web excerpts run headings into paragraphs, so any segment start may open a
+    # heading; only 1./1、 needs a line start or a preceding full stop (not a decimal).
+    at_line = norm[_line_start(norm, seg.start):seg.start].strip() == "" or \
+        norm[max(0, seg.start - 1):seg.start] in ("。", "；", ";", "!", "！", "?", "？", " ", ":", "：")
     for level, rx, needs_line in _HEADINGS:
-        if needs_line and not at_line:
+        if needs_line and level == 3 and not at_line:
             continue
         if rx.match(norm, seg.start):
             return level

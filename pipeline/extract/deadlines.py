@@ -111,11 +111,14 @@ def find_deadlines(norm: str, start: int, end: int, ref: RefDate | None, lexicon
     for r in rules:
         for m in r.pattern.finditer(norm, start, end):
             s, e = m.span()
+            for g in ("span", "span2"):
+                if g in r.pattern.groupindex and m.group(g):
+                    s, e = m.span(g)
             if s == e or any(s < b and a < e for a, b in taken):
                 continue
             if before.search(norm[max(start, s - 2):s]) or after.match(norm, e):
                 continue
-            if r.id == "year_end_rel" and topic.match(norm, e):
+            if r.id in ("year_end_rel", "this_year") and topic.match(norm, e):
                 continue
             if r.id == "n_years" and re.match(r"[来前]", norm[e:e + 1]):
                 continue

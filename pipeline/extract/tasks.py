@@ -17,8 +17,9 @@ _GOALS = re.compile(r"目标任务|预期目标|主要目标|目标是|奋斗目
 _LIST_INTRO = re.compile(r"[：:]\s*(?=(?:[一二三四五六七八九十]+(?:是|要|、)|第[一二三四五六七八九十]+[，,、]|\d{1,2}[.、．]|[(（][一二三四五六七八九十\d]+[)）]))")
 _HEADING_FORWARD = re.compile(r"认清|增强|统一|提高|加强|强化|突出|推进|推动|加快|狠抓|抓好|坚持|落实|确保|做好|"
                               r"完善|健全|建立|优化|实施|明确|压实|提升|打造|聚焦|扛|坚决|要|破解|构建")
-_LABEL = re.compile(r"^[\s(（]*(?:[一二三四五六七八九十\d]+[)）、.．]?)\s*[\u4e00-\u9fff“”\"]{0,10}"
-                    r"(?:目标|要求|原则|思路|措施|任务|步骤|安排|意见|范围|对象|内容|依据|机制|组织领导|保障措施|职责分工)[:：]?\s*$")
+_LABEL = re.compile(r"^[\s(（]*(?:[一二三四五六七八九十\d]+[)）、.．]?)\s*[\u4e00-\u9fff“”\"\d]{0,16}"
+                    r"(?:目标|要求|原则|思路|措施|任务|步骤|安排|意见|范围|对象|内容|依据|机制|组织领导|保障措施|职责分工|"
+                    r"指导思想|总体要求|基本原则|主要目标|预期目标|分解表|分工表|情况表|任务表|通知|方案|工作方法)[:：]?\s*$")
 
 
 def segment_evidence(doc: SpeechDoc, speech: Speech, seg: Segment, lexicon=None) -> dict[str, float]:
@@ -97,11 +98,15 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                 hi = sp.headings.index(h)
                 body = text[len(h.marker):]
                 directive = bool(hits & {"yao", "must", "strive"})
-                if (_HEADING_REVIEW.search(body) and not re.search(r"认清|增强|进一步", body)) or "meeting" in hits \
+                if (_HEADING_REVIEW.search(body) and not re.search(r"认清|增强|进一步", body) and not directive) \
+                        or "meeting" in hits \
                         or (h.parent is not None and _under_review(sp, h.parent, review_parent) and not directive):
                     review_parent.add(hi)
                     continue
                 if _LABEL.match(text):
+                    continue
+                if not directive and "verb_start" not in hits and score < 0:
+                    review_parent.add(hi)   # 分析形势，今年财税工作压力巨大: analysis, not a call
                     continue
                 # 一是/二是 items: a task when they open with an action, a review when with a noun
                 if h.level == 4 and not directive and "verb_start" not in hits and score < threshold:
@@ -111,7 +116,7 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                 continue
             if parent is not None and _under_review(sp, parent, review_parent):
                 score -= 2.0
-            if score >= threshold:
+            if score >= threshold - 1e-9:
                 tasks.append(_task(doc, sp, seg, text, lex, min(1.0, 0.5 + 0.1 * score)))
         sp.tasks = tasks
     return doc
