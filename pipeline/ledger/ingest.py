@@ -239,6 +239,26 @@ def store_file(ledger: Ledger, job: _Job, speeches: list[dict], extractor: str,
                                        Speech.speech_index >= len(speeches)).values(current=False))
 
 
+def ingest_records(ledger: Ledger, source: str | Path, text: str, speeches: list[dict], *,
+                   date: str | None = None, extractor: str = "rules",
+                   encoding: str = "utf-8") -> IngestSummary:
+    """Store ready-made §6 speech records of `text` (e.g. from `extract --format jsonl`).
+
+    A record without "start"/"end" is taken to span the whole text. Same
+    idempotency and versioning as `ingest`.
+    """
+    path = Path(source)
+    job = _Job(path, str(path.resolve()), text, encoding, _sha(date or "", text))
+    summary = IngestSummary(files=1)
+    with ledger.session() as s:
+        if known_content(s, job.source_key, job.content_hash):
+            summary.unchanged += 1
+            return summary
+    recs = [{"start": 0, "end": len(text), **r} for r in speeches]
+    store_file(ledger, job, recs, extractor, UnitResolver(), summary, date)
+    return summary
+
+
 # ---------------------------------------------------------------- the batch
 
 def _read(path: Path, date: str | None) -> _Job:
@@ -286,6 +306,10 @@ def ingest(ledger: Ledger, paths: Iterable[str | Path], *, date: str | None = No
                 job = _read(path, date)
             except InputError as e:
                 error(str(e))
+                bar.advance()
+                continue
+            except Exception as e:  # a reader bug must not stop the batch either
+                error(f"{path}: cannot read: {e.__class__.__name__}: {e}")
                 bar.advance()
                 continue
             with ledger.session() as s:
