@@ -50,7 +50,7 @@ class RefDate:
 
 def _build(lexicon) -> tuple[list[_Rule], re.Pattern, re.Pattern, re.Pattern]:
     data = lexicon.data("deadlines.yaml")
-    rules = [_Rule(r["id"], r["kind"], re.compile(r["pattern"]), int(r.get("off", 0))) for r in data["rules"]]
+    rules = [_Rule(r["id"], r["kind"], re.compile(r["pattern"]), int(r.get("years_ahead", 0))) for r in data["rules"]]
     before = re.compile("(?:" + data["blockers"]["before"] + r")\s*$")
     after = re.compile(r"\s*(?:" + data["blockers"]["after"] + ")")
     topic = re.compile(r"\s*(?:" + data["year_topic_after"] + ")")
@@ -82,12 +82,14 @@ def resolve(rule_kind: str, groups: dict, ref: RefDate | None, off: int = 0) -> 
             if y is None:
                 if ref is None:
                     return None, False
-                y = ref.year + (1 if ref.month and m < ref.month else 0)
+                y = ref.year + off if off else ref.year + (1 if ref.month and m < ref.month else 0)
             return _month_end(y, m), False
         if rule_kind == "year_end":
             return f"{y:04d}-12-31", False
         if ref is None:
             return None, False
+        if g.get("next"):
+            ref = RefDate(ref.year + 1)
         if rule_kind == "rel_year":
             return f"{ref.year + off:04d}-12-31", False
         if rule_kind == "half":
@@ -111,7 +113,7 @@ def find_deadlines(norm: str, start: int, end: int, ref: RefDate | None, lexicon
     for r in rules:
         for m in r.pattern.finditer(norm, start, end):
             s, e = m.span()
-            for g in ("span", "span2"):
+            for g in ("span", "span2", "span3", "span4"):
                 if g in r.pattern.groupindex and m.group(g):
                     s, e = m.span(g)
             if s == e or any(s < b and a < e for a, b in taken):

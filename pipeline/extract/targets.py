@@ -52,7 +52,12 @@ def _build(lexicon) -> _Compiled:
                      re.compile(d["describe_clause"]))
 
 
-def parse_number(s: str) -> float | int | None:
+def _cn2an(_lexicon):
+    import cn2an
+    return cn2an.Cn2An()   # building one compiles its patterns: keep one per pipeline
+
+
+def parse_number(s: str, lexicon=None) -> float | int | None:
     """Value of one number span: Arabic (with separators), Chinese (cn2an), or None for placeholders."""
     s = re.sub(r"[\s,]", "", s)
     if re.fullmatch(PLACEHOLDER, s):
@@ -60,9 +65,13 @@ def parse_number(s: str) -> float | int | None:
     try:
         v = float(s)
     except ValueError:
-        import cn2an
+        if lexicon is not None:
+            conv = lexicon.cached("cn2an", _cn2an)
+        else:
+            import cn2an
+            conv = cn2an.Cn2An()
         try:
-            v = float(cn2an.cn2an(s, "smart"))
+            v = float(conv.cn2an(s, "smart"))
         except (ValueError, KeyError, TypeError):
             return None
     return int(v) if v.is_integer() else v
@@ -85,7 +94,7 @@ def find_targets(norm: str, start: int, end: int, lexicon) -> list[dict]:
             n1 = m.group("n3")
             if not c.rank_verbs.search(seg[max(0, s - 20):s]):
                 continue
-            value = parse_number(n1)
+            value = parse_number(n1, lexicon)
             is_ph = re.fullmatch(PLACEHOLDER, n1) is not None
             if value is None and not is_ph:
                 continue
@@ -126,7 +135,7 @@ def find_targets(norm: str, start: int, end: int, lexicon) -> list[dict]:
                 continue
         if unit in ("万元", "亿元", "元", "%", "万亿元") and re.match(r"(?:以上|以下)?(?:的)?(?:企业|项目|单位|园区|工业企业)", seg[e:]):
             continue  # 年纳税X万元以上企业: a qualifier of the object
-        value = parse_number(n1)
+        value = parse_number(n1, lexicon)
         if value is None and not is_ph:
             continue
         comparator = "="

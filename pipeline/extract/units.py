@@ -62,11 +62,20 @@ def _build(lexicon) -> _Compiled:
     )
 
 
+_PAREN = re.compile(r"[(（][\u4e00-\u9fff、,，]{1,6}[)）]")
+_NAME_AND = re.compile(r"(?<=[市县区省州旗])[\u4e00-\u9fff]{2,6}和[\u4e00-\u9fff]{2,8}?(?:局|委|厅|中心|办公室|办)")
+_MARKER = re.compile(r"^(?:[(（][一二三四五六七八九十\d]{1,3}[)）]|[一二三四五六七八九十]{1,3}、|\d{1,2}[.、．])")
+
+
 def _scan_copy(seg: str, c: _Compiled) -> str:
-    """The segment with 和 inside official names masked, so scanning does not stop there."""
+    """The segment with 和 inside official names (and 、 inside 各县(市、区)) masked, so
+    scanning does not stop there; same length as seg."""
     def mask(m):
-        return m.group().replace("和", _AND_MARK)
-    return c.with_and.sub(mask, seg)
+        return m.group().replace("和", _AND_MARK).replace("、", _AND_MARK).replace(",", _AND_MARK) \
+            .replace("，", _AND_MARK)
+    out = c.with_and.sub(mask, seg)
+    out = _NAME_AND.sub(mask, out)
+    return _PAREN.sub(mask, out)
 
 
 def _name_start(scan: str, end_of_prefix: int, c: _Compiled, limit: int = 16) -> int:
@@ -117,6 +126,8 @@ def _candidates(scan: str, c: _Compiled) -> list[tuple[int, int]]:
             if len(part) >= 2:
                 cands.append((pos, pos + len(part)))
             pos += len(part) + 1
+    cands = [(s + (m.end() if (m := _MARKER.match(scan, s)) else 0), e) for s, e in cands]
+    cands = [(s, e) for s, e in cands if e - s >= 2]
     # keep the longest of overlapping candidates
     cands.sort(key=lambda x: (x[0], -(x[1] - x[0])))
     out: list[tuple[int, int]] = []
@@ -162,7 +173,7 @@ def find_units(norm: str, start: int, end: int, lexicon, line_label: str | None 
         introduced = bool(re.search(r"(?:由|请|会同|配合|协助|联合|从|组成|成立)\s*$", before))
         if not (doer or introduced or by_label or lm):
             continue
-        if re.search(r"(?:支持|鼓励|引导|帮助|推动|督促|要求|向|对|与|给|为|把|让|使|和|以|比照|同|组织)\s*$", before) and \
+        if not introduced and re.search(r"(?:支持|鼓励|引导|帮助|推动|督促|要求|向|对|与|给|为|把|让|使|和|以|比照|同|组织|报|报送|上报|抄送|交|送)\s*$", before) and \
                 not c.support_after.match(after) and not re.match(r"(?:要|牵头|负责|必须)", after):
             continue
         role = "lead"
