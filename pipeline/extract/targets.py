@@ -131,11 +131,11 @@ def find_targets(norm: str, start: int, end: int, lexicon) -> list[dict]:
                 continue  # 一场/一个 mean "a"
             if not c.cn_verbs.search(seg[max(0, s - 8):s]) or _in_quotes(seg, s):
                 continue
-            if n1 in ("万", "千", "百", "十"):
+            if n1 in ("万", "千", "百", "十") and not (rank and n1 in ("百", "千")):
                 continue
         if unit in ("万元", "亿元", "元", "%", "万亿元") and re.match(r"(?:以上|以下)?(?:的)?(?:企业|项目|单位|园区|工业企业)", seg[e:]):
             continue  # 年纳税X万元以上企业: a qualifier of the object
-        value = parse_number(n1, lexicon)
+        value = {"百": 100, "千": 1000}.get(n1) if rank and n1 in ("百", "千") else parse_number(n1, lexicon)
         if value is None and not is_ph:
             continue
         comparator = "="

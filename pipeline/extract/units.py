@@ -96,6 +96,8 @@ def _candidates(scan: str, c: _Compiled) -> list[tuple[int, int]]:
     cands: list[tuple[int, int]] = []
     label = c.lead_label.match(scan) or c.support_label.match(scan)
     for m in c.collective.finditer(scan):
+        if scan[max(0, m.start() - 1):m.start()] == "等":
+            continue    # 经贸局、建设局等有关单位: a generic tail, not a unit
         if not (label and m.start() < label.end()):
             cands.append(m.span())
     for m in c.suffix.finditer(scan):

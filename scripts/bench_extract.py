@@ -1,0 +1,85 @@
+"""Extraction throughput against plain `jieba.lcut` on the same text, in one run.
+
+    python scripts/bench_extract.py [--min-chars 1000000] [--extractors rules hybrid]
+
+The bundled corpus (corpus/texts, corpus/train/texts, corpus/extra/texts) is
+repeated, file by file, until it holds at least --min-chars characters. Both sides
+run on one core after a warm-up; the script prints chars/s for each, their ratio
+(extraction ÷ jieba.lcut; ≥ 1.0 means extraction is at least as fast as segmenting
+with jieba's Python implementation) and the peak resident memory of the process.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def corpus_docs(min_chars: int) -> list[str]:
+    files = sorted((ROOT / "corpus").glob("**/texts/*.txt"))
+    base = [f.read_text(encoding="utf-8") for f in files]
+    if not base:
+        sys.exit("no corpus texts under corpus/*/texts")
+    docs, total = [], 0
+    while total < min_chars:
+        for t in base:
+            docs.append(t)
+            total += len(t)
+    return docs
+
+
+def timed(fn, docs) -> float:
+    t0 = time.perf_counter()
+    for d in docs:
+        fn(d)
+    return time.perf_counter() - t0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--min-chars", type=int, default=1_000_000)
+    ap.add_argument("--extractors", nargs="+", default=None,
+                    help="extractor sets to time (default: rules, plus hybrid when models are installed)")
+    ap.add_argument("--repeat", type=int, default=1, help="timed passes per side (the best is kept)")
+    a = ap.parse_args()
+
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})   # one core
+    import logging
+
+    import jieba
+    from pipeline.api import Pipeline
+    from pipeline.ml_default import default_extractors
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    jieba.setLogLevel(logging.WARNING)
+
+    docs = corpus_docs(a.min_chars)
+    n_chars = sum(map(len, docs))
+    n_bytes = sum(len(d.encode("utf-8")) for d in docs)
+    sets = a.extractors or (["rules"] + (["hybrid"] if default_extractors() == "hybrid" else []))
+
+    # warm-up: dictionaries, lexicons, models
+    jieba.lcut(docs[0])
+    pipes = {name: Pipeline(extractors=name) for name in sets}
+    for p in pipes.values():
+        p(docs[0], source="warmup.txt")
+
+    t_jieba = min(timed(jieba.lcut, docs) for _ in range(a.repeat))
+    print(f"text: {len(docs)} documents, {n_chars:,} chars ({n_bytes / 2**20:.2f} MiB UTF-8), one core")
+    print(f"{'run':<22}{'seconds':>10}{'chars/s':>14}{'ratio vs jieba.lcut':>22}")
+    print(f"{'jieba.lcut (baseline)':<22}{t_jieba:>10.2f}{n_chars / t_jieba:>14,.0f}{1.0:>22.2f}")
+    for name, p in pipes.items():
+        t = min(timed(lambda d: p(d, source="bench.txt"), docs) for _ in range(a.repeat))
+        print(f"{'extract --extractors ' + name:<22}{t:>10.2f}{n_chars / t:>14,.0f}{t_jieba / t:>22.2f}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak resident memory: {peak:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

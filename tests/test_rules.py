@@ -1,0 +1,176 @@
+"""Every example in the rule data files (pipeline/data/*) runs here, row by row."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from pipeline.extract.deadlines import RefDate, find_deadlines
+from pipeline.extract.tasks import modality_of
+from pipeline.extract.targets import find_targets
+from pipeline.extract.units import find_units
+from pipeline.lexicon import Lexicon, load_tsv, load_yaml
+from pipeline.normalize import norm_text
+
+LEX = Lexicon.load()
+
+
+def _ref(value) -> RefDate | None:
+    if value is None:
+        return None
+    s = str(value)
+    return RefDate.of(s, None) if len(s) == 10 else RefDate(int(s))
+
+
+# --- task cues -------------------------------------------------------------
+CUES = load_yaml("task_cues.yaml")["cues"]
+CUE_ROWS = [(c["id"], c["pattern"], ex, True) for c in CUES for ex in c.get("match", [])] + \
+           [(c["id"], c["pattern"], ex, False) for c in CUES for ex in c.get("no_match", [])]
+
+
+@pytest.mark.parametrize("cue,pattern,example,should_match", CUE_ROWS,
+                         ids=[f"{r[0]}:{r[2][:12]}:{r[3]}" for r in CUE_ROWS])
+def test_task_cue_examples(cue, pattern, example, should_match):
+    assert bool(re.search(pattern, norm_text(example))) is should_match
+
+
+# --- modality ---------------------------------------------------------------
+MOD = load_yaml("modality.yaml")
+MOD_ROWS = [(ex, "must") for ex in MOD["must"]["examples"]] + \
+           [(ex, "strive") for ex in MOD["strive"]["examples"]] + \
+           [(ex, "should") for ex in MOD["should_overrides"]["examples"]]
+
+
+@pytest.mark.parametrize("text,modality", MOD_ROWS)
+def test_modality_examples(text, modality):
+    assert modality_of(norm_text(text), LEX) == modality
+
+
+def test_modality_strongest_wins():
+    assert modality_of("要力争年底前完成，确保不出问题", LEX) == "must"
+    assert modality_of("要力争年底前完成", LEX) == "strive"
+
+
+# --- deadlines --------------------------------------------------------------
+DL = load_yaml("deadlines.yaml")
+# [text, speech date or year, due, optional span (default: the whole text)]
+DL_ROWS = [(r["id"], ex[0], ex[1], ex[2], ex[3] if len(ex) > 3 else ex[0])
+           for r in DL["rules"] for ex in r.get("examples", [])]
+
+
+@pytest.mark.parametrize("rule,text,ref,due,span", DL_ROWS, ids=[f"{r[0]}:{r[1]}:{r[2]}" for r in DL_ROWS])
+def test_deadline_examples(rule, text, ref, due, span):
+    found = find_deadlines(text, 0, len(text), _ref(ref), LEX)
+    assert found, f"no deadline found in {text!r}"
+    s, e, got_due, placeholder = found[0]
+    assert text[s:e] == span, f"span {text[s:e]!r} is not {span!r}"
+    assert got_due == due
+    assert placeholder == (rule == "placeholder_date")
+
+
+CTX = [(r["id"], c[0], c[1]) for r in DL["rules"] for c in r.get("context", [])]
+NO_CTX = [(r["id"], t) for r in DL["rules"] for t in r.get("no_context", [])]
+
+
+@pytest.mark.parametrize("rule,text,span", CTX)
+def test_deadline_in_context(rule, text, span):
+    found = [text[s:e] for s, e, *_ in find_deadlines(text, 0, len(text), RefDate(2024), LEX)]
+    assert span in found
+
+
+@pytest.mark.parametrize("rule,text", NO_CTX)
+def test_year_as_topic_is_not_a_deadline(rule, text):
+    found = [text[s:e] for s, e, *_ in find_deadlines(text, 0, len(text), RefDate(2024), LEX)]
+    assert not any(w in found for w in ("今年", "全年")), found
+
+
+def test_deadlines_past_month_rolls_to_next_year():
+    text = "确保7月底前完成"
+    (_, _, due, _), = find_deadlines(text, 0, len(text), RefDate(2024, 12, 5), LEX)
+    assert due == "2025-07-31"
+
+
+def test_deadline_frequencies_are_not_deadlines():
+    for text in ("每月25日前报送进展", "按季度调度", "每季度首月15日前报送"):
+        assert find_deadlines(text, 0, len(text), RefDate(2024, 3, 1), LEX) == []
+
+
+def test_relative_deadline_without_speech_date_has_no_due():
+    text = "确保年底前完成"
+    (_, _, due, placeholder), = find_deadlines(text, 0, len(text), None, LEX)
+    assert due is None and placeholder is False
+
+
+# --- targets ----------------------------------------------------------------
+MEASURES = load_tsv("measures.tsv")
+
+
+@pytest.mark.parametrize("row", MEASURES, ids=[r["unit"] for r in MEASURES])
+def test_measure_examples(row):
+    text = "要" + row["example"] if not row["example"].startswith("要") else row["example"]
+    found = find_targets(text, 0, len(text), LEX)
+    assert found, f"no target in {text!r}"
+    assert any(t["unit"] == row["canonical"] for t in found), found
+
+
+TG = load_yaml("targets.yaml")
+
+
+@pytest.mark.parametrize("text,comparator", TG["comparators"]["examples"])
+def test_comparator_examples(text, comparator):
+    found = find_targets("要" + text, 0, len(text) + 1, LEX)
+    assert found and found[-1]["comparator"] == comparator
+
+
+@pytest.mark.parametrize("text,value,unit,comparator,placeholder", [
+    ("确保规模工业增加值增长15％以上", 15, "%", ">=", False),
+    ("新增“四上”企业X家", None, "家", "=", True),
+    ("争创省级企业技术中心1—2个", 1, "个", ">=", False),
+    ("举办不少于三场推介会", 3, "场", ">=", False),
+    ("力争进入全省前10名", 10, "名", ">=", False),
+    ("单位GDP能耗控制在3.5%左右", 3.5, "%", "~", False),
+    ("力争财政收入翻一番", 2, "倍", "=", False),
+    ("新增就业１２００人", 1200, "人", "=", False),
+    ("力争达到10个亿", 10, "亿元", "=", False),
+])
+def test_target_fields(text, value, unit, comparator, placeholder):
+    norm = norm_text(text)
+    found = find_targets(norm, 0, len(norm), LEX)
+    assert found, text
+    t = found[-1]
+    assert (t["value"], t["unit"], t["comparator"], t["placeholder"]) == (value, unit, comparator, placeholder)
+
+
+@pytest.mark.parametrize("text", [
+    "要举办一场主场招商会",                    # 一场 means "a"
+    "要牢固树立“四个意识”",                    # a slogan, not a count
+    "去年全市完成投资45.8亿元",                # past figure
+    "目前注册资本是X个亿",                      # describes today
+])
+def test_not_targets(text):
+    assert find_targets(text, 0, len(text), LEX) == []
+
+
+def test_qualifier_number_stays_in_metric():
+    text = "引进投资3000万元以上的产业链落地项目40个以上"
+    found = find_targets("要" + text, 0, len(text) + 1, LEX)
+    assert [(t["value"], t["unit"]) for t in found] == [(40, "个")]
+    assert "3000万元" in found[0]["metric"]
+
+
+# --- units ------------------------------------------------------------------
+UNIT_ROWS = load_yaml("units.yaml")["examples"]
+
+
+@pytest.mark.parametrize("row", UNIT_ROWS, ids=[r["text"][:14] for r in UNIT_ROWS])
+def test_unit_examples(row):
+    norm = norm_text(row["text"])
+    got = [[row["text"][s:e], role] for s, e, role in find_units(norm, 0, len(norm), LEX)]
+    assert got == [list(u) for u in row["units"]]
+
+
+def test_units_found_in_traditional_script_keep_original_text():
+    text = "各牽頭單位要緊密結合工作實際"
+    norm = norm_text(text)
+    (s, e, role), = find_units(norm, 0, len(norm), LEX)
+    assert text[s:e] == "各牽頭單位" and role == "lead"
