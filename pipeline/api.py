@@ -107,6 +107,8 @@ class Pipeline:
         missing = [n for n in self.names if n not in self._stages]
         if missing:
             raise RuntimeError(f"pipeline stages not available: {', '.join(missing)}")
+        if tokenize:
+            self.config.tokenizer._load()   # fail now, with the backend's own message, not mid-batch
 
     def __call__(self, text: str, source: str = "<text>", date: str | None = None,
                  encoding: str = "utf-8") -> SpeechDoc:

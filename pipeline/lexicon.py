@@ -17,6 +17,12 @@ def load_yaml(name: str) -> Any:
     return yaml.safe_load(resources.files(DATA).joinpath(name).read_text(encoding="utf-8"))
 
 
+def load_text(name: str) -> str:
+    """A plain data file without its # comment lines."""
+    text = resources.files(DATA).joinpath(name).read_text(encoding="utf-8")
+    return "".join(ln for ln in text.splitlines() if not ln.startswith("#"))
+
+
 def load_tsv(name: str) -> list[dict[str, str]]:
     text = resources.files(DATA).joinpath(name).read_text(encoding="utf-8")
     rows = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]

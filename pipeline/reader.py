@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import codecs
 import zipfile
+from functools import lru_cache
 from pathlib import Path
 
 SUPPORTED = (".txt", ".docx", ".text", ".md")
@@ -48,13 +49,31 @@ def decode_bytes(data: bytes, path: str | Path = "<bytes>") -> tuple[str, str]:
                 if _plausible(text):
                     return _check(_fold_newlines(text), path), enc
         raise InputError(path, "binary file (contains NUL bytes), not a text or .docx speech")
+    candidates = []
     for enc in ("utf-8", "gb18030"):
         try:
-            text = data.decode(enc)
+            candidates.append((enc, data.decode(enc)))
         except UnicodeDecodeError:
             continue
-        return _check(_fold_newlines(text), path), enc
-    raise InputError(path, "not valid UTF-8, GB18030 or UTF-16 text")
+    if not candidates:
+        raise InputError(path, "not valid UTF-8, GB18030 or UTF-16 text")
+    # Short GB18030 text can also be valid UTF-8 (位 → λ): keep the decoding that reads
+    # most like Chinese; on a tie UTF-8 wins.
+    enc, text = max(candidates, key=lambda c: _chinese_score(c[1]))
+    return _check(_fold_newlines(text), path), enc
+
+
+def _chinese_score(text: str) -> float:
+    common = _common_hanzi()
+    good = sum(1 for c in text if c in common or c.isascii() or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef")
+    return good / max(1, len(text))
+
+
+
+@lru_cache(maxsize=1)
+def _common_hanzi() -> frozenset[str]:
+    from pipeline.lexicon import load_text
+    return frozenset(load_text("common_hanzi.txt"))
 
 
 def _plausible(text: str) -> bool:
@@ -75,9 +94,10 @@ def read_docx(path: Path) -> str:
         import docx  # python-docx
     except ImportError as e:  # pragma: no cover - a declared dependency
         raise InputError(path, "reading .docx needs python-docx (pip install python-docx)") from e
+    from docx.opc.exceptions import PackageNotFoundError
     try:
         d = docx.Document(str(path))
-    except (zipfile.BadZipFile, KeyError, ValueError) as e:
+    except (zipfile.BadZipFile, KeyError, ValueError, PackageNotFoundError) as e:
         raise InputError(path, f"not a readable .docx file ({e.__class__.__name__})") from None
     paras = [p.text for p in d.paragraphs]
     for table in d.tables:

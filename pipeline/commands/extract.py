@@ -19,7 +19,9 @@ def add_arguments(p) -> None:
     p.add_argument("--date", help="speech date YYYY-MM-DD (overrides the date read from headings)")
     p.add_argument("--extractors", choices=("rules", "ml", "hybrid"), default=None,
                    help="which extractors to use (default: hybrid when models are installed, else rules)")
-    p.add_argument("--tokenizer", default="jieba", help="tokeniser backend: jieba (default), jieba-py, hanlp")
+    p.add_argument("--tokenizer", default="jieba", choices=("jieba", "jieba-py", "hanlp"),
+                   help="tokeniser backend for the token layer: jieba (rjieba, default), jieba-py, or hanlp "
+                        "(needs the [hanlp] extra and a local model)")
     p.add_argument("--models", default=None, help="model folder (default: the bundled models/)")
     p.add_argument("-o", "--output", help="write to this file instead of standard output")
 
@@ -36,8 +38,9 @@ def run(args) -> int:
 
     extractors = args.extractors or default_extractors(args.models)
     try:
-        pipe = Pipeline(extractors=extractors, tokenizer=args.tokenizer, model_dir=args.models)
-    except Exception as e:  # a bad backend/model choice is a user error
+        pipe = Pipeline(extractors=extractors, tokenizer=args.tokenizer, model_dir=args.models,
+                        tokenize=args.tokenizer != "jieba")
+    except (ValueError, RuntimeError) as e:  # a bad backend/model choice is a user error
         print(f"speechledger: {e}", file=sys.stderr)
         return 2
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout

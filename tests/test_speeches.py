@@ -1,0 +1,71 @@
+"""Splitting compilations into speeches, reading titles and dates, building the outline."""
+from __future__ import annotations
+
+import pytest
+
+from pipeline.speeches import heading_of
+
+
+@pytest.fixture(scope="module")
+def dev_doc(rules_pipeline, dev_path):
+    return rules_pipeline.run_file(dev_path)
+
+
+def test_compilation_splits_into_five_speeches(dev_doc):
+    assert len(dev_doc.speeches) == 5
+    titles = [sp.title for sp in dev_doc.speeches]
+    assert all("讲话" in t for t in titles), titles
+    assert titles[3] == "在全市工业经济运行调度会议上的讲话"       # glued from "…上的" + "讲 话"
+    assert not any(t.startswith(("第二篇", "文章标题", "3、")) for t in titles)
+
+
+def test_speech_dates_come_from_headings(dev_doc):
+    got = [(sp.date, sp.ref_year) for sp in dev_doc.speeches]
+    assert got == [(None, 2024), (None, None), (None, None), ("2024-07-04", 2024), (None, 2024)]
+
+
+def test_speeches_cover_the_file_without_overlap(dev_doc):
+    spans = [(sp.start, sp.end) for sp in dev_doc.speeches]
+    assert spans[0][0] == 0 and spans[-1][1] == len(dev_doc.text)
+    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
+
+
+def test_date_option_overrides_headings(rules_pipeline, dev_path):
+    doc = rules_pipeline.run_file(dev_path, date="2023-12-01")
+    assert {sp.date for sp in doc.speeches} == {"2023-12-01"}
+
+
+def test_outline_is_a_tree(dev_doc):
+    sp = dev_doc.speeches[0]
+    levels = {h.level for h in sp.headings}
+    assert {1, 4} <= levels
+    for i, h in enumerate(sp.headings):
+        if h.parent is not None:
+            assert h.parent < i and sp.headings[h.parent].level < h.level
+
+
+def test_every_task_knows_its_parent_heading(dev_doc):
+    sp = dev_doc.speeches[0]
+    task = next(t for t in sp.tasks if "X月底" in t.text)
+    parent = sp.headings[task.heading]
+    assert parent.text.startswith("三要") and sp.headings[parent.parent].text.startswith("第一")
+    first = sp.headings[0]
+    assert heading_of(sp, first.start) is None      # a top heading has no parent
+
+
+def test_single_speech_without_salutation(rules_pipeline):
+    doc = rules_pipeline("关于做好2018年重点工作的通知\n各单位：\n一、各责任单位要于6月底前报送进展。\n",
+                         source="notice.txt")
+    assert len(doc.speeches) == 1
+    assert doc.speeches[0].title.startswith("关于做好2018年")
+    assert doc.speeches[0].ref_year == 2018
+    assert doc.speeches[0].tasks[0].deadlines[0].due == "2018-06-30"
+
+
+def test_traditional_script_speech(rules_pipeline):
+    text = "在全縣工作會議上的講話\n同志們：\n各鄉鎮要於年底前完成整改，確保不留死角。\n"
+    doc = rules_pipeline(text, source="trad.txt", date="2024-03-01")
+    (task,) = doc.speeches[0].tasks
+    assert task.modality == "must"
+    assert [u.text for u in task.units] == ["各鄉鎮"]
+    assert task.deadlines[0].text == "年底前" and task.deadlines[0].due == "2024-12-31"
