@@ -1,0 +1,69 @@
+"""speechledger evaluate: score an extractor against gold, or cross-validate rules/ml/hybrid."""
+from __future__ import annotations
+
+import json
+import sys
+
+HELP = "score extraction against gold (P/R/F1 per field), or k-fold CV of rules/ml/hybrid"
+DESCRIPTION = """Score the pipeline against gold annotations (ANNOTATION.md §7), with the referee's rules.
+
+  speechledger evaluate --texts corpus/texts --gold corpus/gold/dev.jsonl
+  speechledger evaluate --texts corpus/train/texts --gold corpus/train/gold.jsonl \\
+      --dates corpus/train/dates.json --extractors hybrid
+  speechledger evaluate --cv 5 [--corpus corpus/]     # k-fold by document, rules/ml/hybrid in one table
+"""
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--texts", help="folder of DOC.txt files")
+    p.add_argument("--gold", help="gold JSONL for those texts")
+    p.add_argument("--dates", help="JSON {doc: YYYY-MM-DD|null} with speech dates")
+    p.add_argument("--extractors", choices=("rules", "ml", "hybrid"), default="rules")
+    p.add_argument("--models", default=None, help="model folder (default: the bundled models/)")
+    p.add_argument("--cv", type=int, default=0, metavar="K",
+                   help="instead: K-fold cross-validation by document over --corpus")
+    p.add_argument("--corpus", action="append", default=None, help="corpus root(s) for --cv (default: corpus/)")
+    p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--json", action="store_true", help="print the full result as JSON")
+    p.add_argument("--errors", action="store_true", help="list misses and false alarms")
+
+
+def run(args) -> int:
+    from pipeline import evaluate as ev
+
+    if args.cv:
+        if args.cv < 2:
+            print("speechledger: error: --cv needs at least 2 folds", file=sys.stderr)
+            return 2
+        cv = ev.cross_validate(args.corpus or ["corpus"], k=args.cv, seed=args.seed,
+                               log=lambda m: print(m, file=sys.stderr))
+        if args.json:
+            print(json.dumps({k: v for k, v in cv.items() if not k.startswith("_") or k == "_folds"},
+                             ensure_ascii=False, indent=1, default=str))
+        else:
+            print(f"{args.cv}-fold cross-validation by document ({cv['_documents']} documents):")
+            print(ev.cv_table(cv))
+        return 0
+    if not args.texts or not args.gold:
+        print("speechledger: error: give --texts DIR and --gold GOLD.jsonl (or --cv K)", file=sys.stderr)
+        return 2
+    dates = None
+    if args.dates:
+        with open(args.dates, encoding="utf-8") as f:
+            dates = json.load(f)
+    try:
+        r = ev.evaluate_folder(args.texts, args.gold, extractors=args.extractors, dates=dates,
+                               model_dir=args.models)
+    except (OSError, ValueError) as e:
+        print(f"speechledger: error: {e}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(r, ensure_ascii=False, indent=1, default=str))
+        return 0
+    if args.errors:
+        for k, v in r["_errors"].items():
+            for e in v:
+                print(k, *e, sep="\t")
+    print(f"extractors: {args.extractors}")
+    print(ev.format_result(r))
+    return 0

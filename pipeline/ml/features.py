@@ -1,0 +1,440 @@
+"""Features for the learned extractors, computed a whole speech at a time.
+
+Segment features (task classifier): hashed character n-grams of the normalised
+segment, counts of directive / retrospective / time / assessment cues, the
+segment's place in the outline, cues of the enclosing heading (is this section a
+review or a plan?), and the same cues of its neighbours. In hybrid mode the rule
+extractor's decision and its per-segment evidence are appended.
+
+Character features (unit CRF): the character and its neighbours, bigrams, whether
+it ends a body name (局/委/办/部门/…), lexicon matches, and the words around it
+(要/牵头/配合/、/等). They are built only for short windows around unit cues in
+task segments, so the CRF never reads the whole text.
+
+Every regex is compiled once per `SegmentFeaturizer` / `CharFeaturizer`, which
+live on the loaded `Models` object.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+
+# (name, pattern on doc.norm) -- counted per segment
+SEG_CUES: list[tuple[str, str]] = [
+    ("directive", r"要|必须|务必|确保|力争|争取|努力|坚决|切实|抓好|加快|推进|着力|严格|不得|严禁|狠抓|强化|加强|"
+                  r"落实|做好|抓紧|全力|扎实|大力|积极|持续|推动|实施|建立|健全|完善|开展|组织|督促|深化|提升|打造"),
+    ("must", r"必须|务必|务于|确保|坚决|严禁|不得|一律|决不能|绝不|不准"),
+    ("strive", r"力争|争取|努力|尽快|尽最大努力|尽早|力求"),
+    ("should", r"要|应当|应该|需要|应(?!急|用|对)"),
+    ("retro", r"以来|已经|已|实现了|完成了|取得了|达到了|同比|累计|增长了|下降了|比上年|去年|过去|"
+              r"荣获|获得|先后|成功|有了|了[，,。；]|得到|明显|显著|不断|初步"),
+    ("months", r"(?=[0-9一二三四五六七八九十])(?:\d+|[一二三四五六七八九十]+)[-－—至](?:\d+|[一二三四五六七八九十]+)月"),
+    ("future", r"将|今年|明年|下半年|年底|月底|到20\d\d年|目标|计划|下一步|今后|未来"),
+    ("assess", r"成绩|肯定|不足|问题|差距|短板|偏小|偏弱|不够|滞后|困难|挑战|形势|机遇|意义|重要|"
+               r"值得|欣慰|喜人|可喜|看到|清醒"),
+    ("procedure", r"下面|讲几点|意见|会议|同志们|书记|主持|发言|讲话|谢谢|刚才|汇报|通报|今天"),
+    ("number", r"[0-9]+(?:\.[0-9]+)?"),
+    ("count", r"[一二两三四五六七八九十百千万]+(?:个|家|次|项|亿|万|场|名|条)"),
+    ("percent", r"%|百分点|倍|翻一番"),
+    ("deadline", r"月底|年底|年内|前完成|之前|季度|上半年|下半年|日前"),
+    ("year", r"[12][0-9]{3}年"),
+    ("unitcue", r"牵头|负责|主抓|配合|协助|参加|会同|责任单位"),
+    ("body", r"局|委|办|部门|单位|政府|各级|各县|各乡|各镇|各地|各有关|专班|领导小组"),
+    ("quote", r"总书记|强调|指出|中央|习近平|省委|国务院"),
+    ("principle", r"是.{0,12}(?:关键|根本|基础|前提|保障|责任|任务|核心|重中之重|生命线)|兴则|强则|离不开"),
+    ("exhort", r"认真|切实|深刻|进一步|高度重视|意识|领会|思想"),
+    ("neg", r"不能|不要|不得|严禁|杜绝|防止|避免|不准"),
+    ("placeholder", r"[X×xＸ＊*]{1,3}"),
+    ("deliver", r"编制|出台|制定|建成|完成|举办|召开|开工|投产|引进|新增|培育|认定|组建|成立|设立|启动"),
+    ("we", r"我们|大家|全市上下|全县上下"),
+    ("colon", r"[:：]"),
+    ("question", r"[?？]"),
+]
+# Outline markers at the start of a segment.
+_LIST = re.compile(r"\s*(?:[一二三四五六七八九十]+[是要抓]|第[一二三四五六七八九十]+|[一二三四五六七八九十]+、|"
+                   r"[(（][一二三四五六七八九十\d]+[)）]|\d+[、.．]|首先|其次|再次|最后)")
+_REVIEW_HEAD = re.compile(r"肯定|成效|成绩|回顾|总结|基本情况|工作情况|进展|主要做法|存在的问题|不足|形势|情况")
+_PLAN_HEAD = re.compile(r"要|确保|加快|推进|抓好|强化|加强|突出|坚持|落实|做好|完善|健全|建立|实施|提升|打造|聚焦")
+_LABEL_HEAD = re.compile(r"目标|要求|原则|思路|措施|任务|步骤|安排|机制|保障|分工")
+_NEIGHBOUR_CUES = ("directive", "must", "strive", "should", "retro", "assess", "number", "procedure", "body")
+N_HASH = 1 << 18
+_NL = re.compile("\n")
+
+
+@dataclass
+class SpeechFrame:
+    """One speech's segment table as arrays (offsets into doc.text / doc.norm)."""
+
+    starts: np.ndarray
+    ends: np.ndarray
+    texts: list[str]          # normalised segment texts
+
+
+def speech_frame(doc, speech) -> SpeechFrame:
+    segs = speech.segments
+    norm = doc.norm or doc.text
+    return SpeechFrame(np.fromiter((s.start for s in segs), np.int64, len(segs)),
+                       np.fromiter((s.end for s in segs), np.int64, len(segs)),
+                       [norm[s.start:s.end] for s in segs])
+
+
+@dataclass
+class SegmentFeaturizer:
+    """Turns a speech's segments into a feature matrix (rows = speech.segments)."""
+
+    evidence_keys: list[str] = field(default_factory=list)   # rule evidence names, fixed at training
+    ngram_weight: float = 1.0
+    _compiled: list | None = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self):
+        d = dict(self.__dict__)
+        d["_compiled"] = None
+        return d
+
+    @property
+    def cues(self) -> list[tuple[str, re.Pattern]]:
+        if self._compiled is None:
+            self._compiled = [(n, re.compile(p)) for n, p in SEG_CUES]
+        return self._compiled
+
+    @property
+    def cue_names(self) -> list[str]:
+        return [n for n, _ in SEG_CUES]
+
+    # -- dense, hand-made features ------------------------------------------------
+    def cue_counts(self, norm: str, frame: SpeechFrame) -> np.ndarray:
+        """Count of each cue per segment (matches located by their start)."""
+        n = len(frame.starts)
+        k = len(SEG_CUES)
+        if n == 0:
+            return np.zeros((0, k))
+        lo, hi = int(frame.starts[0]), int(frame.ends[-1])
+        pos, cat = [], []
+        for j, (_, rx) in enumerate(self.cues):
+            p = [m.start() for m in rx.finditer(norm, lo, hi)]
+            pos += p
+            cat += [j] * len(p)
+        if not pos:
+            return np.zeros((n, k))
+        pos_a = np.array(pos, np.int64)
+        idx = np.searchsorted(frame.starts, pos_a, side="right") - 1
+        ok = (idx >= 0) & (pos_a < frame.ends[np.clip(idx, 0, n - 1)])
+        flat = idx[ok] * k + np.array(cat, np.int64)[ok]
+        return np.bincount(flat, minlength=n * k).reshape(n, k).astype(np.float64)
+
+    def dense(self, doc, speech, frame: SpeechFrame) -> np.ndarray:
+        norm = doc.norm or doc.text
+        n = len(frame.starts)
+        counts = self.cue_counts(norm, frame)
+        cues = np.log1p(counts)
+        names = self.cue_names
+        col = {nm: i for i, nm in enumerate(names)}
+        lengths = (frame.ends - frame.starts).astype(np.float64)
+
+        # place in the outline
+        head_level = np.zeros((n, 4))
+        is_head = np.zeros(n)
+        head_of = np.full(n, -1)           # innermost heading enclosing the segment
+        top_of = np.full(n, -1)            # its top-level ancestor
+        hstarts = [h.start for h in speech.headings]
+        hidx = {s: i for i, s in enumerate(hstarts)}
+        seg_of_head = {}
+        cur = -1
+        for i, s in enumerate(frame.starts.tolist()):
+            k = hidx.get(s)
+            if k is not None:
+                h = speech.headings[k]
+                is_head[i] = 1
+                head_level[i, min(h.level, 4) - 1] = 1
+                seg_of_head[k] = i
+                head_of[i] = h.parent if h.parent is not None else -1
+                cur = k
+            else:
+                head_of[i] = cur
+        for i in range(n):
+            k = head_of[i]
+            while k >= 0 and speech.headings[k].parent is not None:
+                k = speech.headings[k].parent
+            top_of[i] = k
+        list_start = np.fromiter((1.0 if _LIST.match(t) else 0.0 for t in frame.texts), np.float64, n)
+        # a segment opens a line when a line break lies between it and the previous segment
+        nl = np.array([m.start() for m in _NL.finditer(doc.text, max(0, int(frame.starts[0]) - 1) if n else 0,
+                                                          int(frame.ends[-1]) if n else 0)], np.int64)
+        before = np.searchsorted(nl, frame.starts)
+        prev_end = np.concatenate([[frame.starts[0] - 1 if n else 0], frame.ends[:-1]]) if n else frame.ends
+        line_start = (before > np.searchsorted(nl, prev_end)).astype(np.float64)
+        if n and (frame.starts[0] == 0 or doc.text[frame.starts[0] - 1] == "\n"):
+            line_start[0] = 1.0
+        last = [t[-1] if t else "" for t in frame.texts]
+        ends_stop = np.array([1.0 if c in "。！!" else 0.0 for c in last])
+        ends_semi = np.array([1.0 if c in "；;" else 0.0 for c in last])
+        ends_colon = np.array([1.0 if c in ":：" else 0.0 for c in last])
+        ends_none = 1.0 - ends_stop - ends_semi - ends_colon - np.array([1.0 if c in "?？" else 0.0 for c in last])
+        relpos = np.arange(n) / max(n - 1, 1)
+
+        hv = np.zeros((len(speech.headings) + 1, 4))   # last row: no enclosing heading
+        hv[-1, 3] = 1
+        for k, h in enumerate(speech.headings):
+            t = norm[h.start:h.end]
+            hv[k, :3] = (bool(_REVIEW_HEAD.search(t)), bool(_PLAN_HEAD.search(t)), bool(_LABEL_HEAD.search(t)))
+
+        def heading_cues(which: np.ndarray) -> np.ndarray:
+            return hv[which]          # index -1 is the "none" row
+
+        own_head = np.zeros((n, 3))
+        for i in np.nonzero(is_head)[0].tolist():
+            t = frame.texts[i]
+            own_head[i] = (bool(_REVIEW_HEAD.search(t)), bool(_PLAN_HEAD.search(t)), bool(_LABEL_HEAD.search(t)))
+
+        # share of segments with retrospective cues in the same section (review vs plan)
+        sect = head_of.copy()
+        retro = (counts[:, col["retro"]] > 0).astype(np.float64)
+        direc = (counts[:, col["directive"]] > 0).astype(np.float64)
+        sect_retro = np.zeros(n)
+        sect_dir = np.zeros(n)
+        for k in np.unique(sect):
+            m = sect == k
+            sect_retro[m] = retro[m].mean()
+            sect_dir[m] = direc[m].mean()
+
+        nb = [col[c] for c in _NEIGHBOUR_CUES]
+        prev = np.vstack([np.zeros((1, len(nb))), cues[:-1, nb]]) if n else np.zeros((0, len(nb)))
+        nxt = np.vstack([cues[1:, nb], np.zeros((1, len(nb)))]) if n else np.zeros((0, len(nb)))
+        first = np.zeros(n)
+        if n:
+            first[0] = 1
+        return np.hstack([
+            cues, np.log1p(lengths)[:, None] / 5, (lengths < 25)[:, None] * 1.0,
+            is_head[:, None], head_level, own_head, list_start[:, None], line_start[:, None],
+            ends_stop[:, None], ends_semi[:, None], ends_colon[:, None], ends_none[:, None],
+            relpos[:, None], first[:, None],
+            heading_cues(head_of), heading_cues(top_of), sect_retro[:, None], sect_dir[:, None],
+            prev, nxt,
+        ])
+
+    # -- hashed character n-grams ---------------------------------------------------
+    def ngrams(self, doc, frame: SpeechFrame) -> sparse.csr_matrix:
+        """Hashed char 1-3 grams + segment-initial 1-2 grams, log-scaled and l2-normalised."""
+        n = len(frame.starts)
+        if n == 0:
+            return sparse.csr_matrix((0, N_HASH))
+        norm = doc.norm or doc.text
+        lo, hi = int(frame.starts[0]), int(frame.ends[-1])
+        codes = np.frombuffer(norm[lo:hi].encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+        codes[(codes >= 48) & (codes <= 57)] = 48          # all digits alike
+        mark = np.zeros(hi - lo + 1, np.int64)
+        np.add.at(mark, frame.starts - lo, 1)
+        inside = mark.copy()
+        np.add.at(inside, frame.ends - lo, -1)
+        seg_of = np.where(np.cumsum(inside)[:-1] > 0, np.cumsum(mark)[:-1] - 1, -1)
+        rows, cols = [], []
+        m = np.uint64(N_HASH - 1)
+        k1, k2, k3 = np.uint64(0x9E3779B1), np.uint64(0x85EBCA77), np.uint64(0xC2B2AE3D)
+        valid = seg_of >= 0
+        rows.append(seg_of[valid])
+        cols.append((codes[valid] * k1) & m)
+        same2 = valid[:-1] & (seg_of[:-1] == seg_of[1:])
+        h2 = (codes[:-1] * k1 + codes[1:] * k2 + np.uint64(1)) & m
+        rows.append(seg_of[:-1][same2])
+        cols.append(h2[same2])
+        same3 = same2[:-1] & same2[1:]
+        h3 = (codes[:-2] * k1 + codes[1:-1] * k2 + codes[2:] * k3 + np.uint64(2)) & m
+        rows.append(seg_of[:-2][same3])
+        cols.append(h3[same3])
+        # segment-initial unigram and bigram (a line that opens with 要 / 一是 / 第三 ...)
+        st = (frame.starts - lo).astype(np.int64)
+        rows.append(np.arange(n))
+        cols.append((codes[st] * k3 + np.uint64(3)) & m)
+        ok = (frame.ends - frame.starts) > 1
+        rows.append(np.arange(n)[ok])
+        cols.append((codes[st[ok]] * k3 + codes[st[ok] + 1] * k1 + np.uint64(4)) & m)
+        r = np.concatenate(rows)
+        c = np.concatenate(cols).astype(np.int64)
+        X = sparse.csr_matrix((np.ones(len(r)), (r, c)), shape=(n, N_HASH))
+        X.sum_duplicates()
+        rowrep = np.repeat(np.arange(n), np.diff(X.indptr))
+        data = np.log1p(X.data)
+        norms = np.sqrt(np.bincount(rowrep, weights=data * data, minlength=n))
+        norms[norms == 0] = 1
+        X.data = data * (self.ngram_weight / norms)[rowrep]
+        return X
+
+    def base(self, doc, speech) -> sparse.csr_matrix:
+        """Text-only feature matrix of a speech's segments (the "ml" extractor's input)."""
+        frame = speech_frame(doc, speech)
+        return sparse.hstack([self.ngrams(doc, frame), sparse.csr_matrix(self.dense(doc, speech, frame))],
+                             format="csr")
+
+    def rule_columns(self, rules: "RuleView") -> sparse.csr_matrix:
+        """The rule decision, its modality and the rule evidence, one row per segment."""
+        n = len(rules.flag)
+        k = len(self.evidence_keys)
+        ev = np.array([[e.get(key, 0.0) for key in self.evidence_keys] for e in rules.evidence],
+                      np.float64).reshape(n, k)
+        return sparse.csr_matrix(np.hstack([rules.flag[:, None], rules.modality, ev]))
+
+    def transform(self, doc, speech, rules: "RuleView | None" = None) -> sparse.csr_matrix:
+        """Feature matrix of a speech's segments; with `rules`, the rule columns appended."""
+        X = self.base(doc, speech)
+        return X if rules is None else sparse.hstack([X, self.rule_columns(rules)], format="csr")
+
+
+@dataclass
+class RuleView:
+    """What the rule extractor said about each segment of a speech."""
+
+    flag: np.ndarray                 # 1.0 when a rule task covers the segment
+    modality: np.ndarray             # (n, 3) one-hot must/strive/should of that task
+    evidence: list[dict[str, float]]
+    task_of: list[int]               # index into speech.tasks, or -1
+
+
+MODALITIES = ("must", "strive", "should")
+
+
+def rule_view(doc, speech, config=None, with_evidence: bool = True) -> RuleView:
+    """Map the rule tasks of a speech onto its segments and collect rule evidence."""
+    segs = speech.segments
+    n = len(segs)
+    flag = np.zeros(n)
+    mod = np.zeros((n, 3))
+    task_of = [-1] * n
+    starts = np.fromiter((s.start for s in segs), np.int64, n)
+    for ti, t in enumerate(speech.tasks):
+        i = int(np.searchsorted(starts, t.start, side="right")) - 1
+        i = max(i, 0)
+        while i < n and segs[i].start < t.end:
+            s = segs[i]
+            ov = min(s.end, t.end) - max(s.start, t.start)
+            if ov * 2 >= (s.end - s.start):
+                flag[i] = 1
+                mod[i, MODALITIES.index(t.modality) if t.modality in MODALITIES else 2] = 1
+                task_of[i] = ti
+            i += 1
+    evidence: list[dict[str, float]] = [{} for _ in segs]
+    fn = _evidence_fn() if with_evidence else None
+    if fn is not None:
+        lex = getattr(config, "lexicon", None) if config is not None else None
+        for i, s in enumerate(segs):
+            try:
+                evidence[i] = fn(doc, speech, s, lex) if lex is not None else fn(doc, speech, s)
+            except Exception:   # rule evidence is optional: never let it break extraction
+                evidence[i] = {}
+    return RuleView(flag, mod, evidence, task_of)
+
+
+def _evidence_fn():
+    """pipeline.extract.tasks.segment_evidence when the rule module provides it."""
+    try:
+        from pipeline.extract import tasks
+    except ImportError:
+        return None
+    fn = getattr(tasks, "segment_evidence", None)
+    if fn is None:
+        return None
+    import inspect
+    try:
+        nparams = len(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        nparams = 3
+    if nparams >= 4:
+        return fn
+    return lambda doc, sp, seg, lex=None: fn(doc, sp, seg)
+
+
+# --------------------------------------------------------------------------------------
+# Character features for the unit CRF
+# --------------------------------------------------------------------------------------
+# Characters and words that end the name of a body.
+UNIT_END = re.compile(r"(?:部门|单位|政府|党委|街道|乡镇|镇街|专班|小组|中心|公司|集团|企业|园区|新区|开发区|经开区|"
+                      r"集中区|高新区|办事处|委员会|管委会|督查室|办公室|系统|两级|各级|[局委办厅府院室处科站所组队部区县市乡镇街])"
+                      r"(?:[(（][^()（）]{1,3}[)）])?")
+# Where a window may begin: cues that a body is named nearby.
+WINDOW_CUE = re.compile(r"局|委|办|厅|部门|单位|政府|室|专班|小组|街道|乡镇|镇街|各[级县市区乡镇街部有相企金单地牵责帮]|"
+                        r"牵头|负责|配合|参加|协助|会同|园区|新区|开发区|经开区|集中区|高新区|中心|公司|系统|两级|市里|县里")
+_AFTER = "要将应负牵配参协会等及和与、，,：:（(由"
+_BEFORE = "、，,。；;：:由请和及与同会"
+WINDOW_LEFT, WINDOW_RIGHT = 16, 4
+
+
+def candidate_windows(norm: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Merged [s, e) windows of norm[start:end] that may hold a responsible unit."""
+    spans: list[tuple[int, int]] = []
+    for m in WINDOW_CUE.finditer(norm, start, end):
+        s, e = max(start, m.start() - WINDOW_LEFT), min(end, m.end() + WINDOW_RIGHT)
+        if spans and s <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], e))
+        else:
+            spans.append((s, e))
+    return spans
+
+
+def _bucket(d: int) -> str:
+    return str(d) if d < 4 else ("4" if d < 7 else ("7" if d < 11 else "L"))
+
+
+@dataclass
+class CharFeaturizer:
+    """String features for each character of a window (fed to crfsuite as binary features)."""
+
+    lexicon: list[str] = field(default_factory=list)
+    _lex_rx: re.Pattern | None = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self):
+        d = dict(self.__dict__)
+        d["_lex_rx"] = None
+        return d
+
+    @property
+    def lex_rx(self) -> re.Pattern | None:
+        if self._lex_rx is None and self.lexicon:
+            words = sorted(set(self.lexicon), key=len, reverse=True)
+            self._lex_rx = re.compile("|".join(map(re.escape, words)))
+        return self._lex_rx
+
+    def window(self, norm: str, s: int, e: int) -> list[list[str]]:
+        w = norm[s:e]
+        n = len(w)
+        ctx = norm[max(0, s - 2):s].rjust(2, "^") + w + norm[e:e + 2].ljust(2, "$")
+        ctx = re.sub(r"\d", "0", ctx)
+        # B/I/E tags of lexicon and suffix matches
+        lex = ["-"] * n
+        rx = self.lex_rx
+        if rx is not None:
+            for m in rx.finditer(w):
+                a, b = m.span()
+                lex[a] = "B"
+                for k in range(a + 1, b):
+                    lex[k] = "I"
+                lex[b - 1] = "E" if b - 1 > a else "S"
+        end = [0] * n
+        for m in UNIT_END.finditer(w):
+            end[m.end() - 1] = 1
+        # distance to the next body ending and from the previous delimiter
+        nxt_end = [99] * n
+        d = 99
+        for i in range(n - 1, -1, -1):
+            d = 0 if end[i] else d + 1
+            nxt_end[i] = d
+        prv_del = [99] * n
+        d = 99
+        for i in range(n):
+            c = ctx[i + 1]
+            d = 0 if c in _BEFORE else d + 1
+            prv_del[i] = d
+        out = []
+        for i in range(n):
+            j = i + 2
+            c, p, q, p2, q2 = ctx[j], ctx[j - 1], ctx[j + 1], ctx[j - 2], ctx[j + 2]
+            f = ["c=" + c, "p=" + p, "n=" + q, "pp=" + p2, "nn=" + q2, "pc=" + p + c, "cn=" + c + q,
+                 "L=" + lex[i], "E=" + str(end[i]), "dE=" + _bucket(nxt_end[i]), "dD=" + _bucket(prv_del[i]),
+                 "a=" + ("1" if q in _AFTER else "0"), "b=" + ("1" if p in _BEFORE else "0")]
+            if end[i]:
+                f.append("En=" + q)
+            if lex[i] != "-":
+                f.append("Lp=" + lex[i] + p)
+            out.append(f)
+        return out

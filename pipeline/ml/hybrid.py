@@ -1,0 +1,200 @@
+"""Pipeline stages that combine the learned models with the rule extractors.
+
+`ml_tasks` runs after the rule `tasks` stage and re-decides every segment;
+`ml_units` runs after the rule `units` stage and adds the CRF's unit spans.
+With extractors="hybrid" the stacked task model weighs rule evidence and text
+together; with extractors="ml" the text-only model decides alone. When no model
+is loaded (config.models is None) both stages leave the rule output untouched.
+"""
+from __future__ import annotations
+
+import inspect
+import re
+from functools import lru_cache
+
+import numpy as np
+
+from pipeline.doc import SpeechDoc, Task, Unit
+from pipeline.ml.features import MODALITIES, rule_view
+
+# Defaults for the decision thresholds; a model card's "params" overrides them.
+DEFAULTS = {
+    "task_threshold": 0.5,        # keep/add a segment as a task at this combined probability
+    "modality_override": 0.9,     # replace the rule modality when the model is at least this sure
+    "specific_margin": 0.0,       # set specific when |p - 0.5| exceeds this
+    "unit_confidence": 0.5,       # minimum CRF marginal of an added unit span
+}
+_SUPPORT_AFTER = re.compile(r"^[^，。；,;]{0,8}?(?:配合|参加|参与|协助|协办)")
+_SUPPORT_BEFORE = re.compile(r"(?:会同|配合|协助|参加单位[:：]?|配合单位[:：]?|协办单位[:：]?)[^，。；,;]{0,12}$")
+
+
+def ml_tasks(doc: SpeechDoc, config) -> SpeechDoc:
+    """REQUIRES speeches, rule tasks; PROVIDES tasks re-decided by the model (extractor, confidence)."""
+    models = config.models
+    if models is None:
+        return doc
+    hybrid = config.extractors == "hybrid"
+    params = {**DEFAULTS, **models.params}
+    thr = params["task_threshold"]
+    make = _task_maker()
+    lex = _lexicon(config)
+    for sp in doc.speeches:
+        if not sp.segments:
+            continue
+        tm_ml = models.task_ml
+        X = tm_ml.featurizer.base(doc, sp)
+        p_ml = tm_ml.predict(X, heads=("task",) if hybrid else ("task", "modality", "specific"))
+        rv = rule_view(doc, sp, config, with_evidence=hybrid and bool(models.task_hybrid.featurizer.evidence_keys))
+        if hybrid:
+            from scipy import sparse
+            th = models.task_hybrid
+            pred = th.predict(sparse.hstack([X, th.featurizer.rule_columns(rv)], format="csr"))
+        else:
+            pred = p_ml
+        p = pred.p_task
+        # a rule task spanning several segments is judged by its best segment
+        best: dict[int, float] = {}
+        for i, ti in enumerate(rv.task_of):
+            if ti >= 0:
+                best[ti] = max(best.get(ti, 0.0), float(p[i]))
+        new_tasks: list[Task] = []
+        if hybrid:
+            for ti, t in enumerate(sp.tasks):
+                conf = best.get(ti, 0.0)
+                if ti not in best or conf >= thr:
+                    segs = [i for i, k in enumerate(rv.task_of) if k == ti]
+                    agree = any(p_ml.p_task[i] >= thr for i in segs)
+                    t.extractor = "rules+ml" if agree else "rules"
+                    t.confidence = conf if ti in best else t.confidence
+                    if segs:
+                        _set_fields(t, pred, segs[int(np.argmax(p[segs]))], params, keep_modality=True, doc=doc)
+                    new_tasks.append(t)
+        for i, seg in enumerate(sp.segments):
+            if p[i] < thr or (hybrid and rv.task_of[i] >= 0):
+                continue
+            t = make(doc, sp, seg, "ml", float(p[i]), lex)
+            _set_fields(t, pred, i, params, keep_modality=hybrid, doc=doc)
+            new_tasks.append(t)
+        new_tasks.sort(key=lambda t: (t.start, t.end))
+        sp.tasks = new_tasks
+    return doc
+
+
+def _set_fields(t: Task, pred, i: int, params: dict, keep_modality: bool, doc: SpeechDoc) -> None:
+    pm = pred.p_modality[i]
+    k = int(np.argmax(pm))
+    if not keep_modality or pm[k] >= params["modality_override"]:
+        t.modality = MODALITIES[k]
+    ps = float(pred.p_specific[i])
+    if abs(ps - 0.5) > params["specific_margin"]:
+        t.specific = ps >= 0.5
+        doc.meta.setdefault("ml_specific", {})[(t.start, t.end)] = round(ps, 4)
+
+
+def ml_units(doc: SpeechDoc, config) -> SpeechDoc:
+    """REQUIRES tasks, rule units, norm; PROVIDES units proposed by the CRF (source="ml")."""
+    models = config.models
+    if models is None:
+        return doc
+    hybrid = config.extractors == "hybrid"
+    crf = models.units
+    min_conf = {**DEFAULTS, **models.params}["unit_confidence"]
+    norm, text = doc.norm or doc.text, doc.text
+    role_of = _role_fn()
+    lex = _lexicon(config) if role_of is not None else None
+    for sp in doc.speeches:
+        for t in sp.tasks:
+            found = [(s, e, c) for s, e, c in crf.spans(norm, t.start, t.end) if c >= min_conf]
+            kept = list(t.units) if hybrid else []
+            added = False
+            for s, e, _ in found:
+                while s < e and text[s].isspace():
+                    s += 1
+                while e > s and text[e - 1].isspace():
+                    e -= 1
+                if e - s < 2 or "\n" in text[s:e]:
+                    continue
+                if any(u.start < e and s < u.end for u in kept):
+                    continue          # rules win on overlap
+                seg = _segment_at(sp, s)
+                role = _role(role_of, doc, seg, s, e, norm, lex)
+                kept.append(Unit(start=s, end=e, text=text[s:e], role=role, source="ml"))
+                added = True
+            if added or not hybrid:
+                kept.sort(key=lambda u: (u.start, u.end))
+                t.units = kept
+    return doc
+
+
+def _segment_at(sp, pos: int):
+    for seg in sp.segments:
+        if seg.start <= pos < seg.end:
+            return seg
+    return None
+
+
+def _role(role_of, doc, seg, s: int, e: int, norm: str, lexicon=None) -> str:
+    if role_of is not None and seg is not None:
+        try:
+            r = role_of(doc, seg, s, e, lexicon=lexicon)
+            if r in ("lead", "support"):
+                return r
+        except Exception:
+            pass
+    lo = seg.start if seg is not None else max(0, s - 20)
+    hi = seg.end if seg is not None else e + 20
+    if _SUPPORT_AFTER.search(norm[e:hi]) or _SUPPORT_BEFORE.search(norm[lo:s]):
+        return "support"
+    return "lead"
+
+
+@lru_cache(maxsize=1)
+def _role_fn():
+    """pipeline.extract.units.role_of, used only when it takes the pipeline's lexicon (speed)."""
+    try:
+        from pipeline.extract import units
+    except ImportError:
+        return None
+    fn = getattr(units, "role_of", None)
+    try:
+        if fn is None or "lexicon" not in inspect.signature(fn).parameters:
+            return None
+    except (TypeError, ValueError):
+        return None
+    return fn
+
+
+def _lexicon(config):
+    try:
+        return config.lexicon
+    except Exception:
+        return None
+
+
+@lru_cache(maxsize=1)
+def _task_maker():
+    """pipeline.extract.tasks.make_task when present, else a plain Task over the segment."""
+    fn = None
+    try:
+        from pipeline.extract import tasks
+        fn = getattr(tasks, "make_task", None)
+    except ImportError:
+        pass
+    if fn is not None:
+        try:
+            takes_lex = "lexicon" in inspect.signature(fn).parameters
+        except (TypeError, ValueError):
+            takes_lex = False
+
+        def make(doc, sp, seg, extractor, conf, lex):
+            if takes_lex and lex is not None:
+                return fn(doc, sp, seg, extractor, conf, lexicon=lex)
+            return fn(doc, sp, seg, extractor, conf)
+        return make
+
+    from pipeline.speeches import heading_of
+
+    def plain(doc, sp, seg, extractor, conf, lex):
+        return Task(start=seg.start, end=seg.end, text=seg.text, modality="should", specific=False,
+                    segment=seg.id, heading=heading_of(sp, seg.start), extractor=extractor, confidence=conf)
+    return plain

@@ -1,0 +1,168 @@
+"""Segment classifier: is_task, modality and specific, as logistic regressions over segment features.
+
+Two variants are trained from the same data: `use_rules=False` (the "ml" extractor,
+text features only) and `use_rules=True` (the "hybrid" extractor, text features plus
+the rule extractor's decision and evidence: a stacked model whose probability is
+the combined judgment).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+
+from pipeline.ml.features import MODALITIES, RuleView, SegmentFeaturizer
+
+
+@dataclass
+class TaskPrediction:
+    p_task: np.ndarray        # (n,)
+    p_modality: np.ndarray    # (n, 3) in MODALITIES order
+    p_specific: np.ndarray    # (n,)
+
+
+@dataclass
+class TaskModel:
+    use_rules: bool = False
+    C: float = 4.0
+    seed: int = 13
+    threshold: float = 0.5
+    featurizer: SegmentFeaturizer = field(default_factory=SegmentFeaturizer)
+    is_task: object = None
+    modality: object = None
+    specific: object = None
+    sizes: dict = field(default_factory=dict)
+
+    def features(self, doc, speech, rules: RuleView | None) -> sparse.csr_matrix:
+        return self.featurizer.transform(doc, speech, rules if self.use_rules else None)
+
+    def fit(self, X: sparse.csr_matrix, y_task: np.ndarray, y_modality: list[str | None],
+            y_specific: np.ndarray) -> "TaskModel":
+        """Fit on stacked segment rows; modality/specific only on task rows."""
+        from sklearn.linear_model import LogisticRegression
+        y_task = np.asarray(y_task, int)
+        self.is_task = LogisticRegression(C=self.C, solver="liblinear", random_state=self.seed,
+                                          max_iter=2000).fit(X, y_task)
+        rows = np.nonzero(y_task)[0]
+        ym = np.array([MODALITIES.index(m) if m in MODALITIES else 2 for m in np.asarray(y_modality, object)[rows]])
+        self.modality = _fit_or_constant(X[rows], ym, self.C, self.seed, n_classes=3)
+        self.specific = _fit_or_constant(X[rows], np.asarray(y_specific, int)[rows], self.C, self.seed, n_classes=2)
+        self.sizes = {"segments": int(X.shape[0]), "tasks": int(len(rows)),
+                      "specific": int(np.asarray(y_specific, int)[rows].sum())}
+        return self
+
+    def predict(self, X: sparse.csr_matrix, heads: tuple[str, ...] = ("task", "modality", "specific")) -> TaskPrediction:
+        """Probabilities per segment; computed with the models' weights directly (no sklearn call overhead)."""
+        n = X.shape[0]
+        if n == 0:
+            return TaskPrediction(np.zeros(0), np.zeros((0, 3)), np.zeros(0))
+        lin = self.linear()
+        p_task = _apply(lin["task"], X)[:, 1] if "task" in heads else None
+        p_mod = _apply(lin["modality"], X) if "modality" in heads else None
+        p_spec = _apply(lin["specific"], X)[:, 1] if "specific" in heads else None
+        return TaskPrediction(p_task, p_mod, p_spec)
+
+    def linear(self) -> dict:
+        """(kind, weights, bias) of each head, built once per loaded model."""
+        lin = self.__dict__.get("_linear")
+        if lin is None:
+            lin = {"task": _linear_of(self.is_task, 2), "modality": _linear_of(self.modality, 3),
+                   "specific": _linear_of(self.specific, 2)}
+            self.__dict__["_linear"] = lin
+        return lin
+
+    def __getstate__(self):
+        d = dict(self.__dict__)
+        d.pop("_linear", None)
+        return d
+
+
+def _linear_of(clf, n_classes: int):
+    if isinstance(clf, _Constant):
+        return ("const", clf.proba, None)
+    if isinstance(clf, _OneVsRest):
+        return ("ovr", np.ascontiguousarray(clf.coef_.T), clf.intercept_, [int(c) for c in clf.classes_], n_classes)
+    classes = [int(c) for c in clf.classes_]
+    W = np.asarray(clf.coef_, np.float64)
+    b = np.asarray(clf.intercept_, np.float64)
+    if W.shape[0] == 1:
+        return ("sigmoid", np.ascontiguousarray(W[0]), float(b[0]), classes, n_classes)
+    return ("softmax", np.ascontiguousarray(W.T), b, classes, n_classes)
+
+
+def _apply(lin, X) -> np.ndarray:
+    kind = lin[0]
+    n = X.shape[0]
+    if kind == "const":
+        return np.tile(lin[1], (n, 1))
+    _, W, b, classes, n_classes = lin
+    z = X @ W + b
+    if kind == "sigmoid":
+        p1 = 1.0 / (1.0 + np.exp(-z))
+        p = np.column_stack([1 - p1, p1])
+    elif kind == "ovr":
+        z = 1.0 / (1.0 + np.exp(-z))
+        p = z / z.sum(axis=1, keepdims=True)
+    else:
+        z = z - z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        p = e / e.sum(axis=1, keepdims=True)
+    if classes == list(range(n_classes)):
+        return p
+    out = np.zeros((n, n_classes))
+    for j, c in enumerate(classes):
+        out[:, c] = p[:, j]
+    return out
+
+
+@dataclass
+class _Constant:
+    """Stand-in classifier when a training fold has a single class."""
+
+    proba: np.ndarray
+
+    def predict_proba(self, X):
+        return np.tile(self.proba, (X.shape[0], 1))
+
+
+@dataclass
+class _OneVsRest:
+    """Binary liblinear models per class, probabilities normalised (fast on wide sparse input)."""
+
+    classes_: np.ndarray
+    coef_: np.ndarray
+    intercept_: np.ndarray
+
+    def predict_proba(self, X):
+        z = 1.0 / (1.0 + np.exp(-(X @ self.coef_.T + self.intercept_)))
+        return z / z.sum(axis=1, keepdims=True)
+
+
+def _fit_or_constant(X, y, C, seed, n_classes):
+    from sklearn.linear_model import LogisticRegression
+    classes = np.unique(y)
+    if len(classes) < 2:
+        p = np.full(n_classes, 1e-3)
+        p[int(y[0]) if len(y) else n_classes - 1] = 1.0
+        return _Constant(p / p.sum())
+    if n_classes == 2:
+        return LogisticRegression(C=C, solver="liblinear", random_state=seed, max_iter=2000).fit(X, y)
+    coefs, bias = [], []
+    for c in classes:
+        m = LogisticRegression(C=C, solver="liblinear", random_state=seed, max_iter=2000).fit(X, (y == c).astype(int))
+        coefs.append(m.coef_[0])
+        bias.append(m.intercept_[0])
+    return _OneVsRest(classes, np.array(coefs), np.array(bias))
+
+
+def _proba(clf, X, n_classes: int) -> np.ndarray:
+    """Class probabilities with columns for every class 0..n_classes-1."""
+    p = clf.predict_proba(X)
+    classes = getattr(clf, "classes_", np.arange(n_classes))
+    if p.shape[1] == n_classes and list(classes) == list(range(n_classes)):
+        return p
+    out = np.zeros((X.shape[0], n_classes))
+    for j, c in enumerate(classes):
+        out[:, int(c)] = p[:, j]
+    return out

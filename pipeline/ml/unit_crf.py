@@ -1,0 +1,109 @@
+"""Responsible units as BIO labelling over characters (sklearn-crfsuite).
+
+The CRF reads only short windows of task segments around cues that a body is
+named (局/委/办/部门/各…/牵头…, see features.WINDOW_CUE), with character,
+lexicon and suffix features; it proposes spans that the hybrid merges with the
+rule units.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+
+from pipeline.ml.features import CharFeaturizer, candidate_windows
+
+LABELS = ("B", "I", "O")
+
+
+@dataclass
+class UnitCRF:
+    c1: float = 0.05
+    c2: float = 0.05
+    max_iterations: int = 150
+    min_confidence: float = 0.5
+    featurizer: CharFeaturizer = field(default_factory=CharFeaturizer)
+    sizes: dict = field(default_factory=dict)
+    model_path: str | None = None
+    _tagger: object = field(default=None, repr=False, compare=False)
+    _crf: object = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self):
+        d = dict(self.__dict__)
+        d["_tagger"] = None
+        d["_crf"] = None
+        return d
+
+    # -- training ---------------------------------------------------------------------
+    @staticmethod
+    def examples(norm: str, start: int, end: int, spans: list[tuple[int, int]]):
+        """(window start, window end, BIO labels) for one gold task segment."""
+        out = []
+        for s, e in candidate_windows(norm, start, end):
+            y = ["O"] * (e - s)
+            for a, b in spans:
+                if a >= s and b <= e:
+                    y[a - s] = "B"
+                    for k in range(a + 1, b):
+                        y[k - s] = "I"
+            out.append((s, e, y))
+        return out
+
+    def fit(self, samples: list[tuple[str, int, int, list[str]]], lexicon: list[str],
+            model_path: str | None = None) -> "UnitCRF":
+        """samples: (norm text, window start, window end, labels)."""
+        import sklearn_crfsuite
+        self.featurizer = CharFeaturizer(lexicon=sorted(set(lexicon)))
+        X = [self.featurizer.window(norm, s, e) for norm, s, e, _ in samples]
+        y = [lab for *_, lab in samples]
+        crf = sklearn_crfsuite.CRF(algorithm="lbfgs", c1=self.c1, c2=self.c2,
+                                   max_iterations=self.max_iterations, all_possible_transitions=True,
+                                   model_filename=model_path)
+        crf.fit(X, y)
+        self._crf = crf
+        self._tagger = crf.tagger_
+        self.model_path = model_path
+        self.sizes = {"windows": len(samples), "chars": sum(len(lab) for *_, lab in samples),
+                      "units": sum(lab.count("B") for *_, lab in samples), "lexicon": len(self.featurizer.lexicon)}
+        return self
+
+    def save_model(self, path: str) -> None:
+        """Copy the crfsuite model file to path."""
+        src = self.model_path or (self._crf.modelfile.name if self._crf is not None else None)
+        if src is None:
+            raise RuntimeError("no trained CRF to save")
+        if os.path.abspath(src) != os.path.abspath(path):
+            shutil.copyfile(src, path)
+        self.model_path = path
+
+    def open(self, path: str) -> "UnitCRF":
+        import pycrfsuite
+        tagger = pycrfsuite.Tagger()
+        tagger.open(path)
+        self._tagger = tagger
+        self.model_path = path
+        return self
+
+    # -- prediction ---------------------------------------------------------------------
+    def spans(self, norm: str, start: int, end: int) -> list[tuple[int, int, float]]:
+        """Unit spans (start, end, confidence) proposed inside norm[start:end]."""
+        tagger = self._tagger
+        if tagger is None:
+            raise RuntimeError("UnitCRF has no tagger: call open(path) or fit first")
+        out: list[tuple[int, int, float]] = []
+        for s, e in candidate_windows(norm, start, end):
+            feats = self.featurizer.window(norm, s, e)
+            labels = tagger.tag(feats)
+            i, n = 0, len(labels)
+            while i < n:
+                if labels[i] == "B" or (labels[i] == "I" and (i == 0 or labels[i - 1] == "O")):
+                    j = i + 1
+                    while j < n and labels[j] == "I":
+                        j += 1
+                    conf = min(tagger.marginal(labels[k], k) for k in range(i, j))
+                    if conf >= self.min_confidence and j - i >= 2:
+                        out.append((s + i, s + j, conf))
+                    i = j
+                else:
+                    i += 1
+        return out

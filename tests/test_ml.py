@@ -1,0 +1,153 @@
+"""Learned extractors: tiny models trained on a few passages, loading checks, hybrid stages."""
+from __future__ import annotations
+
+import json
+import shutil
+import warnings
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("sklearn_crfsuite")
+
+from pipeline.api import Pipeline, records  # noqa: E402
+from pipeline.ml import loading  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+TRAIN = ROOT / "corpus" / "train"
+TINY = ["t01", "t03", "t05", "t08", "t12", "t20", "t26", "t30"]
+
+
+def _tiny_corpus(dest: Path, stems: list[str]) -> Path:
+    (dest / "texts").mkdir(parents=True)
+    for s in stems:
+        shutil.copy(TRAIN / "texts" / f"{s}.txt", dest / "texts" / f"{s}.txt")
+    lines = [ln for ln in (TRAIN / "gold.jsonl").read_text(encoding="utf-8").splitlines()
+             if ln.strip() and json.loads(ln)["doc"] in stems]
+    (dest / "gold.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    dates = json.loads((TRAIN / "dates.json").read_text(encoding="utf-8"))
+    (dest / "dates.json").write_text(json.dumps({s: dates.get(s) for s in stems}), encoding="utf-8")
+    return dest
+
+
+@pytest.fixture(scope="module")
+def tiny_models(tmp_path_factory):
+    from pipeline.ml.training import train_models
+    base = tmp_path_factory.mktemp("ml")
+    corpus = _tiny_corpus(base / "corpus" / "tiny", TINY)
+    out = base / "models"
+    card = train_models([str(base / "corpus")], str(out), cv_folds=2)
+    return out, card, base / "corpus"
+
+
+def test_training_writes_artifacts_and_a_card_with_sizes_versions_and_cv(tiny_models):
+    out, card, _ = tiny_models
+    for f in loading.FILES + ("card.json", "MODEL_CARD.md"):
+        assert (out / f).is_file(), f
+    assert card["training_data"]["files"] == len(TINY)
+    assert card["training_data"]["tasks"] > 0 and card["training_data"]["sha256"]
+    assert card["libraries"]["scikit-learn"] == loading.library_versions()["scikit-learn"]
+    assert card["seed"] == 13
+    for ex in ("rules", "ml", "hybrid"):
+        assert 0.0 <= card["cv"][ex]["tasks"]["f1"] <= 1.0
+    assert "Cross-validation" in (out / "MODEL_CARD.md").read_text(encoding="utf-8")
+
+
+def test_training_twice_gives_the_same_scores_and_predictions(tiny_models, tmp_path):
+    from pipeline.ml.training import train_models
+    out, card, corpus = tiny_models
+    card2 = train_models([str(corpus)], str(tmp_path / "again"), cv_folds=2)
+    assert card2["cv"] == card["cv"]
+    assert card2["training_data"]["sha256"] == card["training_data"]["sha256"]
+    text = (TRAIN / "texts" / "t02.txt").read_text(encoding="utf-8")
+    a = records(Pipeline(extractors="hybrid", model_dir=str(out))(text))
+    b = records(Pipeline(extractors="hybrid", model_dir=str(tmp_path / "again"))(text))
+    assert a == b
+
+
+@pytest.mark.parametrize("extractors", ["ml", "hybrid"])
+def test_learned_stages_keep_offsets_into_the_source_text(tiny_models, extractors):
+    out, _, _ = tiny_models
+    pipe = Pipeline(extractors=extractors, model_dir=str(out))
+    for stem in ("t02", "t04", "t33"):
+        text = (TRAIN / "texts" / f"{stem}.txt").read_text(encoding="utf-8")
+        doc = pipe(text)
+        for sp in doc.speeches:
+            for t in sp.tasks:
+                assert text[t.start:t.end] == t.text
+                assert t.extractor in ("rules", "ml", "rules+ml")
+                assert 0.0 <= t.confidence <= 1.0
+                assert t.modality in ("must", "strive", "should")
+                for u in t.units:
+                    assert text[u.start:u.end] == u.text
+                    assert u.role in ("lead", "support")
+
+
+def test_hybrid_marks_which_extractor_found_each_task(tiny_models):
+    out, _, _ = tiny_models
+    text = (ROOT / "corpus" / "texts" / "speeches2024.txt").read_text(encoding="utf-8")
+    doc = Pipeline(extractors="hybrid", model_dir=str(out))(text)
+    kinds = {t.extractor for sp in doc.speeches for t in sp.tasks}
+    assert "rules+ml" in kinds
+
+
+def test_missing_models_fall_back_to_rules_with_a_warning(tmp_path):
+    text = (TRAIN / "texts" / "t05.txt").read_text(encoding="utf-8")
+    with pytest.warns(RuntimeWarning, match="no trained models"):
+        hybrid = records(Pipeline(extractors="hybrid", model_dir=str(tmp_path / "nothing"))(text))
+    rules = records(Pipeline(extractors="rules")(text))
+    assert hybrid == rules
+    assert not loading.models_available(str(tmp_path / "nothing"))
+
+
+def test_a_card_with_other_library_versions_is_refused_with_a_clear_message(tiny_models, tmp_path):
+    out, _, _ = tiny_models
+    bad = tmp_path / "old"
+    shutil.copytree(out, bad)
+    card = json.loads((bad / "card.json").read_text(encoding="utf-8"))
+    card["libraries"]["scikit-learn"] = "0.24.2"
+    (bad / "card.json").write_text(json.dumps(card), encoding="utf-8")
+    with pytest.raises(loading.ModelVersionError, match=r"scikit-learn 0\.24\.2 \(installed: .*\).*speechledger train"):
+        loading.check_card(card, str(bad))
+    with pytest.warns(RuntimeWarning, match="refusing to load"):
+        assert loading.load_models(str(bad)) is None
+    assert not loading.models_available(str(bad))
+    with pytest.warns(RuntimeWarning):
+        doc = Pipeline(extractors="hybrid", model_dir=str(bad))((TRAIN / "texts" / "t05.txt").read_text(encoding="utf-8"))
+    assert all(t.extractor == "rules" for sp in doc.speeches for t in sp.tasks)
+
+
+def test_matching_models_load_without_warnings(tiny_models):
+    out, _, _ = tiny_models
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        models = loading.load_models(str(out))
+    assert models is not None and loading.models_available(str(out))
+
+
+def test_unit_crf_finds_an_unseen_body_named_as_doer(tiny_models):
+    from pipeline.normalize import norm_text
+    out, _, _ = tiny_models
+    models = loading.load_models(str(out))
+    text = "县应急管理局要牵头制定应急预案，各乡镇要配合做好排查工作。"
+    spans = [text[s:e] for s, e, _ in models.units.spans(norm_text(text), 0, len(text))]
+    assert spans, "the CRF proposes at least one unit"
+    assert all(len(s) >= 2 for s in spans)
+
+
+def test_segment_features_have_one_row_per_segment(tiny_models):
+    out, _, _ = tiny_models
+    models = loading.load_models(str(out))
+    doc = Pipeline(extractors="rules")((TRAIN / "texts" / "t02.txt").read_text(encoding="utf-8"))
+    for sp in doc.speeches:
+        X = models.task_ml.featurizer.base(doc, sp)
+        assert X.shape[0] == len(sp.segments)
+
+
+def test_train_command_reports_sizes(tiny_models, tmp_path, capsys):
+    from pipeline.cli import main
+    _, _, corpus = tiny_models
+    rc = main(["train", "--corpus", str(corpus), "--out", str(tmp_path / "m"), "--cv", "0", "-q"])
+    assert rc == 0
+    assert "trained on 8 texts" in capsys.readouterr().out
+    assert (tmp_path / "m" / "card.json").is_file()
