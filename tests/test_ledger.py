@@ -534,3 +534,33 @@ def test_alembic_schema_matches_the_models(ledger):
     with ledger.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
+
+
+# ---------------------------------------------------------------- property: round trip
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1, max_size=60)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(before=st.text(max_size=10).filter(lambda s: "\x00" not in s and not any(0xD800 <= ord(c) <= 0xDFFF for c in s)),
+       task=_TEXT, unit=_TEXT)
+def test_any_text_round_trips_through_the_ledger(tmp_path_factory, before, task, unit):
+    text = before + task + unit
+    start = len(before)
+    rec = _record([{"start": start, "end": start + len(task), "text": task, "modality": "should",
+                    "specific": False, "segment": 0, "heading": None,
+                    "units": [{"start": start + len(task), "end": len(text), "text": unit, "role": "lead"}],
+                    "deadlines": [], "targets": []}])
+    db = tmp_path_factory.mktemp("rt") / "l.sqlite"
+    with open_ledger(f"sqlite:///{db}") as led:
+        ingest_records(led, "/virtual/rt.txt", text, [rec])
+        with led.session() as s:
+            sid = s.scalar(select(Speech.id))
+    got = load_speech_record(f"sqlite:///{db}", sid)
+    assert got["text"] == text
+    (t,) = got["tasks"]
+    assert got["text"][t["start"]:t["end"]] == t["text"] == task
+    assert t["units"][0]["text"] == unit.strip() or t["units"][0]["text"] == unit

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from pipeline.ledger.aliases import UnitResolver
@@ -57,6 +57,7 @@ class _Job:
     text: str
     encoding: str
     content_hash: str
+    document_id: int | None = None     # set once the file's document row is committed
 
 
 # ---------------------------------------------------------------- extraction (worker side)
@@ -142,39 +143,50 @@ def _document(session: Session, job: _Job, now: dt.datetime) -> Document:
     return doc
 
 
+def _insert(session: Session, model, rows: list[dict], ids: bool = False) -> list[int]:
+    """Core bulk insert (much cheaper than ORM objects); the new ids in row order when asked."""
+    if not rows:
+        return []
+    table = model.__table__
+    conn = session.connection()
+    if ids:
+        return list(conn.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True),
+                                 rows).scalars())
+    conn.execute(table.insert(), rows)
+    return []
+
+
 def write_speech(session: Session, job: _Job, rec: dict, extractor: str, resolver: UnitResolver,
-                 summary: IngestSummary, date: str | None = None) -> Speech | None:
-    """Store one speech record (new, or new version); None when its content is already current."""
+                 summary: IngestSummary, date: str | None = None) -> int | None:
+    """Store one speech record (new, or new version); its id, or None when its content is current."""
     now = _now()
     speech_hash = _sha(date or "", rec.get("title") or "", job.text[rec["start"]:rec["end"]])
-    prev = session.scalar(select(Speech).where(Speech.source_key == job.source_key,
-                                               Speech.speech_index == rec["speech"], Speech.current))
+    prev = session.execute(select(Speech.id, Speech.content_hash, Speech.version)
+                           .where(Speech.source_key == job.source_key,
+                                  Speech.speech_index == rec["speech"], Speech.current)).first()
     if prev is not None and prev.content_hash == speech_hash:
         summary.unchanged += 1
         return None
-    doc = _document(session, job, now)
-    speech = Speech(document_id=doc.id, source=str(job.path), source_key=job.source_key,
-                    speech_index=rec["speech"], title=rec.get("title") or "", date=_date(rec.get("date")),
-                    year=rec.get("year"), start=rec["start"], end=rec["end"], content_hash=speech_hash,
-                    version=prev.version + 1 if prev else 1, current=True,
-                    previous_id=prev.id if prev else None, extractor=extractor, ingested_at=now)
+    if job.document_id is None:
+        job.document_id = _document(session, job, now).id
     carry: dict[str, deque] = defaultdict(deque)
     if prev is not None:
-        prev.current = False
+        session.execute(update(Speech).where(Speech.id == prev.id).values(current=False))
         for row in session.execute(select(Task.text, Task.lineage_id, Task.status, Task.status_note)
                                    .where(Task.speech_id == prev.id).order_by(Task.position)):
             carry[row.text].append(row)
         summary.versions += 1
-    session.add(speech)
-    session.flush()
+    (speech_id,) = _insert(session, Speech, [dict(
+        document_id=job.document_id, source=str(job.path), source_key=job.source_key,
+        speech_index=rec["speech"], title=rec.get("title") or "", date=_date(rec.get("date")),
+        year=rec.get("year"), start=rec["start"], end=rec["end"], content_hash=speech_hash,
+        version=prev.version + 1 if prev else 1, current=True,
+        previous_id=prev.id if prev else None, extractor=extractor, ingested_at=now)], ids=True)
 
-    heading_ids: list[int] = []
-    if rec.get("headings"):
-        heading_ids = list(session.scalars(
-            insert(Heading).returning(Heading.id, sort_by_parameter_order=True),
-            [{"speech_id": speech.id, "position": i, "start": h["start"], "end": h["end"],
-              "text": h["text"], "level": h["level"], "marker": h.get("marker") or "",
-              "parent": h.get("parent")} for i, h in enumerate(rec["headings"])]))
+    heading_ids = _insert(session, Heading, [
+        {"speech_id": speech_id, "position": i, "start": h["start"], "end": h["end"],
+         "text": h["text"], "level": h["level"], "marker": h.get("marker") or "",
+         "parent": h.get("parent")} for i, h in enumerate(rec.get("headings") or [])], ids=True)
     tasks = rec.get("tasks") or []
     if tasks:
         rows = []
@@ -182,9 +194,9 @@ def write_speech(session: Session, job: _Job, rec: dict, extractor: str, resolve
             dues = [d for d in (_date(x.get("due")) for x in t.get("deadlines", ())) if d]
             old = carry[t["text"]].popleft() if carry.get(t["text"]) else None
             h = t.get("heading")
-            rows.append({"speech_id": speech.id, "position": i, "start": t["start"], "end": t["end"],
+            rows.append({"speech_id": speech_id, "position": i, "start": t["start"], "end": t["end"],
                          "text": t["text"], "modality": t["modality"], "specific": bool(t["specific"]),
-                         "segment": t.get("segment", -1) if t.get("segment") is not None else -1,
+                         "segment": t["segment"] if t.get("segment") is not None else -1,
                          "heading_id": heading_ids[h] if h is not None and h < len(heading_ids) else None,
                          "extractor": t.get("extractor") or extractor,
                          "confidence": float(t.get("confidence", 1.0)),
@@ -193,8 +205,8 @@ def write_speech(session: Session, job: _Job, rec: dict, extractor: str, resolve
                          "status": old.status if old else "open",
                          "status_note": old.status_note if old else None})
             summary.carried += old is not None
-        task_ids = list(session.scalars(insert(Task).returning(Task.id, sort_by_parameter_order=True), rows))
-        session.execute(update(Task).where(Task.speech_id == speech.id, Task.lineage_id.is_(None))
+        task_ids = _insert(session, Task, rows, ids=True)
+        session.execute(update(Task).where(Task.speech_id == speech_id, Task.lineage_id.is_(None))
                         .values(lineage_id=Task.id))
         units, deadlines, targets = [], [], []
         for tid, t in zip(task_ids, tasks):
@@ -209,31 +221,34 @@ def write_speech(session: Session, job: _Job, rec: dict, extractor: str, resolve
                                 "metric": g.get("metric") or "", "value": g.get("value"),
                                 "unit": g.get("unit") or "", "comparator": g.get("comparator") or "=",
                                 "placeholder": bool(g.get("placeholder"))})
-        for model, batch in ((TaskUnit, units), (Deadline, deadlines), (Target, targets)):
-            if batch:
-                session.execute(insert(model), batch)
+        _insert(session, TaskUnit, units)
+        _insert(session, Deadline, deadlines)
+        _insert(session, Target, targets)
         summary.tasks += len(tasks)
         summary.units += len(units)
         summary.deadlines += len(deadlines)
         summary.targets += len(targets)
     summary.speeches += 1
-    return speech
+    return speech_id
 
 
 def store_file(ledger: Ledger, job: _Job, speeches: list[dict], extractor: str,
                resolver: UnitResolver, summary: IngestSummary, date: str | None = None) -> None:
     """Write a file's speeches, one transaction each, then mark its document complete."""
     for rec in speeches:
+        document_id = job.document_id
         try:
             with ledger.session() as s:
                 write_speech(s, job, rec, extractor, resolver, summary, date)
         except BaseException:
             resolver.rollback()
+            job.document_id = document_id    # a document row made in the rolled-back transaction is gone
             raise
         resolver.commit()
     with ledger.session() as s:
-        doc = _document(s, job, _now())
-        doc.complete = True
+        if job.document_id is None:
+            job.document_id = _document(s, job, _now()).id
+        s.execute(update(Document).where(Document.id == job.document_id).values(complete=True))
         # speeches that disappeared from the file are no longer current
         s.execute(update(Speech).where(Speech.source_key == job.source_key, Speech.current,
                                        Speech.speech_index >= len(speeches)).values(current=False))

@@ -75,20 +75,27 @@ def task_filter(q: TaskQuery):
     return and_(*cond) if cond else True
 
 
+_TASK_COLS = (Task.id, Task.speech_id, Task.start, Task.end, Task.text, Task.modality, Task.specific,
+              Task.heading_id, Task.due, Task.status, Task.status_note, Task.extractor, Task.confidence,
+              Task.lineage_id, Speech.title.label("speech_title"), Speech.date.label("speech_date"),
+              Speech.year.label("speech_year"), Speech.source)
+
+
 def find_tasks(session: Session, q: TaskQuery) -> list[dict[str, Any]]:
     """Tasks matching `q`, each a dict with its id, text, units, deadlines, targets, status, speech."""
-    stmt = (select(Task, Speech).join(Speech, Speech.id == Task.speech_id).where(task_filter(q))
+    stmt = (select(*_TASK_COLS).join(Speech, Speech.id == Task.speech_id).where(task_filter(q))
             .order_by(Speech.date.is_(None), Speech.date, Speech.id, Task.position))
     if q.limit:
         stmt = stmt.limit(q.limit)
-    pairs = session.execute(stmt).all()
-    return _rows(session, pairs)
+    return _rows(session, session.execute(stmt).all())
 
 
 def get_task_rows(session: Session, task_ids: list[int]) -> list[dict[str, Any]]:
-    pairs = session.execute(select(Task, Speech).join(Speech, Speech.id == Task.speech_id)
-                            .where(Task.id.in_(task_ids)).order_by(Task.id)).all()
-    return _rows(session, pairs)
+    rows = []
+    for chunk in _chunks(sorted(task_ids)):
+        rows += session.execute(select(*_TASK_COLS).join(Speech, Speech.id == Task.speech_id)
+                                .where(Task.id.in_(chunk)).order_by(Task.id)).all()
+    return _rows(session, rows)
 
 
 def _chunks(ids: list[int], n: int = 5000):
@@ -96,35 +103,40 @@ def _chunks(ids: list[int], n: int = 5000):
         yield ids[i:i + n]
 
 
-def _rows(session: Session, pairs) -> list[dict[str, Any]]:
-    ids = [t.id for t, _ in pairs]
+def _rows(session: Session, found) -> list[dict[str, Any]]:
+    ids = [t.id for t in found]
     units: dict[int, list] = {i: [] for i in ids}
     deadlines: dict[int, list] = {i: [] for i in ids}
     targets: dict[int, list] = {i: [] for i in ids}
     headings: dict[int, str] = {}
     for chunk in _chunks(ids):
-        for tu, name in session.execute(select(TaskUnit, Unit.name).join(Unit, Unit.id == TaskUnit.unit_id)
-                                        .where(TaskUnit.task_id.in_(chunk)).order_by(TaskUnit.start)):
+        for tu in session.execute(select(TaskUnit.task_id, TaskUnit.start, TaskUnit.end, TaskUnit.text,
+                                         TaskUnit.role, Unit.name).join(Unit, Unit.id == TaskUnit.unit_id)
+                                  .where(TaskUnit.task_id.in_(chunk)).order_by(TaskUnit.start)):
             units[tu.task_id].append({"start": tu.start, "end": tu.end, "text": tu.text, "role": tu.role,
-                                      "canonical": name})
-        for d in session.scalars(select(Deadline).where(Deadline.task_id.in_(chunk)).order_by(Deadline.start)):
+                                      "canonical": tu.name})
+        for d in session.execute(select(Deadline.task_id, Deadline.start, Deadline.end, Deadline.text,
+                                        Deadline.due, Deadline.placeholder)
+                                 .where(Deadline.task_id.in_(chunk)).order_by(Deadline.start)):
             deadlines[d.task_id].append({"start": d.start, "end": d.end, "text": d.text,
                                          "due": d.due.isoformat() if d.due else None,
-                                         "placeholder": d.placeholder})
-        for g in session.scalars(select(Target).where(Target.task_id.in_(chunk)).order_by(Target.start)):
+                                         "placeholder": bool(d.placeholder)})
+        for g in session.execute(select(Target.task_id, Target.start, Target.end, Target.text, Target.metric,
+                                        Target.value, Target.unit, Target.comparator, Target.placeholder)
+                                 .where(Target.task_id.in_(chunk)).order_by(Target.start)):
             targets[g.task_id].append({"start": g.start, "end": g.end, "text": g.text, "metric": g.metric,
                                        "value": _num(g.value), "unit": g.unit, "comparator": g.comparator,
-                                       "placeholder": g.placeholder})
-    hids = sorted({t.heading_id for t, _ in pairs if t.heading_id is not None})
+                                       "placeholder": bool(g.placeholder)})
+    hids = sorted({t.heading_id for t in found if t.heading_id is not None})
     for chunk in _chunks(hids):
         headings.update(session.execute(select(Heading.id, Heading.text).where(Heading.id.in_(chunk))).all())
     out = []
-    for t, sp in pairs:
+    for t in found:
         out.append({
-            "id": t.id, "speech_id": sp.id, "speech_title": sp.title,
-            "speech_date": sp.date.isoformat() if sp.date else None, "speech_year": sp.year,
-            "source": sp.source, "start": t.start, "end": t.end, "text": t.text,
-            "modality": t.modality, "specific": t.specific,
+            "id": t.id, "speech_id": t.speech_id, "speech_title": t.speech_title,
+            "speech_date": t.speech_date.isoformat() if t.speech_date else None, "speech_year": t.speech_year,
+            "source": t.source, "start": t.start, "end": t.end, "text": t.text,
+            "modality": t.modality, "specific": bool(t.specific),
             "heading": headings.get(t.heading_id) if t.heading_id else None, "heading_id": t.heading_id,
             "units": units[t.id], "deadlines": deadlines[t.id], "targets": targets[t.id],
             "due": t.due.isoformat() if t.due else None,
