@@ -34,6 +34,7 @@ class Cue:
     id: str
     pattern: re.Pattern
     weight: float
+    clause: bool = False    # counted per clause rather than per segment
 
 
 @dataclass
@@ -54,7 +55,8 @@ class Lexicon:
     @cached_property
     def task_cues(self) -> tuple[float, list[Cue]]:
         data = self._get("task_cues.yaml")
-        cues = [Cue(c["id"], re.compile(c["pattern"]), float(c["weight"])) for c in data["cues"]]
+        cues = [Cue(c["id"], re.compile(c["pattern"]), float(c["weight"]), c.get("scope") == "clause")
+                for c in data["cues"]]
         return float(data["threshold"]), cues
 
     @cached_property

@@ -20,7 +20,7 @@ _TITLEISH = re.compile(r"讲\s*话|报\s*告|致辞|发言|通知|意见|方案|
 # Outline markers: (level, regex on the normalised segment start, needs line start)
 _HEADINGS = [
     (1, re.compile(r"第[一二三四五六七八九十]{1,3}[，,、:：]"), True),
-    (1, re.compile(r"[一二三四五六七八九十]{1,3}[、]"), True),
+    (1, re.compile(r"[一二三四五六七八九十]{1,3}[、](?![一二三四五六七八九十]{1,2}[、产])"), True),
     (2, re.compile(r"[(（][一二三四五六七八九十]{1,3}[)）]"), True),
     (3, re.compile(r"\d{1,2}[、.．](?!\d)"), True),
     (3, re.compile(r"[(（]\d{1,2}[)）]"), True),

@@ -11,7 +11,7 @@ import re
 from pipeline.doc import Segment, Speech, SpeechDoc, Task
 from pipeline.speeches import heading_of
 
-_HEADING_REVIEW = re.compile(r"肯定|成效|成绩|成就|回顾|总结|基本情况|工作情况|进展情况|主要做法|存在的问题|问题和不足|"
+_HEADING_REVIEW = re.compile(r"肯定|成效|成绩|成就|回顾|总结(?!经验)|基本情况|总体情况|进展情况|主要做法|存在的问题|问题和不足|"
                              r"基本评价|去年|过去|以来|督查目的|督查时间|督查方式")
 _GOALS = re.compile(r"目标任务|预期目标|主要目标|目标是|奋斗目标|发展目标|目标要求|工作目标|具体目标|主要指标")
 _LIST_INTRO = re.compile(r"[：:]\s*(?=(?:[一二三四五六七八九十]+(?:是|要|、)|第[一二三四五六七八九十]+[，,、]|\d{1,2}[.、．]|[(（][一二三四五六七八九十\d]+[)）]))")
@@ -54,13 +54,37 @@ def make_task(doc: SpeechDoc, speech: Speech, seg: Segment, extractor: str = "ru
                 extractor=extractor, confidence=confidence)
 
 
+_CLAUSE = re.compile(r"[^，,；;：:]+[，,；;：:]?")
+_SPACE_IN_CJK = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+
+
 def _score(text: str, cues) -> tuple[float, set[str]]:
+    """Segment cues once, clause cues in the best clause (+ half the negatives elsewhere)."""
+    text = _SPACE_IN_CJK.sub("", text)       # PDF extraction spaces: "政治 任务"
     total, hits = 0.0, set()
+    clause_cues = []
     for c in cues:
-        if c.pattern.search(text):
+        if c.clause:
+            clause_cues.append(c)
+        elif c.pattern.search(text):
             total += c.weight
             hits.add(c.id)
-    return total, hits
+    clauses = _CLAUSE.findall(text) or [text]
+    best, best_hits = None, set()
+    per_clause = []
+    for cl in clauses:
+        found = {c.id: c.weight for c in clause_cues if c.pattern.search(cl)}
+        per_clause.append(found)
+        sc = sum(found.values())
+        if best is None or sc > best:
+            best, best_hits = sc, set(found)
+    negatives: dict[str, float] = {}
+    for found in per_clause:
+        for cid, w in found.items():
+            if w < 0 and cid not in best_hits:
+                negatives[cid] = w
+    hits |= best_hits | set(negatives)
+    return total + (best or 0.0) + 0.5 * sum(negatives.values()), hits
 
 
 def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
@@ -74,6 +98,7 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
             doc.norm[sp.segments[0].start:sp.segments[0].end].strip().endswith(sp.title[-4:]) else -1
         tasks: list[Task] = []
         goals = False
+        last_item: dict[int | None, tuple[int, bool]] = {}   # parent heading -> (last 一是 item, task?)
         for seg in sp.segments:
             text = doc.norm[seg.start:seg.end]
             if seg.end <= title_end or _is_title_like(text, sp.title):
@@ -88,38 +113,64 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                     score = max(score, threshold)
             if seg.start in heading_at and heading_at[seg.start].level <= 2:
                 goals = bool(_GOALS.search(text))
-            if _GOALS.search(text) and re.search(r"[：:。]$|是[：:]?$", text.rstrip()):
+            if _GOALS.search(text) and (re.search(r"[：:]$|是[：:]?$", text.rstrip())
+                                        or re.search(r"(?:明确|确定)了[^。；;]{0,24}目标", text)):
                 goals = True
-            if goals and "target_growth" in hits:
+            if goals and hits & {"target_growth", "target_goal", "verb_start", "unit_commit"}:
                 score += 1.5
+            elif goals and re.search(r"[；;]$", text) and not hits & {"past", "achievement", "past_statistics"}:
+                score += 2.0        # an item of a goals list: "城乡居民收入增长与经济增长同步；"
+            if _stat_dense(text) and not hits & {"yao", "must", "strive", "target_goal"}:
+                score -= 2.0
             h = heading_at.get(seg.start)
             parent = heading_of(sp, seg.start)
             if h is not None:
                 hi = sp.headings.index(h)
                 body = text[len(h.marker):]
-                directive = bool(hits & {"yao", "must", "strive"})
-                if (_HEADING_REVIEW.search(body) and not re.search(r"认清|增强|进一步", body) and not directive) \
+                directive = bool(hits & {"yao", "must", "strive", "call_on_audience"})
+                if (_HEADING_REVIEW.search(body) and not re.search(r"认清|增强|进一步", body)
+                        and "call_on_audience" not in hits) \
                         or "meeting" in hits \
                         or (h.parent is not None and _under_review(sp, h.parent, review_parent) and not directive):
                     review_parent.add(hi)
                     continue
                 if _LABEL.match(text):
                     continue
-                if not directive and "verb_start" not in hits and score < 0:
-                    review_parent.add(hi)   # 分析形势，今年财税工作压力巨大: analysis, not a call
+                if goals and not directive and (hits & {"target_growth", "target_goal"} or score >= 0):
+                    tasks.append(_task(doc, sp, seg, text, lex, 0.7))   # "6.居民收入增长与经济增长同步"
                     continue
-                # 一是/二是 items: a task when they open with an action, a review when with a noun
+                negative_only = not (hits - {"achievement", "problem", "past", "analysis", "past_statistics"})
+                label = len(re.sub(r"\s", "", body)) <= 12 and not re.search(r"[，,、]", body)
+                if not directive and "verb_start" not in hits and (score <= 0 and label or negative_only and score <= 0.5):
+                    continue                # 一、文旅项目建设 / 2、收入结构得到优化，但…突出: a label or an analysis
+                if not directive and hits & {"importance", "title_line", "report_procedure"}:
+                    continue                # （一）做好卫生健康工作是重大政治任务: a statement
+                # 一是/二是 items: a task when they open with an action, a review when with a noun,
+                # and like their previous sibling when neither (lists are homogeneous)
                 if h.level == 4 and not directive and "verb_start" not in hits and score < threshold:
-                    review_parent.add(hi)
-                    continue
+                    prev = last_item.get(h.parent)
+                    if not (prev is not None and prev[1]):
+                        review_parent.add(hi)
+                        last_item[h.parent] = (hi, False)
+                        continue
+                if h.level == 4:
+                    last_item[h.parent] = (hi, True)
                 tasks.append(_task(doc, sp, seg, text, lex, min(1.0, 0.6 + 0.1 * max(score, 0))))
                 continue
             if parent is not None and _under_review(sp, parent, review_parent):
-                score -= 2.0
+                score -= 1.0
             if score >= threshold - 1e-9:
                 tasks.append(_task(doc, sp, seg, text, lex, min(1.0, 0.5 + 0.1 * score)))
         sp.tasks = tasks
     return doc
+
+
+_STAT = re.compile(r"\d+(?:\.\d+)?\s*(?:%|亿|万|个|家|项|人|户|元)")
+
+
+def _stat_dense(text: str) -> bool:
+    """Three or more figures without a commitment word: a statistics report."""
+    return len(_STAT.findall(text)) >= 3
 
 
 def _under_review(sp: Speech, idx: int | None, review: set[int]) -> bool:
