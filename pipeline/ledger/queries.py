@@ -104,7 +104,7 @@ def _chunks(ids: list[int], n: int = 5000):
 
 
 def _rows(session: Session, found) -> list[dict[str, Any]]:
-    ids = [t.id for t in found]
+    ids = [t[0] for t in found]
     units: dict[int, list] = {i: [] for i in ids}
     deadlines: dict[int, list] = {i: [] for i in ids}
     targets: dict[int, list] = {i: [] for i in ids}
@@ -127,21 +127,22 @@ def _rows(session: Session, found) -> list[dict[str, Any]]:
             targets[g.task_id].append({"start": g.start, "end": g.end, "text": g.text, "metric": g.metric,
                                        "value": _num(g.value), "unit": g.unit, "comparator": g.comparator,
                                        "placeholder": bool(g.placeholder)})
-    hids = sorted({t.heading_id for t in found if t.heading_id is not None})
+    hids = sorted({t[7] for t in found if t[7] is not None})
     for chunk in _chunks(hids):
         headings.update(session.execute(select(Heading.id, Heading.text).where(Heading.id.in_(chunk))).all())
     out = []
-    for t in found:
+    for (tid, speech_id, start, end, text, modality, specific, heading_id, due, status, note, extractor,
+         confidence, lineage_id, speech_title, speech_date, speech_year, source) in map(tuple, found):
         out.append({
-            "id": t.id, "speech_id": t.speech_id, "speech_title": t.speech_title,
-            "speech_date": t.speech_date.isoformat() if t.speech_date else None, "speech_year": t.speech_year,
-            "source": t.source, "start": t.start, "end": t.end, "text": t.text,
-            "modality": t.modality, "specific": bool(t.specific),
-            "heading": headings.get(t.heading_id) if t.heading_id else None, "heading_id": t.heading_id,
-            "units": units[t.id], "deadlines": deadlines[t.id], "targets": targets[t.id],
-            "due": t.due.isoformat() if t.due else None,
-            "status": t.status, "progress": t.status_note,
-            "extractor": t.extractor, "confidence": t.confidence, "lineage_id": t.lineage_id,
+            "id": tid, "speech_id": speech_id, "speech_title": speech_title,
+            "speech_date": speech_date.isoformat() if speech_date else None, "speech_year": speech_year,
+            "source": source, "start": start, "end": end, "text": text,
+            "modality": modality, "specific": bool(specific),
+            "heading": headings.get(heading_id) if heading_id else None, "heading_id": heading_id,
+            "units": units[tid], "deadlines": deadlines[tid], "targets": targets[tid],
+            "due": due.isoformat() if due else None,
+            "status": status, "progress": note,
+            "extractor": extractor, "confidence": confidence, "lineage_id": lineage_id,
         })
     return out
 
