@@ -99,7 +99,7 @@ def find_targets(norm: str, start: int, end: int, lexicon) -> list[dict]:
             if value is None and not is_ph:
                 continue
             found.append({"start": start + s, "end": start + e, "value": value, "unit": "名", "comparator": ">=",
-                          "placeholder": is_ph, "metric": _metric(seg, s, c), "qualifier": False})
+                          "placeholder": is_ph, "metric": _metric(seg, s, c), "qualifier": False, "_local_end": e})
             continue
         n1 = m.group("n1")
         is_ph = re.fullmatch(PLACEHOLDER, n1.strip()) is not None
@@ -118,11 +118,13 @@ def find_targets(norm: str, start: int, end: int, lexicon) -> list[dict]:
         clause = seg[cut:s]
         if c.describe_clause.search(clause):
             continue
-        if _in_quotes(seg, s):
+        if _in_quotes(seg, s) and not (rank and c.rank_verbs.search(seg, max(0, seg.rfind("“", 0, s) - 4), s)):
             continue
         if rank and not (m.group("rank") or c.rank_verbs.search(clause)):
             continue
-        if not rank and not c.commit.search(clause) and not _has_comparator(seg, s, e, c):
+        if not rank and not c.commit.search(clause) and not _has_comparator(seg, s, e, c) \
+                and not _parallel(found, seg, cut, unit) \
+                and not re.match(r"的[^，,。；;]{1,12}(?:达到|实现|完成|建成)", seg[e:]):
             continue
         if c.describe_after.match(seg[e:]):
             continue
@@ -163,14 +165,22 @@ def find_targets(norm: str, start: int, end: int, lexicon) -> list[dict]:
         metric = _metric(seg, ext_start if not rank else s, c)
         found.append({"start": start + ext_start, "end": start + ext_end, "value": value, "unit": unit,
                       "comparator": comparator, "placeholder": is_ph, "metric": metric,
-                      "qualifier": seg[ext_end:ext_end + 1] == "的"})
+                      "qualifier": seg[ext_end:ext_end + 1] == "的", "_local_end": ext_end})
     # 翻一番 / 翻两番
     for m in re.finditer(r"翻(?P<n>一|两|二|三)番", seg):
         n = {"一": 1, "两": 2, "二": 2, "三": 3}[m.group("n")]
         found.append({"start": start + m.start(), "end": start + m.end(), "value": 2 ** n, "unit": "倍",
                       "comparator": "=", "placeholder": False, "metric": _metric(seg, m.start(), c),
-                      "qualifier": False})
+                      "qualifier": False, "_local_end": m.end()})
     return _drop_qualifiers(found, norm)
+
+
+def _parallel(found: list[dict], seg: str, clause_start: int, unit: str) -> bool:
+    """"建成…2个国家级产业集群，…4个省级产业集群": a clause continuing the previous target's list."""
+    if not found or found[-1]["unit"] != unit:
+        return False
+    prev_end = found[-1]["_local_end"]
+    return prev_end <= clause_start and not _VERB_CUT.search(seg, prev_end, clause_start - 1)
 
 
 def _has_comparator(seg: str, s: int, e: int, c: _Compiled) -> bool:
