@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from pipeline.doc import Segment, SpeechDoc, Unit
 
 _AND_MARK = "龢"   # stands in for 和 inside official names while scanning (same length)
-_SEP = re.compile(r"\s*(?:、|和|及|与|以及|,|，|/)\s*")
+_SEP = re.compile(r"\s*(?:、|和|及|与|以及|/|,|，)\s*")
+_OBJECT_BEFORE = re.compile(r"(?:支持|鼓励|引导|帮助|推动|督促|要求|向|对|与|给|为|把|让|使|和|以|比照|同|组织|报|报送|上报|抄送|交|送)\s*$")
+_MEMBER_OBJECT = re.compile(r"(?:支持|鼓励|引导|帮助|推动|督促|要求|向|对|给|把|让|使|比照|组织|报|报送|上报|抄送|送)\s*$")
 
 
 @dataclass
@@ -140,10 +142,13 @@ def _candidates(scan: str, c: _Compiled) -> list[tuple[int, int]]:
 
 
 def _groups(scan: str, cands: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    sep = _SEP
     groups: list[list[tuple[int, int]]] = []
     for s, e in cands:
         gap = scan[groups[-1][-1][1]:s] if groups else None
-        if groups and (_SEP.fullmatch(gap) or (gap == "" and scan[s] == "各")):
+        if groups and gap == "" and scan[s] == "各" and scan[groups[-1][-1][0]] != "各":
+            groups[-1][-1] = (groups[-1][-1][0], e)      # 市安委会各成员单位 is one unit
+        elif groups and (sep.fullmatch(gap) or (gap == "" and scan[s] == "各")):
             groups[-1].append((s, e))
         else:
             groups.append([(s, e)])
@@ -175,9 +180,14 @@ def find_units(norm: str, start: int, end: int, lexicon, line_label: str | None 
         introduced = bool(re.search(r"(?:由|请|会同|配合|协助|联合|从|组成|成立)\s*$", before))
         if not (doer or introduced or by_label or lm):
             continue
-        if not introduced and re.search(r"(?:支持|鼓励|引导|帮助|推动|督促|要求|向|对|与|给|为|把|让|使|和|以|比照|同|组织|报|报送|上报|抄送|交|送)\s*$", before) and \
+        if not introduced and _OBJECT_BEFORE.search(before) and \
                 not c.support_after.match(after) and not re.match(r"(?:要|牵头|负责|必须)", after):
             continue
+        # a member standing right after an object verb (报送区营商环境办，区营商环境办要…) is not a doer
+        group = [group[0]] + [(s, e) for s, e in group[1:]
+                              if not _MEMBER_OBJECT.search(scan, max(0, s - 4), s)]
+        if len(group) > 1 and not introduced and _OBJECT_BEFORE.search(scan, max(0, group[0][0] - 4), group[0][0]):
+            group = group[1:]
         role = "lead"
         if lm:
             role = label_role
