@@ -102,6 +102,7 @@ class Speech:
     title: str
     date: str | None = None       # YYYY-MM-DD when known
     year: int | None = None       # known year when the full date is not
+    body_start: int | None = None  # where the speech proper begins (after its title block)
     segments: list[Segment] = field(default_factory=list)
     headings: list[Heading] = field(default_factory=list)
     tasks: list[Task] = field(default_factory=list)

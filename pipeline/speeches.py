@@ -10,12 +10,14 @@ from pipeline.segment import split_segments
 # A salutation alone on its line (possibly after the title on the same line).
 _SALUTATION = re.compile(r"^(?P<title>[^。；;！!？?]{0,80}?)\s*(同志们|同志們|各位代表|各位委员|各位领导|各位同志)"
                          r"[，,：:！!]?\s*$")
-_TITLE_PREFIX = re.compile(r"^\s*(第[一二三四五六七八九十百\d]+篇[：:]?|文章标题[：:]|标题[：:]|[0-9]{1,2}[、.．]\s*)")
+_TITLE_PREFIX = re.compile(r"^\s*(第[一二三四五六七八九十百\d]+篇[：:]?|文章(?:标题|標題)[：:]|(?:标题|標題)[：:]|[0-9０-９]{1,2}[、.．]\s*)")
 _END_PUNCT = re.compile(r"[。！？；!?;，,]\s*$")
 _FULL_DATE = re.compile(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
-_PURE_DATE_LINE = re.compile(r"^[\s（(]*(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日[\s）)]*$")
-_TITLEISH = re.compile(r"讲\s*话|报\s*告|致辞|发言|通知|意见|方案|要点|纲要|总结|部署|会议")
+_PURE_DATE_LINE = re.compile(r"^[\s（(]*[12１２][0-9０-９]{3}\s*年\s*[0-9０-９]{1,2}\s*月\s*[0-9０-９]{1,2}\s*日[\s）)]*$")
+_TITLEISH = re.compile(r"[讲講]\s*[话話]|[报報]\s*告|致[辞辭]|[发發]言|通知|意[见見]|方案|要[点點]|[纲綱]要|[总總][结結]|部署|[会會][议議]")
+_STRONG_TITLE = re.compile(r"[讲講]\s*[话話]|[报報]\s*告|致[辞辭]|[发發]言")
+_TRAILER = re.compile(r"\s+[\u4e00-\u9fff]{2,4}\s*[(（][^)）]{4,14}[)）]\s*$|\s*[(（][12１２][0-9０-９]{3}年[^)）]{2,10}[)）]\s*$")
 
 # Outline markers: (level, regex on the normalised segment start, needs line start)
 _HEADINGS = [
@@ -66,20 +68,27 @@ def split_speeches(doc: SpeechDoc, config=None) -> SpeechDoc:
                 starts[0] = (0, starts[0][1])
             else:
                 starts.insert(0, (0, -1))
+    inline = None
+    if len(starts) == 1 and starts[0][1] < 0 and lines:
+        inline = _inline_title(norm, lines[0])
     speeches: list[Speech] = []
     for k, (li, sal) in enumerate(starts):
         s0 = lines[li][0]
         e0 = lines[starts[k + 1][0]][0] if k + 1 < len(starts) else len(text)
-        head_lines = [norm[a:b] for a, b in lines[li:sal if sal >= 0 else li + 1]]
+        head = list(lines[li:sal if sal >= 0 else li + 1])      # spans of the title block
         if sal >= 0:
-            m = _SALUTATION.match(norm[lines[sal][0]:lines[sal][1]])
+            m = _SALUTATION.match(norm, lines[sal][0], lines[sal][1])
             if m and m.group("title").strip():
-                head_lines.append(m.group("title"))
-        if sal < 0 and not _is_title_line(head_lines[0] if head_lines else ""):
-            head_lines = []
-        title = _title(head_lines) or (doc.meta.get("stem") or "")
-        date, year = _date_of(head_lines)
-        sp = Speech(index=k, start=s0, end=e0, title=title, date=date, year=year)
+                head.append(m.span("title"))
+        if sal < 0 and not (head and _is_title_line(norm[head[0][0]:head[0][1]])):
+            head = []
+        body_start = lines[sal][1] if sal >= 0 else None
+        if inline and k == 0:
+            head, body_start = [inline[0]], inline[1]
+        # the title is reported in the source's own script; dates are read from the normalised copy
+        title = _title([text[a:b] for a, b in head]) or (doc.meta.get("stem") or "")
+        date, year = _date_of([norm[a:b] for a, b in head])
+        sp = Speech(index=k, start=s0, end=e0, title=title, date=date, year=year, body_start=body_start)
         if doc.date:
             sp.date, sp.year = doc.date, int(doc.date[:4])
         sp.segments = split_segments(text, s0, e0)
@@ -90,13 +99,32 @@ def split_speeches(doc: SpeechDoc, config=None) -> SpeechDoc:
     return doc
 
 
+_INLINE_SALUTATION = re.compile(r"(同志们|同志們|各位代表|各位领导)[:：，,]")
+_INLINE_TITLE = re.compile(r"^\s*(.{4,80}?(?:讲\s*话|报\s*告|致辞|发言))(?:\s+|[(（]|$)")
+
+
+def _inline_title(norm: str, line: tuple[int, int]) -> tuple[tuple[int, int], int] | None:
+    """Web excerpts put title and salutation on one line: "…会议上的讲话 袁胜良 (2017年5月18日) 同志们: 今天…"."""
+    s, e = line
+    text = norm[s:min(e, s + 300)]
+    m = _INLINE_SALUTATION.search(text)
+    if m and m.start() > 0 and re.search(r"讲\s*话|报\s*告|会议|大会|致辞", text[:m.start()]) \
+            and not re.search(r"[。；;！!？?]", text[:m.start()]):
+        dash = re.search(r"--|——|—", text[:m.start()])
+        return (s + (dash.end() if dash else 0), s + m.start()), s + m.end()
+    m = _INLINE_TITLE.match(text)
+    if m and not re.search(r"[。；;，,]", m.group(1)):
+        return (s + m.start(1), s + m.end(1)), s + m.end(1)
+    return None
+
+
 def _title(head_lines: list[str]) -> str:
     parts = []
     for ln in head_lines:
         s = _TITLE_PREFIX.sub("", ln).strip()
         if not s or _PURE_DATE_LINE.match(s):
             continue
-        s = re.sub(r"\s+", "", s) if re.fullmatch(r"[\u4e00-\u9fff\s“”\"]+", s) else s
+        s = re.sub(r"\s+", "", s) if re.fullmatch(r"[\u4e00-\u9fff\s“”\"]+", s) and len(s) <= 6 else s
         if parts and (s == parts[-1] or parts[-1].endswith(s)):
             continue
         if parts and s.startswith(parts[-1]):
@@ -106,13 +134,14 @@ def _title(head_lines: list[str]) -> str:
     glued: list[str] = []
     for p in parts:
         # a title broken over lines ("在…会议上的" / "讲 话") is glued back
-        if glued and (re.search(r"(的|上|在|关于|暨|和)$", glued[-1]) or len(p) <= 4):
+        if glued and (re.search(r"(的|上|在|关于|關於|暨|和)$", glued[-1]) or len(p) <= 4):
             glued[-1] += p
         else:
             glued.append(p)
-    strong = [p for p in glued if re.search(r"讲\s*话|报\s*告|致辞|发言", p)]
+    strong = [p for p in glued if _STRONG_TITLE.search(p)]
     weak = [p for p in glued if _TITLEISH.search(p)]
-    return (strong or weak or glued or [""])[-1 if strong else 0]
+    title = (strong or weak or glued or [""])[-1 if strong else 0]
+    return _TRAILER.sub("", title).strip()     # "… 讲话 袁胜良 (2017年5月18日)": drop speaker and date
 
 
 def _date_of(head_lines: list[str]) -> tuple[str | None, int | None]:

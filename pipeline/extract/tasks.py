@@ -101,7 +101,9 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
         last_item: dict[int | None, tuple[int, bool]] = {}   # parent heading -> (last 一是 item, task?)
         for seg in sp.segments:
             text = doc.norm[seg.start:seg.end]
-            if seg.end <= title_end or _is_title_like(text, sp.title):
+            if seg.end <= title_end or _is_title_like(text, sp.title) or \
+                    (sp.body_start is not None and seg.start < sp.body_start and seg.end > sp.body_start
+                     and seg.start == sp.start):
                 continue
             score, hits = _score(text, cues)
             intro = _LIST_INTRO.search(text)
