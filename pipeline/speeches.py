@@ -88,6 +88,12 @@ def split_speeches(doc: SpeechDoc, config=None) -> SpeechDoc:
         # the title is reported in the source's own script; dates are read from the normalised copy
         title = _title([text[a:b] for a, b in head]) or (doc.meta.get("stem") or "")
         date, year = _date_of([norm[a:b] for a, b in head])
+        if date is None:
+            # a notice's date line (落款 "2023年3月28日" alone on its line) dates it too
+            for a_, b_ in lines:
+                if s0 <= a_ < e0 and _PURE_DATE_LINE.match(norm[a_:b_].strip()):
+                    date, year = _date_of([norm[a_:b_]])
+                    break
         sp = Speech(index=k, start=s0, end=e0, title=title, date=date, year=year, body_start=body_start)
         if doc.date:
             sp.date, sp.year = doc.date, int(doc.date[:4])
