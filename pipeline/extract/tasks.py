@@ -203,16 +203,30 @@ _VAGUE = re.compile(r"^[^，,。；;]{0,6}(?:要)?(?:认真|切实|进一步|高
 
 
 def decide_specific(doc: SpeechDoc, config) -> SpeechDoc:
-    """REQUIRES tasks with units, deadlines, targets; PROVIDES task.specific."""
+    """REQUIRES tasks with units, deadlines, targets; PROVIDES task.specific.
+
+    A supervisor can check a task that has a deadline, a target, a responsibility
+    line or a named doer with a concrete action; section headings and exhortations
+    (认真领会, 增强意识) are not checkable on their own.
+    """
     for sp in doc.speeches:
+        heading_starts = {h.start for h in sp.headings}
         for t in sp.tasks:
             if t.extractor == "ml" and t.specific:
                 continue
             text = doc.norm[t.start:t.end]
-            if t.deadlines or t.targets:
+            if t.deadlines or t.targets or _RESPONSIBILITY.match(text):
                 t.specific = True
             elif _VAGUE.search(text) and not _CONCRETE.search(text):
                 t.specific = False
+            elif t.start in heading_starts:
+                t.specific = bool(t.units) and bool(_CONCRETE.search(text))
+            elif any(not _COLLECTIVE.match(u.text) for u in t.units):
+                t.specific = True       # a named body to hold to account (各级各部门 is not)
             else:
                 t.specific = bool(_CONCRETE.search(text))
     return doc
+
+
+_COLLECTIVE = re.compile(r"^(?:全[市县区省])?(?:各|有关|相关|市县|县乡|政府各)")
+_RESPONSIBILITY = re.compile(r"^\s*(?:牵头单位|责任单位|配合单位|协办单位|责任科室|牵头科室|责任部门|牵头部门|配合部门|完成时限)\s*[:：]")
