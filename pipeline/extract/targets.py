@@ -106,7 +106,7 @@ def find_targets(norm: str, start: int, end: int, lexicon) -> list[dict]:
         is_cn = re.fullmatch(_CN_NUM, n1) is not None
         unit_raw = m.group("unit")
         unit = c.units[unit_raw]
-        rank = bool(m.group("rank")) or unit_raw in ("强", "位")
+        rank = (bool(m.group("rank")) and unit_raw in ("名", "强", "位")) or unit_raw in ("强", "位")
         if rank:
             unit = "名"
         elif unit_raw in ("强", "位"):
@@ -129,8 +129,9 @@ def find_targets(norm: str, start: int, end: int, lexicon) -> list[dict]:
         if c.describe_after.match(seg[e:]):
             continue
         if is_cn:
-            if n1 in ("一",) and unit in ("个", "场", "批", "项", "次", "家", "条", "套", "所", "名", "座", "处"):
-                continue  # 一场/一个 mean "a"
+            if n1 in ("一",) and unit in ("个", "场", "批", "项", "次", "家", "条", "套", "所", "名", "座", "处") \
+                    and not re.search(r"(?:至少|不少于|不低于|每[^，,。]{0,6})$", seg[max(0, s - 8):s]):
+                continue  # 一场/一个 mean "a" (but 至少组织一次 counts)
             if not c.cn_verbs.search(seg[max(0, s - 8):s]) or _in_quotes(seg, s):
                 continue
             if n1 in ("万", "千", "百", "十") and not (rank and n1 in ("百", "千")):
