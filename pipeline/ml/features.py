@@ -28,30 +28,24 @@ SEG_CUES: list[tuple[str, str]] = [
                   r"落实|做好|抓紧|全力|扎实|大力|积极|持续|推动|实施|建立|健全|完善|开展|组织|督促|深化|提升|打造"),
     ("must", r"必须|务必|务于|确保|坚决|严禁|不得|一律|决不能|绝不|不准"),
     ("strive", r"力争|争取|努力|尽快|尽最大努力|尽早|力求"),
-    ("should", r"要|应当|应该|需要|应(?!急|用|对)"),
+    ("should", r"要|应当|应该|需要|应"),
     ("retro", r"以来|已经|已|实现了|完成了|取得了|达到了|同比|累计|增长了|下降了|比上年|去年|过去|"
-              r"荣获|获得|先后|成功|有了|了[，,。；]|得到|明显|显著|不断|初步"),
-    ("months", r"(?=[0-9一二三四五六七八九十])(?:\d+|[一二三四五六七八九十]+)[-－—至](?:\d+|[一二三四五六七八九十]+)月"),
-    ("future", r"将|今年|明年|下半年|年底|月底|到20\d\d年|目标|计划|下一步|今后|未来"),
+              r"荣获|获得|先后|成功|有了|了，|了,|了。|了；|得到|明显|显著|不断|初步"),
+    ("future", r"将|今年|明年|下半年|年底|月底|目标|计划|下一步|今后|未来"),
     ("assess", r"成绩|肯定|不足|问题|差距|短板|偏小|偏弱|不够|滞后|困难|挑战|形势|机遇|意义|重要|"
                r"值得|欣慰|喜人|可喜|看到|清醒"),
     ("procedure", r"下面|讲几点|意见|会议|同志们|书记|主持|发言|讲话|谢谢|刚才|汇报|通报|今天"),
-    ("number", r"[0-9]+(?:\.[0-9]+)?"),
-    ("count", r"[一二两三四五六七八九十百千万]+(?:个|家|次|项|亿|万|场|名|条)"),
+    ("number", r"<digit runs>"),
     ("percent", r"%|百分点|倍|翻一番"),
     ("deadline", r"月底|年底|年内|前完成|之前|季度|上半年|下半年|日前"),
-    ("year", r"[12][0-9]{3}年"),
+    ("year", r"<four digits + 年>"),
     ("unitcue", r"牵头|负责|主抓|配合|协助|参加|会同|责任单位"),
     ("body", r"局|委|办|部门|单位|政府|各级|各县|各乡|各镇|各地|各有关|专班|领导小组"),
     ("quote", r"总书记|强调|指出|中央|习近平|省委|国务院"),
-    ("principle", r"是.{0,12}(?:关键|根本|基础|前提|保障|责任|任务|核心|重中之重|生命线)|兴则|强则|离不开"),
+    ("principle", r"关键|根本|基础|前提|核心|重中之重|生命线|兴则|强则|离不开|是我们|就是"),
     ("exhort", r"认真|切实|深刻|进一步|高度重视|意识|领会|思想"),
-    ("neg", r"不能|不要|不得|严禁|杜绝|防止|避免|不准"),
-    ("placeholder", r"[X×xＸ＊*]{1,3}"),
+    ("placeholder", r"<runs of X × x *>"),
     ("deliver", r"编制|出台|制定|建成|完成|举办|召开|开工|投产|引进|新增|培育|认定|组建|成立|设立|启动"),
-    ("we", r"我们|大家|全市上下|全县上下"),
-    ("colon", r"[:：]"),
-    ("question", r"[?？]"),
 ]
 # Outline markers at the start of a segment.
 _LIST = re.compile(r"\s*(?:[一二三四五六七八九十]+[是要抓]|第[一二三四五六七八九十]+|[一二三四五六七八九十]+、|"
@@ -60,8 +54,46 @@ _REVIEW_HEAD = re.compile(r"肯定|成效|成绩|回顾|总结|基本情况|工�
 _PLAN_HEAD = re.compile(r"要|确保|加快|推进|抓好|强化|加强|突出|坚持|落实|做好|完善|健全|建立|实施|提升|打造|聚焦")
 _LABEL_HEAD = re.compile(r"目标|要求|原则|思路|措施|任务|步骤|安排|机制|保障|分工")
 _NEIGHBOUR_CUES = ("directive", "must", "strive", "should", "retro", "assess", "number", "procedure", "body")
-N_HASH = 1 << 18
+N_HASH = 1 << 16
 _NL = re.compile("\n")
+_K1, _K2, _K3 = np.uint64(0x9E3779B1), np.uint64(0x85EBCA77), np.uint64(0xC2B2AE3D)
+_MASK = np.uint64(N_HASH - 1)
+_PLACEHOLDER = np.array([ord(c) for c in "X×x＊*"], np.uint64)
+_NIAN = np.uint64(ord("年"))
+_LITERAL = re.compile(r"[^\\.^$*+?{}\[\]()|]+")
+
+
+def _h1(c):
+    return (c * _K1) & _MASK
+
+
+def _h2(a, b):
+    return (a * _K1 + b * _K2 + np.uint64(1)) & _MASK
+
+
+def _h3(a, b, c):
+    return (a * _K1 + b * _K2 + c * _K3 + np.uint64(2)) & _MASK
+
+
+def _literal_words(pattern: str) -> list[str] | None:
+    """The words of a pattern that is a plain alternation of literals, else None."""
+    words = pattern.split("|")
+    return words if all(_LITERAL.fullmatch(w) for w in words) else None
+
+
+@dataclass
+class Hashes:
+    rows: tuple            # segment row of each 1-, 2-, 3-gram
+    keys: tuple            # its hash
+    codes: np.ndarray      # code points of the speech's norm text (digits folded)
+    lo: int                # offset of codes[0]
+    seg_of: np.ndarray     # segment row of each position (-1 between segments)
+
+
+@dataclass
+class _NormDoc:
+    norm: str
+    text: str = ""
 
 
 @dataclass
@@ -95,40 +127,97 @@ class SegmentFeaturizer:
         return d
 
     @property
-    def cues(self) -> list[tuple[str, re.Pattern]]:
-        if self._compiled is None:
-            self._compiled = [(n, re.compile(p)) for n, p in SEG_CUES]
-        return self._compiled
-
-    @property
     def cue_names(self) -> list[str]:
         return [n for n, _ in SEG_CUES]
 
-    # -- dense, hand-made features ------------------------------------------------
-    def cue_counts(self, norm: str, frame: SpeechFrame) -> np.ndarray:
-        """Count of each cue per segment (matches located by their start)."""
+    # -- hashing shared by n-gram features and cue counts ---------------------------
+    def hashes(self, doc, frame: SpeechFrame) -> "Hashes":
+        """Hashed char 1-, 2- and 3-grams at every position inside a segment, with their rows."""
+        n = len(frame.starts)
+        norm = doc.norm or doc.text
+        lo, hi = (int(frame.starts[0]), int(frame.ends[-1])) if n else (0, 0)
+        codes = np.frombuffer(norm[lo:hi].encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+        codes[(codes >= 48) & (codes <= 57)] = 48          # all digits alike
+        mark = np.zeros(hi - lo + 1, np.int64)
+        mark[frame.starts - lo] = 1
+        inside = mark.copy()
+        inside[frame.ends - lo] -= 1
+        seg_of = np.where(np.cumsum(inside)[:-1] > 0, np.cumsum(mark)[:-1] - 1, -1)
+        valid = seg_of >= 0
+        same2 = valid[:-1] & (seg_of[:-1] == seg_of[1:])
+        same3 = same2[:-1] & same2[1:]
+        return Hashes(
+            rows=(seg_of[valid], seg_of[:-1][same2], seg_of[:-2][same3]),
+            keys=(_h1(codes)[valid], _h2(codes[:-1], codes[1:])[same2],
+                  _h3(codes[:-2], codes[1:-1], codes[2:])[same3]),
+            codes=codes, lo=lo, seg_of=seg_of)
+
+    @property
+    def cue_tables(self):
+        """Per n-gram order, a table hash -> bitmask of the literal cues whose word hashes there."""
+        t = self.__dict__.get("_cue_tables")
+        if t is None:
+            tables = [np.zeros(N_HASH, np.uint32) for _ in range(3)]
+            for j, (_, pat) in enumerate(SEG_CUES):
+                if pat.startswith("<"):
+                    continue                      # a shape cue, counted from code points
+                words = _literal_words(pat)
+                if words is None:
+                    raise ValueError(f"cue pattern {pat!r} is not a plain alternation of words")
+                for w in words:
+                    c = np.array([ord(ch) for ch in w[:3]], np.uint64)
+                    key = _h1(c)[0] if len(c) == 1 else (_h2(c[:1], c[1:2])[0] if len(c) == 2 else
+                                                        _h3(c[:1], c[1:2], c[2:3])[0])
+                    tables[len(c) - 1][int(key)] |= np.uint32(1 << j)
+            t = tables
+            self.__dict__["_cue_tables"] = t
+        return t
+
+    def cue_counts(self, norm: str, frame: SpeechFrame, hashes: "Hashes | None" = None) -> np.ndarray:
+        """Count of each cue per segment: word cues by table look-up, shape cues from code points."""
         n = len(frame.starts)
         k = len(SEG_CUES)
         if n == 0:
             return np.zeros((0, k))
-        lo, hi = int(frame.starts[0]), int(frame.ends[-1])
-        pos, cat = [], []
-        for j, (_, rx) in enumerate(self.cues):
-            p = [m.start() for m in rx.finditer(norm, lo, hi)]
-            pos += p
-            cat += [j] * len(p)
-        if not pos:
-            return np.zeros((n, k))
-        pos_a = np.array(pos, np.int64)
-        idx = np.searchsorted(frame.starts, pos_a, side="right") - 1
-        ok = (idx >= 0) & (pos_a < frame.ends[np.clip(idx, 0, n - 1)])
-        flat = idx[ok] * k + np.array(cat, np.int64)[ok]
-        return np.bincount(flat, minlength=n * k).reshape(n, k).astype(np.float64)
+        h = hashes or self.hashes(_NormDoc(norm), frame)
+        tables = self.cue_tables
+        out = np.zeros((n, k))
+        masks = np.concatenate([tables[o][h.keys[o].astype(np.int64)] for o in range(3)])
+        rows = np.concatenate(h.rows)
+        hit = masks != 0
+        if hit.any():
+            bits = (masks[hit][:, None] >> np.arange(k, dtype=np.uint32)) & np.uint32(1)
+            which, j = np.nonzero(bits)
+            out += np.bincount(rows[hit][which] * k + j, minlength=n * k).reshape(n, k)
+        # shape cues straight from the code points (digits are folded to "0")
+        codes, seg_of = h.codes, h.seg_of
+        digit = codes == 48
+        ph = codes == _PLACEHOLDER[0]
+        for c in _PLACEHOLDER[1:]:
+            ph |= codes == c
+        prev_digit = np.concatenate([[False], digit[:-1]])
+        prev_ph = np.concatenate([[False], ph[:-1]])
+        year = np.zeros(len(codes), bool)
+        if len(codes) > 4:
+            year[:-4] = digit[:-4] & digit[1:-3] & digit[2:-2] & digit[3:-1] & (codes[4:] == _NIAN)
+        for j, starts in ((self._shape_cols["number"], digit & ~prev_digit),
+                          (self._shape_cols["placeholder"], ph & ~prev_ph),
+                          (self._shape_cols["year"], year)):
+            r = seg_of[starts]
+            r = r[r >= 0]
+            if len(r):
+                out[:, j] += np.bincount(r, minlength=n)
+        return out
 
-    def dense(self, doc, speech, frame: SpeechFrame) -> np.ndarray:
+    @property
+    def _shape_cols(self) -> dict[str, int]:
+        return {"number": self.cue_names.index("number"), "placeholder": self.cue_names.index("placeholder"),
+                "year": self.cue_names.index("year")}
+
+    def dense(self, doc, speech, frame: SpeechFrame, hashes: "Hashes | None" = None) -> np.ndarray:
         norm = doc.norm or doc.text
         n = len(frame.starts)
-        counts = self.cue_counts(norm, frame)
+        counts = self.cue_counts(norm, frame, hashes or self.hashes(doc, frame))
         cues = np.log1p(counts)
         names = self.cue_names
         col = {nm: i for i, nm in enumerate(names)}
@@ -193,12 +282,11 @@ class SegmentFeaturizer:
         sect = head_of.copy()
         retro = (counts[:, col["retro"]] > 0).astype(np.float64)
         direc = (counts[:, col["directive"]] > 0).astype(np.float64)
-        sect_retro = np.zeros(n)
-        sect_dir = np.zeros(n)
-        for k in np.unique(sect):
-            m = sect == k
-            sect_retro[m] = retro[m].mean()
-            sect_dir[m] = direc[m].mean()
+        sid = sect + 1                      # -1 (no section) -> 0
+        size = np.bincount(sid).astype(np.float64)
+        size[size == 0] = 1
+        sect_retro = (np.bincount(sid, weights=retro) / size)[sid]
+        sect_dir = (np.bincount(sid, weights=direc) / size)[sid]
 
         nb = [col[c] for c in _NEIGHBOUR_CUES]
         prev = np.vstack([np.zeros((1, len(nb))), cues[:-1, nb]]) if n else np.zeros((0, len(nb)))
@@ -216,70 +304,77 @@ class SegmentFeaturizer:
         ])
 
     # -- hashed character n-grams ---------------------------------------------------
-    def ngrams(self, doc, frame: SpeechFrame) -> sparse.csr_matrix:
-        """Hashed char 1-3 grams + segment-initial 1-2 grams, log-scaled and l2-normalised."""
+    def ngram_entries(self, doc, frame: SpeechFrame, hashes: "Hashes | None" = None):
+        """(row, hashed column, value) of every char 1-3 gram and segment-initial 1-2 gram.
+
+        A row's values are 1/sqrt(its number of n-grams): summed per column they are the
+        length-normalised counts the model is trained on, so prediction needs no sparse matrix.
+        """
         n = len(frame.starts)
         if n == 0:
-            return sparse.csr_matrix((0, N_HASH))
-        norm = doc.norm or doc.text
-        lo, hi = int(frame.starts[0]), int(frame.ends[-1])
-        codes = np.frombuffer(norm[lo:hi].encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-        codes[(codes >= 48) & (codes <= 57)] = 48          # all digits alike
-        mark = np.zeros(hi - lo + 1, np.int64)
-        np.add.at(mark, frame.starts - lo, 1)
-        inside = mark.copy()
-        np.add.at(inside, frame.ends - lo, -1)
-        seg_of = np.where(np.cumsum(inside)[:-1] > 0, np.cumsum(mark)[:-1] - 1, -1)
-        rows, cols = [], []
+            z = np.zeros(0, np.int64)
+            return z, z, np.zeros(0)
+        h = hashes or self.hashes(doc, frame)
+        codes, lo = h.codes, h.lo
         m = np.uint64(N_HASH - 1)
-        k1, k2, k3 = np.uint64(0x9E3779B1), np.uint64(0x85EBCA77), np.uint64(0xC2B2AE3D)
-        valid = seg_of >= 0
-        rows.append(seg_of[valid])
-        cols.append((codes[valid] * k1) & m)
-        same2 = valid[:-1] & (seg_of[:-1] == seg_of[1:])
-        h2 = (codes[:-1] * k1 + codes[1:] * k2 + np.uint64(1)) & m
-        rows.append(seg_of[:-1][same2])
-        cols.append(h2[same2])
-        same3 = same2[:-1] & same2[1:]
-        h3 = (codes[:-2] * k1 + codes[1:-1] * k2 + codes[2:] * k3 + np.uint64(2)) & m
-        rows.append(seg_of[:-2][same3])
-        cols.append(h3[same3])
-        # segment-initial unigram and bigram (a line that opens with 要 / 一是 / 第三 ...)
         st = (frame.starts - lo).astype(np.int64)
-        rows.append(np.arange(n))
-        cols.append((codes[st] * k3 + np.uint64(3)) & m)
         ok = (frame.ends - frame.starts) > 1
-        rows.append(np.arange(n)[ok])
-        cols.append((codes[st[ok]] * k3 + codes[st[ok] + 1] * k1 + np.uint64(4)) & m)
-        r = np.concatenate(rows)
-        c = np.concatenate(cols).astype(np.int64)
-        X = sparse.csr_matrix((np.ones(len(r)), (r, c)), shape=(n, N_HASH))
-        X.sum_duplicates()
-        rowrep = np.repeat(np.arange(n), np.diff(X.indptr))
-        data = np.log1p(X.data)
-        norms = np.sqrt(np.bincount(rowrep, weights=data * data, minlength=n))
-        norms[norms == 0] = 1
-        X.data = data * (self.ngram_weight / norms)[rowrep]
-        return X
+        rows = np.concatenate([*h.rows, np.arange(n), np.arange(n)[ok]])
+        cols = np.concatenate([*h.keys, (codes[st] * _K3 + np.uint64(3)) & m,
+                               (codes[st[ok]] * _K3 + codes[st[ok] + 1] * _K1 + np.uint64(4)) & m]).astype(np.int64)
+        per_row = np.bincount(rows, minlength=n).astype(np.float64)
+        per_row[per_row == 0] = 1
+        vals = (self.ngram_weight / np.sqrt(per_row))[rows]
+        return rows, cols, vals
+
+    def parts(self, doc, speech) -> "SegmentParts":
+        """Everything the linear models need for a speech, without building a sparse matrix."""
+        frame = speech_frame(doc, speech)
+        h = self.hashes(doc, frame)
+        rows, cols, vals = self.ngram_entries(doc, frame, h)
+        return SegmentParts(len(frame.starts), rows, cols, vals, self.dense(doc, speech, frame, h))
 
     def base(self, doc, speech) -> sparse.csr_matrix:
         """Text-only feature matrix of a speech's segments (the "ml" extractor's input)."""
-        frame = speech_frame(doc, speech)
-        return sparse.hstack([self.ngrams(doc, frame), sparse.csr_matrix(self.dense(doc, speech, frame))],
-                             format="csr")
+        p = self.parts(doc, speech)
+        X = sparse.csr_matrix((p.vals, (p.rows, p.cols)), shape=(p.n, N_HASH))
+        X.sum_duplicates()
+        return sparse.hstack([X, sparse.csr_matrix(p.dense)], format="csr")
 
-    def rule_columns(self, rules: "RuleView") -> sparse.csr_matrix:
-        """The rule decision, its modality and the rule evidence, one row per segment."""
+    def rule_dense(self, rules: "RuleView") -> np.ndarray:
+        """The rule decision, its modality, the neighbours' decisions and the rule evidence."""
         n = len(rules.flag)
         k = len(self.evidence_keys)
         ev = np.array([[e.get(key, 0.0) for key in self.evidence_keys] for e in rules.evidence],
                       np.float64).reshape(n, k)
-        return sparse.csr_matrix(np.hstack([rules.flag[:, None], rules.modality, ev]))
+        f = rules.flag
+        prev = np.concatenate([[0.0], f[:-1]]) if n else f
+        nxt = np.concatenate([f[1:], [0.0]]) if n else f
+        prev2 = np.concatenate([[0.0, 0.0], f[:-2]])[:n] if n else f
+        nxt2 = np.concatenate([f[2:], [0.0, 0.0]])[:n] if n else f
+        around = prev + nxt
+        return np.column_stack([f, rules.modality, prev, nxt, prev2, nxt2, around == 2, around == 0,
+                                f * (around == 0), (1 - f) * (around == 2), ev]) if n else np.zeros((0, 13 + k))
+
+    def rule_columns(self, rules: "RuleView") -> sparse.csr_matrix:
+        """The rule decision, its modality and the rule evidence, one row per segment."""
+        return sparse.csr_matrix(self.rule_dense(rules))
 
     def transform(self, doc, speech, rules: "RuleView | None" = None) -> sparse.csr_matrix:
         """Feature matrix of a speech's segments; with `rules`, the rule columns appended."""
         X = self.base(doc, speech)
         return X if rules is None else sparse.hstack([X, self.rule_columns(rules)], format="csr")
+
+
+@dataclass
+class SegmentParts:
+    """A speech's segment features in pieces: n-gram entries plus dense columns."""
+
+    n: int
+    rows: np.ndarray
+    cols: np.ndarray
+    vals: np.ndarray
+    dense: np.ndarray
 
 
 @dataclass
@@ -295,7 +390,7 @@ class RuleView:
 MODALITIES = ("must", "strive", "should")
 
 
-def rule_view(doc, speech, config=None, with_evidence: bool = True) -> RuleView:
+def rule_view(doc, speech, config=None, with_evidence: bool | str = True) -> RuleView:
     """Map the rule tasks of a speech onto its segments and collect rule evidence."""
     segs = speech.segments
     n = len(segs)
@@ -315,8 +410,14 @@ def rule_view(doc, speech, config=None, with_evidence: bool = True) -> RuleView:
                 task_of[i] = ti
             i += 1
     evidence: list[dict[str, float]] = [{} for _ in segs]
-    fn = _evidence_fn() if with_evidence else None
-    if fn is not None:
+    # The rule stage may leave its per-segment cue weights in doc.meta["task_evidence"]
+    # ({segment start: {cue id: weight}}): free to read. Asking segment_evidence() for
+    # every segment repeats the rule scan, so it happens only when asked for explicitly.
+    stored = doc.meta.get("task_evidence") if with_evidence else None
+    fn = _evidence_fn() if with_evidence == "recompute" and stored is None else None
+    if stored is not None:
+        evidence = [stored.get(s.start, {}) for s in segs]
+    elif fn is not None:
         lex = getattr(config, "lexicon", None) if config is not None else None
         for i, s in enumerate(segs):
             try:
@@ -360,10 +461,15 @@ _BEFORE = "、，,。；;：:由请和及与同会"
 WINDOW_LEFT, WINDOW_RIGHT = 16, 4
 
 
-def candidate_windows(norm: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Merged [s, e) windows of norm[start:end] that may hold a responsible unit."""
+def candidate_windows(norm: str, start: int, end: int, known: list[tuple[int, int]] = ()) -> list[tuple[int, int]]:
+    """Merged [s, e) windows of norm[start:end] that may hold a responsible unit.
+
+    Cues inside `known` spans (units already found) open no window of their own.
+    """
     spans: list[tuple[int, int]] = []
     for m in WINDOW_CUE.finditer(norm, start, end):
+        if known and any(a <= m.start() < b for a, b in known):
+            continue
         s, e = max(start, m.start() - WINDOW_LEFT), min(end, m.end() + WINDOW_RIGHT)
         if spans and s <= spans[-1][1]:
             spans[-1] = (spans[-1][0], max(spans[-1][1], e))
@@ -428,13 +534,9 @@ class CharFeaturizer:
         out = []
         for i in range(n):
             j = i + 2
-            c, p, q, p2, q2 = ctx[j], ctx[j - 1], ctx[j + 1], ctx[j - 2], ctx[j + 2]
-            f = ["c=" + c, "p=" + p, "n=" + q, "pp=" + p2, "nn=" + q2, "pc=" + p + c, "cn=" + c + q,
-                 "L=" + lex[i], "E=" + str(end[i]), "dE=" + _bucket(nxt_end[i]), "dD=" + _bucket(prv_del[i]),
-                 "a=" + ("1" if q in _AFTER else "0"), "b=" + ("1" if p in _BEFORE else "0")]
-            if end[i]:
-                f.append("En=" + q)
-            if lex[i] != "-":
-                f.append("Lp=" + lex[i] + p)
-            out.append(f)
+            c, p, q = ctx[j], ctx[j - 1], ctx[j + 1]
+            out.append(["c=" + c, "p=" + p, "n=" + q, "pc=" + p + c, "cn=" + c + q, "pp=" + ctx[j - 2],
+                        "L=" + lex[i], "E" + str(end[i]) + q if end[i] else "E0",
+                        "d=" + _bucket(nxt_end[i]) + _bucket(prv_del[i]),
+                        "ab=" + ("1" if q in _AFTER else "0") + ("1" if p in _BEFORE else "0")])
         return out

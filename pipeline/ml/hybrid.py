@@ -16,13 +16,16 @@ import numpy as np
 
 from pipeline.doc import SpeechDoc, Task, Unit
 from pipeline.ml.features import MODALITIES, rule_view
+from pipeline.ml.task_model import predict_pair
 
 # Defaults for the decision thresholds; a model card's "params" overrides them.
 DEFAULTS = {
-    "task_threshold": 0.5,        # keep/add a segment as a task at this combined probability
+    "task_threshold": 0.5,        # add a segment the rules left out at this combined probability
+    "keep_threshold": 0.3,        # keep a rule task down to this combined probability (rules are precise)
     "modality_override": 0.9,     # replace the rule modality when the model is at least this sure
     "specific_margin": 0.0,       # set specific when |p - 0.5| exceeds this
     "unit_confidence": 0.5,       # minimum CRF marginal of an added unit span
+    "crf_scope": "unitless",      # hybrid: run the CRF only on tasks the rules gave no unit ("all": every task)
 }
 _SUPPORT_AFTER = re.compile(r"^[^，。；,;]{0,8}?(?:配合|参加|参与|协助|协办)")
 _SUPPORT_BEFORE = re.compile(r"(?:会同|配合|协助|参加单位[:：]?|配合单位[:：]?|协办单位[:：]?)[^，。；,;]{0,12}$")
@@ -35,60 +38,76 @@ def ml_tasks(doc: SpeechDoc, config) -> SpeechDoc:
         return doc
     hybrid = config.extractors == "hybrid"
     params = {**DEFAULTS, **models.params}
-    thr = params["task_threshold"]
+    thr, keep = params["task_threshold"], params["keep_threshold"]
     make = _task_maker()
     lex = _lexicon(config)
     for sp in doc.speeches:
         if not sp.segments:
             continue
         tm_ml = models.task_ml
-        X = tm_ml.featurizer.base(doc, sp)
-        p_ml = tm_ml.predict(X, heads=("task",) if hybrid else ("task", "modality", "specific"))
+        parts = tm_ml.featurizer.parts(doc, sp)
         rv = rule_view(doc, sp, config, with_evidence=hybrid and bool(models.task_hybrid.featurizer.evidence_keys))
         if hybrid:
-            from scipy import sparse
             th = models.task_hybrid
-            pred = th.predict(sparse.hstack([X, th.featurizer.rule_columns(rv)], format="csr"))
+            # the rules' modality is kept in hybrid mode (it scores ~1.0), so no modality head here
+            p_ml, pred = predict_pair(tm_ml, th, parts, th.featurizer.rule_dense(rv), ("task",), ("task", "specific"))
         else:
-            pred = p_ml
-        p = pred.p_task
+            p_ml = pred = tm_ml.predict_parts(parts, heads=("task", "modality", "specific"))
+        # plain Python lists: the per-task loop below must not pay numpy scalar costs
+        p = pred.p_task.tolist()
+        q = p_ml.p_task.tolist()
+        ps = pred.p_specific.tolist()
+        pm = pred.p_modality.argmax(axis=1).tolist() if pred.p_modality is not None else None
+        pm_max = pred.p_modality.max(axis=1).tolist() if pred.p_modality is not None else None
+        fields = _Fields(ps, pm, pm_max, params, doc.meta.setdefault("ml_specific", {}))
         # a rule task spanning several segments is judged by its best segment
-        best: dict[int, float] = {}
+        best: dict[int, int] = {}
+        agree: set[int] = set()
         for i, ti in enumerate(rv.task_of):
             if ti >= 0:
-                best[ti] = max(best.get(ti, 0.0), float(p[i]))
+                if ti not in best or p[i] > p[best[ti]]:
+                    best[ti] = i
+                if q[i] >= thr:
+                    agree.add(ti)
         new_tasks: list[Task] = []
         if hybrid:
             for ti, t in enumerate(sp.tasks):
-                conf = best.get(ti, 0.0)
-                if ti not in best or conf >= thr:
-                    segs = [i for i, k in enumerate(rv.task_of) if k == ti]
-                    agree = any(p_ml.p_task[i] >= thr for i in segs)
-                    t.extractor = "rules+ml" if agree else "rules"
-                    t.confidence = conf if ti in best else t.confidence
-                    if segs:
-                        _set_fields(t, pred, segs[int(np.argmax(p[segs]))], params, keep_modality=True, doc=doc)
+                i = best.get(ti)
+                if i is None:              # covers no segment for half: leave it to the rules
                     new_tasks.append(t)
+                    continue
+                if p[i] >= keep:
+                    t.extractor = "rules+ml" if ti in agree else "rules"
+                    t.confidence = p[i]
+                    fields.apply(t, i, keep_modality=True)
+                    new_tasks.append(t)
+        task_of = rv.task_of
         for i, seg in enumerate(sp.segments):
-            if p[i] < thr or (hybrid and rv.task_of[i] >= 0):
+            if p[i] < thr or (hybrid and task_of[i] >= 0):
                 continue
-            t = make(doc, sp, seg, "ml", float(p[i]), lex)
-            _set_fields(t, pred, i, params, keep_modality=hybrid, doc=doc)
+            t = make(doc, sp, seg, "ml", p[i], lex)
+            fields.apply(t, i, keep_modality=hybrid)
             new_tasks.append(t)
         new_tasks.sort(key=lambda t: (t.start, t.end))
         sp.tasks = new_tasks
     return doc
 
 
-def _set_fields(t: Task, pred, i: int, params: dict, keep_modality: bool, doc: SpeechDoc) -> None:
-    pm = pred.p_modality[i]
-    k = int(np.argmax(pm))
-    if not keep_modality or pm[k] >= params["modality_override"]:
-        t.modality = MODALITIES[k]
-    ps = float(pred.p_specific[i])
-    if abs(ps - 0.5) > params["specific_margin"]:
-        t.specific = ps >= 0.5
-        doc.meta.setdefault("ml_specific", {})[(t.start, t.end)] = round(ps, 4)
+class _Fields:
+    """Sets modality/specific of a task from the model's per-segment probabilities."""
+
+    def __init__(self, p_specific, modality, modality_p, params, store):
+        self.ps, self.mod, self.mod_p = p_specific, modality, modality_p
+        self.override, self.margin = params["modality_override"], params["specific_margin"]
+        self.store = store          # doc.meta["ml_specific"]: (start, end) -> p, for decide_specific
+
+    def apply(self, t: Task, i: int, keep_modality: bool) -> None:
+        if self.mod is not None and (not keep_modality or self.mod_p[i] >= self.override):
+            t.modality = MODALITIES[self.mod[i]]
+        ps = self.ps[i]
+        if abs(ps - 0.5) > self.margin:
+            t.specific = ps >= 0.5
+            self.store[(t.start, t.end)] = round(ps, 4)
 
 
 def ml_units(doc: SpeechDoc, config) -> SpeechDoc:
@@ -98,13 +117,18 @@ def ml_units(doc: SpeechDoc, config) -> SpeechDoc:
         return doc
     hybrid = config.extractors == "hybrid"
     crf = models.units
-    min_conf = {**DEFAULTS, **models.params}["unit_confidence"]
+    params = {**DEFAULTS, **models.params}
+    min_conf = params["unit_confidence"]
+    unitless_only = hybrid and params["crf_scope"] == "unitless"
     norm, text = doc.norm or doc.text, doc.text
     role_of = _role_fn()
     lex = _lexicon(config) if role_of is not None else None
     for sp in doc.speeches:
         for t in sp.tasks:
-            found = [(s, e, c) for s, e, c in crf.spans(norm, t.start, t.end) if c >= min_conf]
+            if unitless_only and t.units:
+                continue
+            known = [(u.start, u.end) for u in t.units] if hybrid else ()
+            found = [(s, e, c) for s, e, c in crf.spans(norm, t.start, t.end, known) if c >= min_conf]
             kept = list(t.units) if hybrid else []
             added = False
             for s, e, _ in found:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import sparse
 
-from pipeline.ml.features import MODALITIES, RuleView, SegmentFeaturizer
+from pipeline.ml.features import MODALITIES, N_HASH, RuleView, SegmentFeaturizer
 
 
 @dataclass
@@ -63,6 +63,59 @@ class TaskModel:
         p_spec = _apply(lin["specific"], X)[:, 1] if "specific" in heads else None
         return TaskPrediction(p_task, p_mod, p_spec)
 
+    def predict_parts(self, parts, rules_dense: np.ndarray | None = None,
+                      heads: tuple[str, ...] = ("task", "modality", "specific")) -> TaskPrediction:
+        """Like predict(X), from SegmentParts (+ rule columns), with numpy only: fast per speech."""
+        if parts.n == 0:
+            return TaskPrediction(np.zeros(0), np.zeros((0, 3)), np.zeros(0))
+        W, spans = self.stacked(heads)
+        z = _ngram_scores(self.ngram_weights(heads), parts)
+        nh, nd = N_HASH, parts.dense.shape[1]
+        z += parts.dense @ W[nh:nh + nd]
+        if rules_dense is not None and W.shape[0] > nh + nd:
+            z += rules_dense @ W[nh + nd:]
+        return self.squash(z, spans, heads)
+
+    def ngram_weights(self, heads: tuple[str, ...]) -> np.ndarray:
+        """The n-gram block of the stacked weights, transposed (heads' columns x N_HASH)."""
+        cache = self.__dict__.setdefault("_stacked", {})
+        key = ("ngram-T",) + heads
+        if key not in cache:
+            cache[key] = np.ascontiguousarray(self.stacked(heads)[0][:N_HASH].T)
+        return cache[key]
+
+    def squash(self, z: np.ndarray, spans: dict, heads: tuple[str, ...]) -> TaskPrediction:
+        n = z.shape[0]
+        lin = self.linear()
+        out = {}
+        for h in heads:
+            a, b = spans[h]
+            if lin[h][0] == "const":
+                out[h] = np.tile(lin[h][1], (n, 1))
+            else:
+                out[h] = _squash(lin[h], z[:, a:b] if b - a > 1 else z[:, a])
+        return TaskPrediction(out["task"][:, 1] if "task" in out else None, out.get("modality"),
+                              out["specific"][:, 1] if "specific" in out else None)
+
+    def stacked(self, heads: tuple[str, ...]):
+        """The weights of the given heads side by side (features x columns), cached per head set."""
+        cache = self.__dict__.setdefault("_stacked", {})
+        if heads not in cache:
+            lin = self.linear()
+            cols, spans, k = [], {}, 0
+            for h in heads:
+                if lin[h][0] == "const":
+                    spans[h] = (k, k)
+                    continue
+                W = lin[h][1]
+                W2 = W if W.ndim == 2 else W[:, None]
+                cols.append(W2)
+                spans[h] = (k, k + W2.shape[1])
+                k += W2.shape[1]
+            W = np.hstack(cols) if cols else np.zeros((N_HASH, 0))
+            cache[heads] = (np.ascontiguousarray(W), spans)
+        return cache[heads]
+
     def linear(self) -> dict:
         """(kind, weights, bias) of each head, built once per loaded model."""
         lin = self.__dict__.get("_linear")
@@ -75,7 +128,44 @@ class TaskModel:
     def __getstate__(self):
         d = dict(self.__dict__)
         d.pop("_linear", None)
+        d.pop("_stacked", None)
+        d.pop("_pair", None)
         return d
+
+
+def _ngram_scores(W: np.ndarray, parts) -> np.ndarray:
+    """Sum of n-gram weights per segment row for each column of W.
+
+    W is given transposed (columns x features, C-contiguous): np.take on a contiguous row
+    is several times faster than fancy-indexing rows of a wide matrix.
+    """
+    z = np.empty((parts.n, W.shape[0]))
+    for j in range(W.shape[0]):
+        z[:, j] = np.bincount(parts.rows, weights=np.take(W[j], parts.cols) * parts.vals, minlength=parts.n)
+    return z
+
+
+def predict_pair(ml: TaskModel, hybrid: TaskModel, parts, rules_dense: np.ndarray,
+                 ml_heads: tuple[str, ...], hybrid_heads: tuple[str, ...]) -> tuple[TaskPrediction, TaskPrediction]:
+    """Both models' predictions for a speech, sharing one pass over its n-grams."""
+    if parts.n == 0:
+        return ml.predict_parts(parts, None, ml_heads), hybrid.predict_parts(parts, rules_dense, hybrid_heads)
+    key = (id(ml), ml_heads, hybrid_heads)
+    cache = hybrid.__dict__.setdefault("_pair", {})
+    if key not in cache:
+        Wm, sm = ml.stacked(ml_heads)
+        Wh, sh = hybrid.stacked(hybrid_heads)
+        cache[key] = (np.ascontiguousarray(np.hstack([Wm[:N_HASH], Wh[:N_HASH]]).T), Wm.shape[1])
+    Wng, km = cache[key]
+    z = _ngram_scores(Wng, parts)
+    Wm, sm = ml.stacked(ml_heads)
+    Wh, sh = hybrid.stacked(hybrid_heads)
+    nh, nd = N_HASH, parts.dense.shape[1]
+    zm = z[:, :km] + parts.dense @ Wm[nh:nh + nd]
+    zh = z[:, km:] + parts.dense @ Wh[nh:nh + nd]
+    if Wh.shape[0] > nh + nd:
+        zh += rules_dense @ Wh[nh + nd:]
+    return ml.squash(zm, sm, ml_heads), hybrid.squash(zh, sh, hybrid_heads)
 
 
 def _linear_of(clf, n_classes: int):
@@ -92,12 +182,16 @@ def _linear_of(clf, n_classes: int):
 
 
 def _apply(lin, X) -> np.ndarray:
-    kind = lin[0]
-    n = X.shape[0]
-    if kind == "const":
-        return np.tile(lin[1], (n, 1))
-    _, W, b, classes, n_classes = lin
-    z = X @ W + b
+    if lin[0] == "const":
+        return np.tile(lin[1], (X.shape[0], 1))
+    return _squash(lin, X @ lin[1])
+
+
+def _squash(lin, z) -> np.ndarray:
+    """Probabilities from the linear scores z (without bias) of one head."""
+    kind, _, b, classes, n_classes = lin
+    n = z.shape[0]
+    z = z + b
     if kind == "sigmoid":
         p1 = 1.0 / (1.0 + np.exp(-z))
         p = np.column_stack([1 - p1, p1])

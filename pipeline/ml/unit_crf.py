@@ -85,13 +85,13 @@ class UnitCRF:
         return self
 
     # -- prediction ---------------------------------------------------------------------
-    def spans(self, norm: str, start: int, end: int) -> list[tuple[int, int, float]]:
-        """Unit spans (start, end, confidence) proposed inside norm[start:end]."""
+    def spans(self, norm: str, start: int, end: int, known: list[tuple[int, int]] = ()) -> list[tuple[int, int, float]]:
+        """Unit spans (start, end, confidence) proposed inside norm[start:end] (cues inside `known` are skipped)."""
         tagger = self._tagger
         if tagger is None:
             raise RuntimeError("UnitCRF has no tagger: call open(path) or fit first")
         out: list[tuple[int, int, float]] = []
-        for s, e in candidate_windows(norm, start, end):
+        for s, e in candidate_windows(norm, start, end, known):
             feats = self.featurizer.window(norm, s, e)
             labels = tagger.tag(feats)
             i, n = 0, len(labels)
