@@ -356,23 +356,23 @@ def cross_validate(roots: list[str], k: int = 5, seed: int = 13, extractors=EXTR
 def cv_table(cv: dict, extractors=EXTRACTORS) -> str:
     """One table: P/R/F1 per field for each extractor side by side, then field accuracies."""
     exs = [e for e in extractors if e in cv]
-    head = f"{'field':11s}" + "".join(f"| {e:^22s}" for e in exs)
-    sub = f"{'':11s}" + "".join(f"| {'P':>6s} {'R':>6s} {'F1':>6s}  " for _ in exs)
+    head = f"{'field':14s}" + "".join(f"| {e:^22s}" for e in exs)
+    sub = f"{'':14s}" + "".join(f"| {'P':>6s} {'R':>6s} {'F1':>6s}  " for _ in exs)
     lines = [head, sub, "-" * len(sub)]
     for fld in FIELDS:
-        row = f"{fld:11s}"
+        row = f"{fld:14s}"
         for e in exs:
             m = cv[e][fld]
             row += f"| {m['p']:6.3f} {m['r']:6.3f} {m['f1']:6.3f}  "
         lines.append(row)
     lines.append("-" * len(sub))
     for a in ACCURACIES:
-        row = f"{a + ' acc':11s}"
+        row = f"{a + ' acc':14s}"
         for e in exs:
             v = cv[e]["accuracy"].get(a)
             row += f"| {'' if v is None else f'{v:.3f}':>20s}  "
         lines.append(row)
-    row = f"{'macro F1':11s}"
+    row = f"{'macro F1':14s}"
     for e in exs:
         row += f"| {cv[e]['macro_f1']:>20.3f}  "
     lines.append(row)

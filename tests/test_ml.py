@@ -151,3 +151,46 @@ def test_train_command_reports_sizes(tiny_models, tmp_path, capsys):
     assert rc == 0
     assert "trained on 8 texts" in capsys.readouterr().out
     assert (tmp_path / "m" / "card.json").is_file()
+
+
+def test_bundled_models_match_the_installed_libraries_when_present():
+    bundled = ROOT / "models"
+    if not (bundled / "card.json").is_file():
+        pytest.skip("no bundled models")
+    card = json.loads((bundled / "card.json").read_text(encoding="utf-8"))
+    loading.check_card(card, str(bundled))
+    assert card["cv"]["hybrid"]["tasks"]["f1"] > card["cv"]["rules"]["tasks"]["f1"]
+    assert card["cv"]["hybrid"]["units"]["f1"] > card["cv"]["rules"]["units"]["f1"]
+    text = (ROOT / "corpus" / "texts" / "speeches2024.txt").read_text(encoding="utf-8")
+    doc = Pipeline(extractors="hybrid", model_dir=str(bundled))(text)
+    for sp in doc.speeches:
+        for t in sp.tasks:
+            assert text[t.start:t.end] == t.text
+            assert all(text[u.start:u.end] == u.text for u in t.units)
+
+
+def test_ml_stages_leave_documents_without_speeches_alone(tiny_models):
+    from pipeline.doc import SpeechDoc
+    from pipeline.ml import hybrid
+    out, _, _ = tiny_models
+    pipe = Pipeline(extractors="hybrid", model_dir=str(out))
+    doc = SpeechDoc(source="<t>", text="")
+    assert hybrid.ml_units(hybrid.ml_tasks(doc, pipe.config), pipe.config).speeches == []
+
+
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_ALPHABET = list("市县区局委办要必须确保力争各部门单位牵头配合负责，。；、：\n（）()一二三四五6789%XＸ×年月底前完成工作") + ["　", " "]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.text(alphabet=_ALPHABET, max_size=120))
+def test_hybrid_never_crashes_and_keeps_offsets_on_any_text(tiny_models, text):
+    out, _, _ = tiny_models
+    doc = Pipeline(extractors="hybrid", model_dir=str(out))(text)
+    for sp in doc.speeches:
+        for t in sp.tasks:
+            assert text[t.start:t.end] == t.text
+            for u in t.units:
+                assert text[u.start:u.end] == u.text and u.text.strip() == u.text

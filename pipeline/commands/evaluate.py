@@ -65,5 +65,22 @@ def run(args) -> int:
             for e in v:
                 print(k, *e, sep="\t")
     print(f"extractors: {args.extractors}")
+    if args.extractors != "rules":
+        _note_stale(args.models)
     print(ev.format_result(r))
     return 0
+
+
+def _note_stale(model_dir) -> None:
+    """Say so when the rule extractors changed after the models were trained."""
+    import warnings
+
+    from pipeline.ml.loading import load_models, stale_rules
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        models = load_models(model_dir)
+    if models is None:
+        print("note: no usable models; the scores above are the rule extractors' (see the warning)")
+    elif stale_rules(models):
+        print("note: the rule extractors changed since these models were trained; "
+              "`speechledger train` refits the hybrid to them")

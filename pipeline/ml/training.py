@@ -258,6 +258,7 @@ def train_models(roots: list[str], out: str, seed: int = SEED, cv_folds: int = 5
     import joblib
 
     from pipeline.evaluate import cross_validate
+    from pipeline.ml.hybrid import DEFAULTS
     from pipeline.ml.loading import CARD, library_versions, rules_fingerprint
     t0 = time.perf_counter()
     corpus = load_corpus(roots, log=log)
@@ -284,13 +285,15 @@ def train_models(roots: list[str], out: str, seed: int = SEED, cv_folds: int = 5
             "tasks_ml.joblib": {"kind": "LogisticRegression x3 (is_task, modality, specific)",
                                 "features": "hashed char 1-3grams + cue/outline/neighbour features",
                                 "trained_on": models.task_ml.sizes},
-            "tasks_hybrid.joblib": {"kind": "LogisticRegression x3, stacked on rule decision + evidence",
+            "tasks_hybrid.joblib": {"kind": "LogisticRegression x3, stacked: text features + the rule decision, "
+                                            "its modality, the neighbours' decisions (+ rule cue evidence "
+                                            "when the rule stage publishes doc.meta['task_evidence'])",
                                     "evidence_keys": models.task_hybrid.featurizer.evidence_keys,
                                     "trained_on": models.task_hybrid.sizes},
             "units.crfsuite": {"kind": "linear-chain CRF (crfsuite lbfgs), BIO over characters",
                                "c1": units.c1, "c2": units.c2, "trained_on": units.sizes},
         },
-        "params": {},
+        "params": dict(DEFAULTS),          # the decision thresholds the hybrid stages use
         "libraries": library_versions(),
         "rules_fingerprint": rules_fingerprint(),
         "cv": None if cv is None else {
