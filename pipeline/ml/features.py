@@ -58,9 +58,19 @@ N_HASH = 1 << 16
 _NL = re.compile("\n")
 _K1, _K2, _K3 = np.uint64(0x9E3779B1), np.uint64(0x85EBCA77), np.uint64(0xC2B2AE3D)
 _MASK = np.uint64(N_HASH - 1)
+_STOP, _SEMI, _COLON, _QUESTION = (np.array([ord(c) for c in cs], np.uint64) for cs in ("。！!", "；;", ":：", "?？"))
+_CUE_COL = {name: i for i, (name, _) in enumerate(SEG_CUES)}
 _PLACEHOLDER = np.array([ord(c) for c in "X×x＊*"], np.uint64)
 _NIAN = np.uint64(ord("年"))
 _LITERAL = re.compile(r"[^\\.^$*+?{}\[\]()|]+")
+
+
+def _any_of(codes: np.ndarray, chars: np.ndarray) -> np.ndarray:
+    """1.0 where codes equals one of chars (a few equality tests beat np.isin on short lists)."""
+    out = codes == chars[0]
+    for c in chars[1:]:
+        out |= codes == c
+    return out.astype(np.float64)
 
 
 def _h1(c):
@@ -148,8 +158,8 @@ class SegmentFeaturizer:
         same3 = same2[:-1] & same2[1:]
         return Hashes(
             rows=(seg_of[valid], seg_of[:-1][same2], seg_of[:-2][same3]),
-            keys=(_h1(codes)[valid], _h2(codes[:-1], codes[1:])[same2],
-                  _h3(codes[:-2], codes[1:-1], codes[2:])[same3]),
+            keys=(_h1(codes)[valid].astype(np.int64), _h2(codes[:-1], codes[1:])[same2].astype(np.int64),
+                  _h3(codes[:-2], codes[1:-1], codes[2:])[same3].astype(np.int64)),
             codes=codes, lo=lo, seg_of=seg_of)
 
     @property
@@ -182,7 +192,7 @@ class SegmentFeaturizer:
         h = hashes or self.hashes(_NormDoc(norm), frame)
         tables = self.cue_tables
         out = np.zeros((n, k))
-        masks = np.concatenate([tables[o][h.keys[o].astype(np.int64)] for o in range(3)])
+        masks = np.concatenate([tables[o][h.keys[o]] for o in range(3)])
         rows = np.concatenate(h.rows)
         hit = masks != 0
         if hit.any():
@@ -192,9 +202,7 @@ class SegmentFeaturizer:
         # shape cues straight from the code points (digits are folded to "0")
         codes, seg_of = h.codes, h.seg_of
         digit = codes == 48
-        ph = codes == _PLACEHOLDER[0]
-        for c in _PLACEHOLDER[1:]:
-            ph |= codes == c
+        ph = _any_of(codes, _PLACEHOLDER) > 0
         prev_digit = np.concatenate([[False], digit[:-1]])
         prev_ph = np.concatenate([[False], ph[:-1]])
         year = np.zeros(len(codes), bool)
@@ -209,45 +217,43 @@ class SegmentFeaturizer:
                 out[:, j] += np.bincount(r, minlength=n)
         return out
 
-    @property
-    def _shape_cols(self) -> dict[str, int]:
-        return {"number": self.cue_names.index("number"), "placeholder": self.cue_names.index("placeholder"),
-                "year": self.cue_names.index("year")}
+    _shape_cols = {"number": _CUE_COL["number"], "placeholder": _CUE_COL["placeholder"], "year": _CUE_COL["year"]}
 
     def dense(self, doc, speech, frame: SpeechFrame, hashes: "Hashes | None" = None) -> np.ndarray:
         norm = doc.norm or doc.text
         n = len(frame.starts)
-        counts = self.cue_counts(norm, frame, hashes or self.hashes(doc, frame))
+        h = hashes or self.hashes(doc, frame)
+        counts = self.cue_counts(norm, frame, h)
         cues = np.log1p(counts)
-        names = self.cue_names
-        col = {nm: i for i, nm in enumerate(names)}
+        col = _CUE_COL
         lengths = (frame.ends - frame.starts).astype(np.float64)
 
-        # place in the outline
+        # place in the outline: headings are few, so work per heading and spread with arrays
+        heads = speech.headings
+        nh = len(heads)
         head_level = np.zeros((n, 4))
         is_head = np.zeros(n)
         head_of = np.full(n, -1)           # innermost heading enclosing the segment
         top_of = np.full(n, -1)            # its top-level ancestor
-        hstarts = [h.start for h in speech.headings]
-        hidx = {s: i for i, s in enumerate(hstarts)}
-        seg_of_head = {}
-        cur = -1
-        for i, s in enumerate(frame.starts.tolist()):
-            k = hidx.get(s)
-            if k is not None:
-                h = speech.headings[k]
-                is_head[i] = 1
-                head_level[i, min(h.level, 4) - 1] = 1
-                seg_of_head[k] = i
-                head_of[i] = h.parent if h.parent is not None else -1
-                cur = k
-            else:
-                head_of[i] = cur
-        for i in range(n):
-            k = head_of[i]
-            while k >= 0 and speech.headings[k].parent is not None:
-                k = speech.headings[k].parent
-            top_of[i] = k
+        if nh and n:
+            hpos = np.searchsorted(frame.starts, [hd.start for hd in heads])
+            ok = (hpos < n)
+            ok[ok] = frame.starts[hpos[ok]] == np.array([hd.start for hd in heads], np.int64)[ok]
+            hk = np.nonzero(ok)[0]
+            hp = hpos[hk]
+            is_head[hp] = 1
+            head_level[hp, np.minimum([heads[k].level for k in hk], 4) - 1] = 1
+            last = np.full(n, -1)
+            last[hp] = hk
+            cur = np.maximum.accumulate(last)          # latest heading at or before each segment
+            parent = np.array([-1 if hd.parent is None else hd.parent for hd in heads], np.int64)
+            head_of = cur.copy()
+            head_of[hp] = parent[hk]
+            top = np.arange(nh)
+            for _ in range(4):                         # outline depth is at most 4
+                up = parent[top]
+                top = np.where(up >= 0, up, top)
+            top_of = np.where(head_of >= 0, top[np.maximum(head_of, 0)], -1)
         list_start = np.fromiter((1.0 if _LIST.match(t) else 0.0 for t in frame.texts), np.float64, n)
         # a segment opens a line when a line break lies between it and the previous segment
         nl = np.array([m.start() for m in _NL.finditer(doc.text, max(0, int(frame.starts[0]) - 1) if n else 0,
@@ -257,26 +263,23 @@ class SegmentFeaturizer:
         line_start = (before > np.searchsorted(nl, prev_end)).astype(np.float64)
         if n and (frame.starts[0] == 0 or doc.text[frame.starts[0] - 1] == "\n"):
             line_start[0] = 1.0
-        last = [t[-1] if t else "" for t in frame.texts]
-        ends_stop = np.array([1.0 if c in "。！!" else 0.0 for c in last])
-        ends_semi = np.array([1.0 if c in "；;" else 0.0 for c in last])
-        ends_colon = np.array([1.0 if c in ":：" else 0.0 for c in last])
-        ends_none = 1.0 - ends_stop - ends_semi - ends_colon - np.array([1.0 if c in "?？" else 0.0 for c in last])
+        lastc = h.codes[frame.ends - 1 - h.lo] if n else np.zeros(0, np.uint64)
+        ends_stop, ends_semi, ends_colon, ends_q = (_any_of(lastc, cs) for cs in (_STOP, _SEMI, _COLON, _QUESTION))
+        ends_none = 1.0 - ends_stop - ends_semi - ends_colon - ends_q
         relpos = np.arange(n) / max(n - 1, 1)
 
-        hv = np.zeros((len(speech.headings) + 1, 4))   # last row: no enclosing heading
+        hv = np.zeros((nh + 1, 4))   # last row: no enclosing heading
         hv[-1, 3] = 1
-        for k, h in enumerate(speech.headings):
-            t = norm[h.start:h.end]
+        for k, hd in enumerate(heads):
+            t = norm[hd.start:hd.end]
             hv[k, :3] = (bool(_REVIEW_HEAD.search(t)), bool(_PLAN_HEAD.search(t)), bool(_LABEL_HEAD.search(t)))
 
         def heading_cues(which: np.ndarray) -> np.ndarray:
             return hv[which]          # index -1 is the "none" row
 
         own_head = np.zeros((n, 3))
-        for i in np.nonzero(is_head)[0].tolist():
-            t = frame.texts[i]
-            own_head[i] = (bool(_REVIEW_HEAD.search(t)), bool(_PLAN_HEAD.search(t)), bool(_LABEL_HEAD.search(t)))
+        if nh and n:
+            own_head[hp] = hv[hk, :3]
 
         # share of segments with retrospective cues in the same section (review vs plan)
         sect = head_of.copy()
@@ -320,8 +323,8 @@ class SegmentFeaturizer:
         st = (frame.starts - lo).astype(np.int64)
         ok = (frame.ends - frame.starts) > 1
         rows = np.concatenate([*h.rows, np.arange(n), np.arange(n)[ok]])
-        cols = np.concatenate([*h.keys, (codes[st] * _K3 + np.uint64(3)) & m,
-                               (codes[st[ok]] * _K3 + codes[st[ok] + 1] * _K1 + np.uint64(4)) & m]).astype(np.int64)
+        cols = np.concatenate([*h.keys, ((codes[st] * _K3 + np.uint64(3)) & m).astype(np.int64),
+                               ((codes[st[ok]] * _K3 + codes[st[ok] + 1] * _K1 + np.uint64(4)) & m).astype(np.int64)])
         per_row = np.bincount(rows, minlength=n).astype(np.float64)
         per_row[per_row == 0] = 1
         vals = (self.ngram_weight / np.sqrt(per_row))[rows]
