@@ -11,8 +11,9 @@ it ends a body name (局/委/办/部门/…), lexicon matches, and the words aro
 (要/牵头/配合/、/等). They are built only for short windows around unit cues in
 task segments, so the CRF never reads the whole text.
 
-Every regex is compiled once per `SegmentFeaturizer` / `CharFeaturizer`, which
-live on the loaded `Models` object.
+Cue words are looked up through the same hashed n-grams (tables built once per
+`SegmentFeaturizer`); the CRF lexicon regex is compiled once per `CharFeaturizer`.
+Both live on the loaded `Models` object, so nothing is rebuilt per call.
 """
 from __future__ import annotations
 
@@ -100,10 +101,6 @@ class Hashes:
     seg_of: np.ndarray     # segment row of each position (-1 between segments)
 
 
-@dataclass
-class _NormDoc:
-    norm: str
-    text: str = ""
 
 
 @dataclass
@@ -129,16 +126,11 @@ class SegmentFeaturizer:
 
     evidence_keys: list[str] = field(default_factory=list)   # rule evidence names, fixed at training
     ngram_weight: float = 1.0
-    _compiled: list | None = field(default=None, repr=False, compare=False)
 
     def __getstate__(self):
         d = dict(self.__dict__)
-        d["_compiled"] = None
+        d.pop("_cue_tables", None)      # rebuilt on first use
         return d
-
-    @property
-    def cue_names(self) -> list[str]:
-        return [n for n, _ in SEG_CUES]
 
     # -- hashing shared by n-gram features and cue counts ---------------------------
     def hashes(self, doc, frame: SpeechFrame) -> "Hashes":
@@ -183,13 +175,12 @@ class SegmentFeaturizer:
             self.__dict__["_cue_tables"] = t
         return t
 
-    def cue_counts(self, norm: str, frame: SpeechFrame, hashes: "Hashes | None" = None) -> np.ndarray:
+    def cue_counts(self, frame: SpeechFrame, h: "Hashes") -> np.ndarray:
         """Count of each cue per segment: word cues by table look-up, shape cues from code points."""
         n = len(frame.starts)
         k = len(SEG_CUES)
         if n == 0:
             return np.zeros((0, k))
-        h = hashes or self.hashes(_NormDoc(norm), frame)
         tables = self.cue_tables
         out = np.zeros((n, k))
         masks = np.concatenate([tables[o][h.keys[o]] for o in range(3)])
@@ -223,7 +214,7 @@ class SegmentFeaturizer:
         norm = doc.norm or doc.text
         n = len(frame.starts)
         h = hashes or self.hashes(doc, frame)
-        counts = self.cue_counts(norm, frame, h)
+        counts = self.cue_counts(frame, h)
         cues = np.log1p(counts)
         col = _CUE_COL
         lengths = (frame.ends - frame.starts).astype(np.float64)
@@ -363,10 +354,6 @@ class SegmentFeaturizer:
         """The rule decision, its modality and the rule evidence, one row per segment."""
         return sparse.csr_matrix(self.rule_dense(rules))
 
-    def transform(self, doc, speech, rules: "RuleView | None" = None) -> sparse.csr_matrix:
-        """Feature matrix of a speech's segments; with `rules`, the rule columns appended."""
-        X = self.base(doc, speech)
-        return X if rules is None else sparse.hstack([X, self.rule_columns(rules)], format="csr")
 
 
 @dataclass

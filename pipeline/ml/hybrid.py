@@ -12,7 +12,6 @@ import inspect
 import re
 from functools import lru_cache
 
-import numpy as np
 
 from pipeline.doc import SpeechDoc, Task, Unit
 from pipeline.ml.features import MODALITIES, rule_view

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import sparse
 
-from pipeline.ml.features import MODALITIES, N_HASH, RuleView, SegmentFeaturizer
+from pipeline.ml.features import MODALITIES, N_HASH, SegmentFeaturizer
 
 
 @dataclass
@@ -33,9 +33,6 @@ class TaskModel:
     modality: object = None
     specific: object = None
     sizes: dict = field(default_factory=dict)
-
-    def features(self, doc, speech, rules: RuleView | None) -> sparse.csr_matrix:
-        return self.featurizer.transform(doc, speech, rules if self.use_rules else None)
 
     def fit(self, X: sparse.csr_matrix, y_task: np.ndarray, y_modality: list[str | None],
             y_specific: np.ndarray) -> "TaskModel":
