@@ -64,12 +64,15 @@ def _score(text: str, cues) -> tuple[float, set[str]]:
     total, hits = 0.0, set()
     clause_cues = []
     for c in cues:
-        if c.clause:
-            clause_cues.append(c)
-        elif c.pattern.search(text):
-            total += c.weight
-            hits.add(c.id)
-    clauses = _CLAUSE.findall(text) or [text]
+        if c.pattern.search(text):
+            if c.clause:
+                clause_cues.append(c)     # only cues present in the segment can be in a clause
+            else:
+                total += c.weight
+                hits.add(c.id)
+    clauses = _CLAUSE.findall(text) if clause_cues else []
+    if len(clauses) <= 1:
+        clauses = [text]
     best, best_hits = None, set()
     per_clause = []
     for cl in clauses:
