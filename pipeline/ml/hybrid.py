@@ -15,7 +15,6 @@ from functools import lru_cache
 
 from pipeline.doc import SpeechDoc, Task, Unit
 from pipeline.ml.features import MODALITIES, rule_view
-from pipeline.ml.task_model import predict_pair
 
 # Defaults for the decision thresholds; a model card's "params" overrides them.
 DEFAULTS = {
@@ -49,25 +48,20 @@ def ml_tasks(doc: SpeechDoc, config) -> SpeechDoc:
         if hybrid:
             th = models.task_hybrid
             # the rules' modality is kept in hybrid mode (it scores ~1.0), so no modality head here
-            p_ml, pred = predict_pair(tm_ml, th, parts, th.featurizer.rule_dense(rv), ("task",), ("task", "specific"))
+            pred = th.predict_parts(parts, th.featurizer.rule_dense(rv), heads=("task", "specific"))
         else:
-            p_ml = pred = tm_ml.predict_parts(parts, heads=("task", "modality", "specific"))
+            pred = tm_ml.predict_parts(parts, heads=("task", "modality", "specific"))
         # plain Python lists: the per-task loop below must not pay numpy scalar costs
         p = pred.p_task.tolist()
-        q = p_ml.p_task.tolist()
         ps = pred.p_specific.tolist()
         pm = pred.p_modality.argmax(axis=1).tolist() if pred.p_modality is not None else None
         pm_max = pred.p_modality.max(axis=1).tolist() if pred.p_modality is not None else None
         fields = _Fields(ps, pm, pm_max, params, doc.meta.setdefault("ml_specific", {}))
         # a rule task spanning several segments is judged by its best segment
         best: dict[int, int] = {}
-        agree: set[int] = set()
         for i, ti in enumerate(rv.task_of):
-            if ti >= 0:
-                if ti not in best or p[i] > p[best[ti]]:
-                    best[ti] = i
-                if q[i] >= thr:
-                    agree.add(ti)
+            if ti >= 0 and (ti not in best or p[i] > p[best[ti]]):
+                best[ti] = i
         new_tasks: list[Task] = []
         if hybrid:
             for ti, t in enumerate(sp.tasks):
@@ -76,7 +70,8 @@ def ml_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                     new_tasks.append(t)
                     continue
                 if p[i] >= keep:
-                    t.extractor = "rules+ml" if ti in agree else "rules"
+                    # the model backs the rule task ("rules+ml"), or only tolerates it ("rules")
+                    t.extractor = "rules+ml" if p[i] >= thr else "rules"
                     t.confidence = p[i]
                     fields.apply(t, i, keep_modality=True)
                     new_tasks.append(t)

@@ -126,7 +126,6 @@ class TaskModel:
         d = dict(self.__dict__)
         d.pop("_linear", None)
         d.pop("_stacked", None)
-        d.pop("_pair", None)
         return d
 
 
@@ -140,29 +139,6 @@ def _ngram_scores(W: np.ndarray, parts) -> np.ndarray:
     for j in range(W.shape[0]):
         z[:, j] = np.bincount(parts.rows, weights=np.take(W[j], parts.cols) * parts.vals, minlength=parts.n)
     return z
-
-
-def predict_pair(ml: TaskModel, hybrid: TaskModel, parts, rules_dense: np.ndarray,
-                 ml_heads: tuple[str, ...], hybrid_heads: tuple[str, ...]) -> tuple[TaskPrediction, TaskPrediction]:
-    """Both models' predictions for a speech, sharing one pass over its n-grams."""
-    if parts.n == 0:
-        return ml.predict_parts(parts, None, ml_heads), hybrid.predict_parts(parts, rules_dense, hybrid_heads)
-    key = (id(ml), ml_heads, hybrid_heads)
-    cache = hybrid.__dict__.setdefault("_pair", {})
-    if key not in cache:
-        Wm, sm = ml.stacked(ml_heads)
-        Wh, sh = hybrid.stacked(hybrid_heads)
-        cache[key] = (np.ascontiguousarray(np.hstack([Wm[:N_HASH], Wh[:N_HASH]]).T), Wm.shape[1])
-    Wng, km = cache[key]
-    z = _ngram_scores(Wng, parts)
-    Wm, sm = ml.stacked(ml_heads)
-    Wh, sh = hybrid.stacked(hybrid_heads)
-    nh, nd = N_HASH, parts.dense.shape[1]
-    zm = z[:, :km] + parts.dense @ Wm[nh:nh + nd]
-    zh = z[:, km:] + parts.dense @ Wh[nh:nh + nd]
-    if Wh.shape[0] > nh + nd:
-        zh += rules_dense @ Wh[nh + nd:]
-    return ml.squash(zm, sm, ml_heads), hybrid.squash(zh, sh, hybrid_heads)
 
 
 def _linear_of(clf, n_classes: int):
