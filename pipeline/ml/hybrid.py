@@ -22,7 +22,8 @@ DEFAULTS = {
     "keep_threshold": 0.3,        # keep a rule task down to this combined probability (rules are precise)
     "modality_override": 0.9,     # replace the rule modality when the model is at least this sure
     "specific_margin": 0.0,       # set specific when |p - 0.5| exceeds this
-    "unit_confidence": 0.5,       # minimum CRF marginal of an added unit span
+    "unit_confidence": 0.8,       # hybrid: minimum CRF marginal of a unit added to the rules' units
+    "ml_unit_confidence": 0.5,    # ml: minimum CRF marginal of a unit span
     "crf_scope": "unitless",      # hybrid: run the CRF only on tasks the rules gave no unit ("all": every task)
 }
 _SUPPORT_AFTER = re.compile(r"^[^，。；,;]{0,8}?(?:配合|参加|参与|协助|协办)")
@@ -112,7 +113,7 @@ def ml_units(doc: SpeechDoc, config) -> SpeechDoc:
     hybrid = config.extractors == "hybrid"
     crf = models.units
     params = {**DEFAULTS, **models.params}
-    min_conf = params["unit_confidence"]
+    min_conf = params["unit_confidence"] if hybrid else params["ml_unit_confidence"]
     unitless_only = hybrid and params["crf_scope"] == "unitless"
     norm, text = doc.norm or doc.text, doc.text
     role_of = _role_fn()

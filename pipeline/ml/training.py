@@ -210,28 +210,41 @@ def fit_models(items: list[Item], seed: int = SEED, model_dir: str | None = None
 
 
 def unit_samples(items: list[Item]):
-    samples, lexicon = [], list(BASE_LEXICON)
+    """CRF windows of every gold task segment, the prediction lexicon, and per-window training lexicons."""
+    per_item, words_of = [], []
     for it in items:
-        doc, sp = it.file.doc, it.speech
-        norm = doc.norm
-        for i, seg in enumerate(sp.segments):
+        norm = it.file.doc.norm
+        rows, words = [], set()
+        for i, seg in enumerate(it.speech.segments):
             if not it.y_task[i]:
                 continue
             spans = it.units[i]
-            lexicon += [norm[a:b] for a, b in spans]
-            for s, e, y in UnitCRF.examples(norm, seg.start, seg.end, spans):
-                samples.append((norm, s, e, y))
-    return samples, lexicon
+            words.update(norm[a:b] for a, b in spans)
+            rows += [(norm, s, e, y) for s, e, y in UnitCRF.examples(norm, seg.start, seg.end, spans)]
+        per_item.append(rows)
+        words_of.append(words)
+    df: dict[str, int] = {}
+    for words in words_of:
+        for w in words:
+            df[w] = df.get(w, 0) + 1
+    lexicon = sorted(set(BASE_LEXICON) | set(df))
+    samples, sample_lexicons = [], []
+    for rows, words in zip(per_item, words_of):
+        # leave this document's own units out unless another document names them too
+        own = tuple(sorted(set(BASE_LEXICON) | {w for w, n in df.items() if n > (w in words)}))
+        samples += rows
+        sample_lexicons += [own] * len(rows)
+    return samples, lexicon, sample_lexicons
 
 
 def fit_units(items: list[Item], model_dir: str | None = None) -> UnitCRF:
-    samples, lexicon = unit_samples(items)
+    samples, lexicon, sample_lexicons = unit_samples(items)
     if model_dir:
         path = os.path.join(model_dir, "units.crfsuite")
     else:
         fd, path = tempfile.mkstemp(suffix=".crfsuite", prefix="speechledger-units-")
         os.close(fd)
-    crf = UnitCRF().fit(samples, lexicon, model_path=path)
+    crf = UnitCRF().fit(samples, lexicon, model_path=path, sample_lexicons=sample_lexicons)
     if not model_dir:
         crf.open(path)           # the tagger keeps the model in memory; the file can go
         os.unlink(path)

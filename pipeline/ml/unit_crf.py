@@ -50,11 +50,25 @@ class UnitCRF:
         return out
 
     def fit(self, samples: list[tuple[str, int, int, list[str]]], lexicon: list[str],
-            model_path: str | None = None) -> "UnitCRF":
-        """samples: (norm text, window start, window end, labels)."""
+            model_path: str | None = None, sample_lexicons: list[tuple[str, ...]] | None = None) -> "UnitCRF":
+        """samples: (norm text, window start, window end, labels); `lexicon` is kept for prediction.
+
+        With `sample_lexicons` (one per sample, shared objects per document), each training
+        window is featurised with a lexicon that leaves out its own document's units, so the
+        CRF learns how far a lexicon hit from *other* texts can be trusted instead of copying it.
+        """
         import sklearn_crfsuite
         self.featurizer = CharFeaturizer(lexicon=sorted(set(lexicon)))
-        X = [self.featurizer.window(norm, s, e) for norm, s, e, _ in samples]
+        if sample_lexicons is None:
+            X = [self.featurizer.window(norm, s, e) for norm, s, e, _ in samples]
+        else:
+            by_lex: dict[int, CharFeaturizer] = {}
+            X = []
+            for (norm, s, e, _), lex in zip(samples, sample_lexicons):
+                fz = by_lex.get(id(lex))
+                if fz is None:
+                    fz = by_lex[id(lex)] = CharFeaturizer(lexicon=sorted(set(lex)))
+                X.append(fz.window(norm, s, e))
         y = [lab for *_, lab in samples]
         crf = sklearn_crfsuite.CRF(algorithm="lbfgs", c1=self.c1, c2=self.c2,
                                    max_iterations=self.max_iterations, all_possible_transitions=True,
