@@ -94,6 +94,8 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
     """REQUIRES speeches (segments, headings); PROVIDES speech.tasks (modality set, specific pending)."""
     lex = config.lexicon
     threshold, cues = lex.task_cues
+    weights = {c.id: c.weight for c in cues}
+    evidence: dict[int, dict[str, float]] = doc.meta.setdefault("task_evidence", {})
     for sp in doc.speeches:
         heading_at = {h.start: h for h in sp.headings}
         review_parent: set[int] = set()
@@ -109,6 +111,7 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                      and seg.start == sp.start):
                 continue
             score, hits = _score(text, cues)
+            evidence[seg.start] = {h: weights[h] for h in hits}     # read by the learned layer
             intro = _LIST_INTRO.search(text)
             if intro:
                 # "下面，我讲三点意见：一是认清形势": the item after the colon decides
@@ -212,14 +215,16 @@ def decide_specific(doc: SpeechDoc, config) -> SpeechDoc:
     line or a named doer with a concrete action; section headings and exhortations
     (认真领会, 增强意识) are not checkable on their own.
     """
+    learned = doc.meta.get("ml_specific", {})     # the learned layer's P(specific), when it ran
     for sp in doc.speeches:
         heading_starts = {h.start for h in sp.headings}
         for t in sp.tasks:
-            if t.extractor == "ml" and t.specific:
-                continue
             text = doc.norm[t.start:t.end]
+            p = learned.get((t.start, t.end))
             if t.deadlines or t.targets or _RESPONSIBILITY.match(text):
                 t.specific = True
+            elif p is not None:
+                t.specific = p >= 0.5
             elif _VAGUE.search(text) and not _CONCRETE.search(text):
                 t.specific = False
             elif t.start in heading_starts:

@@ -225,10 +225,12 @@ def _shared_head(scan: str, group: list[tuple[int, int]]) -> list[tuple[int, int
     return out + run
 
 
-def role_of(doc: SpeechDoc, seg: Segment, start: int, end: int) -> str:
+def role_of(doc: SpeechDoc, seg: Segment, start: int, end: int, lexicon=None) -> str:
     """The role (lead/support) a unit at norm[start:end] takes from its context."""
-    from pipeline.lexicon import Lexicon
-    c = Lexicon.load().cached("units", _build)
+    if lexicon is None:
+        from pipeline.lexicon import Lexicon
+        lexicon = Lexicon.load()
+    c = lexicon.cached("units", _build)
     before = doc.norm[max(seg.start, start - 6):start]
     tail = c.generic_tail.match(doc.norm, end, seg.end)
     after = doc.norm[tail.end() if tail else end:seg.end]

@@ -399,41 +399,11 @@ def rule_view(doc, speech, config=None, with_evidence: bool | str = True) -> Rul
                 mod[i, MODALITIES.index(t.modality) if t.modality in MODALITIES else 2] = 1
                 task_of[i] = ti
             i += 1
-    evidence: list[dict[str, float]] = [{} for _ in segs]
-    # The rule stage may leave its per-segment cue weights in doc.meta["task_evidence"]
-    # ({segment start: {cue id: weight}}): free to read. Asking segment_evidence() for
-    # every segment repeats the rule scan, so it happens only when asked for explicitly.
-    stored = doc.meta.get("task_evidence") if with_evidence else None
-    fn = _evidence_fn() if with_evidence == "recompute" and stored is None else None
-    if stored is not None:
-        evidence = [stored.get(s.start, {}) for s in segs]
-    elif fn is not None:
-        lex = getattr(config, "lexicon", None) if config is not None else None
-        for i, s in enumerate(segs):
-            try:
-                evidence[i] = fn(doc, speech, s, lex) if lex is not None else fn(doc, speech, s)
-            except Exception:   # rule evidence is optional: never let it break extraction
-                evidence[i] = {}
+    # the rule stage leaves its per-segment cue weights in doc.meta["task_evidence"]
+    stored = doc.meta.get("task_evidence", {}) if with_evidence else {}
+    evidence: list[dict[str, float]] = [stored.get(s.start, {}) for s in segs]
     return RuleView(flag, mod, evidence, task_of)
 
-
-def _evidence_fn():
-    """pipeline.extract.tasks.segment_evidence when the rule module provides it."""
-    try:
-        from pipeline.extract import tasks
-    except ImportError:
-        return None
-    fn = getattr(tasks, "segment_evidence", None)
-    if fn is None:
-        return None
-    import inspect
-    try:
-        nparams = len(inspect.signature(fn).parameters)
-    except (TypeError, ValueError):
-        nparams = 3
-    if nparams >= 4:
-        return fn
-    return lambda doc, sp, seg, lex=None: fn(doc, sp, seg)
 
 
 # --------------------------------------------------------------------------------------

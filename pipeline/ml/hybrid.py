@@ -8,12 +8,9 @@ is loaded (config.models is None) both stages leave the rule output untouched.
 """
 from __future__ import annotations
 
-import inspect
-import re
-from functools import lru_cache
-
-
 from pipeline.doc import SpeechDoc, Task, Unit
+from pipeline.extract.tasks import make_task
+from pipeline.extract.units import role_of
 from pipeline.ml.features import MODALITIES, rule_view
 
 # Defaults for the decision thresholds; a model card's "params" overrides them.
@@ -26,8 +23,6 @@ DEFAULTS = {
     "ml_unit_confidence": 0.5,    # ml: minimum CRF marginal of a unit span
     "crf_scope": "unitless",      # hybrid: run the CRF only on tasks the rules gave no unit ("all": every task)
 }
-_SUPPORT_AFTER = re.compile(r"^[^，。；,;]{0,8}?(?:配合|参加|参与|协助|协办)")
-_SUPPORT_BEFORE = re.compile(r"(?:会同|配合|协助|参加单位[:：]?|配合单位[:：]?|协办单位[:：]?)[^，。；,;]{0,12}$")
 
 
 def ml_tasks(doc: SpeechDoc, config) -> SpeechDoc:
@@ -38,8 +33,7 @@ def ml_tasks(doc: SpeechDoc, config) -> SpeechDoc:
     hybrid = config.extractors == "hybrid"
     params = {**DEFAULTS, **models.params}
     thr, keep = params["task_threshold"], params["keep_threshold"]
-    make = _task_maker()
-    lex = _lexicon(config)
+    lex = config.lexicon
     for sp in doc.speeches:
         if not sp.segments:
             continue
@@ -80,7 +74,7 @@ def ml_tasks(doc: SpeechDoc, config) -> SpeechDoc:
         for i, seg in enumerate(sp.segments):
             if p[i] < thr or (hybrid and task_of[i] >= 0):
                 continue
-            t = make(doc, sp, seg, "ml", p[i], lex)
+            t = make_task(doc, sp, seg, "ml", p[i], lexicon=lex)
             fields.apply(t, i, keep_modality=hybrid)
             new_tasks.append(t)
         new_tasks.sort(key=lambda t: (t.start, t.end))
@@ -116,8 +110,7 @@ def ml_units(doc: SpeechDoc, config) -> SpeechDoc:
     min_conf = params["unit_confidence"] if hybrid else params["ml_unit_confidence"]
     unitless_only = hybrid and params["crf_scope"] == "unitless"
     norm, text = doc.norm or doc.text, doc.text
-    role_of = _role_fn()
-    lex = _lexicon(config) if role_of is not None else None
+    lex = config.lexicon
     for sp in doc.speeches:
         for t in sp.tasks:
             if unitless_only and t.units:
@@ -136,7 +129,7 @@ def ml_units(doc: SpeechDoc, config) -> SpeechDoc:
                 if any(u.start < e and s < u.end for u in kept):
                     continue          # rules win on overlap
                 seg = _segment_at(sp, s)
-                role = _role(role_of, doc, seg, s, e, norm, lex)
+                role = role_of(doc, seg, s, e, lexicon=lex) if seg is not None else "lead"
                 kept.append(Unit(start=s, end=e, text=text[s:e], role=role, source="ml"))
                 added = True
             if added or not hybrid:
@@ -151,69 +144,3 @@ def _segment_at(sp, pos: int):
             return seg
     return None
 
-
-def _role(role_of, doc, seg, s: int, e: int, norm: str, lexicon=None) -> str:
-    if role_of is not None and seg is not None:
-        try:
-            r = role_of(doc, seg, s, e, lexicon=lexicon)
-            if r in ("lead", "support"):
-                return r
-        except Exception:
-            pass
-    lo = seg.start if seg is not None else max(0, s - 20)
-    hi = seg.end if seg is not None else e + 20
-    if _SUPPORT_AFTER.search(norm[e:hi]) or _SUPPORT_BEFORE.search(norm[lo:s]):
-        return "support"
-    return "lead"
-
-
-@lru_cache(maxsize=1)
-def _role_fn():
-    """pipeline.extract.units.role_of, used only when it takes the pipeline's lexicon (speed)."""
-    try:
-        from pipeline.extract import units
-    except ImportError:
-        return None
-    fn = getattr(units, "role_of", None)
-    try:
-        if fn is None or "lexicon" not in inspect.signature(fn).parameters:
-            return None
-    except (TypeError, ValueError):
-        return None
-    return fn
-
-
-def _lexicon(config):
-    try:
-        return config.lexicon
-    except Exception:
-        return None
-
-
-@lru_cache(maxsize=1)
-def _task_maker():
-    """pipeline.extract.tasks.make_task when present, else a plain Task over the segment."""
-    fn = None
-    try:
-        from pipeline.extract import tasks
-        fn = getattr(tasks, "make_task", None)
-    except ImportError:
-        pass
-    if fn is not None:
-        try:
-            takes_lex = "lexicon" in inspect.signature(fn).parameters
-        except (TypeError, ValueError):
-            takes_lex = False
-
-        def make(doc, sp, seg, extractor, conf, lex):
-            if takes_lex and lex is not None:
-                return fn(doc, sp, seg, extractor, conf, lexicon=lex)
-            return fn(doc, sp, seg, extractor, conf)
-        return make
-
-    from pipeline.speeches import heading_of
-
-    def plain(doc, sp, seg, extractor, conf, lex):
-        return Task(start=seg.start, end=seg.end, text=seg.text, modality="should", specific=False,
-                    segment=seg.id, heading=heading_of(sp, seg.start), extractor=extractor, confidence=conf)
-    return plain

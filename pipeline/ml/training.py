@@ -177,7 +177,7 @@ def _label(it: Item, config) -> Item:
             it.units[i].append(locate(seg.text, seg.start, u))
     doc = fd.doc
     # the rule view before ml stages: tasks found by the rules on this speech
-    it.rules = rule_view(doc, sp, config)
+    it.rules = rule_view(doc, sp, config, with_evidence=False)
     return it
 
 
