@@ -48,6 +48,9 @@ class RefDate:
         return cls(year) if year else None
 
 
+_HINT = re.compile(r"[年月季日]")
+
+
 def _build(lexicon) -> tuple[list[_Rule], re.Pattern, re.Pattern, re.Pattern]:
     data = lexicon.data("deadlines.yaml")
     rules = [_Rule(r["id"], r["kind"], re.compile(r["pattern"]), int(r.get("years_ahead", 0))) for r in data["rules"]]
@@ -107,6 +110,8 @@ def resolve(rule_kind: str, groups: dict, ref: RefDate | None, off: int = 0) -> 
 
 def find_deadlines(norm: str, start: int, end: int, ref: RefDate | None, lexicon) -> list[tuple[int, int, str | None, bool]]:
     """(start, end, due, placeholder) of every deadline in norm[start:end]."""
+    if not _HINT.search(norm, start, end):
+        return []                   # no 年/月/季/日 at all: nothing to parse
     rules, before, after, topic = lexicon.cached("deadlines", _build)
     taken: list[tuple[int, int]] = []
     out = []

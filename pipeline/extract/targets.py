@@ -77,6 +77,7 @@ def parse_number(s: str, lexicon=None) -> float | int | None:
     return int(v) if v.is_integer() else v
 
 
+_HINT = re.compile(r"[0-9XxX×*零〇一二两三四五六七八九十百千万番]")
 _CLAUSE_CUT = re.compile(r"[，,；;：:。！？!?、（）()]")
 _VERB_CUT = re.compile(r"[，,；;：:。！？!?]")
 _FILLER = re.compile(r"^(?:[一二三四五六七八九十]+是|要|确保|力争|争取|努力|全年|今年|年内|实现|使|让|推动|推进|力促|其中|同时|并|和|及|以及|"
@@ -85,6 +86,8 @@ _FILLER = re.compile(r"^(?:[一二三四五六七八九十]+是|要|确保|力�
 
 def find_targets(norm: str, start: int, end: int, lexicon) -> list[dict]:
     """Target candidates in norm[start:end] as dicts with span, value, unit, comparator, metric."""
+    if not _HINT.search(norm, start, end):
+        return []                   # no digit, Chinese numeral, placeholder or 番
     c = lexicon.cached("targets", _build)
     seg = norm[start:end]
     found = []

@@ -7,6 +7,7 @@ reaches the threshold. Modality comes from pipeline/data/modality.yaml.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 
 from pipeline.doc import Segment, Speech, SpeechDoc, Task
 from pipeline.speeches import heading_of
@@ -58,6 +59,29 @@ _CLAUSE = re.compile(r"[^，,；;：:]+[，,；;：:]?")
 _SPACE_IN_CJK = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 
 
+def _cue_candidates(norm: str, sp: Speech, cues) -> list[set[str]] | None:
+    """The cues each segment may hold: one finditer per cue over the speech instead of a
+    search per cue and segment (the per-segment search still decides). None when the
+    speech has PDF spaces inside words, which only the per-segment scoring removes."""
+    segs = sp.segments
+    if not segs or _SPACE_IN_CJK.search(norm, sp.start, sp.end):
+        return None
+    starts = [s.start for s in segs]
+    cand: list[set[str]] = [set() for _ in segs]
+    lo, hi = segs[0].start, segs[-1].end
+    for c in cues:
+        if c.pattern.pattern.startswith("^"):
+            for x in cand:
+                x.add(c.id)
+            continue
+        for m in c.pattern.finditer(norm, lo, hi):
+            i = bisect_right(starts, m.start()) - 1
+            j = bisect_right(starts, max(m.start(), m.end() - 1)) - 1
+            for k in range(max(i, 0), j + 1):
+                cand[k].add(c.id)
+    return cand
+
+
 def _score(text: str, cues) -> tuple[float, set[str]]:
     """Segment cues once, clause cues in the best clause (+ half the negatives elsewhere)."""
     text = _SPACE_IN_CJK.sub("", text)       # PDF extraction spaces: "政治 任务"
@@ -104,13 +128,16 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
         tasks: list[Task] = []
         goals = False
         last_item: dict[int | None, tuple[int, bool]] = {}   # parent heading -> (last 一是 item, task?)
+        cand = _cue_candidates(doc.norm, sp, cues)
+        first = sp.segments[0].id if sp.segments else 0
         for seg in sp.segments:
             text = doc.norm[seg.start:seg.end]
             if seg.end <= title_end or _is_title_like(text, sp.title) or \
                     (sp.body_start is not None and seg.start < sp.body_start and seg.end > sp.body_start
                      and seg.start == sp.start):
                 continue
-            score, hits = _score(text, cues)
+            seg_cues = cues if cand is None else [c for c in cues if c.id in cand[seg.id - first]]
+            score, hits = _score(text, seg_cues)
             evidence[seg.start] = {h: weights[h] for h in hits}     # read by the learned layer
             intro = _LIST_INTRO.search(text)
             if intro:
