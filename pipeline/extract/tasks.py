@@ -127,6 +127,7 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
             doc.norm[sp.segments[0].start:sp.segments[0].end].strip().endswith(sp.title[-4:]) else -1
         tasks: list[Task] = []
         goals = False
+        purpose_list = False
         last_item: dict[int | None, tuple[int, bool]] = {}   # parent heading -> (last 一是 item, task?)
         cand = _cue_candidates(doc.norm, sp, cues)
         first = sp.segments[0].id if sp.segments else 0
@@ -138,6 +139,9 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                 continue
             seg_cues = cues if cand is None else [c for c in cues if c.id in cand[seg.id - first]]
             score, hits = _score(text, seg_cues)
+            h_here = heading_at.get(seg.start)
+            if h_here is None or h_here.level != 4:
+                purpose_list = "meeting" in hits and bool(re.search(r"[一1]是", text))
             evidence[seg.start] = {h: weights[h] for h in hits}     # read by the learned layer
             intro = _LIST_INTRO.search(text)
             if intro:
@@ -174,12 +178,17 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                 if goals and not directive and (hits & {"target_growth", "target_goal"} or score >= 0):
                     tasks.append(_task(doc, sp, seg, text, lex, 0.7))   # "6.居民收入增长与经济增长同步"
                     continue
-                negative_only = not (hits - {"achievement", "problem", "past", "analysis", "past_statistics"})
+                # "收入结构得到优化，但突击入库现象突出": findings, not a call to act
+                negative_only = not (hits - {"achievement", "problem", "past", "analysis", "past_statistics"}) \
+                    or ("problem" in hits and bool(re.search(r"但[^，,]*$", body)))
                 label = len(re.sub(r"\s", "", body)) <= 12 and not re.search(r"[，,、]", body)
                 if not directive and "verb_start" not in hits and (score <= 0 and label or negative_only and score <= 0.5):
                     continue                # 一、文旅项目建设 / 2、收入结构得到优化，但…突出: a label or an analysis
-                if not directive and hits & {"importance", "title_line", "report_procedure"}:
+                if not directive and hits & {"importance", "title_line", "report_procedure"} \
+                        and "verb_start" not in hits:
                     continue                # （一）做好卫生健康工作是重大政治任务: a statement
+                if h.level == 4 and purpose_list:
+                    continue                # 主要目的有两方面，一是…二是…: the meeting's purpose, not tasks
                 # 一是/二是 items: a task when they open with an action, a review when with a noun,
                 # and like their previous sibling when neither (lists are homogeneous)
                 if h.level == 4 and not directive and "verb_start" not in hits and score < threshold:
