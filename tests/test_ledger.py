@@ -57,6 +57,9 @@ def db_url(request, tmp_path) -> str:
         return f"sqlite:///{tmp_path / 'ledger.sqlite'}"
     url = os.environ.get("SPEECHLEDGER_PG_URL")
     if not url:
+        if os.environ.get("SPEECHLEDGER_REQUIRE_PG"):
+            pytest.fail("SPEECHLEDGER_REQUIRE_PG is set but no PostgreSQL server was started "
+                        "(scripts/ci_postgres.sh prints why)")
         pytest.skip("SPEECHLEDGER_PG_URL is not set (scripts/ci_postgres.sh sets it)")
     _reset_postgres(url)
     return url
