@@ -132,6 +132,10 @@ def test_comparator_examples(text, comparator):
     ("力争财政收入翻一番", 2, "倍", "=", False),
     ("新增就业１２００人", 1200, "人", "=", False),
     ("力争达到10个亿", 10, "亿元", "=", False),
+    ("新增就业1 200人", 1200, "人", "=", False),          # a space inside the number (PDF text)
+    ("确保增长15 ％以上", 15, "%", ">=", False),
+    ("压缩至1个工作日以内", 1, "个工作日", "<=", False),
+    ("至少组织一次应急演练", 1, "次", ">=", False),
 ])
 def test_target_fields(text, value, unit, comparator, placeholder):
     norm = norm_text(text)

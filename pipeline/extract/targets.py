@@ -78,6 +78,7 @@ def parse_number(s: str, lexicon=None) -> float | int | None:
 
 
 _HINT = re.compile(r"[0-9XxX×*零〇一二两三四五六七八九十百千万番]")
+_AT_LEAST_VERB = re.compile(r"(?:至少|不少于|不低于)[\u4e00-\u9fff]{1,4}$")
 _CLAUSE_CUT = re.compile(r"[，,；;：:。！？!?、（）()]")
 _VERB_CUT = re.compile(r"[，,；;：:。！？!?]")
 _FILLER = re.compile(r"^(?:[一二三四五六七八九十]+是|要|确保|力争|争取|努力|全年|今年|年内|实现|使|让|推动|推进|力促|其中|同时|并|和|及|以及|"
@@ -133,7 +134,7 @@ def find_targets(norm: str, start: int, end: int, lexicon) -> list[dict]:
             continue
         if is_cn:
             if n1 in ("一",) and unit in ("个", "场", "批", "项", "次", "家", "条", "套", "所", "名", "座", "处") \
-                    and not re.search(r"(?:至少|不少于|不低于|每[^，,。]{0,6})$", seg[max(0, s - 8):s]):
+                    and not re.search(r"(?:至少|不少于|不低于|每)[^，,。]{0,6}$", seg[max(0, s - 8):s]):
                 continue  # 一场/一个 mean "a" (but 至少组织一次 counts)
             if not c.cn_verbs.search(seg[max(0, s - 8):s]) or _in_quotes(seg, s):
                 continue
@@ -160,6 +161,8 @@ def find_targets(norm: str, start: int, end: int, lexicon) -> list[dict]:
                 if head.endswith(w):
                     comparator, ext_start = comp, s - len(w)
                     break
+        if comparator == "=" and _AT_LEAST_VERB.search(seg, max(0, s - 8), s):
+            comparator = ">="   # 至少组织一次 / 不少于举办三场
         if m.group("rng"):
             comparator = ">="   # a range commits to its lower bound
         if rank:
