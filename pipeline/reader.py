@@ -121,6 +121,8 @@ def read_file(path: str | Path) -> tuple[str, str]:
             return read_docx(p), "docx"
         if p.suffix.lower() == ".doc":
             raise InputError(p, "legacy .doc is not supported; save it as .docx or .txt")
+        if p.suffix.lower() in (".pdf", ".wps", ".xls", ".xlsx", ".ppt", ".pptx"):
+            raise InputError(p, f"{p.suffix.lower()} files are not supported; save the speech as .txt or .docx")
         data = p.read_bytes()
     except PermissionError:
         raise InputError(p, "permission denied") from None

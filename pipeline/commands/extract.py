@@ -45,8 +45,11 @@ def run(args) -> int:
         return 2
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     failed = 0
+    progress = _progress(len(args.files))
     try:
         for path in args.files:
+            if progress:
+                progress.advance(progress.task_ids[0])
             try:
                 doc = pipe.run_file(path, date=args.date)
             except InputError as e:
@@ -64,6 +67,22 @@ def run(args) -> int:
             else:
                 print_table(doc, out)
     finally:
+        if progress:
+            progress.stop()
         if args.output:
             out.close()
+    if failed and len(args.files) > 1:
+        print(f"speechledger: {failed} of {len(args.files)} files failed", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _progress(n_files: int):
+    """A progress bar on the terminal for batches (not when output is piped or redirected)."""
+    if n_files < 5 or not sys.stderr.isatty():
+        return None
+    from rich.progress import Progress
+    from rich.console import Console
+    p = Progress(console=Console(file=sys.stderr), transient=True)
+    p.add_task("extracting", total=n_files)
+    p.start()
+    return p
