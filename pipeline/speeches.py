@@ -58,6 +58,9 @@ def split_speeches(doc: SpeechDoc, config=None) -> SpeechDoc:
                 j -= 1
             while j < i and not norm[lines[j][0]:lines[j][1]].strip():
                 j += 1
+            m = _SALUTATION.match(norm[s:e])
+            if starts and j == i and not m.group("title").strip():
+                continue    # a bare "同志们！" inside a speech (its closing) starts no new speech
             starts.append((j, i))
     if not starts or starts[0][0] > 0:
         # text before the first salutation (or no salutation at all) is a speech of its own

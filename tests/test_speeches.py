@@ -84,3 +84,11 @@ def test_title_on_the_first_line_of_a_web_excerpt(rules_pipeline):
     sp = rules_pipeline(text, source="w.txt").speeches[0]
     assert sp.title == "在全县经济形势分析会上的讲话" and sp.date == "2017-05-18"
     assert [t.text for t in sp.tasks] == ["各乡镇要抓好落实。"]
+
+
+def test_closing_salutation_does_not_split_a_speech(rules_pipeline):
+    text = ("在全县工作会议上的讲话\n同志们：\n各乡镇要抓好落实。\n同志们！\n"
+            "让我们齐心协力，确保年底前完成全年目标任务。\n")
+    doc = rules_pipeline(text, source="c.txt", date="2024-05-01")
+    assert len(doc.speeches) == 1
+    assert len(doc.speeches[0].tasks) == 2
