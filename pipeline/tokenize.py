@@ -19,6 +19,7 @@ class Tokenizer:
         self.backend = backend
         self._user_words = user_words or []
         self._impl = None
+        self._posseg = None
 
     def _load(self):
         if self._impl is not None:
@@ -45,6 +46,18 @@ class Tokenizer:
         else:
             raise BackendUnavailable(f"unknown tokenizer backend {self.backend!r} (use jieba, jieba-py or hanlp)")
         return self._impl
+
+    def tag(self, text: str) -> list[tuple[str, str]]:
+        """(word, part of speech) pairs, jieba's tag set; HanLP is not asked for tags."""
+        kind, impl = self._load()
+        if kind == "rjieba":
+            return list(impl.tag(text))
+        if kind == "jieba":
+            if self._posseg is None:
+                import jieba.posseg
+                self._posseg = jieba.posseg.POSTokenizer(impl)
+            return [(p.word, p.flag) for p in self._posseg.cut(text)]
+        return [(w, "") for _, _, w in self.tokenize(text)]
 
     def tokenize(self, text: str, offset: int = 0) -> list[tuple[int, int, str]]:
         """(start, end, word) triples with absolute character offsets."""

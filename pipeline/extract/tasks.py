@@ -20,6 +20,7 @@ _HEADING_FORWARD = re.compile(r"认清|增强|统一|提高|加强|强化|突出
                               r"完善|健全|建立|优化|实施|明确|压实|提升|打造|聚焦|扛|坚决|要|破解|构建")
 _LABEL = re.compile(r"^[\s(（]*(?:[一二三四五六七八九十\d]+[)）、.．]?)\s*[\u4e00-\u9fff“”\"\d]{0,16}"
                     r"(?:目标|要求|原则|思路|措施|任务|步骤|安排|意见|范围|对象|内容|依据|机制|组织领导|保障措施|职责分工|"
+                    r"时间|重点|方式|方法|时限|背景|情况|"
                     r"指导思想|总体要求|基本原则|主要目标|预期目标|分解表|分工表|情况表|任务表|通知|方案|工作方法)[:：]?\s*$")
 
 
@@ -141,7 +142,7 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
             score, hits = _score(text, seg_cues)
             h_here = heading_at.get(seg.start)
             if h_here is None or h_here.level != 4:
-                purpose_list = "meeting" in hits and bool(re.search(r"[一1]是", text))
+                purpose_list = "meeting" in hits and bool(re.search(r"(?:目的|任务是|主要是)[^。]*[一1]是", text))
             evidence[seg.start] = {h: weights[h] for h in hits}     # read by the learned layer
             intro = _LIST_INTRO.search(text)
             if intro:
@@ -182,10 +183,13 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                 negative_only = not (hits - {"achievement", "problem", "past", "analysis", "past_statistics"}) \
                     or ("problem" in hits and bool(re.search(r"但[^，,]*$", body)))
                 label = len(re.sub(r"\s", "", body)) <= 12 and not re.search(r"[，,、]", body)
+                if not directive and "verb_start" not in hits and not hits & _FINDINGS \
+                        and _opens_with_verb(body, config):
+                    hits.add("verb_start")  # 坚守…/看住人: the outline item opens with a verb
                 if not directive and "verb_start" not in hits and (score <= 0 and label or negative_only and score <= 0.5):
                     continue                # 一、文旅项目建设 / 2、收入结构得到优化，但…突出: a label or an analysis
                 if not directive and hits & {"importance", "title_line", "report_procedure"} \
-                        and "verb_start" not in hits:
+                        and ("verb_start" not in hits or not re.search(r"[，,]", body)):
                     continue                # （一）做好卫生健康工作是重大政治任务: a statement
                 if h.level == 4 and purpose_list:
                     continue                # 主要目的有两方面，一是…二是…: the meeting's purpose, not tasks
@@ -215,6 +219,18 @@ _STAT = re.compile(r"\d+(?:\.\d+)?\s*(?:%|亿|万|个|家|项|人|户|元)")
 def _stat_dense(text: str) -> bool:
     """Three or more figures without a commitment word: a statistics report."""
     return len(_STAT.findall(text)) >= 3
+
+
+_FINDINGS = {"problem", "achievement", "past", "analysis", "past_statistics", "importance"}
+
+
+def _opens_with_verb(body: str, config) -> bool:
+    """Whether a heading's text starts with a verb (or 把), by the pipeline's POS tagger."""
+    words = config.tokenizer.tag(body.strip()[:12])
+    if not words:
+        return False
+    word, pos = words[0]
+    return pos.startswith("v") or word == "把"
 
 
 def _under_review(sp: Speech, idx: int | None, review: set[int]) -> bool:
