@@ -14,7 +14,7 @@ from pipeline.doc import SpeechDoc, Target
 
 PLACEHOLDER = r"[XxX×*]{1,3}"
 _ARABIC = r"\d+(?:\s?,?\s?\d{3})*(?:\.\d+)?"
-_CN_NUM = r"[零〇一二两三四五六七八九十百千万]+"
+_CN_NUM = r"[零〇一二两三四五六七八九十百千万]+?"   # lazy: 一千万元 reads as 一千 + 万元
 
 
 @dataclass
@@ -124,8 +124,8 @@ def find_targets(norm: str, start: int, end: int, lexicon) -> list[dict]:
             continue
         if _in_quotes(seg, s) and not (rank and c.rank_verbs.search(seg, max(0, seg.rfind("“", 0, s) - 4), s)):
             continue
-        if rank and not (m.group("rank") or c.rank_verbs.search(clause)):
-            continue
+        if rank and (not (m.group("rank") or c.rank_verbs.search(clause)) or seg[max(0, s - 1):s] == "后"):
+            continue        # 排名后3位: the bottom of a ranking, not a goal
         if not rank and not c.commit.search(clause) and not _has_comparator(seg, s, e, c) \
                 and not _parallel(found, seg, cut, unit) \
                 and not re.match(r"的[^，,。；;]{1,12}(?:达到|实现|完成|建成)", seg[e:]):
@@ -136,13 +136,17 @@ def find_targets(norm: str, start: int, end: int, lexicon) -> list[dict]:
             if n1 in ("一",) and unit in ("个", "场", "批", "项", "次", "家", "条", "套", "所", "名", "座", "处") \
                     and not re.search(r"(?:至少|不少于|不低于|每)[^，,。]{0,6}$", seg[max(0, s - 8):s]):
                 continue  # 一场/一个 mean "a" (but 至少组织一次 counts)
-            if not c.cn_verbs.search(seg[max(0, s - 8):s]) or _in_quotes(seg, s):
+            if not c.cn_verbs.search(clause) or _in_quotes(seg, s):
                 continue
-            if n1 in ("万", "千", "百", "十") and not (rank and n1 in ("百", "千")):
+            if n1 in ("万", "千", "百", "十") and not (rank and n1 in ("百", "千", "十")):
                 continue
+        if unit in ("人", "岁") and re.match(r"(?:以上|以下)?[\u4e00-\u9fff]", seg[e:]) \
+                and not re.match(r"(?:以上|以下)?(?:的目标|左右)", seg[e:]):
+            continue  # 50人以上聚餐 / 60岁以上老人: who, not how many
         if unit in ("万元", "亿元", "元", "%", "万亿元") and re.match(r"(?:以上|以下)?(?:的)?(?:企业|项目|单位|园区|工业企业)", seg[e:]):
             continue  # 年纳税X万元以上企业: a qualifier of the object
-        value = {"百": 100, "千": 1000}.get(n1) if rank and n1 in ("百", "千") else parse_number(n1, lexicon)
+        value = {"十": 10, "百": 100, "千": 1000}.get(n1) if rank and n1 in ("十", "百", "千") \
+            else parse_number(n1, lexicon)
         if value is None and not is_ph:
             continue
         comparator = "="
@@ -155,11 +159,12 @@ def find_targets(norm: str, start: int, end: int, lexicon) -> list[dict]:
         if m.group("approx"):
             comparator = ">="
         ext_start = s
-        head = seg[max(0, s - 4):s]
+        head = seg[max(0, s - 6):s]
+        stripped = head.rstrip()
         if comparator != "~":
             for w, comp in c.before:
-                if head.endswith(w):
-                    comparator, ext_start = comp, s - len(w)
+                if stripped.endswith(w):
+                    comparator, ext_start = comp, s - (len(head) - len(stripped)) - len(w)
                     break
         if comparator == "=" and _AT_LEAST_VERB.search(seg, max(0, s - 8), s):
             comparator = ">="   # 至少组织一次 / 不少于举办三场
