@@ -48,7 +48,7 @@ def _build(lexicon) -> _Compiled:
     return _Compiled(
         collective=re.compile(d["collective"]),
         suffix=re.compile(f"(?:{_alt(d['suffixes'])})"),
-        stem=re.compile(f"(?:市|县|区|省|旗|州|镇|乡)(?:{_alt(d['stems'])})(?:部门)?"),
+        stem=re.compile(f"(?:市|县|区|省|旗|州|镇|乡)(?:{_alt(d['stems'])})(?:部门)?|(?:{_alt(d['stems'])})部门"),
         with_and=re.compile("|".join(re.escape(n) for n in d["names_with_and"])),
         left_stop=re.compile(f"(?:{d['left_stops']})$"),
         generic_tail=re.compile(f"(?:{d['generic_tail']})"),
@@ -155,7 +155,7 @@ def _groups(scan: str, cands: list[tuple[int, int]]) -> list[list[tuple[int, int
     return groups
 
 
-def find_units(norm: str, start: int, end: int, lexicon, line_label: str | None = None) -> list[tuple[int, int, str]]:
+def find_units(norm: str, start: int, end: int, lexicon, sole_responsible: bool = False) -> list[tuple[int, int, str]]:
     """(start, end, role) of the responsible units in norm[start:end]."""
     c = lexicon.cached("units", _build)
     seg = norm[start:end]
@@ -164,8 +164,8 @@ def find_units(norm: str, start: int, end: int, lexicon, line_label: str | None 
     lm = c.lead_label.match(seg) or c.support_label.match(seg)
     if lm:
         label_role = "lead" if c.lead_label.match(seg) else "support"
-    elif line_label:
-        label_role = line_label
+        if sole_responsible and "责任" in lm.group():
+            label_role = "lead"     # a 责任单位 line with no 牵头单位 line: it is the lead
     out: list[tuple[int, int, str]] = []
     for group in _groups(scan, _candidates(scan, c)):
         g_start, g_end = group[0][0], group[-1][1]
@@ -241,8 +241,12 @@ def role_of(doc: SpeechDoc, seg: Segment, start: int, end: int, lexicon=None) ->
 
 def extract_units(doc: SpeechDoc, config) -> SpeechDoc:
     """REQUIRES tasks; PROVIDES task.units."""
+    c = config.lexicon.cached("units", _build)
     for sp in doc.speeches:
         for t in sp.tasks:
+            # 责任单位 supports a 牵头单位 named just before it, else it leads
+            prev = doc.norm[max(sp.start, t.start - 80):t.start]
+            sole = not any(c.lead_label.match(line.strip()) for line in re.split(r"[\n；;。]", prev)[-3:])
             t.units = [Unit(s, e, doc.text[s:e], role)
-                       for s, e, role in find_units(doc.norm, t.start, t.end, config.lexicon)]
+                       for s, e, role in find_units(doc.norm, t.start, t.end, config.lexicon, sole_responsible=sole)]
     return doc
