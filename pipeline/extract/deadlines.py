@@ -78,8 +78,19 @@ def resolve(rule_kind: str, groups: dict, ref: RefDate | None, off: int = 0) -> 
                     return None, False
                 y = ref.year + (1 if ref.month and m < ref.month else 0)
             return f"{y:04d}-{m:02d}-{d:02d}", False
+        if rule_kind == "xun":
+            m = cn_int(g.get("m", ""))
+            if m is None or not 1 <= m <= 12:
+                return None, False
+            if y is None:
+                if ref is None:
+                    return None, False
+                y = ref.year + (1 if ref.month and m < ref.month else 0)
+            if g["xun"] == "下旬":
+                return _month_end(y, m), False
+            return f"{y:04d}-{m:02d}-{10 if g['xun'] == '上旬' else 20:02d}", False
         if rule_kind == "month_end":
-            m = ref.month if g.get("m") == "本" and ref and ref.month else cn_int(g.get("m", ""))
+            m = ref.month if g.get("m") in ("本", "这个", "当") and ref and ref.month else cn_int(g.get("m", ""))
             if m is None or not 1 <= m <= 12:
                 return None, False
             if y is None:

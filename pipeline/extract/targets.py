@@ -175,7 +175,10 @@ def find_targets(norm: str, start: int, end: int, lexicon) -> list[dict]:
         if unit_raw == "倍":
             pass
         metric = _metric(seg, ext_start if not rank else s, c)
+        # as written when only the script differs (小時 stays 小時); 个亿 → 亿元 and ranks → 名 otherwise
+        written = (start + m.start("unit"), start + m.end("unit")) if unit == unit_raw else None
         found.append({"start": start + ext_start, "end": start + ext_end, "value": value, "unit": unit,
+                      "unit_span": written,
                       "comparator": comparator, "placeholder": is_ph, "metric": metric,
                       "qualifier": seg[ext_end:ext_end + 1] == "的", "_local_end": ext_end})
     # 翻一番 / 翻两番
@@ -238,11 +241,25 @@ def _drop_qualifiers(found: list[dict], norm: str) -> list[dict]:
     return out
 
 
+def _unit_text(doc: SpeechDoc, f: dict) -> str:
+    span = f.get("unit_span")
+    if not span:
+        return f["unit"]
+    return doc.text[span[0]:span[1]].replace("％", "%")
+
+
+def _metric_text(doc: SpeechDoc, f: dict) -> str:
+    """The metric in the source's own script (it was read from the normalised copy)."""
+    metric = f["metric"] or ""
+    span = f.get("metric_span")
+    return doc.text[span[0]:span[1]] if span and doc.norm[span[0]:span[1]] == metric else metric
+
+
 def extract_targets(doc: SpeechDoc, config) -> SpeechDoc:
     """REQUIRES tasks; PROVIDES task.targets."""
     for sp in doc.speeches:
         for t in sp.tasks:
-            t.targets = [Target(f["start"], f["end"], doc.text[f["start"]:f["end"]], f["metric"] or "",
-                                f["value"], f["unit"], f["comparator"], f["placeholder"])
+            t.targets = [Target(f["start"], f["end"], doc.text[f["start"]:f["end"]], _metric_text(doc, f),
+                                f["value"], _unit_text(doc, f), f["comparator"], f["placeholder"])
                          for f in find_targets(doc.norm, t.start, t.end, config.lexicon)]
     return doc
