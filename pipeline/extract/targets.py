@@ -177,8 +177,9 @@ def find_targets(norm: str, start: int, end: int, lexicon) -> list[dict]:
         metric = _metric(seg, ext_start if not rank else s, c)
         # as written when only the script differs (小時 stays 小時); 个亿 → 亿元 and ranks → 名 otherwise
         written = (start + m.start("unit"), start + m.end("unit")) if unit == unit_raw else None
+        at = seg.rfind(metric, 0, s + len(metric)) if metric else -1
         found.append({"start": start + ext_start, "end": start + ext_end, "value": value, "unit": unit,
-                      "unit_span": written,
+                      "unit_span": written, "metric_span": (start + at, start + at + len(metric)) if at >= 0 else None,
                       "comparator": comparator, "placeholder": is_ph, "metric": metric,
                       "qualifier": seg[ext_end:ext_end + 1] == "的", "_local_end": ext_end})
     # 翻一番 / 翻两番
@@ -215,7 +216,7 @@ def _metric(seg: str, pos: int, c: _Compiled) -> str:
     vm = None
     for vm in c.verbs.finditer(clause):
         pass
-    if vm is not None and vm.end() == len(clause) or (vm is not None and len(clause) - vm.end() <= 2):
+    if vm is not None and re.fullmatch(r"[到至为达了]{0,2}", clause[vm.end():]):
         verb = vm.group()
         clause = clause[:vm.start()] + (verb if verb in c.keep else "")
     if not clause.strip():
