@@ -86,7 +86,7 @@ def main() -> int:
 
     from pipeline.api import Pipeline, records
     from pipeline.diff import diff_speeches
-    from pipeline.diff.align import Item, candidates
+    from pipeline.diff.align import candidates
     from pipeline.diff.compare import items
 
     rng = random.Random(args.seed)

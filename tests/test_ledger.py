@@ -17,7 +17,6 @@ from sqlalchemy import func, select, text
 
 from pipeline.api import Pipeline
 from pipeline.cli import main
-from pipeline.ledger.aliases import add_alias
 from pipeline.ledger.api import load_speech_record
 from pipeline.ledger.db import LedgerError, open_ledger, resolve_url
 from pipeline.ledger.export import STATUS_LABELS, read_csv, read_xlsx

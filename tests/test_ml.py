@@ -34,7 +34,7 @@ def _tiny_corpus(dest: Path, stems: list[str]) -> Path:
 def tiny_models(tmp_path_factory):
     from pipeline.ml.training import train_models
     base = tmp_path_factory.mktemp("ml")
-    corpus = _tiny_corpus(base / "corpus" / "tiny", TINY)
+    _tiny_corpus(base / "corpus" / "tiny", TINY)
     out = base / "models"
     card = train_models([str(base / "corpus")], str(out), cv_folds=2)
     return out, card, base / "corpus"

@@ -16,21 +16,11 @@ _HEADING_REVIEW = re.compile(r"肯定|成效|成绩|成就|回顾|总结(?!经�
                              r"基本评价|去年|过去|以来|督查目的|督查时间|督查方式")
 _GOALS = re.compile(r"目标任务|预期目标|主要目标|目标是|奋斗目标|发展目标|目标要求|工作目标|具体目标|主要指标")
 _LIST_INTRO = re.compile(r"[：:]\s*(?=(?:[一二三四五六七八九十]+(?:是|要|、)|第[一二三四五六七八九十]+[，,、]|\d{1,2}[.、．]|[(（][一二三四五六七八九十\d]+[)）]))")
-_HEADING_FORWARD = re.compile(r"认清|增强|统一|提高|加强|强化|突出|推进|推动|加快|狠抓|抓好|坚持|落实|确保|做好|"
-                              r"完善|健全|建立|优化|实施|明确|压实|提升|打造|聚焦|扛|坚决|要|破解|构建")
 _LABEL = re.compile(r"^[\s(（]*(?:[一二三四五六七八九十\d]+[)）、.．]?)\s*[\u4e00-\u9fff“”\"\d]{0,16}"
                     r"(?:目标|要求|原则|思路|措施|任务|步骤|安排|意见|范围|对象|内容|依据|机制|组织领导|保障措施|职责分工|"
                     r"时间|重点|方式|方法|时限|背景|情况|"
                     r"指导思想|总体要求|基本原则|主要目标|预期目标|分解表|分工表|情况表|任务表|通知|方案|工作方法)[:：]?\s*$")
 
-
-def segment_evidence(doc: SpeechDoc, speech: Speech, seg: Segment, lexicon=None) -> dict[str, float]:
-    """Rule evidence for one segment: the weight of each cue it matches (0 when absent)."""
-    from pipeline.lexicon import Lexicon
-    lex = lexicon or Lexicon.load()
-    _, cues = lex.task_cues
-    text = doc.norm[seg.start:seg.end]
-    return {c.id: (c.weight if c.pattern.search(text) else 0.0) for c in cues}
 
 
 def modality_of(text: str, lexicon) -> str:
