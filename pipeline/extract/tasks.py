@@ -47,7 +47,7 @@ def make_task(doc: SpeechDoc, speech: Speech, seg: Segment, extractor: str = "ru
 
 
 _CLAUSE = re.compile(r"[^，,；;：:]+[，,；;：:]?")
-_SPACE_IN_CJK = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+_SPACE_IN_CJK = re.compile(r"(?<=[\u4e00-\u9fff])[ \t\u3000]+(?=[\u4e00-\u9fff])")
 
 
 def _cue_candidates(norm: str, sp: Speech, cues) -> list[set[str]] | None:
