@@ -167,7 +167,7 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                 if _LABEL.match(text):
                     continue
                 if goals and not directive and (hits & {"target_growth", "target_goal"} or score >= 0):
-                    tasks.append(_task(doc, sp, seg, text, lex, 0.7))   # "6.居民收入增长与经济增长同步"
+                    tasks.append(make_task(doc, sp, seg, "rules", 0.7, lexicon=lex))   # "6.居民收入增长与经济增长同步"
                     continue
                 # "收入结构得到优化，但突击入库现象突出": findings, not a call to act
                 negative_only = not (hits - {"achievement", "problem", "past", "analysis", "past_statistics"}) \
@@ -193,12 +193,12 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                         continue
                 if h.level == 4:
                     last_item[h.parent] = (hi, True)
-                tasks.append(_task(doc, sp, seg, text, lex, min(1.0, 0.6 + 0.1 * max(score, 0))))
+                tasks.append(make_task(doc, sp, seg, "rules", min(1.0, 0.6 + 0.1 * max(score, 0)), lexicon=lex))
                 continue
             if parent is not None and _under_review(sp, parent, review_parent):
                 score -= 1.0
             if score >= threshold - 1e-9:
-                tasks.append(_task(doc, sp, seg, text, lex, min(1.0, 0.5 + 0.1 * score)))
+                tasks.append(make_task(doc, sp, seg, "rules", min(1.0, 0.5 + 0.1 * score), lexicon=lex))
         sp.tasks = tasks
     return doc
 
@@ -234,12 +234,6 @@ def _under_review(sp: Speech, idx: int | None, review: set[int]) -> bool:
 def _is_title_like(text: str, title: str) -> bool:
     t = re.sub(r"\s", "", text)
     return bool(title) and len(t) <= len(title) + 12 and title[-8:] in t and not re.search(r"[。；;！!]", t)
-
-
-def _task(doc, sp, seg, text, lex, confidence) -> Task:
-    return Task(start=seg.start, end=seg.end, text=seg.text, modality=modality_of(text, lex),
-                specific=False, segment=seg.id, heading=heading_of(sp, seg.start),
-                extractor="rules", confidence=confidence)
 
 
 _CONCRETE = re.compile(

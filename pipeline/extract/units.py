@@ -173,12 +173,10 @@ def find_units(norm: str, start: int, end: int, lexicon, sole_responsible: bool 
         tail = c.generic_tail.match(scan, g_end)
         after_pos = tail.end() if tail else g_end
         after = scan[after_pos:after_pos + 8]
-        by_label = label_role is not None and (lm is None or g_start >= lm.end() - 1) and \
-            not scan[lm.end() if lm else 0:g_start].strip("，,、 ") if lm else label_role is not None
         doer = bool(c.doer_after.match(after)) or bool(re.match(r"[，,]\s*(?:要|必须|务必|一定要)", after)) \
             or bool(c.support_after.match(after))
         introduced = bool(re.search(r"(?:由|请|会同|配合|协助|联合|从|组成|成立)\s*$", before))
-        if not (doer or introduced or by_label or lm):
+        if not (doer or introduced or lm):
             continue
         if not introduced and _OBJECT_BEFORE.search(before) and \
                 not c.support_after.match(after) and not re.match(r"(?:要|牵头|负责|必须)", after):
