@@ -1,3 +1,3 @@
-from pipeline.cli import main
+from speechledger.cli import main
 
 raise SystemExit(main())

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from pipeline.doc import SpeechDoc
-from pipeline.reader import InputError, read_file
+from speechledger.doc import SpeechDoc
+from speechledger.reader import InputError, read_file
 
 EXTRACTORS = ("rules", "ml", "hybrid")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -28,21 +28,21 @@ class Config:
     @property
     def normalizer(self):
         if "normalizer" not in self._cache:
-            from pipeline.normalize import Normalizer
+            from speechledger.normalize import Normalizer
             self._cache["normalizer"] = Normalizer()
         return self._cache["normalizer"]
 
     @property
     def tokenizer(self):
         if "tokenizer" not in self._cache:
-            from pipeline.tokenize import Tokenizer
+            from speechledger.tokenize import Tokenizer
             self._cache["tokenizer"] = Tokenizer(self.tokenizer_backend)
         return self._cache["tokenizer"]
 
     @property
     def lexicon(self):
         if "lexicon" not in self._cache:
-            from pipeline.lexicon import Lexicon
+            from speechledger.lexicon import Lexicon
             self._cache["lexicon"] = Lexicon.load()
         return self._cache["lexicon"]
 
@@ -50,16 +50,16 @@ class Config:
     def models(self):
         """Learned models for ml/hybrid; None (with a warning) when absent."""
         if "models" not in self._cache:
-            from pipeline.ml.loading import load_models
+            from speechledger.ml.loading import load_models
             self._cache["models"] = load_models(self.model_dir)
         return self._cache["models"]
 
 
 def _stages() -> dict[str, Callable[[SpeechDoc, Config], SpeechDoc]]:
-    from pipeline.extract import deadlines, targets, tasks, units
-    from pipeline.normalize import normalize
-    from pipeline.speeches import split_speeches
-    from pipeline.tokenize import tokenize
+    from speechledger.extract import deadlines, targets, tasks, units
+    from speechledger.normalize import normalize
+    from speechledger.speeches import split_speeches
+    from speechledger.tokenize import tokenize
     stages = {
         "normalize": normalize,
         "speeches": split_speeches,
@@ -71,7 +71,7 @@ def _stages() -> dict[str, Callable[[SpeechDoc, Config], SpeechDoc]]:
         "specific": tasks.decide_specific,
     }
     try:
-        from pipeline.ml import hybrid
+        from speechledger.ml import hybrid
         stages["ml_tasks"] = hybrid.ml_tasks
         stages["ml_units"] = hybrid.ml_units
     except ImportError:

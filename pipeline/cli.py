@@ -11,21 +11,21 @@ import sys
 
 # name -> module; the order is the order of `speechledger --help`
 COMMANDS = {
-    "extract": "pipeline.commands.extract",
-    "ingest": "pipeline.commands.ingest",
-    "speeches": "pipeline.commands.speeches",
-    "tasks": "pipeline.commands.tasks",
-    "status": "pipeline.commands.status",
-    "history": "pipeline.commands.history",
-    "diff": "pipeline.commands.diff",
-    "trend": "pipeline.commands.trend",
-    "train": "pipeline.commands.train",
-    "evaluate": "pipeline.commands.evaluate",
+    "extract": "speechledger.commands.extract",
+    "ingest": "speechledger.commands.ingest",
+    "speeches": "speechledger.commands.speeches",
+    "tasks": "speechledger.commands.tasks",
+    "status": "speechledger.commands.status",
+    "history": "speechledger.commands.history",
+    "diff": "speechledger.commands.diff",
+    "trend": "speechledger.commands.trend",
+    "train": "speechledger.commands.train",
+    "evaluate": "speechledger.commands.evaluate",
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from pipeline import __version__
+    from speechledger import __version__
     ap = argparse.ArgumentParser(
         prog="speechledger",
         description="Turn Chinese officials' speeches into a ledger of commitments.")

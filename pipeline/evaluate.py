@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from pipeline.segment import split_segments
+from speechledger.segment import split_segments
 
 FIELDS = ("tasks", "units", "deadlines", "targets")
 ACCURACIES = ("modality", "specific", "unit_role")
@@ -293,7 +293,7 @@ def format_result(r: dict) -> str:
 def evaluate_folder(texts_dir: str, gold_path: str, extractors: str = "rules", dates: dict | None = None,
                     model_dir: str | None = None, models=None) -> dict:
     """Run the pipeline on DIR/*.txt (with per-file dates) and score it against gold."""
-    from pipeline.api import Pipeline, records
+    from speechledger.api import Pipeline, records
     pipe = Pipeline(extractors=extractors, model_dir=model_dir)
     if models is not None:
         pipe.config._cache["models"] = models
@@ -321,7 +321,7 @@ def fold_of(keys: list[str], k: int, seed: int) -> dict[str, int]:
 def cross_validate(roots: list[str], k: int = 5, seed: int = 13, extractors=EXTRACTORS,
                    log=None, corpus=None) -> dict:
     """k-fold CV by document; returns {extractor: result dict} plus fold sizes."""
-    from pipeline.ml import training
+    from speechledger.ml import training
     corpus = corpus or training.load_corpus(roots, log=log)
     items = corpus.items
     keys = [it.key for it in items]

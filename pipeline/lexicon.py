@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-DATA = "pipeline.data"
+DATA = "speechledger.data"
 
 
 def load_yaml(name: str) -> Any:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pipeline.doc import SpeechDoc
+from speechledger.doc import SpeechDoc
 
 _EXTRA = {"—": "-", "–": "-", "－": "-", "～": "~", "％": "%", "　": " ", "﹪": "%",
           "〇": "〇", "×": "×", "Ｘ": "X", "ｘ": "x"}

@@ -1,7 +1,7 @@
 """Readable terminal view of extracted commitments (rich)."""
 from __future__ import annotations
 
-from pipeline.doc import SpeechDoc
+from speechledger.doc import SpeechDoc
 
 
 def print_table(doc: SpeechDoc, out) -> None:

@@ -72,7 +72,7 @@ def _chinese_score(text: str) -> float:
 
 @lru_cache(maxsize=1)
 def _common_hanzi() -> frozenset[str]:
-    from pipeline.lexicon import load_text
+    from speechledger.lexicon import load_text
     return frozenset(load_text("common_hanzi.txt"))
 
 

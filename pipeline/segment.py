@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from pipeline.doc import Segment
+from speechledger.doc import Segment
 
 _CUT = re.compile(r"[。！？；!?;][”’」』）)]*|\n")
 

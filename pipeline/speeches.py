@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-from pipeline.doc import Heading, Speech, SpeechDoc
-from pipeline.segment import split_segments
+from speechledger.doc import Heading, Speech, SpeechDoc
+from speechledger.segment import split_segments
 
 # A speech body opens with a salutation line.
 # A salutation alone on its line (possibly after the title on the same line).

@@ -7,7 +7,7 @@ Doc from the same tokens.
 """
 from __future__ import annotations
 
-from pipeline.doc import SpeechDoc
+from speechledger.doc import SpeechDoc
 
 
 class BackendUnavailable(RuntimeError):

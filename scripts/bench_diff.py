@@ -28,8 +28,8 @@ _SALUTE = re.compile(r"同志们|同志們|各位代表|各位委员|各位领�
 
 
 def corpus_segments() -> list[str]:
-    from pipeline.reader import read_file
-    from pipeline.segment import split_segments
+    from speechledger.reader import read_file
+    from speechledger.segment import split_segments
     segs = []
     files = sorted((ROOT / "corpus").rglob("*.txt"))
     for f in files:
@@ -84,10 +84,10 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=7)
     args = ap.parse_args()
 
-    from pipeline.api import Pipeline, records
-    from pipeline.diff import diff_speeches
-    from pipeline.diff.align import candidates
-    from pipeline.diff.compare import items
+    from speechledger.api import Pipeline, records
+    from speechledger.diff import diff_speeches
+    from speechledger.diff.align import candidates
+    from speechledger.diff.compare import items
 
     rng = random.Random(args.seed)
     segs = corpus_segments()

@@ -53,8 +53,8 @@ def main() -> int:
     import logging
 
     import jieba
-    from pipeline.api import Pipeline
-    from pipeline.ml_default import default_extractors
+    from speechledger.api import Pipeline
+    from speechledger.ml_default import default_extractors
     logging.getLogger("jieba").setLevel(logging.WARNING)
     jieba.setLogLevel(logging.WARNING)
 

@@ -95,8 +95,8 @@ def db_size(path: Path) -> int:
 def time_queries(url: str, repeat: int = 7) -> list[tuple[str, float, int]]:
     import datetime as dt
 
-    from pipeline.ledger.db import open_ledger
-    from pipeline.ledger.queries import TaskQuery, find_tasks
+    from speechledger.ledger.db import open_ledger
+    from speechledger.ledger.queries import TaskQuery, find_tasks
     queries = {
         "--unit 工信局 --due-before 2024-12-31 --status open":
             TaskQuery(unit="工信局", due_before=dt.date(2024, 12, 31), status=["open"]),
@@ -128,8 +128,8 @@ def main() -> int:
     args = ap.parse_args()
     jobs_list = args.jobs or [1, 2]
 
-    from pipeline.ledger.db import open_ledger
-    from pipeline.ledger.ingest import ingest
+    from speechledger.ledger.db import open_ledger
+    from speechledger.ledger.ingest import ingest
 
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="speechledger-bench-"))
     try:

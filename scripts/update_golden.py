@@ -32,7 +32,7 @@ def golden_records(path: str, pipeline) -> list[dict]:
 
 
 def main() -> int:
-    from pipeline.api import Pipeline
+    from speechledger.api import Pipeline
     pipe = Pipeline(extractors="rules")
     GOLDEN.mkdir(parents=True, exist_ok=True)
     for f in FILES:

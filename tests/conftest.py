@@ -22,7 +22,7 @@ def dev_path() -> Path:
 
 @pytest.fixture(scope="session")
 def rules_pipeline():
-    from pipeline.api import Pipeline
+    from speechledger.api import Pipeline
     return Pipeline(extractors="rules")
 
 

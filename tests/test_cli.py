@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cli import COMMANDS, build_parser, main
+from speechledger.cli import COMMANDS, build_parser, main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -80,7 +80,7 @@ def test_missing_hanlp_backend_is_a_clear_error(dev_path, capsys):
 
 
 def test_python_dash_m_runs_the_same_cli(dev_path):
-    r = subprocess.run([sys.executable, "-m", "pipeline", "extract", str(dev_path), "--format", "jsonl",
+    r = subprocess.run([sys.executable, "-m", "speechledger", "extract", str(dev_path), "--format", "jsonl",
                         "--extractors", "rules"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and len(r.stdout.splitlines()) == 5
 

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.diff import diff_speeches
-from pipeline.diff.align import Item, align, candidates
-from pipeline.diff.classify import classify, number_changes
-from pipeline.diff.mask import fold, numbers
+from speechledger.diff import diff_speeches
+from speechledger.diff.align import Item, align, candidates
+from speechledger.diff.classify import classify, number_changes
+from speechledger.diff.mask import fold, numbers
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "texts" / "speeches2024.txt"
 
@@ -19,10 +19,10 @@ CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "texts" / "speeches202
 @pytest.fixture(scope="module")
 def speeches():
     """The five speeches of the corpus file, split without any extractor."""
-    from pipeline.doc import SpeechDoc
-    from pipeline.normalize import norm_text
-    from pipeline.reader import read_file
-    from pipeline.speeches import split_speeches
+    from speechledger.doc import SpeechDoc
+    from speechledger.normalize import norm_text
+    from speechledger.reader import read_file
+    from speechledger.speeches import split_speeches
     text, _ = read_file(CORPUS)
     doc = split_speeches(SpeechDoc(source=str(CORPUS), text=text, norm=norm_text(text)))
     assert len(doc.speeches) == 5

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.diff import CHANGE_TYPES, diff_sources
-from pipeline.diff.mask import fold
-from pipeline.diff.render import render
+from speechledger.diff import CHANGE_TYPES, diff_sources
+from speechledger.diff.mask import fold
+from speechledger.diff.render import render
 
 CORPUS = str(Path(__file__).resolve().parents[1] / "corpus" / "texts" / "speeches2024.txt")
 TASK_KEYS = {"start", "end", "text", "modality", "specific", "units", "deadlines", "targets"}
@@ -19,7 +19,7 @@ TASK_KEYS = {"start", "end", "text", "modality", "specific", "units", "deadlines
 
 @pytest.fixture(scope="module")
 def pipe():
-    from pipeline.api import Pipeline
+    from speechledger.api import Pipeline
     return Pipeline()
 
 
@@ -134,7 +134,7 @@ def test_markdown_and_table_render(seed, fmt, marker):
 
 
 def test_cli_writes_json_to_file(tmp_path):
-    from pipeline.cli import main
+    from speechledger.cli import main
     dest = tmp_path / "d.json"
     assert main(["diff", f"{CORPUS}#3", f"{CORPUS}#3", "--format", "json", "-o", str(dest)]) == 0
     d = json.loads(dest.read_text(encoding="utf-8"))
@@ -148,26 +148,26 @@ def test_cli_writes_json_to_file(tmp_path):
     (["no/such/file.txt", f"{CORPUS}#2"], "no such file"),
 ])
 def test_cli_bad_arguments_exit_2_with_a_message(args, message, capsys):
-    from pipeline.cli import main
+    from speechledger.cli import main
     assert main(["diff", *args]) == 2
     assert message in capsys.readouterr().err
 
 
 def test_ledger_id_without_such_speech_is_a_clear_error(tmp_path, capsys):
-    pytest.importorskip("pipeline.ledger.api")
-    from pipeline.cli import main
+    pytest.importorskip("speechledger.ledger.api")
+    from speechledger.cli import main
     url = f"sqlite:///{tmp_path / 'empty.sqlite'}"
     assert main(["diff", "1", "2", "--db", url]) == 2
     assert "speech id 1" in capsys.readouterr().err
 
 
 def test_ledger_speech_ids_diff_like_the_files(tmp_path, capsys):
-    pytest.importorskip("pipeline.ledger.api")
-    from pipeline.cli import main
+    pytest.importorskip("speechledger.ledger.api")
+    from speechledger.cli import main
     url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
     assert main(["ingest", CORPUS, "--db", url]) == 0
     capsys.readouterr()
-    from pipeline.ledger.api import load_speech_record
+    from speechledger.ledger.api import load_speech_record
     ids = {}
     for sid in range(1, 6):
         ids[load_speech_record(url, sid)["speech"]] = sid

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import evaluate as ev
+from speechledger import evaluate as ev
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
@@ -21,7 +21,7 @@ def _referee():
 
 
 def _predict(texts: Path, dates: dict, out: Path) -> Path:
-    from pipeline.api import Pipeline, records
+    from speechledger.api import Pipeline, records
     pipe = Pipeline(extractors="rules")
     with open(out, "w", encoding="utf-8") as f:
         for p in sorted(texts.glob("*.txt")):
@@ -68,7 +68,7 @@ def test_scorer_agrees_on_an_offset_error_and_a_multi_segment_task(tmp_path):
 
 
 def _gold_as_records(texts: Path, gold_path: Path) -> list[dict]:
-    from pipeline.segment import split_segments
+    from speechledger.segment import split_segments
     recs = []
     for doc, by_seg in ev.read_gold(gold_path).items():
         text = (texts / f"{doc}.txt").read_text(encoding="utf-8")
@@ -96,9 +96,9 @@ def test_gold_scored_as_prediction_is_perfect():
 
 
 def test_counts_of_each_speech_add_up_to_the_whole_file():
-    from pipeline.api import Pipeline, records
+    from speechledger.api import Pipeline, records
     rules_pipeline = Pipeline(extractors="rules")
-    from pipeline.segment import split_segments
+    from speechledger.segment import split_segments
     path = CORPUS / "texts" / "speeches2024.txt"
     text = path.read_text(encoding="utf-8")
     doc = rules_pipeline(text, source=str(path))
@@ -125,7 +125,7 @@ def test_folds_are_deterministic_and_cover_every_document():
 
 
 def test_evaluate_command_prints_per_field_scores(capsys):
-    from pipeline.cli import main
+    from speechledger.cli import main
     rc = main(["evaluate", "--texts", str(CORPUS / "train" / "texts"), "--gold", str(CORPUS / "train" / "gold.jsonl"),
                "--dates", str(CORPUS / "train" / "dates.json"), "--extractors", "rules"])
     out = capsys.readouterr().out
@@ -136,6 +136,6 @@ def test_evaluate_command_prints_per_field_scores(capsys):
 
 
 def test_evaluate_command_without_gold_is_a_usage_error(capsys):
-    from pipeline.cli import main
+    from speechledger.cli import main
     assert main(["evaluate", "--texts", str(CORPUS / "texts")]) == 2
     assert "--gold" in capsys.readouterr().err

@@ -15,16 +15,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from pipeline.api import Pipeline
-from pipeline.cli import main
-from pipeline.ledger.api import load_speech_record
-from pipeline.ledger.db import LedgerError, open_ledger, resolve_url
-from pipeline.ledger.export import STATUS_LABELS, read_csv, read_xlsx
-from pipeline.ledger.ingest import ingest, ingest_records
-from pipeline.ledger.models import Deadline, Speech, StatusEvent, Target, Task, TaskUnit, Unit
-from pipeline.ledger.queries import TaskQuery, find_tasks, list_speeches
-from pipeline.ledger.status import history, set_status
-from pipeline.ledger.trend import metric_trend, unit_trend
+from speechledger.api import Pipeline
+from speechledger.cli import main
+from speechledger.ledger.api import load_speech_record
+from speechledger.ledger.db import LedgerError, open_ledger, resolve_url
+from speechledger.ledger.export import STATUS_LABELS, read_csv, read_xlsx
+from speechledger.ledger.ingest import ingest, ingest_records
+from speechledger.ledger.models import Deadline, Speech, StatusEvent, Target, Task, TaskUnit, Unit
+from speechledger.ledger.queries import TaskQuery, find_tasks, list_speeches
+from speechledger.ledger.status import history, set_status
+from speechledger.ledger.trend import metric_trend, unit_trend
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus" / "texts" / "speeches2024.txt"
@@ -532,7 +532,7 @@ def test_alembic_schema_matches_the_models(ledger):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from pipeline.ledger.models import Base
+    from speechledger.ledger.models import Base
     with ledger.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []

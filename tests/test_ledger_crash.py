@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.api import Pipeline
+from speechledger.api import Pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus" / "texts" / "speeches2024.txt"
@@ -41,7 +41,7 @@ def batch(tmp_path) -> Path:
 
 
 def _start(folder: Path, db: Path, jobs: int = 2) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "pipeline", "ingest", str(folder), "--jobs", str(jobs),
+    return subprocess.Popen([sys.executable, "-m", "speechledger", "ingest", str(folder), "--jobs", str(jobs),
                              "--extractors", "rules", "--db", f"sqlite:///{db}", "--no-progress"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

@@ -10,8 +10,8 @@ import pytest
 
 pytest.importorskip("sklearn_crfsuite")
 
-from pipeline.api import Pipeline, records  # noqa: E402
-from pipeline.ml import loading  # noqa: E402
+from speechledger.api import Pipeline, records  # noqa: E402
+from speechledger.ml import loading  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN = ROOT / "corpus" / "train"
@@ -32,7 +32,7 @@ def _tiny_corpus(dest: Path, stems: list[str]) -> Path:
 
 @pytest.fixture(scope="module")
 def tiny_models(tmp_path_factory):
-    from pipeline.ml.training import train_models
+    from speechledger.ml.training import train_models
     base = tmp_path_factory.mktemp("ml")
     _tiny_corpus(base / "corpus" / "tiny", TINY)
     out = base / "models"
@@ -54,7 +54,7 @@ def test_training_writes_artifacts_and_a_card_with_sizes_versions_and_cv(tiny_mo
 
 
 def test_training_twice_gives_the_same_scores_and_predictions(tiny_models, tmp_path):
-    from pipeline.ml.training import train_models
+    from speechledger.ml.training import train_models
     out, card, corpus = tiny_models
     card2 = train_models([str(corpus)], str(tmp_path / "again"), cv_folds=2)
     assert card2["cv"] == card["cv"]
@@ -126,7 +126,7 @@ def test_matching_models_load_without_warnings(tiny_models):
 
 
 def test_unit_crf_finds_an_unseen_body_named_as_doer(tiny_models):
-    from pipeline.normalize import norm_text
+    from speechledger.normalize import norm_text
     out, _, _ = tiny_models
     models = loading.load_models(str(out))
     text = "县应急管理局要牵头制定应急预案，各乡镇要配合做好排查工作。"
@@ -145,7 +145,7 @@ def test_segment_features_have_one_row_per_segment(tiny_models):
 
 
 def test_train_command_reports_sizes(tiny_models, tmp_path, capsys):
-    from pipeline.cli import main
+    from speechledger.cli import main
     _, _, corpus = tiny_models
     rc = main(["train", "--corpus", str(corpus), "--out", str(tmp_path / "m"), "--cv", "0", "-q"])
     assert rc == 0
@@ -170,8 +170,8 @@ def test_bundled_models_match_the_installed_libraries_when_present():
 
 
 def test_ml_stages_leave_documents_without_speeches_alone(tiny_models):
-    from pipeline.doc import SpeechDoc
-    from pipeline.ml import hybrid
+    from speechledger.doc import SpeechDoc
+    from speechledger.ml import hybrid
     out, _, _ = tiny_models
     pipe = Pipeline(extractors="hybrid", model_dir=str(out))
     doc = SpeechDoc(source="<t>", text="")

@@ -8,8 +8,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.normalize import norm_text
-from pipeline.segment import split_segments
+from speechledger.normalize import norm_text
+from speechledger.segment import split_segments
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts" / "referee"))

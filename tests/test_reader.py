@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.reader import InputError, decode_bytes, read_file
+from speechledger.reader import InputError, decode_bytes, read_file
 
 SAMPLE = "同志们：\n市工信局要加快编制规划，确保7月底前完成。各县市区要抓好落实！\n"
 

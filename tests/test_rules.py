@@ -5,12 +5,12 @@ import re
 
 import pytest
 
-from pipeline.extract.deadlines import RefDate, find_deadlines
-from pipeline.extract.tasks import modality_of
-from pipeline.extract.targets import find_targets
-from pipeline.extract.units import find_units
-from pipeline.lexicon import Lexicon, load_tsv, load_yaml
-from pipeline.normalize import norm_text
+from speechledger.extract.deadlines import RefDate, find_deadlines
+from speechledger.extract.tasks import modality_of
+from speechledger.extract.targets import find_targets
+from speechledger.extract.units import find_units
+from speechledger.lexicon import Lexicon, load_tsv, load_yaml
+from speechledger.normalize import norm_text
 
 LEX = Lexicon.load()
 

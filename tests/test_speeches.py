@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.speeches import heading_of
+from speechledger.speeches import heading_of
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.tokenize import BackendUnavailable, Tokenizer, to_spacy
+from speechledger.tokenize import BackendUnavailable, Tokenizer, to_spacy
 
 TEXT = "市工信局要加快编制产业链规划"
 
@@ -36,7 +36,7 @@ def test_unknown_backend():
 
 def test_spacy_doc_from_the_same_tokens():
     pytest.importorskip("spacy")
-    from pipeline.api import Pipeline
+    from speechledger.api import Pipeline
     doc = Pipeline(tokenize=True)("同志们：\n" + TEXT + "。", source="s.txt")
     sdoc = to_spacy(doc)
     assert sdoc.text == doc.text

@@ -40,8 +40,8 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from pipeline.diff import DiffError, diff_sources
-    from pipeline.diff.render import render
+    from speechledger.diff import DiffError, diff_sources
+    from speechledger.diff.render import render
 
     if args.threshold is not None and not 0.0 < args.threshold <= 1.0:
         print("speechledger: error: --threshold must be in (0, 1]", file=sys.stderr)
@@ -49,8 +49,8 @@ def run(args) -> int:
     try:
         pipe = None
         if not (args.old.isdigit() and args.new.isdigit()):
-            from pipeline.api import Pipeline
-            from pipeline.commands.extract import default_extractors
+            from speechledger.api import Pipeline
+            from speechledger.commands.extract import default_extractors
             pipe = Pipeline(extractors=args.extractors or default_extractors(None))
         result = diff_sources(args.old, args.new, db=args.db, date=args.date, pipeline=pipe,
                               threshold=args.threshold)

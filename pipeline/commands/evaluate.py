@@ -29,7 +29,7 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from pipeline import evaluate as ev
+    from speechledger import evaluate as ev
 
     if args.cv:
         if args.cv < 2:
@@ -75,7 +75,7 @@ def _note_stale(model_dir) -> None:
     """Say so when the rule extractors changed after the models were trained."""
     import warnings
 
-    from pipeline.ml.loading import load_models, stale_rules
+    from speechledger.ml.loading import load_models, stale_rules
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         models = load_models(model_dir)

@@ -27,14 +27,14 @@ def add_arguments(p) -> None:
 
 
 def default_extractors(model_dir: str | None = None) -> str:
-    from pipeline.ml_default import default_extractors as d
+    from speechledger.ml_default import default_extractors as d
     return d(model_dir)
 
 
 def run(args) -> int:
-    from pipeline.api import Pipeline
-    from pipeline.output import print_table
-    from pipeline.reader import InputError
+    from speechledger.api import Pipeline
+    from speechledger.output import print_table
+    from speechledger.reader import InputError
 
     extractors = args.extractors or default_extractors(args.models)
     try:

@@ -13,16 +13,16 @@ DESCRIPTION = """Show every status change of a task, oldest first, across versio
 
 
 def add_arguments(p) -> None:
-    from pipeline.ledger.cliargs import add_db_argument
+    from speechledger.ledger.cliargs import add_db_argument
     p.add_argument("task_id", type=int, help="task id (see `speechledger tasks`)")
     p.add_argument("--format", choices=("table", "json"), default="table")
     add_db_argument(p)
 
 
 def run(args) -> int:
-    from pipeline.ledger.cliargs import fail
-    from pipeline.ledger.db import LedgerError, open_ledger
-    from pipeline.ledger.status import history
+    from speechledger.ledger.cliargs import fail
+    from speechledger.ledger.db import LedgerError, open_ledger
+    from speechledger.ledger.status import history
 
     try:
         ledger = open_ledger(args.db)

@@ -22,7 +22,7 @@ finish the batch. Exit status: 0, 1 when some file failed, 130 when interrupted.
 
 
 def add_arguments(p) -> None:
-    from pipeline.ledger.cliargs import add_db_argument
+    from speechledger.ledger.cliargs import add_db_argument
     p.add_argument("paths", nargs="*", help="speech files (.txt, .docx) and folders")
     add_db_argument(p)
     p.add_argument("--date", help="speech date YYYY-MM-DD for every file (overrides dates read from headings)")
@@ -42,10 +42,10 @@ def argparse_bool():
 
 
 def run(args) -> int:
-    from pipeline.ledger.aliases import add_alias, read_alias_file
-    from pipeline.ledger.cliargs import fail
-    from pipeline.ledger.db import LedgerError, open_ledger
-    from pipeline.ledger.ingest import ingest
+    from speechledger.ledger.aliases import add_alias, read_alias_file
+    from speechledger.ledger.cliargs import fail
+    from speechledger.ledger.db import LedgerError, open_ledger
+    from speechledger.ledger.ingest import ingest
 
     if not args.paths and not args.alias and not args.aliases:
         return fail("give files or folders to ingest (or --alias/--aliases)")

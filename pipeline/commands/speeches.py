@@ -12,7 +12,7 @@ DESCRIPTION = """List the speeches in the ledger (current versions; --all-versio
 
 
 def add_arguments(p) -> None:
-    from pipeline.ledger.cliargs import add_db_argument
+    from speechledger.ledger.cliargs import add_db_argument
     add_db_argument(p)
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
     p.add_argument("--all-versions", action="store_true", help="include superseded versions of changed files")
@@ -22,9 +22,9 @@ def run(args) -> int:
     import csv
     import json
 
-    from pipeline.ledger.cliargs import fail
-    from pipeline.ledger.db import LedgerError, open_ledger
-    from pipeline.ledger.queries import list_speeches
+    from speechledger.ledger.cliargs import fail
+    from speechledger.ledger.db import LedgerError, open_ledger
+    from speechledger.ledger.queries import list_speeches
 
     try:
         ledger = open_ledger(args.db)

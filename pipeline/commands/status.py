@@ -14,7 +14,7 @@ of a speech updates the same task in the current version.
 
 
 def add_arguments(p) -> None:
-    from pipeline.ledger.cliargs import add_db_argument
+    from speechledger.ledger.cliargs import add_db_argument
     p.add_argument("task_id", type=int, help="task id (see `speechledger tasks`)")
     p.add_argument("status", choices=("open", "in_progress", "done", "cancelled"))
     p.add_argument("--note", help="progress note (进展), e.g. what was done")
@@ -23,9 +23,9 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from pipeline.ledger.cliargs import fail
-    from pipeline.ledger.db import LedgerError, open_ledger
-    from pipeline.ledger.status import set_status
+    from speechledger.ledger.cliargs import fail
+    from speechledger.ledger.db import LedgerError, open_ledger
+    from speechledger.ledger.status import set_status
 
     try:
         ledger = open_ledger(args.db)

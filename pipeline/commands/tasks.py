@@ -22,7 +22,7 @@ today's date and say so. XLSX and CSV have the 台账 columns 序号, 任务内�
 
 
 def add_arguments(p) -> None:
-    from pipeline.ledger.cliargs import add_db_argument, iso_date
+    from speechledger.ledger.cliargs import add_db_argument, iso_date
     add_db_argument(p)
     p.add_argument("--unit", help="responsible unit: canonical name, alias, or a part of either")
     p.add_argument("--role", choices=("lead", "support"), help="with --unit: only as lead or as support unit")
@@ -47,8 +47,8 @@ def add_arguments(p) -> None:
 
 
 def query_from_args(args):
-    from pipeline.ledger.cliargs import as_of_or_today
-    from pipeline.ledger.queries import TaskQuery
+    from speechledger.ledger.cliargs import as_of_or_today
+    from speechledger.ledger.queries import TaskQuery
     as_of = as_of_or_today(args.as_of, args.overdue or args.due_within is not None)
     return TaskQuery(unit=args.unit, role=args.role, due_before=args.due_before, due_after=args.due_after,
                      overdue=args.overdue, due_within=args.due_within, as_of=as_of, status=args.status,
@@ -57,10 +57,10 @@ def query_from_args(args):
 
 
 def run(args) -> int:
-    from pipeline.ledger.cliargs import fail
-    from pipeline.ledger.db import LedgerError, open_ledger
-    from pipeline.ledger.export import export
-    from pipeline.ledger.queries import find_tasks, unit_matches
+    from speechledger.ledger.cliargs import fail
+    from speechledger.ledger.db import LedgerError, open_ledger
+    from speechledger.ledger.export import export
+    from speechledger.ledger.queries import find_tasks, unit_matches
 
     if args.format == "xlsx" and not args.output:
         return fail("--format xlsx needs an output file: -o FILE.xlsx")

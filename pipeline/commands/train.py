@@ -27,9 +27,9 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from pipeline.evaluate import cv_table
-    from pipeline.ml.loading import default_model_dir
-    from pipeline.ml.training import train_models
+    from speechledger.evaluate import cv_table
+    from speechledger.ml.loading import default_model_dir
+    from speechledger.ml.training import train_models
 
     roots = args.corpus or ["corpus"]
     out = args.out or default_model_dir()

@@ -14,7 +14,7 @@ ordered by speech date (a speech known only by year sorts mid-year; undated last
 
 
 def add_arguments(p) -> None:
-    from pipeline.ledger.cliargs import add_db_argument
+    from speechledger.ledger.cliargs import add_db_argument
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--unit", help="unit: canonical name, alias, or a part of either")
     g.add_argument("--metric", help="target metric, or a part of it")
@@ -28,9 +28,9 @@ def run(args) -> int:
     import csv
     import json
 
-    from pipeline.ledger.cliargs import fail
-    from pipeline.ledger.db import LedgerError, open_ledger
-    from pipeline.ledger.trend import METRIC_COLUMNS, UNIT_COLUMNS, metric_trend, plot_trend, unit_trend
+    from speechledger.ledger.cliargs import fail
+    from speechledger.ledger.db import LedgerError, open_ledger
+    from speechledger.ledger.trend import METRIC_COLUMNS, UNIT_COLUMNS, metric_trend, plot_trend, unit_trend
 
     try:
         ledger = open_ledger(args.db)

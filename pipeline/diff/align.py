@@ -27,7 +27,7 @@ TOP_K = 25             # candidates scored per task
 @dataclass(frozen=True)
 class Item:
     """What the aligner sees of a task."""
-    key: str               # folded, masked task text (pipeline.diff.mask.fold)
+    key: str               # folded, masked task text (speechledger.diff.mask.fold)
     heading: str = ""      # folded key of the parent heading, "" when none
     pos: float = 0.0       # relative position in the speech, 0..1
 

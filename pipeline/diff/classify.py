@@ -12,8 +12,8 @@ from collections import Counter
 from difflib import SequenceMatcher
 from typing import Any
 
-from pipeline.diff.mask import MASK, Number, fold, fold_plain, fold_with_numbers
-from pipeline.normalize import norm_text
+from speechledger.diff.mask import MASK, Number, fold, fold_plain, fold_with_numbers
+from speechledger.normalize import norm_text
 
 CHANGE_TYPES = ("target", "deadline", "units", "modality", "wording")
 MODALITY_RANK = {"should": 1, "strive": 2, "must": 3}

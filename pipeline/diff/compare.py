@@ -4,9 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.diff.align import THRESHOLD, Item, align
-from pipeline.diff.classify import CHANGE_TYPES, classify, status
-from pipeline.diff.mask import fold
+from speechledger.diff.align import THRESHOLD, Item, align
+from speechledger.diff.classify import CHANGE_TYPES, classify, status
+from speechledger.diff.mask import fold
 
 SPEECH_FIELDS = ("source", "speech", "title", "date", "year")
 

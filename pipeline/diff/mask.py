@@ -1,7 +1,7 @@
 """Text keys for matching tasks across speeches: folded, numbers masked, markers stripped.
 
 `fold` maps a task text to the string the aligner compares: simplified script and
-half-width forms (pipeline.normalize), the outline marker at its start removed
+half-width forms (speechledger.normalize), the outline marker at its start removed
 ("第一、", "（三）", the numeral of "一要"), every number or placeholder (15, 1.5,
 X, ×, XX, **, 三 before a measure word) replaced by one `#`, punctuation and
 spaces dropped. `numbers` lists those masked tokens with their positions so a
@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pipeline.normalize import norm_text
+from speechledger.normalize import norm_text
 
 MASK = "#"
 _CN_DIGITS = "零〇一二两三四五六七八九十百千万亿"

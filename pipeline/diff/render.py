@@ -6,8 +6,8 @@ import json
 from difflib import SequenceMatcher
 from typing import IO
 
-from pipeline.diff.compare import DiffResult, Row
-from pipeline.normalize import norm_text
+from speechledger.diff.compare import DiffResult, Row
+from speechledger.normalize import norm_text
 
 FORMATS = ("table", "json", "html", "markdown")
 SUMMARY_ORDER = ("unchanged", "reworded", "target", "deadline", "units", "modality", "added", "dropped")

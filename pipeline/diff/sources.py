@@ -37,7 +37,7 @@ class Loader:
     @property
     def pipeline(self):
         if self._pipeline is None:
-            from pipeline.api import Pipeline
+            from speechledger.api import Pipeline
             self._pipeline = Pipeline()
         return self._pipeline
 
@@ -61,7 +61,7 @@ class Loader:
 
     def _doc(self, path: str):
         if path not in self._docs:
-            from pipeline.reader import InputError
+            from speechledger.reader import InputError
             if not Path(path).exists():
                 hint = " (for a speech in the ledger, give its id with --db URL)" if not path.isdigit() else ""
                 raise DiffError(f"{path}: no such file{hint}")
@@ -73,10 +73,10 @@ class Loader:
 
     def _from_ledger(self, speech_id: int) -> tuple[dict[str, Any], str]:
         try:
-            from pipeline.ledger.api import load_speech_record
+            from speechledger.ledger.api import load_speech_record
         except ImportError as e:
             raise DiffError(f"speech id {speech_id}: reading speeches from the ledger is not available in "
-                            f"this install (pipeline.ledger.api.load_speech_record: {e}); "
+                            f"this install (speechledger.ledger.api.load_speech_record: {e}); "
                             "diff the speech files instead (FILE or FILE#N)") from e
         try:
             record = load_speech_record(self.db, speech_id)   # None: the ledger's default URL
@@ -90,8 +90,8 @@ class Loader:
 def diff_sources(old_spec: str, new_spec: str, db: str | None = None, date: str | None = None,
                  pipeline=None, threshold: float | None = None):
     """Diff two speeches named as FILE, FILE#N or ledger speech ids (with db, a SQLAlchemy URL)."""
-    from pipeline.diff.align import THRESHOLD
-    from pipeline.diff.compare import diff_speeches
+    from speechledger.diff.align import THRESHOLD
+    from speechledger.diff.compare import diff_speeches
     loader = Loader(pipeline=pipeline, date=date, db=db)
     old, old_text = loader.load(old_spec)
     new, new_text = loader.load(new_spec)

@@ -5,7 +5,7 @@ import calendar
 import re
 from dataclasses import dataclass
 
-from pipeline.doc import Deadline, SpeechDoc
+from speechledger.doc import Deadline, SpeechDoc
 
 _CN = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 

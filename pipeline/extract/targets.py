@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pipeline.doc import SpeechDoc, Target
+from speechledger.doc import SpeechDoc, Target
 
 PLACEHOLDER = r"[XxX×*]{1,3}"
 _ARABIC = r"\d+(?:\s?,?\s?\d{3})*(?:\.\d+)?"

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 
-from pipeline.doc import Segment, Speech, SpeechDoc, Task
-from pipeline.speeches import heading_of
+from speechledger.doc import Segment, Speech, SpeechDoc, Task
+from speechledger.speeches import heading_of
 
 _HEADING_REVIEW = re.compile(r"肯定|成效|成绩|成就|回顾|总结(?!经验)|基本情况|总体情况|进展情况|主要做法|存在的问题|问题和不足|"
                              r"基本评价|去年|过去|以来|督查目的|督查时间|督查方式")
@@ -38,7 +38,7 @@ def modality_of(text: str, lexicon) -> str:
 def make_task(doc: SpeechDoc, speech: Speech, seg: Segment, extractor: str = "rules",
               confidence: float = 1.0, lexicon=None) -> Task:
     """A Task over one segment, with modality read from the segment and its parent heading."""
-    from pipeline.lexicon import Lexicon
+    from speechledger.lexicon import Lexicon
     lex = lexicon or Lexicon.load()
     text = doc.norm[seg.start:seg.end]
     return Task(start=seg.start, end=seg.end, text=seg.text, modality=modality_of(text, lex),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pipeline.doc import Segment, SpeechDoc, Unit
+from speechledger.doc import Segment, SpeechDoc, Unit
 
 _AND_MARK = "龢"   # stands in for 和 inside official names while scanning (same length)
 _SEP = re.compile(r"\s*(?:、|和|及|与|以及|/|,|，)\s*")
@@ -226,7 +226,7 @@ def _shared_head(scan: str, group: list[tuple[int, int]]) -> list[tuple[int, int
 def role_of(doc: SpeechDoc, seg: Segment, start: int, end: int, lexicon=None) -> str:
     """The role (lead/support) a unit at norm[start:end] takes from its context."""
     if lexicon is None:
-        from pipeline.lexicon import Lexicon
+        from speechledger.lexicon import Lexicon
         lexicon = Lexicon.load()
     c = lexicon.cached("units", _build)
     before = doc.norm[max(seg.start, start - 6):start]

@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from pipeline.ledger.models import TaskUnit, Unit, UnitAlias
+from speechledger.ledger.models import TaskUnit, Unit, UnitAlias
 
 SEED_FILE = Path(__file__).resolve().parent / "aliases.tsv"
 

@@ -5,8 +5,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from pipeline.ledger.db import LedgerError, open_ledger
-from pipeline.ledger.models import Speech, Task
+from speechledger.ledger.db import LedgerError, open_ledger
+from speechledger.ledger.models import Speech, Task
 
 
 def speech_record(session, speech: Speech) -> dict[str, Any]:
@@ -14,7 +14,7 @@ def speech_record(session, speech: Speech) -> dict[str, Any]:
 
     Offsets are into "text", the decoded file the speech was read from.
     """
-    from pipeline.ledger.queries import get_task_rows
+    from speechledger.ledger.queries import get_task_rows
     ids = list(session.scalars(select(Task.id).where(Task.speech_id == speech.id).order_by(Task.position)))
     rows = {r["id"]: r for r in get_task_rows(session, ids)}
     headings = [{"start": h.start, "end": h.end, "text": h.text, "level": h.level, "parent": h.parent}

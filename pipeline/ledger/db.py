@@ -114,7 +114,7 @@ def open_ledger(url: str | None = None, migrate_schema: bool = True) -> Ledger:
             engine.dispose()
             raise LedgerError(f"cannot open ledger {make_url(url).render_as_string()}: "
                               f"{e.__class__.__name__}: {str(e).splitlines()[0]}") from None
-        from pipeline.ledger.aliases import seed_aliases
+        from speechledger.ledger.aliases import seed_aliases
         with Ledger(url, engine, sessionmaker(engine)).session() as s:
             seed_aliases(s)
     return Ledger(url, engine, sessionmaker(engine))

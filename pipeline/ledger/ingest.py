@@ -21,9 +21,9 @@ from typing import Any, Callable, Iterable
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from pipeline.ledger.aliases import UnitResolver
-from pipeline.ledger.db import Ledger
-from pipeline.ledger.models import Deadline, Document, Heading, Speech, Target, Task, TaskUnit
+from speechledger.ledger.aliases import UnitResolver
+from speechledger.ledger.db import Ledger
+from speechledger.ledger.models import Deadline, Document, Heading, Speech, Target, Task, TaskUnit
 
 MAX_POOL_RESTARTS = 3
 
@@ -69,7 +69,7 @@ _worker_pipeline: dict[str, Any] = {}
 def _init_worker(extractors: str) -> None:
     import signal
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the parent's to handle
-    from pipeline.api import Pipeline
+    from speechledger.api import Pipeline
     _worker_pipeline["pipe"] = Pipeline(extractors=extractors)
 
 
@@ -277,7 +277,7 @@ def ingest_records(ledger: Ledger, source: str | Path, text: str, speeches: list
 # ---------------------------------------------------------------- the batch
 
 def _read(path: Path, date: str | None) -> _Job:
-    from pipeline.reader import read_file
+    from speechledger.reader import read_file
     text, enc = read_file(path)
     try:
         key = str(path.resolve())
@@ -295,13 +295,13 @@ def ingest(ledger: Ledger, paths: Iterable[str | Path], *, date: str | None = No
     through `report` and counted; the batch goes on. KeyboardInterrupt stops the
     batch after rolling back the speech being written (summary.interrupted).
     """
-    from pipeline.api import iter_files
-    from pipeline.reader import InputError
+    from speechledger.api import iter_files
+    from speechledger.reader import InputError
 
     if date is not None:
         _check_date(date)
     if extractors is None:
-        from pipeline.ml_default import default_extractors
+        from speechledger.ml_default import default_extractors
         extractors = default_extractors()
     report = report or (lambda msg: print(f"speechledger: {msg}", file=sys.stderr))
     summary = IngestSummary()
@@ -345,7 +345,7 @@ def ingest(ledger: Ledger, paths: Iterable[str | Path], *, date: str | None = No
     try:
         with bar:
             if jobs <= 1:
-                from pipeline.api import Pipeline
+                from speechledger.api import Pipeline
                 pipe = Pipeline(extractors=extractors)
                 for job in jobs_to_do():
                     write(job, *_extract_safely(job, date, pipe))

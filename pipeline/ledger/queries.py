@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import Integer, and_, func, select
 from sqlalchemy.orm import Session
 
-from pipeline.ledger.aliases import matching_unit_ids
-from pipeline.ledger.db import LedgerError
-from pipeline.ledger.models import (CLOSED, STATUSES, Deadline, Heading, Speech, Target, Task,
+from speechledger.ledger.aliases import matching_unit_ids
+from speechledger.ledger.db import LedgerError
+from speechledger.ledger.models import (CLOSED, STATUSES, Deadline, Heading, Speech, Target, Task,
                                     TaskUnit, Unit)
 
 

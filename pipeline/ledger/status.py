@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.ledger.db import LedgerError
-from pipeline.ledger.models import STATUSES, Speech, StatusEvent, Task
+from speechledger.ledger.db import LedgerError
+from speechledger.ledger.models import STATUSES, Speech, StatusEvent, Task
 
 
 def current_task(session: Session, task_id: int) -> tuple[Task, Task]:

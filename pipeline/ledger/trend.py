@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import Integer, case, func, select
 from sqlalchemy.orm import Session
 
-from pipeline.ledger.aliases import matching_unit_ids
-from pipeline.ledger.models import Speech, Target, Task, TaskUnit
+from speechledger.ledger.aliases import matching_unit_ids
+from speechledger.ledger.models import Speech, Target, Task, TaskUnit
 
 UNIT_COLUMNS = ("speech_id", "date", "title", "tasks", "lead", "support", "with_deadline", "specific", "done")
 METRIC_COLUMNS = ("speech_id", "date", "title", "task_id", "metric", "comparator", "value", "unit",

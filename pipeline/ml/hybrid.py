@@ -8,10 +8,10 @@ is loaded (config.models is None) both stages leave the rule output untouched.
 """
 from __future__ import annotations
 
-from pipeline.doc import SpeechDoc, Task, Unit
-from pipeline.extract.tasks import make_task
-from pipeline.extract.units import role_of
-from pipeline.ml.features import MODALITIES, rule_view
+from speechledger.doc import SpeechDoc, Task, Unit
+from speechledger.extract.tasks import make_task
+from speechledger.extract.units import role_of
+from speechledger.ml.features import MODALITIES, rule_view
 
 # Defaults for the decision thresholds; a model card's "params" overrides them.
 DEFAULTS = {

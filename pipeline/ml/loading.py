@@ -42,11 +42,12 @@ class Models:
 
 
 def default_model_dir() -> str:
-    """SPEECHLEDGER_MODELS, else the models/ folder next to the package (a source checkout)."""
+    """SPEECHLEDGER_MODELS, else the models shipped as the package's `speechledger.models` data."""
     env = os.environ.get(ENV_VAR)
     if env:
         return env
-    return str(Path(__file__).resolve().parent.parent.parent / "models")
+    from importlib import resources
+    return str(resources.files("speechledger.models"))
 
 
 def library_versions() -> dict[str, str]:

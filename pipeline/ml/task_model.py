@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import sparse
 
-from pipeline.ml.features import MODALITIES, N_HASH, SegmentFeaturizer
+from speechledger.ml.features import MODALITIES, N_HASH, SegmentFeaturizer
 
 
 @dataclass

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.evaluate import Counts, locate, score_document
-from pipeline.ml.features import rule_view
-from pipeline.ml.task_model import TaskModel
-from pipeline.ml.unit_crf import UnitCRF
+from speechledger.evaluate import Counts, locate, score_document
+from speechledger.ml.features import rule_view
+from speechledger.ml.task_model import TaskModel
+from speechledger.ml.unit_crf import UnitCRF
 
 SEED = 13
 # Generic collective bodies (ANNOTATION.md §3) seeded into the CRF lexicon.
@@ -127,9 +127,9 @@ class Corpus:
 
 def load_corpus(roots: list[str], log=None) -> Corpus:
     """Read every gold set under roots, run the rule pipeline on each text, build labelled items."""
-    from pipeline.api import Pipeline, records
-    from pipeline.evaluate import read_gold
-    from pipeline.segment import split_segments
+    from speechledger.api import Pipeline, records
+    from speechledger.evaluate import read_gold
+    from speechledger.segment import split_segments
     sets = find_sets(roots)
     if not sets:
         raise FileNotFoundError(f"no gold sets (texts/ + gold.jsonl) under {', '.join(map(str, roots))}")
@@ -191,7 +191,7 @@ def fit_models(items: list[Item], seed: int = SEED, model_dir: str | None = None
     """Train the ml and hybrid task models and the unit CRF on items; a loading.Models."""
     from scipy import sparse
 
-    from pipeline.ml.loading import Models
+    from speechledger.ml.loading import Models
     keys = sorted({k for it in items for e in it.rules.evidence for k in e})
     ml = TaskModel(use_rules=False, seed=seed)
     hy = TaskModel(use_rules=True, seed=seed)
@@ -254,7 +254,7 @@ def fit_units(items: list[Item], model_dir: str | None = None) -> UnitCRF:
 
 def predict_items(items: list[Item], extractors: str, models) -> dict[str, list[dict]]:
     """§6 records of each item's file, produced with the given models (keyed by item)."""
-    from pipeline.api import Pipeline, records
+    from speechledger.api import Pipeline, records
     pipe = Pipeline(extractors=extractors)
     pipe.config._cache["models"] = models
     out, done = {}, {}
@@ -270,9 +270,9 @@ def train_models(roots: list[str], out: str, seed: int = SEED, cv_folds: int = 5
     """Train on every gold set under roots, cross-validate, and write models + cards to out."""
     import joblib
 
-    from pipeline.evaluate import cross_validate
-    from pipeline.ml.hybrid import DEFAULTS
-    from pipeline.ml.loading import CARD, library_versions, rules_fingerprint
+    from speechledger.evaluate import cross_validate
+    from speechledger.ml.hybrid import DEFAULTS
+    from speechledger.ml.loading import CARD, library_versions, rules_fingerprint
     t0 = time.perf_counter()
     corpus = load_corpus(roots, log=log)
     cv = None
@@ -324,7 +324,7 @@ def train_models(roots: list[str], out: str, seed: int = SEED, cv_folds: int = 5
 
 
 def card_markdown(card: dict, cv: dict | None) -> str:
-    from pipeline.evaluate import cv_table
+    from speechledger.evaluate import cv_table
     td = card["training_data"]
     lines = [
         "# SpeechLedger learned extractors",

@@ -11,7 +11,7 @@ import os
 import shutil
 from dataclasses import dataclass, field
 
-from pipeline.ml.features import CharFeaturizer, candidate_windows
+from speechledger.ml.features import CharFeaturizer, candidate_windows
 
 LABELS = ("B", "I", "O")
 

@@ -119,7 +119,7 @@ def upgrade() -> None:
         sa.Column("note", sa.Text, nullable=True),
         sa.Column("author", sa.String(100), nullable=True),
         sa.Column("at", sa.DateTime, nullable=False))
-    from pipeline.ledger.models import task_list_view_sql
+    from speechledger.ledger.models import task_list_view_sql
     op.execute(task_list_view_sql(op.get_bind().dialect.name))
 
 

@@ -1,0 +1,1 @@
+"""The trained models (plain arrays and model cards), shipped as package data."""
