@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import SHARED_CORPUS, need_shared
 from speechledger import evaluate as ev
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,12 +37,14 @@ def _dates(path: Path) -> dict:
 
 SETS = [
     (CORPUS / "texts", CORPUS / "gold" / "dev.jsonl", CORPUS / "none.json"),
-    (CORPUS / "train" / "texts", CORPUS / "train" / "gold.jsonl", CORPUS / "train" / "dates.json"),
+    (SHARED_CORPUS / "train" / "texts", SHARED_CORPUS / "train" / "gold.jsonl", SHARED_CORPUS / "train" / "dates.json"),
 ]
 
 
 @pytest.mark.parametrize("texts,gold,dates", SETS, ids=["dev", "train"])
 def test_scorer_gives_the_referees_numbers_on_the_same_prediction_file(tmp_path, texts, gold, dates):
+    if str(texts).startswith(str(SHARED_CORPUS)):
+        need_shared("train")
     pred = _predict(texts, _dates(dates), tmp_path / "pred.jsonl")
     mine = ev.score(str(texts), str(gold), str(pred))
     theirs = _referee().score(str(texts), str(gold), str(pred))
@@ -88,7 +91,8 @@ def _gold_as_records(texts: Path, gold_path: Path) -> list[dict]:
 
 
 def test_gold_scored_as_prediction_is_perfect():
-    texts, gold = CORPUS / "train" / "texts", CORPUS / "train" / "gold.jsonl"
+    need_shared("train")
+    texts, gold = SHARED_CORPUS / "train" / "texts", SHARED_CORPUS / "train" / "gold.jsonl"
     r = ev.score_records(str(texts), str(gold), _gold_as_records(texts, gold))
     for field in ev.FIELDS:
         assert r[field]["f1"] == 1.0, field
@@ -125,9 +129,10 @@ def test_folds_are_deterministic_and_cover_every_document():
 
 
 def test_evaluate_command_prints_per_field_scores(capsys):
+    need_shared("train")
     from speechledger.cli import main
-    rc = main(["evaluate", "--texts", str(CORPUS / "train" / "texts"), "--gold", str(CORPUS / "train" / "gold.jsonl"),
-               "--dates", str(CORPUS / "train" / "dates.json"), "--extractors", "rules"])
+    rc = main(["evaluate", "--texts", str(SHARED_CORPUS / "train" / "texts"), "--gold", str(SHARED_CORPUS / "train" / "gold.jsonl"),
+               "--dates", str(SHARED_CORPUS / "train" / "dates.json"), "--extractors", "rules"])
     out = capsys.readouterr().out
     assert rc == 0
     for field in ev.FIELDS:

@@ -10,11 +10,17 @@ import pytest
 
 pytest.importorskip("sklearn_crfsuite")
 
+
+@pytest.fixture(autouse=True)
+def _shared_train():
+    need_shared("train")
+
+from conftest import SHARED_CORPUS, need_shared  # noqa: E402
 from speechledger.api import Pipeline, records  # noqa: E402
 from speechledger.ml import loading  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-TRAIN = ROOT / "corpus" / "train"
+TRAIN = SHARED_CORPUS / "train"
 TINY = ["t01", "t03", "t05", "t08", "t12", "t20", "t26", "t30"]
 
 

@@ -5,6 +5,7 @@ import random
 import sys
 from pathlib import Path
 
+from conftest import need_shared
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -38,6 +39,13 @@ def test_offsets_hold_on_every_corpus_text(rules_pipeline, corpus_dir):
     total = 0
     for f in sorted(corpus_dir.glob("**/texts/*.txt")):
         total += _assert_offsets(rules_pipeline.run_file(f))
+    assert total > 1000
+
+
+def test_offsets_hold_on_every_shared_real_text(rules_pipeline):
+    shared = need_shared()
+    files = sorted(shared.glob("*/texts/*.txt")) + sorted(shared.glob("real/long/*.txt"))
+    total = sum(_assert_offsets(rules_pipeline.run_file(f)) for f in files)
     assert total > 1000
 
 
