@@ -34,6 +34,7 @@ class Unit:
     text: str
     role: str  # lead | support
     source: str = "rules"
+    rules: tuple[str, ...] = ()     # ids of the rule rows (pipeline/data/) that produced it
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class Deadline:
     due: str | None
     placeholder: bool
     source: str = "rules"
+    rules: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class Target:
     comparator: str
     placeholder: bool
     source: str = "rules"
+    rules: tuple[str, ...] = ()
 
 
 @dataclass
@@ -73,6 +76,7 @@ class Task:
     targets: list[Target] = field(default_factory=list)
     extractor: str = "rules"
     confidence: float = 1.0
+    rules: list[str] = field(default_factory=list)   # ids of the rule rows that made it a task
 
     def to_json(self) -> dict[str, Any]:
         """The §6 task object (ANNOTATION.md), plus provenance fields."""
@@ -85,13 +89,28 @@ class Task:
             "heading": self.heading,
             "extractor": self.extractor,
             "confidence": round(self.confidence, 4),
+            "rules": list(self.rules),
         }
 
 
 def _public(item) -> dict[str, Any]:
     d = asdict(item)
     d.pop("source", None)
+    d["rules"] = list(d.get("rules", ()))
     return d
+
+
+SECTION_KINDS = ("review", "plan", "goals", "breakdown", "procedure")
+
+
+@dataclass(frozen=True)
+class Section:
+    """A stretch of a speech of one kind (SECTION_KINDS), from headings and discourse markers."""
+    start: int
+    end: int
+    kind: str
+    year: int | None = None         # the year a goals section's targets are for
+    rules: tuple[str, ...] = ()
 
 
 @dataclass
@@ -105,11 +124,19 @@ class Speech:
     body_start: int | None = None  # where the speech proper begins (after its title block)
     segments: list[Segment] = field(default_factory=list)
     headings: list[Heading] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)   # sorted, non-overlapping
     tasks: list[Task] = field(default_factory=list)
 
     @property
     def ref_year(self) -> int | None:
         return int(self.date[:4]) if self.date else self.year
+
+    def section_at(self, pos: int) -> Section | None:
+        """The section holding offset pos (the innermost when sections nest is the structure stage's call)."""
+        for sec in self.sections:
+            if sec.start <= pos < sec.end:
+                return sec
+        return None
 
     def to_json(self, source: str) -> dict[str, Any]:
         return {
