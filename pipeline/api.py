@@ -59,10 +59,12 @@ def _stages() -> dict[str, Callable[[SpeechDoc, Config], SpeechDoc]]:
     from speechledger.extract import deadlines, targets, tasks, units
     from speechledger.normalize import normalize
     from speechledger.speeches import split_speeches
+    from speechledger.structure import find_sections
     from speechledger.tokenize import tokenize
     stages = {
         "normalize": normalize,
         "speeches": split_speeches,
+        "structure": find_sections,
         "tokenize": tokenize,
         "tasks": tasks.extract_tasks,
         "units": units.extract_units,
@@ -80,7 +82,7 @@ def _stages() -> dict[str, Callable[[SpeechDoc, Config], SpeechDoc]]:
 
 
 def stage_names(config: Config) -> list[str]:
-    names = ["normalize", "speeches"]
+    names = ["normalize", "speeches", "structure"]
     if config.tokenize:
         names.append("tokenize")
     names.append("tasks")

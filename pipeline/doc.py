@@ -5,6 +5,7 @@ source; `SpeechDoc.norm` is a same-length normalised copy used only for matching
 """
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -133,9 +134,9 @@ class Speech:
 
     def section_at(self, pos: int) -> Section | None:
         """The section holding offset pos (the innermost when sections nest is the structure stage's call)."""
-        for sec in self.sections:
-            if sec.start <= pos < sec.end:
-                return sec
+        i = bisect_right(self.sections, pos, key=lambda s: s.start) - 1   # sorted, non-overlapping
+        if i >= 0 and pos < self.sections[i].end:
+            return self.sections[i]
         return None
 
     def to_json(self, source: str) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 
 from speechledger.doc import Heading, Speech, SpeechDoc
 from speechledger.segment import split_segments
@@ -75,9 +76,11 @@ def split_speeches(doc: SpeechDoc, config=None) -> SpeechDoc:
     if len(starts) == 1 and starts[0][1] < 0 and lines:
         inline = _inline_title(norm, lines[0])
     speeches: list[Speech] = []
+    line_starts = {s for s, _ in lines}      # built once: per speech it made splitting quadratic
     for k, (li, sal) in enumerate(starts):
         s0 = lines[li][0]
-        e0 = lines[starts[k + 1][0]][0] if k + 1 < len(starts) else len(text)
+        li_end = starts[k + 1][0] if k + 1 < len(starts) else len(lines)
+        e0 = lines[li_end][0] if k + 1 < len(starts) else len(text)
         head = list(lines[li:sal if sal >= 0 else li + 1])      # spans of the title block
         if sal >= 0:
             m = _SALUTATION.match(norm, lines[sal][0], lines[sal][1])
@@ -93,8 +96,8 @@ def split_speeches(doc: SpeechDoc, config=None) -> SpeechDoc:
         date, year = _date_of([norm[a:b] for a, b in head])
         if date is None:
             # a notice's date line (落款 "2023年3月28日" alone on its line) dates it too
-            for a_, b_ in lines:
-                if s0 <= a_ < e0 and _PURE_DATE_LINE.match(norm[a_:b_].strip()):
+            for a_, b_ in lines[li:li_end]:
+                if _PURE_DATE_LINE.match(norm[a_:b_].strip()):
                     date, year = _date_of([norm[a_:b_]])
                     break
         sp = Speech(index=k, start=s0, end=e0, title=title, date=date, year=year, body_start=body_start)
@@ -102,7 +105,7 @@ def split_speeches(doc: SpeechDoc, config=None) -> SpeechDoc:
             sp.date, sp.year = doc.date, int(doc.date[:4])
         sp.segments = split_segments(text, s0, e0)
         body = lines[sal][1] if sal >= 0 else s0
-        sp.headings = outline(norm, [g for g in sp.segments if g.start >= body], set(s for s, _ in lines))
+        sp.headings = outline(norm, [g for g in sp.segments if g.start >= body], line_starts)
         speeches.append(sp)
     doc.speeches = speeches
     return doc
@@ -206,12 +209,13 @@ def _line_start(norm: str, pos: int) -> int:
 
 
 def heading_of(speech: Speech, pos: int, exclude_at: bool = True) -> int | None:
-    """Index of the innermost heading enclosing position pos (not the heading at pos itself)."""
-    best = None
-    for i, h in enumerate(speech.headings):
-        if h.start > pos:
-            break
-        if exclude_at and h.start == pos:
-            return h.parent
-        best = i
-    return best
+    """Index of the innermost heading enclosing position pos (not the heading at pos itself).
+
+    Headings are sorted by start, so a bisection finds the last one at or before pos
+    (a scan per call made long single speeches quadratic)."""
+    i = bisect_right(speech.headings, pos, key=lambda h: h.start) - 1
+    if i < 0:
+        return None
+    if exclude_at and speech.headings[i].start == pos:
+        return speech.headings[i].parent
+    return i

@@ -1,6 +1,7 @@
 """Extraction throughput against plain `jieba.lcut` on the same text, in one run.
 
     python scripts/bench_extract.py [--min-chars 1000000] [--extractors rules hybrid]
+    python scripts/bench_extract.py --sizes 4 8 16     # one input of N MB each: growth must be linear
 
 The bundled corpus (corpus/texts, corpus/train/texts, corpus/extra/texts) is
 repeated, file by file, until it holds at least --min-chars characters. Both sides
@@ -46,7 +47,12 @@ def main() -> int:
     ap.add_argument("--extractors", nargs="+", default=None,
                     help="extractor sets to time (default: rules, plus hybrid when models are installed)")
     ap.add_argument("--repeat", type=int, default=3, help="timed passes per side (the best is kept)")
+    ap.add_argument("--sizes", nargs="+", type=float, default=None, metavar="MB",
+                    help="instead: time speech splitting and the whole extraction on ONE input of each "
+                         "size (MB of UTF-8), so that any super-linear growth shows")
     a = ap.parse_args()
+    if a.sizes:
+        return sizes(a.sizes, (a.extractors or ["rules"])[0])
 
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})   # one core
@@ -89,6 +95,36 @@ def main() -> int:
         print(f"{'extract --extractors ' + name:<22}{t:>10.2f}{n_chars / t:>14,.0f}{t_jieba / t:>22.2f}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak resident memory: {peak:.0f} MB")
+    return 0
+
+
+def one_input(mb: float) -> str:
+    """The corpus texts joined and repeated into one input of about mb MB (UTF-8)."""
+    base = "\n".join(corpus_docs(1))
+    per_char = len(base.encode("utf-8")) / len(base)
+    n = int(mb * 2**20 / per_char)
+    return (base * (n // len(base) + 1))[:n]
+
+
+def sizes(mbs: list[float], extractors: str) -> int:
+    """Seconds for speech splitting and for the whole extraction, one input per size."""
+    from speechledger.api import Pipeline
+    from speechledger.normalize import normalize
+    from speechledger.doc import SpeechDoc
+    from speechledger.speeches import split_speeches
+    p = Pipeline(extractors=extractors)
+    p(one_input(0.05), source="warmup.txt")
+    print(f"{'MB':>6}{'chars':>12}{'speeches s':>12}{'extract s':>11}{'s per MB':>10}")
+    for mb in mbs:
+        text = one_input(mb)
+        doc = normalize(SpeechDoc(source="bench.txt", text=text), p.config)
+        t0 = time.perf_counter()
+        split_speeches(doc, p.config)
+        t_split = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        p(text, source="bench.txt")
+        t_all = time.perf_counter() - t0
+        print(f"{mb:>6g}{len(text):>12,}{t_split:>12.2f}{t_all:>11.2f}{t_all / mb:>10.2f}", flush=True)
     return 0
 
 

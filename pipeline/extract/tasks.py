@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from dataclasses import dataclass
 
 from speechledger.doc import Segment, Speech, SpeechDoc, Task
 from speechledger.speeches import heading_of
@@ -23,6 +24,62 @@ _LABEL = re.compile(r"^[\s(（]*(?:[一二三四五六七八九十\d]+[)）、.�
 
 
 
+_OPENER = re.compile(r"^\s*(?:——|—|-|·|[(（]?[一二三四五六七八九十\d]{1,2}[)）、.．]|[一二三四五六七八九十]+是|第[一二三四五六七八九十]+[，,、])?\s*")
+_INTRO_ONLY = re.compile(r"[:：]\s*$")
+
+
+@dataclass(frozen=True)
+class StructureRule:
+    id: str
+    when: tuple[str, ...]
+    unless: frozenset[str]
+    effect: str             # task | score | join
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class LabelLine:
+    id: str
+    pattern: re.Pattern
+    item: bool
+
+
+def structure_rules(lexicon) -> tuple[list[StructureRule], list[LabelLine]]:
+    """The structural rows and label-line rows of task_cues.yaml, compiled once per lexicon."""
+    def build(_lex=None):
+        data = lexicon.data("task_cues.yaml")
+        rules = []
+        for r in data.get("structure_rules", []):
+            eff = r["effect"]
+            kind, score = (("score", float(eff["score"])) if isinstance(eff, dict) else (eff, 0.0))
+            rules.append(StructureRule(r["id"], tuple(r.get("when", [])), frozenset(r.get("unless", [])),
+                                       kind, score))
+        labels = [LabelLine(r["id"], re.compile(r["pattern"]), bool(r.get("item")))
+                  for r in data.get("label_lines", [])]
+        return rules, labels
+    return lexicon.cached("task_structure_rules", build)
+
+
+def label_of(text: str, labels: list[LabelLine]) -> LabelLine | None:
+    for lb in labels:
+        if lb.pattern.search(text):
+            return lb
+    return None
+
+
+def opens_with_verb(text: str, hits: set[str], config) -> bool:
+    """The segment, past its list marker, opens with an action (a verb, or 对/把/在… before one)."""
+    if "verb_start" in hits:
+        return True
+    body = _OPENER.sub("", text, count=1)
+    words = config.tokenizer.tag(body[:12])
+    if not words:
+        return False
+    word, pos = words[0]
+    return pos.startswith("v") or word in ("把", "对", "将", "以", "按照", "通过", "结合", "依托", "围绕",
+                                            "针对", "依法", "坚持", "逐步", "积极", "进一步", "着力")
+
+
 def modality_of(text: str, lexicon) -> str:
     """must > strive > should, from the normalised segment alone."""
     m = lexicon.modality
@@ -36,14 +93,14 @@ def modality_of(text: str, lexicon) -> str:
 
 
 def make_task(doc: SpeechDoc, speech: Speech, seg: Segment, extractor: str = "rules",
-              confidence: float = 1.0, lexicon=None) -> Task:
+              confidence: float = 1.0, lexicon=None, rules=()) -> Task:
     """A Task over one segment, with modality read from the segment and its parent heading."""
     from speechledger.lexicon import Lexicon
     lex = lexicon or Lexicon.load()
     text = doc.norm[seg.start:seg.end]
     return Task(start=seg.start, end=seg.end, text=seg.text, modality=modality_of(text, lex),
                 specific=False, segment=seg.id, heading=heading_of(speech, seg.start),
-                extractor=extractor, confidence=confidence)
+                extractor=extractor, confidence=confidence, rules=list(rules))
 
 
 _CLAUSE = re.compile(r"[^，,；;：:]+[，,；;：:]?")
@@ -111,8 +168,10 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
     threshold, cues = lex.task_cues
     weights = {c.id: c.weight for c in cues}
     evidence: dict[int, dict[str, float]] = doc.meta.setdefault("task_evidence", {})
+    srules, labels = structure_rules(lex)
     for sp in doc.speeches:
         heading_at = {h.start: h for h in sp.headings}
+        heading_idx = {h.start: i for i, h in enumerate(sp.headings)}
         review_parent: set[int] = set()
         title_end = sp.segments[0].end if sp.segments and sp.title and \
             doc.norm[sp.segments[0].start:sp.segments[0].end].strip().endswith(sp.title[-4:]) else -1
@@ -155,11 +214,12 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
             h = heading_at.get(seg.start)
             parent = heading_of(sp, seg.start)
             if h is not None:
-                hi = sp.headings.index(h)
+                hi = heading_idx[h.start]
                 body = text[len(h.marker):]
                 directive = bool(hits & {"yao", "must", "strive", "call_on_audience"})
                 if (_HEADING_REVIEW.search(body) and not re.search(r"认清|增强|进一步", body)
                         and "call_on_audience" not in hits) \
+                        or (_kind_at(sp, seg.start) == "review" and not directive) \
                         or "meeting" in hits \
                         or (h.parent is not None and _under_review(sp, h.parent, review_parent) and not directive):
                     review_parent.add(hi)
@@ -167,7 +227,8 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                 if _LABEL.match(text):
                     continue
                 if goals and not directive and (hits & {"target_growth", "target_goal"} or score >= 0):
-                    tasks.append(make_task(doc, sp, seg, "rules", 0.7, lexicon=lex))   # "6.居民收入增长与经济增长同步"
+                    tasks.append(make_task(doc, sp, seg, "rules", 0.7, lexicon=lex,
+                                           rules=_ids(hits, weights, ["goals_heading_item"])))   # "6.居民收入增长与经济增长同步"
                     continue
                 # "收入结构得到优化，但突击入库现象突出": findings, not a call to act
                 negative_only = not (hits - {"achievement", "problem", "past", "analysis", "past_statistics"}) \
@@ -193,14 +254,112 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                         continue
                 if h.level == 4:
                     last_item[h.parent] = (hi, True)
-                tasks.append(make_task(doc, sp, seg, "rules", min(1.0, 0.6 + 0.1 * max(score, 0)), lexicon=lex))
+                tasks.append(make_task(doc, sp, seg, "rules", min(1.0, 0.6 + 0.1 * max(score, 0)), lexicon=lex,
+                                       rules=_ids(hits, weights, ["outline_item"])))
                 continue
+            fired: list[str] = []
             if parent is not None and _under_review(sp, parent, review_parent):
                 score -= 1.0
-            if score >= threshold - 1e-9:
-                tasks.append(make_task(doc, sp, seg, "rules", min(1.0, 0.5 + 0.1 * score), lexicon=lex))
-        sp.tasks = tasks
+                fired.append("under_review_heading")
+            forced = False
+            ctx = _Context(doc, sp, seg, text, hits, config, labels)
+            for rule in srules:
+                if rule.effect == "join" or hits & rule.unless or not all(ctx.holds(c) for c in rule.when):
+                    continue
+                fired.append(rule.id)
+                if rule.effect == "score":
+                    score += rule.score
+                elif rule.effect == "task":
+                    forced = True
+            if forced or score >= threshold - 1e-9:
+                tasks.append(make_task(doc, sp, seg, "rules", min(1.0, 0.5 + 0.1 * max(score, 0)), lexicon=lex,
+                                       rules=_ids(hits, weights, fired)))
+        sp.tasks = _join_labels(doc, sp, tasks, labels, srules, lex, config)
     return doc
+
+
+def _ids(hits: set[str], weights: dict[str, float], fired: list[str]) -> list[str]:
+    """The rule ids behind a task: its positive cues, then the structural rows that fired."""
+    return sorted(h for h in hits if weights.get(h, 0) > 0) + fired
+
+
+def _kind_at(sp: Speech, pos: int) -> str | None:
+    sec = sp.section_at(pos)
+    return sec.kind if sec is not None else None
+
+
+class _Context:
+    """The named structural conditions of task_cues.yaml `structure_rules`, for one segment."""
+
+    def __init__(self, doc, sp, seg, text, hits, config, labels):
+        self.doc, self.sp, self.seg, self.text, self.hits = doc, sp, seg, text, hits
+        self.config, self.labels = config, labels
+        self.kind = _kind_at(sp, seg.start)
+
+    def holds(self, name: str) -> bool:
+        return getattr(self, name)()
+
+    def in_review(self):
+        return self.kind == "review"
+
+    def in_plan(self):
+        return self.kind in ("plan", "breakdown")
+
+    def in_goals(self):
+        return self.kind == "goals"
+
+    def opens_with_verb(self):
+        return opens_with_verb(self.text, self.hits, self.config)
+
+    def not_intro_only(self):
+        return not _INTRO_ONLY.search(self.text) and label_of(self.text, self.labels) is None
+
+    def not_heading_label(self):
+        return not _LABEL.match(self.text)
+
+    def label_line(self):
+        return label_of(self.text, self.labels) is not None
+
+    def before_label_line(self):
+        """The next segment is a label line that names an item's units or due date."""
+        i = self.seg.id - self.sp.segments[0].id + 1
+        if i >= len(self.sp.segments) or self.label_line():
+            return False
+        nxt = self.sp.segments[i]
+        lb = label_of(self.doc.norm[nxt.start:nxt.end], self.labels)
+        return lb is not None and lb.item
+
+    def after_task(self):       # decided in _join_labels, over the tasks already made
+        return False
+
+
+def _join_labels(doc, sp, tasks, labels, srules, lex, config) -> list[Task]:
+    """A breakdown item and its label lines (牵头单位：…, （X牵头…负责）, table cells) become ONE
+    task spanning them all, so its units and due date are the item's; no bare label-line tasks."""
+    join = next((r for r in srules if r.effect == "join"), None)
+    if join is None or not sp.segments:
+        return tasks
+    by_seg = {t.segment: t for t in tasks}
+    owner: Task | None = None          # the task the current run of label lines joins
+    drop: set[int] = set()
+    for seg in sp.segments:
+        text = doc.norm[seg.start:seg.end]
+        lb = label_of(text, labels)
+        if lb is None:
+            owner = by_seg.get(seg.id)
+            continue
+        if owner is None:
+            continue
+        own = by_seg.get(seg.id)
+        if own is not None and own is not owner:
+            drop.add(id(own))
+        owner.end = max(owner.end, seg.end)
+        owner.text = doc.text[owner.start:owner.end]
+        if join.id not in owner.rules:
+            owner.rules.append(join.id)
+    out = [t for t in tasks if id(t) not in drop]
+    out.sort(key=lambda t: t.start)
+    return out
 
 
 _STAT = re.compile(r"\d+(?:\.\d+)?\s*(?:%|亿|万|个|家|项|人|户|元)")

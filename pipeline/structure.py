@@ -1,0 +1,130 @@
+"""Document structure: fill Speech.sections with review/plan/goals/breakdown/procedure.
+
+The rows live in pipeline/data/structure.yaml (document title, heading and discourse
+marker rows). One pass over the segments keeps a stack of the enclosing headings'
+kinds and the current marker; each segment takes the innermost kind, and runs of
+segments of one kind become a Section carrying the ids of the rows that decided it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from speechledger.doc import Section, Speech, SpeechDoc
+
+_YEAR = re.compile(r"((?:19|20)\d\d)\s*年")
+_ITEM_LINE = re.compile(r"^\s*(?:[(（]?[一二三四五六七八九十\d]{1,2}[)）、.．]|[一二三四五六七八九十]+是|——|-|·)")
+_GOAL_WORDS = re.compile(r"\d|增长|达到|控制在|以内|以上|左右|同步|不低于|不少于|下降|降低|提高|突破|稳定在")
+
+
+@dataclass(frozen=True)
+class Row:
+    id: str
+    kind: str
+    pattern: re.Pattern
+    year: bool = False
+    scope: str = "section"
+
+
+def load_rows(lexicon) -> dict[str, list[Row]]:
+    """The structure rows, compiled once per lexicon."""
+    def build(_lex=None):
+        data = lexicon.data("structure.yaml")
+        return {group: [Row(r["id"], r["kind"], re.compile(r["pattern"]), bool(r.get("year")),
+                            r.get("scope", "section")) for r in data.get(group, [])]
+                for group in ("document", "heading", "marker")}
+    return lexicon.cached("structure_rows", build)
+
+
+def first_match(rows: list[Row], text: str) -> Row | None:
+    for r in rows:
+        if r.pattern.search(text):
+            return r
+    return None
+
+
+def _year_of(text: str, ref: int | None) -> int | None:
+    m = _YEAR.search(text)
+    if m:
+        return int(m.group(1))
+    if "今年" in text or "本年" in text:
+        return ref
+    if "明年" in text and ref:
+        return ref + 1
+    return None
+
+
+def _at_line_start(norm: str, pos: int) -> bool:
+    return norm[norm.rfind("\n", 0, pos) + 1:pos].strip() == ""
+
+
+def sections_of(norm: str, sp: Speech, rows: dict[str, list[Row]]) -> list[Section]:
+    """The sections of one speech, sorted and non-overlapping, covering kind-bearing stretches."""
+    ref = sp.ref_year
+    first_line = norm[sp.start:norm.find("\n", sp.start) if "\n" in norm[sp.start:sp.start + 200] else sp.start + 200]
+    doc_row = first_match(rows["document"], sp.title or "") or first_match(rows["document"], first_line[:80])
+    heading_at = {h.start: h for h in sp.headings}
+    stack: list[tuple[int, str | None, int | None, str | None]] = []   # (level, kind, year, rule)
+    marker: list | None = None      # [level, kind, year, rule, mode, line end]; mode section|line|list
+    labels: list[tuple] = []        # (start, end, kind or None, year, rule) per segment
+    line_rows = [x for x in rows["marker"] if x.scope == "line"]
+    for seg in sp.segments:
+        if sp.body_start is not None and seg.end <= sp.body_start:
+            continue
+        text = norm[seg.start:seg.end]
+        nl = norm.find("\n", seg.start)
+        line_end = nl if nl >= 0 else len(norm)
+        h = heading_at.get(seg.start)
+        if h is not None:
+            while stack and stack[-1][0] >= h.level:
+                stack.pop()
+            if marker is not None and marker[0] >= h.level:
+                marker = None
+            body = text[len(h.marker):]
+            r = first_match(rows["heading"], body[:40])
+            stack.append((h.level, r.kind if r else None, _year_of(body[:40], ref) if r and r.year else None,
+                          r.id if r else None))
+        if marker is not None and marker[4] != "section" and seg.start > marker[5]:
+            # a goals line ends with its line; a bare-colon list goes on while lines read as items
+            line = norm[seg.start:line_end]
+            if marker[4] == "list" and h is None and (_ITEM_LINE.match(line) or
+                                                      (len(line) < 90 and _GOAL_WORDS.search(line))):
+                marker[5] = line_end
+            else:
+                marker = None
+        at_line = _at_line_start(norm, seg.start) or h is not None
+        r = first_match(rows["marker"], text) if at_line else first_match(line_rows, text)
+        if r is not None:
+            level = max((x[0] for x in stack), default=0)
+            mode = r.scope
+            if mode == "line" and re.search(r"[:：]\s*$", text):
+                mode = "list"           # "主要目标是：" then one item a line
+            marker = [level, r.kind, _year_of(text, ref) if r.year else None, r.id, mode, line_end]
+        kind = year = rule = None
+        if doc_row is not None:
+            kind, rule = doc_row.kind, doc_row.id
+        best_level = -1
+        for level, k, y, rid in stack:
+            if k is not None and level > best_level:
+                kind, year, rule, best_level = k, y, rid, level
+        if marker is not None and marker[0] >= best_level:
+            kind, year, rule = marker[1], marker[2], marker[3]
+        labels.append((seg.start, seg.end, kind, year, rule))
+    runs: list[list] = []
+    for s, e, kind, year, rule in labels:
+        if runs and runs[-1][2:] == [kind, year, rule]:
+            runs[-1][1] = e
+        else:
+            runs.append([s, e, kind, year, rule])
+    # a section reaches to the next stretch (or the speech end), so the gaps between segments map too
+    return [Section(r[0], runs[i + 1][0] if i + 1 < len(runs) else max(r[1], sp.end), r[2], r[3], (r[4],))
+            for i, r in enumerate(runs) if r[2] is not None]
+
+
+def find_sections(doc: SpeechDoc, config) -> SpeechDoc:
+    """REQUIRES speeches (segments, headings); PROVIDES speech.sections."""
+    rows = load_rows(config.lexicon)
+    norm = doc.norm or doc.text
+    for sp in doc.speeches:
+        sp.sections = sections_of(norm, sp, rows)
+    return doc
