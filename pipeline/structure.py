@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from speechledger.doc import Section, Speech, SpeechDoc
 
+_DIRECTIVE_HEAD = re.compile(r".*?(?:要|确保|必须|务必|力争|争取|着力|狠抓|全力)")
 _YEAR = re.compile(r"((?:19|20)\d\d)\s*年")
 _ITEM_LINE = re.compile(r"^\s*(?:[(（]?[一二三四五六七八九十\d]{1,2}[)）、.．]|[一二三四五六七八九十]+是|——|-|·)")
 _GOAL_WORDS = re.compile(r"\d|增长|达到|控制在|以内|以上|左右|同步|不低于|不少于|下降|降低|提高|突破|稳定在")
@@ -81,7 +82,8 @@ def sections_of(norm: str, sp: Speech, rows: dict[str, list[Row]]) -> list[Secti
             if marker is not None and marker[0] >= h.level:
                 marker = None
             body = text[len(h.marker):]
-            r = first_match(rows["heading"], body[:40])
+            # "六要确保在调区扩区上取得新进展": a directive heading names no section
+            r = None if _DIRECTIVE_HEAD.match(h.marker + body[:8]) else first_match(rows["heading"], body[:40])
             stack.append((h.level, r.kind if r else None, _year_of(body[:40], ref) if r and r.year else None,
                           r.id if r else None))
         if marker is not None and marker[4] != "section" and seg.start > marker[5]:
@@ -99,7 +101,11 @@ def sections_of(norm: str, sp: Speech, rows: dict[str, list[Row]]) -> list[Secti
             mode = r.scope
             if mode == "line" and re.search(r"[:：]\s*$", text):
                 mode = "list"           # "主要目标是：" then one item a line
-            marker = [level, r.kind, _year_of(text, ref) if r.year else None, r.id, mode, line_end]
+            until = line_end
+            if not at_line:     # inline "…目标任务是：…；…。": the list ends with its sentence
+                stop = re.compile(r"[。！!？?]").search(norm, seg.start, line_end)
+                until = stop.start() if stop else line_end
+            marker = [level, r.kind, _year_of(text, ref) if r.year else None, r.id, mode, until]
         kind = year = rule = None
         if doc_row is not None:
             kind, rule = doc_row.kind, doc_row.id
