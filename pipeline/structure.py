@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from speechledger.doc import Section, Speech, SpeechDoc
 
-_DIRECTIVE_HEAD = re.compile(r".*?(?:要|确保|必须|务必|力争|争取|着力|狠抓|全力)")
+_DIRECTIVE_HEAD = re.compile(r".*?(?:(?<![主重需纲])要(?![求点])|确保|必须|务必|力争|争取|着力|狠抓|全力)")
 _YEAR = re.compile(r"((?:19|20)\d\d)\s*年")
 _ITEM_LINE = re.compile(r"^\s*(?:[(（]?[一二三四五六七八九十\d]{1,2}[)）、.．]|[一二三四五六七八九十]+是|——|-|·)")
 _GOAL_WORDS = re.compile(r"\d|增长|达到|控制在|以内|以上|左右|同步|不低于|不少于|下降|降低|提高|突破|稳定在")

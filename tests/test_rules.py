@@ -178,3 +178,48 @@ def test_units_found_in_traditional_script_keep_original_text():
     norm = norm_text(text)
     (s, e, role), = find_units(norm, 0, len(norm), LEX)
     assert text[s:e] == "各牽頭單位" and role == "lead"
+
+
+# --- document structure (structure.yaml) and structural task rules ----------
+STRUCT = load_yaml("structure.yaml")
+STRUCT_ROWS = [(g, r["id"], r["pattern"], ex, ok) for g in ("document", "heading", "marker")
+               for r in STRUCT[g] for ok, key in ((True, "match"), (False, "no_match")) for ex in r.get(key, [])]
+
+
+@pytest.mark.parametrize("group,rule,pattern,example,should_match", STRUCT_ROWS,
+                         ids=[f"{r[1]}:{r[3][:12]}:{r[4]}" for r in STRUCT_ROWS])
+def test_structure_row_examples(group, rule, pattern, example, should_match):
+    assert bool(re.search(pattern, norm_text(example))) is should_match
+
+
+LABELS = load_yaml("task_cues.yaml")["label_lines"]
+LABEL_ROWS = [(r["id"], r["pattern"], ex, ok) for r in LABELS
+              for ok, key in ((True, "match"), (False, "no_match")) for ex in r.get(key, [])]
+
+
+@pytest.mark.parametrize("rule,pattern,example,should_match", LABEL_ROWS,
+                         ids=[f"{r[0]}:{r[2][:12]}:{r[3]}" for r in LABEL_ROWS])
+def test_label_line_examples(rule, pattern, example, should_match):
+    assert bool(re.search(pattern, norm_text(example))) is should_match
+
+
+SROWS = [(r["id"], ex, ok) for r in load_yaml("task_cues.yaml")["structure_rules"]
+         for ok, key in ((True, "match"), (False, "no_match"), (None, "no_task")) for ex in r.get(key, [])]
+
+
+@pytest.mark.parametrize("rule,text,should_fire", SROWS, ids=[f"{r[0]}:{r[1][:14]}:{r[2]}" for r in SROWS])
+def test_structure_rule_examples(rules_pipeline, rule, text, should_fire):
+    """The example's LAST segment is covered by a task recording the row (match), by no task
+    recording it (no_match), or by no task at all (no_task)."""
+    doc = rules_pipeline(text, source="example.txt", date="2025-03-01")
+    tasks = [t for sp in doc.speeches for t in sp.tasks]
+    last_end = len(text.rstrip())
+    covering = [t for t in tasks if t.start < last_end <= t.end]
+    for t in tasks:
+        assert doc.text[t.start:t.end] == t.text
+    if should_fire:
+        assert covering and rule in covering[0].rules, [(t.text, t.rules) for t in tasks]
+    elif should_fire is False:
+        assert not any(rule in t.rules for t in covering), [(t.text, t.rules) for t in tasks]
+    else:
+        assert not covering, [(t.text, t.rules) for t in tasks]

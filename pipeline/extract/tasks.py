@@ -67,6 +67,28 @@ def label_of(text: str, labels: list[LabelLine]) -> LabelLine | None:
     return None
 
 
+_PIPE = re.compile(r"^\s*\|+\s*$")
+
+
+def item_before_labels(doc, sp, seg, labels) -> bool:
+    i = seg.id - sp.segments[0].id + 1
+    cells = 0
+    while i < len(sp.segments) and i - seg.id + sp.segments[0].id <= 8:
+        nxt = sp.segments[i]
+        t = doc.norm[nxt.start:nxt.end]
+        lb = label_of(t, labels)
+        if lb is None:
+            return False
+        if lb.item:
+            return True
+        if not _PIPE.match(t):
+            cells += 1
+            if cells >= 2:
+                return True
+        i += 1
+    return False
+
+
 def opens_with_verb(text: str, hits: set[str], config) -> bool:
     """The segment, past its list marker, opens with an action (a verb, or 对/把/在… before one)."""
     if "verb_start" in hits:
@@ -169,6 +191,7 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
     weights = {c.id: c.weight for c in cues}
     evidence: dict[int, dict[str, float]] = doc.meta.setdefault("task_evidence", {})
     srules, labels = structure_rules(lex)
+    item_rule = next((r for r in srules if r.id == "breakdown_item"), None)
     for sp in doc.speeches:
         heading_at = {h.start: h for h in sp.headings}
         heading_idx = {h.start: i for i, h in enumerate(sp.headings)}
@@ -224,11 +247,17 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                         or (h.parent is not None and _under_review(sp, h.parent, review_parent) and not directive):
                     review_parent.add(hi)
                     continue
+                if item_rule is not None and not hits & item_rule.unless \
+                        and item_before_labels(doc, sp, seg, labels):
+                    tasks.append(make_task(doc, sp, seg, "rules", 0.8, lexicon=lex,
+                                           rules=_ids(hits, weights, [item_rule.id])))
+                    continue        # "1.完善城市更新机制" over 牵头单位：…: an item, not a label
                 if _LABEL.match(text):
                     continue
-                if goals and not directive and (hits & {"target_growth", "target_goal"} or score >= 0):
+                in_goals = goals or _kind_at(sp, seg.start) == "goals"
+                if in_goals and not directive and (hits & {"target_growth", "target_goal"} or score >= 0):
                     tasks.append(make_task(doc, sp, seg, "rules", 0.7, lexicon=lex,
-                                           rules=_ids(hits, weights, ["goals_heading_item"])))   # "6.居民收入增长与经济增长同步"
+                                           rules=_ids(hits, weights, ["goals_item"])))   # "6.居民收入增长与经济增长同步"
                     continue
                 # "收入结构得到优化，但突击入库现象突出": findings, not a call to act
                 negative_only = not (hits - {"achievement", "problem", "past", "analysis", "past_statistics"}) \
@@ -321,13 +350,9 @@ class _Context:
         return label_of(self.text, self.labels) is not None
 
     def before_label_line(self):
-        """The next segment is a label line that names an item's units or due date."""
-        i = self.seg.id - self.sp.segments[0].id + 1
-        if i >= len(self.sp.segments) or self.label_line():
-            return False
-        nxt = self.sp.segments[i]
-        lb = label_of(self.doc.norm[nxt.start:nxt.end], self.labels)
-        return lb is not None and lb.item
+        """Label lines follow: one naming units or a due date (牵头单位：…, （X牵头）), or two
+        table cells (a flattened row "item。 | 徐国江 | 城管局 |"; one cell may be progress)."""
+        return not self.label_line() and item_before_labels(self.doc, self.sp, self.seg, self.labels)
 
     def after_task(self):       # decided in _join_labels, over the tasks already made
         return False
