@@ -70,6 +70,7 @@ def _stages() -> dict[str, Callable[[SpeechDoc, Config], SpeechDoc]]:
         "units": units.extract_units,
         "deadlines": deadlines.extract_deadlines,
         "targets": targets.extract_targets,
+        "join_labels": tasks.join_labels,
         "specific": tasks.decide_specific,
     }
     try:
@@ -91,7 +92,7 @@ def stage_names(config: Config) -> list[str]:
     names.append("units")
     if config.extractors in ("ml", "hybrid"):
         names.append("ml_units")
-    names += ["deadlines", "targets", "specific"]
+    names += ["deadlines", "targets", "join_labels", "specific"]
     return names
 
 

@@ -68,7 +68,7 @@ def sections_of(norm: str, sp: Speech, rows: dict[str, list[Row]]) -> list[Secti
     stack: list[tuple[int, str | None, int | None, str | None]] = []   # (level, kind, year, rule)
     marker: list | None = None      # [level, kind, year, rule, mode, line end]; mode section|line|list
     labels: list[tuple] = []        # (start, end, kind or None, year, rule) per segment
-    line_rows = [x for x in rows["marker"] if x.scope == "line"]
+    line_rows = [x for x in rows["marker"] if x.scope != "section"]
     for seg in sp.segments:
         if sp.body_start is not None and seg.end <= sp.body_start:
             continue
@@ -99,10 +99,10 @@ def sections_of(norm: str, sp: Speech, rows: dict[str, list[Row]]) -> list[Secti
         if r is not None:
             level = max((x[0] for x in stack), default=0)
             mode = r.scope
-            if mode == "line" and re.search(r"[:：]\s*$", text):
+            if mode in ("line", "sentence") and re.search(r"[:：]\s*$", text):
                 mode = "list"           # "主要目标是：" then one item a line
             until = line_end
-            if not at_line:     # inline "…目标任务是：…；…。": the list ends with its sentence
+            if mode == "sentence" or not at_line:   # "…目标任务是：…；…。": the list ends with its sentence
                 stop = re.compile(r"[。！!？?]").search(norm, seg.start, line_end)
                 until = stop.start() if stop else line_end
             marker = [level, r.kind, _year_of(text, ref) if r.year else None, r.id, mode, until]

@@ -92,3 +92,31 @@ def test_closing_salutation_does_not_split_a_speech(rules_pipeline):
     doc = rules_pipeline(text, source="c.txt", date="2024-05-01")
     assert len(doc.speeches) == 1
     assert len(doc.speeches[0].tasks) == 2
+
+
+def _split_seconds(text: str) -> float:
+    import time
+
+    from speechledger.api import Config
+    from speechledger.doc import SpeechDoc
+    from speechledger.normalize import normalize
+    from speechledger.speeches import split_speeches
+    cfg = Config()
+    doc = normalize(SpeechDoc(source="big.txt", text=text), cfg)
+    best = float("inf")
+    for _ in range(2):
+        t0 = time.perf_counter()
+        split_speeches(doc, cfg)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+@pytest.mark.slow
+def test_speech_splitting_grows_linearly(corpus_dir):
+    """4x the input must cost about 4x the time, not 16x (it was quadratic: 2.3 s at 4 MB,
+    88 s at 16 MB). The bound is loose (8x) so a busy machine does not fail it."""
+    base = "\n".join(p.read_text(encoding="utf-8") for p in sorted(corpus_dir.glob("*/texts/*.txt")))
+    small = (base * (300_000 // len(base) + 1))[:300_000]        # ~1 MB of UTF-8
+    big = (base * (1_200_000 // len(base) + 1))[:1_200_000]      # ~4 MB
+    t_small, t_big = _split_seconds(small), _split_seconds(big)
+    assert t_big < 8 * t_small + 0.5, (t_small, t_big)

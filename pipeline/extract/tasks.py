@@ -76,15 +76,17 @@ def item_before_labels(doc, sp, seg, labels) -> bool:
     while i < len(sp.segments) and i - seg.id + sp.segments[0].id <= 8:
         nxt = sp.segments[i]
         t = doc.norm[nxt.start:nxt.end]
+        if _PIPE.match(t):
+            i += 1
+            continue
         lb = label_of(t, labels)
         if lb is None:
             return False
         if lb.item:
             return True
-        if not _PIPE.match(t):
-            cells += 1
-            if cells >= 2:
-                return True
+        cells += 1
+        if cells >= 2:
+            return True
         i += 1
     return False
 
@@ -303,7 +305,7 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
             if forced or score >= threshold - 1e-9:
                 tasks.append(make_task(doc, sp, seg, "rules", min(1.0, 0.5 + 0.1 * max(score, 0)), lexicon=lex,
                                        rules=_ids(hits, weights, fired)))
-        sp.tasks = _join_labels(doc, sp, tasks, labels, srules, lex, config)
+        sp.tasks = _label_tasks(doc, sp, tasks, labels, srules, lex)
     return doc
 
 
@@ -358,17 +360,19 @@ class _Context:
         return False
 
 
-def _join_labels(doc, sp, tasks, labels, srules, lex, config) -> list[Task]:
-    """A breakdown item and its label lines (牵头单位：…, （X牵头…负责）, table cells) become ONE
-    task spanning them all, so its units and due date are the item's; no bare label-line tasks."""
+def _label_tasks(doc, sp, tasks, labels, srules, lex) -> list[Task]:
+    """Every label line after a task item (牵头单位：…, （X牵头…负责）, table cells) is a task of
+    its own here, so the unit, deadline and target stages read it as before; join_labels
+    then folds it into its item."""
     join = next((r for r in srules if r.effect == "join"), None)
     if join is None or not sp.segments:
         return tasks
     by_seg = {t.segment: t for t in tasks}
-    owner: Task | None = None          # the task the current run of label lines joins
-    drop: set[int] = set()
+    owner: Task | None = None
     for seg in sp.segments:
         text = doc.norm[seg.start:seg.end]
+        if owner is not None and _PIPE.match(text):
+            continue
         lb = label_of(text, labels)
         if lb is None:
             owner = by_seg.get(seg.id)
@@ -376,15 +380,55 @@ def _join_labels(doc, sp, tasks, labels, srules, lex, config) -> list[Task]:
         if owner is None:
             continue
         own = by_seg.get(seg.id)
-        if own is not None and own is not owner:
-            drop.add(id(own))
-        owner.end = max(owner.end, seg.end)
-        owner.text = doc.text[owner.start:owner.end]
-        if join.id not in owner.rules:
-            owner.rules.append(join.id)
-    out = [t for t in tasks if id(t) not in drop]
-    out.sort(key=lambda t: t.start)
-    return out
+        if own is None:
+            own = make_task(doc, sp, seg, "rules", 0.7, lexicon=lex, rules=[join.id])
+            by_seg[seg.id] = own
+            tasks.append(own)
+        elif join.id not in own.rules:
+            own.rules.append(join.id)
+    tasks.sort(key=lambda t: t.start)
+    return tasks
+
+
+def join_labels(doc: SpeechDoc, config) -> SpeechDoc:
+    """REQUIRES tasks with units, deadlines, targets; PROVIDES one task per breakdown item.
+
+    A label-line task (rule breakdown_label) that follows its item with only label lines or
+    empty cells between joins the item: the item's span reaches over it and takes its units,
+    deadlines and targets, so `tasks --unit 工信局` finds the item, not "牵头单位：区工信局"."""
+    lex = config.lexicon
+    srules, labels = structure_rules(lex)
+    join = next((r for r in srules if r.effect == "join"), None)
+    if join is None:
+        return doc
+    for sp in doc.speeches:
+        out: list[Task] = []
+        for t in sorted(sp.tasks, key=lambda t: t.start):
+            owner = out[-1] if out else None
+            if owner is not None and join.id in t.rules and label_of(doc.norm[t.start:t.end], labels) \
+                    and _only_labels_between(doc, sp, owner.end, t.start, labels):
+                owner.end = max(owner.end, t.end)
+                owner.text = doc.text[owner.start:owner.end]
+                owner.units += t.units
+                owner.deadlines += t.deadlines
+                owner.targets += t.targets
+                if join.id not in owner.rules:
+                    owner.rules.append(join.id)
+                continue
+            out.append(t)
+        sp.tasks = out
+    return doc
+
+
+def _only_labels_between(doc, sp, start: int, end: int, labels) -> bool:
+    i = bisect_right(sp.segments, start - 1, key=lambda g: g.start)
+    while i < len(sp.segments) and sp.segments[i].start < end:
+        g = sp.segments[i]
+        text = doc.norm[g.start:g.end]
+        if g.start >= start and not (_PIPE.match(text) or label_of(text, labels)):
+            return False
+        i += 1
+    return True
 
 
 _STAT = re.compile(r"\d+(?:\.\d+)?\s*(?:%|亿|万|个|家|项|人|户|元)")
