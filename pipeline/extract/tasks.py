@@ -21,10 +21,17 @@ _LABEL = re.compile(r"^[\s(（]*(?:[一二三四五六七八九十\d]+[)）、.�
                     r"(?:目标|要求|原则|思路|措施|任务|步骤|安排|意见|范围|对象|内容|依据|机制|组织领导|保障措施|职责分工|"
                     r"时间|重点|方式|方法|时限|背景|情况|"
                     r"指导思想|总体要求|基本原则|主要目标|预期目标|分解表|分工表|情况表|任务表|通知|方案|工作方法)[:：]?\s*$")
+# "（一）指导思想。" "二、督查内容。": a section label closed by a full stop (a short one only:
+# "一要加强组织领导。" is a directive)
+_LABEL_STOP = re.compile(r"^[\s(（]*[一二三四五六七八九十\d]+[)）、.．]\s*[\u4e00-\u9fff]{0,2}"
+                         r"(?:指导思想|总体要求|基本原则|目标任务|主要目标|工作要求|工作目标|内容|程序|方式|时间|范围|对象|"
+                         r"原则|要求|目标)。\s*$")
 
 
 
-_OPENER = re.compile(r"^\s*(?:——|—|-|·|[(（]?[一二三四五六七八九十\d]{1,2}[)）、.．]|[一二三四五六七八九十]+是|第[一二三四五六七八九十]+[，,、])?\s*")
+# list markers, and a previous item's label "（X牵头，…负责）具体措施：" the segment starts with
+_OPENER = re.compile(r"^\s*(?:[（(][^（()）]{4,160}(?:负责|牵头)[)）])?\s*(?:具体措施[:：])?\s*"
+                     r"(?:——|—|-|·|[(（]?[一二三四五六七八九十\d]{1,2}[)）、.．]|[一二三四五六七八九十]+是|第[一二三四五六七八九十]+[，,、])?\s*")
 _INTRO_ONLY = re.compile(r"[:：]\s*$")
 
 
@@ -100,8 +107,9 @@ def opens_with_verb(text: str, hits: set[str], config) -> bool:
     if not words:
         return False
     word, pos = words[0]
-    return pos.startswith("v") or word in ("把", "对", "将", "以", "按照", "通过", "结合", "依托", "围绕",
-                                            "针对", "依法", "坚持", "逐步", "积极", "进一步", "着力")
+    # a verb, or a preposition/adverb before one: 对…实行, 在…实行, 适时增加, 着重发展
+    return pos.startswith(("v", "p", "d")) or word in ("把", "对", "将", "以", "按照", "通过", "结合", "依托",
+                                                     "围绕", "针对", "依法", "坚持", "逐步", "积极", "进一步", "着力")
 
 
 def modality_of(text: str, lexicon) -> str:
@@ -200,6 +208,8 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
         review_parent: set[int] = set()
         title_end = sp.segments[0].end if sp.segments and sp.title and \
             doc.norm[sp.segments[0].start:sp.segments[0].end].strip().endswith(sp.title[-4:]) else -1
+        if sp.body_start is None:
+            title_end = max(title_end, _title_block_end(doc.norm, sp))
         tasks: list[Task] = []
         goals = False
         purpose_list = False
@@ -254,7 +264,7 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                     tasks.append(make_task(doc, sp, seg, "rules", 0.8, lexicon=lex,
                                            rules=_ids(hits, weights, [item_rule.id])))
                     continue        # "1.完善城市更新机制" over 牵头单位：…: an item, not a label
-                if _LABEL.match(text):
+                if _LABEL.match(text) or _LABEL_STOP.match(text):
                     continue
                 in_goals = goals or _kind_at(sp, seg.start) == "goals"
                 if in_goals and not directive and (hits & {"target_growth", "target_goal"} or score >= 0):
@@ -341,6 +351,9 @@ class _Context:
 
     def opens_with_verb(self):
         return opens_with_verb(self.text, self.hits, self.config)
+
+    def dash_item(self):
+        return self.text.lstrip().startswith(("——", "—"))
 
     def not_intro_only(self):
         return not _INTRO_ONLY.search(self.text) and label_of(self.text, self.labels) is None
@@ -457,6 +470,25 @@ def _under_review(sp: Speech, idx: int | None, review: set[int]) -> bool:
             return True
         idx = sp.headings[idx].parent
     return False
+
+
+_TITLE_LINE_STOP = re.compile(r"[。；;！!？?]|[:：]\s*$|^\s*(?:[一二三四五六七八九十\d]{1,2}[、.．]|[(（][一二三四五六七八九十\d]{1,2}[)）])")
+
+
+def _title_block_end(norm: str, sp: Speech) -> int:
+    """End of the title lines that open a speech without a salutation ("省人民政府关于" /
+    "进一步优化营商环境的若干意见"): up to three short lines without a sentence end."""
+    end, pos, n = -1, sp.start, 0
+    while pos < sp.end and n < 3:
+        nl = norm.find("\n", pos, sp.end)
+        stop = sp.end if nl < 0 else nl
+        line = norm[pos:stop].strip()
+        if line:
+            if len(line) > 60 or _TITLE_LINE_STOP.search(line) or "|" in line:
+                break
+            end, n = stop, n + 1
+        pos = stop + 1
+    return end
 
 
 def _is_title_like(text: str, title: str) -> bool:
