@@ -31,7 +31,7 @@ _LABEL_STOP = re.compile(r"^[\s(（]*[一二三四五六七八九十\d]+[)）、
 
 # list markers, and a previous item's label "（X牵头，…负责）具体措施：" the segment starts with
 _OPENER = re.compile(r"^\s*(?:[（(][^（()）]{4,160}(?:负责|牵头)[)）])?\s*(?:具体措施[:：])?\s*"
-                     r"(?:——|—|-|·|[(（]?[一二三四五六七八九十\d]{1,2}[)）、.．]|[一二三四五六七八九十]+是|第[一二三四五六七八九十]+[，,、])?\s*")
+                     r"(?:——|—|--|-|·|[(（]?[一二三四五六七八九十\d]{1,2}[)）、.．]|[一二三四五六七八九十]+是|第[一二三四五六七八九十]+[，,、])?\s*")
 _INTRO_ONLY = re.compile(r"[:：]\s*$")
 
 
@@ -353,7 +353,7 @@ class _Context:
         return opens_with_verb(self.text, self.hits, self.config)
 
     def dash_item(self):
-        return self.text.lstrip().startswith(("——", "—"))
+        return self.text.lstrip().startswith(("——", "—", "--"))    # the normalised copy has "--"
 
     def not_intro_only(self):
         return not _INTRO_ONLY.search(self.text) and label_of(self.text, self.labels) is None
