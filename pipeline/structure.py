@@ -68,7 +68,6 @@ def sections_of(norm: str, sp: Speech, rows: dict[str, list[Row]]) -> list[Secti
     stack: list[tuple[int, str | None, int | None, str | None]] = []   # (level, kind, year, rule)
     marker: list | None = None      # [level, kind, year, rule, mode, line end]; mode section|line|list
     labels: list[tuple] = []        # (start, end, kind or None, year, rule) per segment
-    line_rows = [x for x in rows["marker"] if x.scope != "section"]
     for seg in sp.segments:
         if sp.body_start is not None and seg.end <= sp.body_start:
             continue
@@ -79,11 +78,15 @@ def sections_of(norm: str, sp: Speech, rows: dict[str, list[Row]]) -> list[Secti
         if h is not None:
             while stack and stack[-1][0] >= h.level:
                 stack.pop()
-            if marker is not None and marker[0] >= h.level:
+            # a marker ends with its heading's scope; one before any heading, at the first
+            # outline heading (一是/首先 items go on under it)
+            if marker is not None and h.level <= (marker[0] or 3):
                 marker = None
             body = text[len(h.marker):]
             # "六要确保在调区扩区上取得新进展": a directive heading names no section
-            r = None if _DIRECTIVE_HEAD.match(h.marker + body[:8]) else first_match(rows["heading"], body[:40])
+            # heading rows read outline headings; 一是/首先 items are sentences (markers read them)
+            r = None if h.level > 3 or _DIRECTIVE_HEAD.match(h.marker + body[:8]) \
+                else first_match(rows["heading"], body[:40])
             stack.append((h.level, r.kind if r else None, _year_of(body[:40], ref) if r and r.year else None,
                           r.id if r else None))
         if marker is not None and marker[4] != "section" and seg.start > marker[5]:
@@ -95,7 +98,9 @@ def sections_of(norm: str, sp: Speech, rows: dict[str, list[Row]]) -> list[Secti
             else:
                 marker = None
         at_line = _at_line_start(norm, seg.start) or h is not None
-        r = first_match(rows["marker"], text) if at_line else first_match(line_rows, text)
+        # a marker opens a segment ("五年来，…" also inside a run-on paragraph); line-scoped
+        # rows ("…目标任务是：") may sit anywhere in it
+        r = first_match(rows["marker"], text)
         if r is not None:
             level = max((x[0] for x in stack), default=0)
             mode = r.scope

@@ -32,6 +32,11 @@ _LABEL_STOP = re.compile(r"^[\s(（]*[一二三四五六七八九十\d]+[)）、
 # list markers, and a previous item's label "（X牵头，…负责）具体措施：" the segment starts with
 _OPENER = re.compile(r"^\s*(?:[（(][^（()）]{4,160}(?:负责|牵头)[)）])?\s*(?:具体措施[:：])?\s*"
                      r"(?:——|—|--|-|·|[(（]?[一二三四五六七八九十\d]{1,2}[)）、.．]|[一二三四五六七八九十]+是|第[一二三四五六七八九十]+[，,、])?\s*")
+# what a sentence of a plan says when it states rather than directs: 是/有利于/没有…就/a result
+_STATEMENT = re.compile(r"(?<![要还])是[^，,。；;]{0,30}(?:的|之一|所在|基础|前提|关键|重点|任务|目标|要求|举措|保障)(?:[，,。；;]|$)|"
+                        r"有利于|没有[^，,。]{0,20}就|得到[^，,。；;]{0,6}(?:改善|提高|提升|加强|遏制|解决|控制)|"
+                        r"(?:显著|明显|全面|基本|稳步|大幅)(?:提高|提升|改善|增强|形成|实现|建立|好转|缓解)(?:[，,。；;]|$)|"
+                        r"[？?]\s*$|^[^，,。]{0,20}(?:认为|表示|说|看来)[，,:：]")
 _INTRO_ONLY = re.compile(r"[:：]\s*$")
 
 
@@ -351,6 +356,16 @@ class _Context:
 
     def opens_with_verb(self):
         return opens_with_verb(self.text, self.hits, self.config)
+
+    def in_plan_document(self):
+        """A plan or breakdown section of a document that is a plan as a whole (意见, 方案…)."""
+        return self.in_plan() and any(r.startswith("doc_") for sec in self.sp.sections for r in sec.rules)
+
+    def sentence_end(self):
+        return bool(re.search(r"[。；;！!]\s*$", self.text)) and len(re.findall(r"[\u4e00-\u9fff]", self.text)) >= 4
+
+    def not_statement(self):
+        return not _STATEMENT.search(self.text)
 
     def dash_item(self):
         return self.text.lstrip().startswith(("——", "—", "--"))    # the normalised copy has "--"
