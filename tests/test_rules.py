@@ -8,7 +8,7 @@ import pytest
 from speechledger.extract.deadlines import RefDate, find_deadlines
 from speechledger.extract.tasks import modality_of
 from speechledger.extract.targets import find_targets
-from speechledger.extract.units import find_units
+from speechledger.extract.units import find_units, find_units_with_rules
 from speechledger.lexicon import Lexicon, load_tsv, load_yaml
 from speechledger.normalize import norm_text
 
@@ -171,6 +171,18 @@ def test_unit_examples(row):
     norm = norm_text(row["text"])
     got = [[row["text"][s:e], role] for s, e, role in find_units(norm, 0, len(norm), LEX)]
     assert got == [list(u) for u in row["units"]]
+
+
+UNIT_CLAUSE_ROWS = [(r["id"], ex) for r in load_yaml("units.yaml")["clauses"] for ex in r["examples"]]
+
+
+@pytest.mark.parametrize("rule,row", UNIT_CLAUSE_ROWS, ids=[f"{r}:{x['text'][:12]}" for r, x in UNIT_CLAUSE_ROWS])
+def test_unit_clause_examples(rule, row):
+    """Each responsibility-clause row finds its example units, and says so in `rules`."""
+    norm = norm_text(row["text"])
+    found = find_units_with_rules(norm, 0, len(norm), LEX)
+    assert [[row["text"][s:e], role] for s, e, role, _ in found] == [list(u) for u in row["units"]]
+    assert all(rule in rules for *_, rules in found)
 
 
 def test_units_found_in_traditional_script_keep_original_text():
