@@ -102,13 +102,13 @@ def _candidates(scan: str, c: _Compiled, clause: bool = False) -> list[tuple[int
     cands: list[tuple[int, int]] = []
     label = None if clause else (c.lead_label.match(scan) or c.support_label.match(scan))
     for m in c.collective.finditer(scan):
-        if scan[max(0, m.start() - 1):m.start()] == "等" and not scan.startswith("国务院", m.start()):
+        if scan[max(0, m.start() - 1):m.start()] == "等":
             continue    # 经贸局、建设局等有关单位: a generic tail, not a unit
         if not (label and m.start() < label.end()):
             cands.append(m.span())
     for m in c.suffix.finditer(scan):
         nxt = scan[m.end():m.end() + 1]
-        if nxt and nxt in c.blocked_next.get(m.group(), ""):
+        if nxt and nxt in c.blocked_next.get(m.group(), c.blocked_next.get(m.group()[-1:], "")):
             continue
         s = _name_start(scan, m.start(), c)
         name = scan[s:m.end()]
@@ -118,6 +118,9 @@ def _candidates(scan: str, c: _Compiled, clause: bool = False) -> list[tuple[int
             continue
         if m.group() == "所" and len(name) < 4:
             continue
+        if m.group() in ("区", "县") and not (s == 0 or not "\u4e00" <= scan[s - 1] <= "\u9fff"
+                                             or re.search(r"(?:强调|指出|要求|希望|表示|提出)$", scan[:s])):
+            continue    # 宜秀区要… only as a clause subject: 工业强县, 调区扩区 are not bodies
         if label and s < label.end():
             continue
         cands.append((s, m.end()))
@@ -177,10 +180,62 @@ def find_units_with_rules(norm: str, start: int, end: int, lexicon, sole_respons
     for line in norm[start:end].split("\n"):
         lo = pos + len(line) - len(line.lstrip())
         pos += len(line) + 1
-        if line.strip():
+        if "|" in line:
+            out += _table_cells(norm, lo, lo + len(line.strip()), c)
+        elif line.strip():
             out += _find_in_line(norm, lo, lo + len(line.strip()), c, sole_responsible and not has_lead_label)
     seen = set()
     return [u for u in out if not ((u[0], u[1]) in seen or seen.add((u[0], u[1])))]
+
+
+_CELL_FILLER = re.compile(r"[\s、，,；;和及与|]*")
+
+
+def _cell_names(norm: str, s: int, e: int, c: _Compiled) -> list[tuple[int, int]] | None:
+    """The unit names filling table cell norm[s:e] entirely, or None when anything else is there
+    (a person, a date, a task text)."""
+    cell = norm[s:e]
+    if not cell.strip() or len(cell) > 60:
+        return None
+    scan = _scan_copy(cell, c)
+    names = _candidates(scan, c, clause=True)
+    rest, pos = [], 0
+    for a, b in names:
+        rest.append(cell[pos:a])
+        pos = b
+    rest.append(cell[pos:])
+    if not names or not all(_CELL_FILLER.fullmatch(r) for r in rest):
+        return None
+    return [(s + a, s + b) for a, b in _shared_head(scan, names) if cell[a:b] not in c.not_units]
+
+
+def _cells(norm: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Spans of the non-empty |-separated cells in norm[start:end]."""
+    out, pos = [], start
+    for cell in norm[start:end].split("|"):
+        if cell.strip():
+            out.append((pos, pos + len(cell)))
+        pos += len(cell) + 1
+    return out
+
+
+def _table_cells(norm: str, start: int, end: int, c: _Compiled):
+    """A flattened table row ("| 市住建局 | 2025年11月底前 |", or one cell a line): a cell of
+    unit names only gives units; the first such cell of a row leads, a cell right after
+    one supports (牵头单位 | 配合单位 columns)."""
+    out = []
+    line_start = norm.rfind("\n", 0, start) + 1
+    prev = _cells(norm, norm.rfind("\n", 0, max(0, line_start - 1)) + 1, max(0, line_start - 1))
+    prev_is_units = bool(prev) and _cell_names(norm, *prev[-1], c) is not None
+    for cs, ce in _cells(norm, start, end):
+        names = _cell_names(norm, cs, ce, c)
+        if names is None:
+            prev_is_units = False
+            continue
+        role = "support" if prev_is_units else "lead"
+        out += [(a, b, role, ("unit.table_cell_" + role,)) for a, b in names]
+        prev_is_units = True
+    return out
 
 
 def _clause_units(seg: str, scan: str, c: _Compiled) -> tuple[list[tuple[int, int, str, tuple[str, ...]]],
@@ -233,6 +288,8 @@ def _find_in_line(norm: str, start: int, end: int, c: _Compiled, sole_responsibl
         introduced = c.introduced.search(before)
         if not (doer or introduced or lm):
             continue
+        if not lm and re.search(r"关于[^，,。；;]*$", scan[:g_start]):
+            continue        # 同意县经发局关于成立…领导小组的意见: the topic, not a doer
         if not introduced and _OBJECT_BEFORE.search(before) and \
                 not c.support_after.match(after) and not re.match(r"(?:要|牵头|负责|必须)", after):
             continue
