@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from speechledger.extract.deadlines import RefDate, find_deadlines
+from speechledger.extract.deadlines import RefDate, find_deadlines, find_deadlines_with_rules
 from speechledger.extract.tasks import modality_of
 from speechledger.extract.targets import find_targets
 from speechledger.extract.units import find_units, find_units_with_rules
@@ -66,6 +66,12 @@ def test_deadline_examples(rule, text, ref, due, span):
     assert text[s:e] == span, f"span {text[s:e]!r} is not {span!r}"
     assert got_due == due
     assert placeholder == (rule == "placeholder_date")
+
+
+@pytest.mark.parametrize("rule,text,ref,due,span", DL_ROWS, ids=[f"{r[0]}:{r[1]}:{r[2]}" for r in DL_ROWS])
+def test_deadline_examples_record_their_rule(rule, text, ref, due, span):
+    *_, rules = find_deadlines_with_rules(text, 0, len(text), _ref(ref), LEX)[0]
+    assert rules == (rule,)
 
 
 CTX = [(r["id"], c[0], c[1]) for r in DL["rules"] for c in r.get("context", [])]
