@@ -33,6 +33,7 @@ class _Rule:
     kind: str
     pattern: re.Pattern
     off: int
+    not_after: re.Pattern | None = None
 
 
 @dataclass(frozen=True)
@@ -49,12 +50,16 @@ class RefDate:
         return cls(year) if year else None
 
 
+# a year inside a document title (《2023年重点工作任务分解方案》) names the document, and a
+# bracketed full date after a title ("（2014年4月4日）") is the speech's dateline: neither is a deadline
+_TITLE = re.compile(r"《[^《》\n]{1,60}》|[(（]\s*(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*[)）]")
 _HINT = re.compile(r"[年月季日周]")
 
 
 def _build(lexicon) -> tuple[list[_Rule], re.Pattern, re.Pattern, re.Pattern]:
     data = lexicon.data("deadlines.yaml")
-    rules = [_Rule(r["id"], r["kind"], re.compile(r["pattern"]), int(r.get("years_ahead", 0))) for r in data["rules"]]
+    rules = [_Rule(r["id"], r["kind"], re.compile(r["pattern"]), int(r.get("years_ahead", 0)),
+                   re.compile(r["not_after"]) if r.get("not_after") else None) for r in data["rules"]]
     before = re.compile("(?:" + data["blockers"]["before"] + r")\s*$")
     after = re.compile(r"\s*(?:" + data["blockers"]["after"] + ")")
     topic = re.compile(r"\s*(?:" + data["year_topic_after"] + ")")
@@ -141,7 +146,7 @@ def find_deadlines_with_rules(norm: str, start: int, end: int, ref: RefDate | No
     if not _HINT.search(norm, start, end):
         return []                   # no 年/月/季/日 at all: nothing to parse
     rules, before, after, topic = lexicon.cached("deadlines", _build)
-    taken: list[tuple[int, int]] = []
+    taken: list[tuple[int, int]] = [m.span() for m in _TITLE.finditer(norm, start, end)]
     out = []
     for r in rules:
         for m in r.pattern.finditer(norm, start, end):
@@ -154,6 +159,8 @@ def find_deadlines_with_rules(norm: str, start: int, end: int, ref: RefDate | No
             if before.search(norm[max(start, s - 2):s]) or after.match(norm, e):
                 continue
             if r.id in ("year_end_rel", "this_year") and topic.match(norm, e):
+                continue
+            if r.not_after is not None and r.not_after.match(norm, e):
                 continue
             if r.id == "n_years" and re.match(r"[来前]", norm[e:e + 1]):
                 continue
