@@ -161,6 +161,19 @@ def test_not_targets(text):
     assert find_targets(text, 0, len(text), LEX) == []
 
 
+TARGET_RULE_ROWS = [(r["id"], ex) for r in TG["rules"] for ex in r["examples"]]
+
+
+@pytest.mark.parametrize("rule,row", TARGET_RULE_ROWS, ids=[f"{r}:{x[0][:10]}" for r, x in TARGET_RULE_ROWS])
+def test_target_rule_examples(rule, row):
+    """Each target rule row gives its example target and records its id."""
+    text, value, unit, comparator = row
+    norm = norm_text("要" + text)
+    found = [(t["value"], t["unit"], t["comparator"]) for t in find_targets(norm, 0, len(norm), LEX)
+             if rule in t.get("rules", ())]
+    assert (value, unit, comparator) in found
+
+
 def test_qualifier_number_stays_in_metric():
     text = "引进投资3000万元以上的产业链落地项目40个以上"
     found = find_targets("要" + text, 0, len(text) + 1, LEX)
