@@ -34,6 +34,7 @@ class _Compiled:
     support_label: re.Pattern
     lead_label: re.Pattern
     not_units: set[str]
+    incomplete_heads: set[str]
     bare_list: re.Pattern
     blocked_next: dict[str, str]
     suffix_exclude: re.Pattern
@@ -60,6 +61,7 @@ def _build(lexicon) -> _Compiled:
         support_label=re.compile(d["support_labels"]),
         lead_label=re.compile(d["lead_labels"]),
         not_units=set(d["not_units"]),
+        incomplete_heads=set(d["incomplete_heads"]),
         bare_list=re.compile(r"(?P<list>(?:[\u4e00-\u9fffX×]{2,8}、){1,8}[\u4e00-\u9fffX×]{2,8})等(?:有关|相关)?(?:部门|单位|企业)"),
         blocked_next={k: v for k, v in d["suffix_blocked_next"].items()},
         suffix_exclude=re.compile(f"(?:{d['suffix_exclude']})$"),
@@ -148,12 +150,15 @@ def _candidates(scan: str, c: _Compiled, clause: bool = False) -> list[tuple[int
     return sorted(out)
 
 
-def _groups(scan: str, cands: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+def _groups(scan: str, cands: list[tuple[int, int]], c: _Compiled | None = None) -> list[list[tuple[int, int]]]:
     sep = _SEP
     groups: list[list[tuple[int, int]]] = []
     for s, e in cands:
         gap = scan[groups[-1][-1][1]:s] if groups else None
-        if groups and gap == "" and scan[s] == "各" and scan[groups[-1][-1][0]] != "各":
+        if groups and c is not None and scan[s:e] in c.incomplete_heads and gap in ("、", "和", "及") \
+                and re.match(r"(?:全[市县区省])?各", scan[groups[-1][-1][0]:]):
+            groups[-1][-1] = (groups[-1][-1][0], e)      # 全市各级党校、行政学校: a shared modifier
+        elif groups and gap == "" and scan[s] == "各" and scan[groups[-1][-1][0]] != "各":
             groups[-1][-1] = (groups[-1][-1][0], e)      # 市安委会各成员单位 is one unit
         elif groups and (sep.fullmatch(gap) or (gap == "" and scan[s] == "各")):
             groups[-1].append((s, e))
@@ -276,7 +281,7 @@ def _find_in_line(norm: str, start: int, end: int, c: _Compiled, sole_responsibl
         if sole_responsible and "责任" in lm.group() and not re.match(r"\W*协同", lm.group()):
             label_role = "lead"     # a 责任单位 line with no 牵头单位 line: it is the lead
     out, claimed = _clause_units(seg, scan, c) if not lm else ([], [])
-    for group in _groups(scan, [x for x in _candidates(scan, c)
+    for group in _groups(scan, c=c, cands=[x for x in _candidates(scan, c)
                                 if not any(x[0] < b and a < x[1] for a, b in claimed)]):
         g_start, g_end = group[0][0], group[-1][1]
         before = scan[max(0, g_start - 6):g_start]
