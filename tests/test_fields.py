@@ -78,3 +78,34 @@ def test_multi_line_breakdown_task_in_pipeline_records_rules():
 ])
 def test_deadline_forms(text, expected):
     assert deadlines(text) == expected
+
+
+# --- targets -----------------------------------------------------------------------
+@pytest.mark.parametrize("text,expected", [
+    ("地区生产总值增长6%左右；城镇新增就业1.2万人", [(6, "%", "~"), (1.2, "万人", "=")]),
+    ("新建保障房605 万平方米", [(605, "万平方米", "=")]),
+    ("地区生产总值增长6%－6.5%", [(6, "%", ">=")]),
+    ("新增规上企业3到5个", [(3, "个", ">=")]),
+    ("实施重点项目300多个", [(300, "个", ">=")]),
+    ("力争工业产值翻番", [(2, "倍", "=")]),
+    ("投入两千万元", [(2000, "万元", "=")]),
+    ("全省考核力争保十争八", [(10, "名", ">="), (8, "名", ">=")]),
+    ("有1家以上园区进入全省综合实力排名前30强", [(1, "家", ">="), (30, "名", ">=")]),
+    ("能繁母猪存栏量稳定在25万头以上", [(25, "万头", ">=")]),
+    ("水产品产量达125万吨", [(125, "万吨", "=")]),
+])
+def test_target_forms(text, expected):
+    assert targets(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "要举办一场主场招商会",
+    "实现两位数增长",
+    "会议原则同意启动实施兴县15万吨新能源汽车零部件项目",    # a project's name
+    "在深化对外开放方面（分解任务15项）",                      # counts a document's items
+    "推动海岸带建设2公里未启动",                               # a status report
+    "对装机容量5万千瓦以下的锅炉限期改造",                    # a class of objects
+    "去年全省专项债券用于园区的达540亿元",
+])
+def test_numbers_that_describe_are_not_targets(text):
+    assert targets(text) == []

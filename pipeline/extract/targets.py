@@ -31,6 +31,8 @@ class _Compiled:
     commit: re.Pattern
     rank_verbs: re.Pattern
     describe_clause: re.Pattern
+    project_name: re.Pattern
+    project_name_units: set
 
 
 def _build(lexicon) -> _Compiled:
@@ -49,7 +51,7 @@ def _build(lexicon) -> _Compiled:
     return _Compiled(number, units, after, before, verbs, set(d["keep_verb_in_metric"]),
                      re.compile(f"(?:{d['describe_before']})\\s*$"), re.compile(d["describe_after"]),
                      re.compile(d["cn_verbs"]), re.compile(d["commit_verbs"]), re.compile(d["rank_verbs"]),
-                     re.compile(d["describe_clause"]))
+                     re.compile(d["describe_clause"]), re.compile(d["project_name"]), set(d["project_name_units"]))
 
 
 def _cn2an(_lexicon):
@@ -141,14 +143,19 @@ def find_targets(norm: str, start: int, end: int, lexicon) -> list[dict]:
             continue
         if c.describe_after.match(seg[e:]):
             continue
+        if unit in c.project_name_units and c.project_name.match(seg[e:]) and not c.verbs.search(seg[e:e + 24]):
+            continue    # 兴县15万吨新能源汽车零部件项目: the project's name
         if is_cn:
-            if n1 in ("一",) and unit in ("个", "场", "批", "项", "次", "家", "条", "套", "所", "名", "座", "处") \
+            if n1 in ("一",) and unit in ("个", "场", "批", "项", "次", "家", "条", "套", "所", "名", "座", "处",
+                                         "支", "只", "件", "份", "张", "部") \
                     and not re.search(r"(?:至少|不少于|不低于|每)[^，,。]{0,6}$", seg[max(0, s - 8):s]):
                 continue  # 一场/一个 mean "a" (but 至少组织一次 counts)
             if not c.cn_verbs.search(clause) or _in_quotes(seg, s):
                 continue
             if n1 in ("万", "千", "百", "十") and not (rank and n1 in ("百", "千", "十")):
                 continue
+        if re.match(r"(?:以下|以内)的(?![\u4e00-\u9fff]{0,6}(?:目标|任务|指标))", seg[e:]):
+            continue  # 装机容量5万千瓦以下的锅炉: a class of objects, not a commitment
         if unit in ("人", "岁") and re.match(r"(?:以上|以下)?[\u4e00-\u9fff]", seg[e:]) \
                 and not re.match(r"(?:以上|以下)?(?:的目标|左右)", seg[e:]):
             continue  # 50人以上聚餐 / 60岁以上老人: who, not how many
