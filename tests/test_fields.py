@@ -1,7 +1,12 @@
 """Field finders on the forms real documents use (issue 8; ANNOTATION.md §3-§5, §8)."""
 from __future__ import annotations
 
+import importlib.util
+import json
+from pathlib import Path
+
 import pytest
+from conftest import need_shared
 
 from speechledger.api import Pipeline
 from speechledger.extract.deadlines import RefDate, find_deadlines_with_rules
@@ -109,3 +114,38 @@ def test_target_forms(text, expected):
 ])
 def test_numbers_that_describe_are_not_targets(text):
     assert targets(text) == []
+
+
+# --- floors: the field finders on the gold task segments of the real dev sets ---------
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _script(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+# a little under what the finders reach today (units/deadlines/targets F1)
+FIELD_FLOORS = {
+    "real-dev": {"units": 0.88, "deadlines": 0.78, "targets": 0.88},
+    "long-dev": {"units": 0.95, "deadlines": 0.92, "targets": 0.88},
+    "train": {"units": 0.96, "deadlines": 0.78, "targets": 0.93},
+}
+
+
+@pytest.fixture(scope="module")
+def dev_sets(tmp_path_factory):
+    need_shared()
+    return _script("real_sets").lay_out(tmp_path_factory.mktemp("sets"))
+
+
+@pytest.mark.parametrize("name", FIELD_FLOORS)
+def test_field_floors_on_gold_tasks(name, dev_sets):
+    d = dev_sets[name]
+    dates = json.loads((d / "dates.json").read_text(encoding="utf-8"))
+    r = _script("eval_fields").score_on_gold_tasks(d / "texts", d / "gold.jsonl", dates)
+    assert r["offset_errors"] == 0
+    for field, floor in FIELD_FLOORS[name].items():
+        assert r[field]["f1"] >= floor, f"{name} {field} F1 {r[field]['f1']:.3f} < {floor}"
