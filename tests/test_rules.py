@@ -5,10 +5,10 @@ import re
 
 import pytest
 
-from speechledger.extract.deadlines import RefDate, find_deadlines
+from speechledger.extract.deadlines import RefDate, find_deadlines, find_deadlines_with_rules
 from speechledger.extract.tasks import modality_of
 from speechledger.extract.targets import find_targets
-from speechledger.extract.units import find_units
+from speechledger.extract.units import find_units, find_units_with_rules
 from speechledger.lexicon import Lexicon, load_tsv, load_yaml
 from speechledger.normalize import norm_text
 
@@ -66,6 +66,12 @@ def test_deadline_examples(rule, text, ref, due, span):
     assert text[s:e] == span, f"span {text[s:e]!r} is not {span!r}"
     assert got_due == due
     assert placeholder == (rule == "placeholder_date")
+
+
+@pytest.mark.parametrize("rule,text,ref,due,span", DL_ROWS, ids=[f"{r[0]}:{r[1]}:{r[2]}" for r in DL_ROWS])
+def test_deadline_examples_record_their_rule(rule, text, ref, due, span):
+    *_, rules = find_deadlines_with_rules(text, 0, len(text), _ref(ref), LEX)[0]
+    assert rules == (rule,)
 
 
 CTX = [(r["id"], c[0], c[1]) for r in DL["rules"] for c in r.get("context", [])]
@@ -155,6 +161,19 @@ def test_not_targets(text):
     assert find_targets(text, 0, len(text), LEX) == []
 
 
+TARGET_RULE_ROWS = [(r["id"], ex) for r in TG["rules"] for ex in r["examples"]]
+
+
+@pytest.mark.parametrize("rule,row", TARGET_RULE_ROWS, ids=[f"{r}:{x[0][:10]}" for r, x in TARGET_RULE_ROWS])
+def test_target_rule_examples(rule, row):
+    """Each target rule row gives its example target and records its id."""
+    text, value, unit, comparator = row
+    norm = norm_text("要" + text)
+    found = [(t["value"], t["unit"], t["comparator"]) for t in find_targets(norm, 0, len(norm), LEX)
+             if rule in t.get("rules", ())]
+    assert (value, unit, comparator) in found
+
+
 def test_qualifier_number_stays_in_metric():
     text = "引进投资3000万元以上的产业链落地项目40个以上"
     found = find_targets("要" + text, 0, len(text) + 1, LEX)
@@ -171,6 +190,19 @@ def test_unit_examples(row):
     norm = norm_text(row["text"])
     got = [[row["text"][s:e], role] for s, e, role in find_units(norm, 0, len(norm), LEX)]
     assert got == [list(u) for u in row["units"]]
+
+
+UNIT_CLAUSE_ROWS = [(r["id"], ex) for key in ("clauses", "structural")
+                    for r in load_yaml("units.yaml")[key] for ex in r["examples"]]
+
+
+@pytest.mark.parametrize("rule,row", UNIT_CLAUSE_ROWS, ids=[f"{r}:{x['text'][:12]}" for r, x in UNIT_CLAUSE_ROWS])
+def test_unit_clause_examples(rule, row):
+    """Each clause / structural row finds its example units, and says so in `rules`."""
+    norm = norm_text(row["text"])
+    found = find_units_with_rules(norm, 0, len(norm), LEX)
+    assert [[row["text"][s:e], role] for s, e, role, _ in found] == [list(u) for u in row["units"]]
+    assert any(rule in rules for *_, rules in found) or not found
 
 
 def test_units_found_in_traditional_script_keep_original_text():

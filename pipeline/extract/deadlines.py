@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import calendar
+import datetime
 import re
 from dataclasses import dataclass
 
@@ -32,6 +33,7 @@ class _Rule:
     kind: str
     pattern: re.Pattern
     off: int
+    not_after: re.Pattern | None = None
 
 
 @dataclass(frozen=True)
@@ -48,12 +50,16 @@ class RefDate:
         return cls(year) if year else None
 
 
-_HINT = re.compile(r"[年月季日]")
+# a year inside a document title (《2023年重点工作任务分解方案》) names the document, and a
+# bracketed full date after a title ("（2014年4月4日）") is the speech's dateline: neither is a deadline
+_TITLE = re.compile(r"《[^《》\n]{1,60}》|[(（]\s*(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*[)）]")
+_HINT = re.compile(r"[年月季日周]")
 
 
 def _build(lexicon) -> tuple[list[_Rule], re.Pattern, re.Pattern, re.Pattern]:
     data = lexicon.data("deadlines.yaml")
-    rules = [_Rule(r["id"], r["kind"], re.compile(r["pattern"]), int(r.get("years_ahead", 0))) for r in data["rules"]]
+    rules = [_Rule(r["id"], r["kind"], re.compile(r["pattern"]), int(r.get("years_ahead", 0)),
+                   re.compile(r["not_after"]) if r.get("not_after") else None) for r in data["rules"]]
     before = re.compile("(?:" + data["blockers"]["before"] + r")\s*$")
     after = re.compile(r"\s*(?:" + data["blockers"]["after"] + ")")
     topic = re.compile(r"\s*(?:" + data["year_topic_after"] + ")")
@@ -66,7 +72,7 @@ def _month_end(y: int, m: int) -> str:
 
 def resolve(rule_kind: str, groups: dict, ref: RefDate | None, off: int = 0) -> tuple[str | None, bool]:
     """Compute (due, placeholder) for one matched expression."""
-    g = {k.rstrip("2"): v for k, v in groups.items() if v}
+    g = {k.rstrip("23456789"): v for k, v in groups.items() if v}
     if rule_kind == "placeholder":
         return None, True
     y = int(g["y"]) if "y" in g else None
@@ -89,6 +95,13 @@ def resolve(rule_kind: str, groups: dict, ref: RefDate | None, off: int = 0) -> 
             if g["xun"] == "下旬":
                 return _month_end(y, m), False
             return f"{y:04d}-{m:02d}-{10 if g['xun'] == '上旬' else 20:02d}", False
+        if rule_kind == "week_end":
+            if ref is None or not ref.day:
+                return None, False
+            d = datetime.date(ref.year, ref.month, ref.day)
+            return (d + datetime.timedelta(days=6 - d.weekday())).isoformat(), False
+        if rule_kind == "month_end" and g.get("m") is None and ref is not None and ref.month:
+            return _month_end(ref.year, ref.month), False      # 本月
         if rule_kind == "month_end":
             m = ref.month if g.get("m") in ("本", "这个", "当") and ref and ref.month else cn_int(g.get("m", ""))
             if m is None or not 1 <= m <= 12:
@@ -100,6 +113,9 @@ def resolve(rule_kind: str, groups: dict, ref: RefDate | None, off: int = 0) -> 
             return _month_end(y, m), False
         if rule_kind == "year_end":
             return f"{y:04d}-12-31", False
+        if rule_kind == "n_years_from":
+            n = cn_int(g["n"])
+            return (f"{y + n - 1:04d}-12-31" if n else None), False
         if ref is None:
             return None, False
         if g.get("next"):
@@ -121,15 +137,21 @@ def resolve(rule_kind: str, groups: dict, ref: RefDate | None, off: int = 0) -> 
 
 def find_deadlines(norm: str, start: int, end: int, ref: RefDate | None, lexicon) -> list[tuple[int, int, str | None, bool]]:
     """(start, end, due, placeholder) of every deadline in norm[start:end]."""
+    return [d[:4] for d in find_deadlines_with_rules(norm, start, end, ref, lexicon)]
+
+
+def find_deadlines_with_rules(norm: str, start: int, end: int, ref: RefDate | None, lexicon
+                              ) -> list[tuple[int, int, str | None, bool, tuple[str, ...]]]:
+    """(start, end, due, placeholder, rule ids) of every deadline in norm[start:end]."""
     if not _HINT.search(norm, start, end):
         return []                   # no 年/月/季/日 at all: nothing to parse
     rules, before, after, topic = lexicon.cached("deadlines", _build)
-    taken: list[tuple[int, int]] = []
+    taken: list[tuple[int, int]] = [m.span() for m in _TITLE.finditer(norm, start, end)]
     out = []
     for r in rules:
         for m in r.pattern.finditer(norm, start, end):
             s, e = m.span()
-            for g in ("span", "span2", "span3", "span4"):
+            for g in ("span", "span2", "span3", "span4", "span5"):
                 if g in r.pattern.groupindex and m.group(g):
                     s, e = m.span(g)
             if s == e or any(s < b and a < e for a, b in taken):
@@ -138,19 +160,28 @@ def find_deadlines(norm: str, start: int, end: int, ref: RefDate | None, lexicon
                 continue
             if r.id in ("year_end_rel", "this_year") and topic.match(norm, e):
                 continue
+            if r.not_after is not None and r.not_after.match(norm, e):
+                continue
             if r.id == "n_years" and re.match(r"[来前]", norm[e:e + 1]):
                 continue
             due, ph = resolve(r.kind, m.groupdict(), ref, r.off)
             taken.append((s, e))
-            out.append((s, e, due, ph))
+            out.append((s, e, due, ph, (r.id,)))
     return sorted(out)
 
 
 def extract_deadlines(doc: SpeechDoc, config) -> SpeechDoc:
     """REQUIRES tasks; PROVIDES task.deadlines."""
     for sp in doc.speeches:
-        ref = RefDate.of(sp.date, sp.ref_year)
+        speech_ref = RefDate.of(sp.date, sp.ref_year)
         for t in sp.tasks:
-            t.deadlines = [Deadline(s, e, doc.text[s:e], due, ph)
-                           for s, e, due, ph in find_deadlines(doc.norm, t.start, t.end, ref, config.lexicon)]
+            ref = speech_ref
+            if ref is None:
+                # an undated speech: a goals section stated for a year (structure stage) dates its lines
+                sec = sp.section_at(t.start) if sp.sections else None
+                if sec is not None and sec.kind == "goals" and sec.year:
+                    ref = RefDate(sec.year)
+            t.deadlines = [Deadline(s, e, doc.text[s:e], due, ph, rules=rules)
+                           for s, e, due, ph, rules in find_deadlines_with_rules(doc.norm, t.start, t.end, ref,
+                                                                                 config.lexicon)]
     return doc

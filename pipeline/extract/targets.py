@@ -31,6 +31,8 @@ class _Compiled:
     commit: re.Pattern
     rank_verbs: re.Pattern
     describe_clause: re.Pattern
+    project_name: re.Pattern
+    project_name_units: set
 
 
 def _build(lexicon) -> _Compiled:
@@ -40,7 +42,7 @@ def _build(lexicon) -> _Compiled:
     d = lexicon.data("targets.yaml")
     num = rf"(?:{_ARABIC}|{PLACEHOLDER}|{_CN_NUM})"
     number = re.compile(
-        rf"(?P<rank>前|排名前|前列前)?(?P<n1>{num})(?:\s*(?P<rng>[-—–~～至到])\s*(?P<n2>{num}))?\s*"
+        rf"(?P<rank>前|排名前|前列前)?(?P<n1>{num})(?:\s*%?\s*(?P<rng>[-—–~～至到])\s*(?P<n2>{num}))?\s*"
         rf"(?P<approx>多|余)?\s*(?P<unit>{unit_alt})"
         rf"|(?P<rank2>前)\s*(?P<n3>\d{{1,3}}|{PLACEHOLDER}|[一二三四五六七八九十百]{{1,3}})(?![\d.%个家项亿万])")
     after = sorted(((w, c) for c, ws in d["comparators"]["after"].items() for w in ws), key=lambda x: -len(x[0]))
@@ -49,7 +51,7 @@ def _build(lexicon) -> _Compiled:
     return _Compiled(number, units, after, before, verbs, set(d["keep_verb_in_metric"]),
                      re.compile(f"(?:{d['describe_before']})\\s*$"), re.compile(d["describe_after"]),
                      re.compile(d["cn_verbs"]), re.compile(d["commit_verbs"]), re.compile(d["rank_verbs"]),
-                     re.compile(d["describe_clause"]))
+                     re.compile(d["describe_clause"]), re.compile(d["project_name"]), set(d["project_name_units"]))
 
 
 def _cn2an(_lexicon):
@@ -103,7 +105,8 @@ def find_targets(norm: str, start: int, end: int, lexicon) -> list[dict]:
             if value is None and not is_ph:
                 continue
             found.append({"start": start + s, "end": start + e, "value": value, "unit": "名", "comparator": ">=",
-                          "placeholder": is_ph, "metric": _metric(seg, s, c), "qualifier": False, "_local_end": e})
+                          "placeholder": is_ph, "metric": _metric(seg, s, c), "qualifier": False, "_local_end": e,
+                          "rules": ("target.rank",)})
             continue
         n1 = m.group("n1")
         is_ph = re.fullmatch(PLACEHOLDER, n1.strip()) is not None
@@ -126,20 +129,33 @@ def find_targets(norm: str, start: int, end: int, lexicon) -> list[dict]:
             continue
         if rank and (not (m.group("rank") or c.rank_verbs.search(clause)) or seg[max(0, s - 1):s] == "后"):
             continue        # 排名后3位: the bottom of a ranking, not a goal
-        if not rank and not c.commit.search(clause) and not _has_comparator(seg, s, e, c) \
-                and not _parallel(found, seg, cut, unit) \
-                and not re.match(r"的[^，,。；;]{1,12}(?:达到|实现|完成|建成)", seg[e:]):
+        if rank:
+            why = "target.rank"
+        elif c.commit.search(clause):
+            why = "target.committed"
+        elif _has_comparator(seg, s, e, c):
+            why = "target.comparator"
+        elif _parallel(found, seg, cut, unit):
+            why = "target.list_continues"
+        elif re.match(r"的[^，,。；;]{1,12}(?:达到|实现|完成|建成)", seg[e:]):
+            why = "target.object_then_verb"
+        else:
             continue
         if c.describe_after.match(seg[e:]):
             continue
+        if unit in c.project_name_units and c.project_name.match(seg[e:]) and not c.verbs.search(seg[e:e + 24]):
+            continue    # 兴县15万吨新能源汽车零部件项目: the project's name
         if is_cn:
-            if n1 in ("一",) and unit in ("个", "场", "批", "项", "次", "家", "条", "套", "所", "名", "座", "处") \
+            if n1 in ("一",) and unit in ("个", "场", "批", "项", "次", "家", "条", "套", "所", "名", "座", "处",
+                                         "支", "只", "件", "份", "张", "部") \
                     and not re.search(r"(?:至少|不少于|不低于|每)[^，,。]{0,6}$", seg[max(0, s - 8):s]):
                 continue  # 一场/一个 mean "a" (but 至少组织一次 counts)
             if not c.cn_verbs.search(clause) or _in_quotes(seg, s):
                 continue
             if n1 in ("万", "千", "百", "十") and not (rank and n1 in ("百", "千", "十")):
                 continue
+        if re.match(r"(?:以下|以内)的(?![\u4e00-\u9fff]{0,6}(?:目标|任务|指标))", seg[e:]):
+            continue  # 装机容量5万千瓦以下的锅炉: a class of objects, not a commitment
         if unit in ("人", "岁") and re.match(r"(?:以上|以下)?[\u4e00-\u9fff]", seg[e:]) \
                 and not re.match(r"(?:以上|以下)?(?:的目标|左右)", seg[e:]):
             continue  # 50人以上聚餐 / 60岁以上老人: who, not how many
@@ -168,8 +184,12 @@ def find_targets(norm: str, start: int, end: int, lexicon) -> list[dict]:
                     break
         if comparator == "=" and _AT_LEAST_VERB.search(seg, max(0, s - 8), s):
             comparator = ">="   # 至少组织一次 / 不少于举办三场
+        rules = [why]
+        if m.group("approx"):
+            rules.append("target.more_than")      # 300多个
         if m.group("rng"):
             comparator = ">="   # a range commits to its lower bound
+            rules.append("target.range_lower_bound")
         if rank:
             comparator = ">="
         if unit_raw == "倍":
@@ -181,13 +201,23 @@ def find_targets(norm: str, start: int, end: int, lexicon) -> list[dict]:
         found.append({"start": start + ext_start, "end": start + ext_end, "value": value, "unit": unit,
                       "unit_span": written, "metric_span": (start + at, start + at + len(metric)) if at >= 0 else None,
                       "comparator": comparator, "placeholder": is_ph, "metric": metric,
-                      "qualifier": seg[ext_end:ext_end + 1] == "的", "_local_end": ext_end})
-    # 翻一番 / 翻两番
-    for m in re.finditer(r"翻(?P<n>一|两|二|三)番", seg):
-        n = {"一": 1, "两": 2, "二": 2, "三": 3}[m.group("n")]
+                      "qualifier": seg[ext_end:ext_end + 1] == "的", "_local_end": ext_end,
+                      "rules": tuple(rules)})
+    # 翻一番 / 翻两番 / 翻番
+    for m in re.finditer(r"翻(?P<n>一|两|二|三)?番", seg):
+        n = {"一": 1, "两": 2, "二": 2, "三": 3}.get(m.group("n"), 1)
         found.append({"start": start + m.start(), "end": start + m.end(), "value": 2 ** n, "unit": "倍",
                       "comparator": "=", "placeholder": False, "metric": _metric(seg, m.start(), c),
-                      "qualifier": False, "_local_end": m.end()})
+                      "qualifier": False, "_local_end": m.end(), "rules": ("target.doubling",)})
+    # 保十争八: keep a top-10 place, strive for top 8 — two rank targets
+    for m in re.finditer(r"保(?P<a>[一二三四五六七八九十]{1,2}|\d{1,2})争(?P<b>[一二三四五六七八九十]{1,2}|\d{1,2})", seg):
+        for g in ("a", "b"):
+            value = {"十": 10}.get(m.group(g)) or parse_number(m.group(g), lexicon)
+            if value is not None:
+                found.append({"start": start + m.start(g), "end": start + m.end(g), "value": value, "unit": "名",
+                              "comparator": ">=", "placeholder": False, "metric": _metric(seg, m.start(), c),
+                              "qualifier": False, "_local_end": m.end(g), "rules": ("target.keep_strive_rank",)})
+    found.sort(key=lambda f: f["start"])
     return _drop_qualifiers(found, norm)
 
 
@@ -260,7 +290,12 @@ def extract_targets(doc: SpeechDoc, config) -> SpeechDoc:
     """REQUIRES tasks; PROVIDES task.targets."""
     for sp in doc.speeches:
         for t in sp.tasks:
+            sec = sp.section_at(t.start) if sp.sections else None
+            if sec is not None and sec.kind == "review":
+                t.targets = []      # figures of a review of past work describe, they do not commit (§8)
+                continue
             t.targets = [Target(f["start"], f["end"], doc.text[f["start"]:f["end"]], _metric_text(doc, f),
-                                f["value"], _unit_text(doc, f), f["comparator"], f["placeholder"])
+                                f["value"], _unit_text(doc, f), f["comparator"], f["placeholder"],
+                                rules=f.get("rules", ()))
                          for f in find_targets(doc.norm, t.start, t.end, config.lexicon)]
     return doc

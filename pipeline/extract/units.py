@@ -34,9 +34,12 @@ class _Compiled:
     support_label: re.Pattern
     lead_label: re.Pattern
     not_units: set[str]
+    incomplete_heads: set[str]
     bare_list: re.Pattern
     blocked_next: dict[str, str]
     suffix_exclude: re.Pattern
+    introduced: re.Pattern
+    clauses: list
 
 
 def _alt(words) -> str:
@@ -58,9 +61,12 @@ def _build(lexicon) -> _Compiled:
         support_label=re.compile(d["support_labels"]),
         lead_label=re.compile(d["lead_labels"]),
         not_units=set(d["not_units"]),
+        incomplete_heads=set(d["incomplete_heads"]),
         bare_list=re.compile(r"(?P<list>(?:[\u4e00-\u9fffX×]{2,8}、){1,8}[\u4e00-\u9fffX×]{2,8})等(?:有关|相关)?(?:部门|单位|企业)"),
         blocked_next={k: v for k, v in d["suffix_blocked_next"].items()},
         suffix_exclude=re.compile(f"(?:{d['suffix_exclude']})$"),
+        introduced=re.compile(rf"(?:{d['introduced_by']})\s*$"),
+        clauses=[{**row, "re": re.compile(row["pattern"])} for row in d["clauses"]],
     )
 
 
@@ -94,9 +100,9 @@ def _name_start(scan: str, end_of_prefix: int, c: _Compiled, limit: int = 16) ->
     return i
 
 
-def _candidates(scan: str, c: _Compiled) -> list[tuple[int, int]]:
+def _candidates(scan: str, c: _Compiled, clause: bool = False) -> list[tuple[int, int]]:
     cands: list[tuple[int, int]] = []
-    label = c.lead_label.match(scan) or c.support_label.match(scan)
+    label = None if clause else (c.lead_label.match(scan) or c.support_label.match(scan))
     for m in c.collective.finditer(scan):
         if scan[max(0, m.start() - 1):m.start()] == "等":
             continue    # 经贸局、建设局等有关单位: a generic tail, not a unit
@@ -104,7 +110,7 @@ def _candidates(scan: str, c: _Compiled) -> list[tuple[int, int]]:
             cands.append(m.span())
     for m in c.suffix.finditer(scan):
         nxt = scan[m.end():m.end() + 1]
-        if nxt and nxt in c.blocked_next.get(m.group(), ""):
+        if nxt and nxt in c.blocked_next.get(m.group(), c.blocked_next.get(m.group()[-1:], "")):
             continue
         s = _name_start(scan, m.start(), c)
         name = scan[s:m.end()]
@@ -114,6 +120,9 @@ def _candidates(scan: str, c: _Compiled) -> list[tuple[int, int]]:
             continue
         if m.group() == "所" and len(name) < 4:
             continue
+        if m.group() in ("区", "县") and not (s == 0 or not "\u4e00" <= scan[s - 1] <= "\u9fff"
+                                             or re.search(r"(?:强调|指出|要求|希望|表示|提出)$", scan[:s])):
+            continue    # 宜秀区要… only as a clause subject: 工业强县, 调区扩区 are not bodies
         if label and s < label.end():
             continue
         cands.append((s, m.end()))
@@ -141,12 +150,15 @@ def _candidates(scan: str, c: _Compiled) -> list[tuple[int, int]]:
     return sorted(out)
 
 
-def _groups(scan: str, cands: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+def _groups(scan: str, cands: list[tuple[int, int]], c: _Compiled | None = None) -> list[list[tuple[int, int]]]:
     sep = _SEP
     groups: list[list[tuple[int, int]]] = []
     for s, e in cands:
         gap = scan[groups[-1][-1][1]:s] if groups else None
-        if groups and gap == "" and scan[s] == "各" and scan[groups[-1][-1][0]] != "各":
+        if groups and c is not None and scan[s:e] in c.incomplete_heads and gap in ("、", "和", "及") \
+                and re.match(r"(?:全[市县区省])?各", scan[groups[-1][-1][0]:]):
+            groups[-1][-1] = (groups[-1][-1][0], e)      # 全市各级党校、行政学校: a shared modifier
+        elif groups and gap == "" and scan[s] == "各" and scan[groups[-1][-1][0]] != "各":
             groups[-1][-1] = (groups[-1][-1][0], e)      # 市安委会各成员单位 is one unit
         elif groups and (sep.fullmatch(gap) or (gap == "" and scan[s] == "各")):
             groups[-1].append((s, e))
@@ -157,17 +169,120 @@ def _groups(scan: str, cands: list[tuple[int, int]]) -> list[list[tuple[int, int
 
 def find_units(norm: str, start: int, end: int, lexicon, sole_responsible: bool = False) -> list[tuple[int, int, str]]:
     """(start, end, role) of the responsible units in norm[start:end]."""
+    return [(s, e, role) for s, e, role, _ in find_units_with_rules(norm, start, end, lexicon, sole_responsible)]
+
+
+def find_units_with_rules(norm: str, start: int, end: int, lexicon, sole_responsible: bool = False
+                          ) -> list[tuple[int, int, str, tuple[str, ...]]]:
+    """(start, end, role, rule ids) of the responsible units in norm[start:end].
+
+    A task may span several lines (a breakdown item with its 牵头单位：/责任单位： lines):
+    each line is read on its own, so a label line anywhere in the task counts."""
     c = lexicon.cached("units", _build)
+    out: list[tuple[int, int, str, tuple[str, ...]]] = []
+    has_lead_label = any(c.lead_label.match(line.strip()) for line in norm[start:end].split("\n"))
+    pos = start
+    for line in norm[start:end].split("\n"):
+        lo = pos + len(line) - len(line.lstrip())
+        pos += len(line) + 1
+        if "|" in line:
+            out += _table_cells(norm, lo, lo + len(line.strip()), c)
+        elif line.strip():
+            out += _find_in_line(norm, lo, lo + len(line.strip()), c, sole_responsible and not has_lead_label)
+    seen = set()
+    return [u for u in out if not ((u[0], u[1]) in seen or seen.add((u[0], u[1])))]
+
+
+_CELL_FILLER = re.compile(r"[\s、，,；;和及与|]*")
+
+
+def _cell_names(norm: str, s: int, e: int, c: _Compiled) -> list[tuple[int, int]] | None:
+    """The unit names filling table cell norm[s:e] entirely, or None when anything else is there
+    (a person, a date, a task text)."""
+    cell = norm[s:e]
+    if not cell.strip() or len(cell) > 60:
+        return None
+    scan = _scan_copy(cell, c)
+    names = _candidates(scan, c, clause=True)
+    rest, pos = [], 0
+    for a, b in names:
+        rest.append(cell[pos:a])
+        pos = b
+    rest.append(cell[pos:])
+    if not names or not all(_CELL_FILLER.fullmatch(r) for r in rest):
+        return None
+    return [(s + a, s + b) for a, b in _shared_head(scan, names) if cell[a:b] not in c.not_units]
+
+
+def _cells(norm: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Spans of the non-empty |-separated cells in norm[start:end]."""
+    out, pos = [], start
+    for cell in norm[start:end].split("|"):
+        if cell.strip():
+            out.append((pos, pos + len(cell)))
+        pos += len(cell) + 1
+    return out
+
+
+def _table_cells(norm: str, start: int, end: int, c: _Compiled):
+    """A flattened table row ("| 市住建局 | 2025年11月底前 |", or one cell a line): a cell of
+    unit names only gives units; the first such cell of a row leads, a cell right after
+    one supports (牵头单位 | 配合单位 columns)."""
+    out = []
+    line_start = norm.rfind("\n", 0, start) + 1
+    prev = _cells(norm, norm.rfind("\n", 0, max(0, line_start - 1)) + 1, max(0, line_start - 1))
+    prev_is_units = bool(prev) and _cell_names(norm, *prev[-1], c) is not None
+    for cs, ce in _cells(norm, start, end):
+        names = _cell_names(norm, cs, ce, c)
+        if names is None:
+            prev_is_units = False
+            continue
+        role = "support" if prev_is_units else "lead"
+        out += [(a, b, role, ("unit.table_cell_" + role,)) for a, b in names]
+        prev_is_units = True
+    return out
+
+
+def _clause_units(seg: str, scan: str, c: _Compiled) -> tuple[list[tuple[int, int, str, tuple[str, ...]]],
+                                                            list[tuple[int, int]]]:
+    """Units named by a responsibility clause row (units.yaml `clauses`): every name in
+    the clause's lead/support list, whatever stands around it."""
+    units: list[tuple[int, int, str, tuple[str, ...]]] = []
+    claimed: list[tuple[int, int]] = []
+    cands = None
+    for row in c.clauses:
+        for m in row["re"].finditer(seg):
+            if any(m.start() < b and a < m.end() for a, b in claimed):
+                continue
+            claimed.append(m.span())
+            for role in ("lead", "support"):
+                if role not in m.groupdict() or m.group(role) is None:
+                    continue
+                gs, ge = m.span(role)
+                if row.get("literal"):
+                    units.append((gs, ge, role, (row["id"],)))
+                    continue
+                if cands is None:
+                    cands = _candidates(scan, c, clause=True)
+                inside = [(max(s, gs), e) for s, e in cands if e <= ge and e - max(s, gs) >= 2 and e > gs]
+                for s, e in _shared_head(scan, inside):
+                    if seg[s:e] not in c.not_units:
+                        units.append((s, e, role, (row["id"],)))
+    return units, claimed
+
+
+def _find_in_line(norm: str, start: int, end: int, c: _Compiled, sole_responsible: bool):
     seg = norm[start:end]
     scan = _scan_copy(seg, c)
     label_role = None
     lm = c.lead_label.match(seg) or c.support_label.match(seg)
     if lm:
         label_role = "lead" if c.lead_label.match(seg) else "support"
-        if sole_responsible and "责任" in lm.group():
+        if sole_responsible and "责任" in lm.group() and not re.match(r"\W*协同", lm.group()):
             label_role = "lead"     # a 责任单位 line with no 牵头单位 line: it is the lead
-    out: list[tuple[int, int, str]] = []
-    for group in _groups(scan, _candidates(scan, c)):
+    out, claimed = _clause_units(seg, scan, c) if not lm else ([], [])
+    for group in _groups(scan, c=c, cands=[x for x in _candidates(scan, c)
+                                if not any(x[0] < b and a < x[1] for a, b in claimed)]):
         g_start, g_end = group[0][0], group[-1][1]
         before = scan[max(0, g_start - 6):g_start]
         tail = c.generic_tail.match(scan, g_end)
@@ -175,9 +290,11 @@ def find_units(norm: str, start: int, end: int, lexicon, sole_responsible: bool 
         after = scan[after_pos:after_pos + 8]
         doer = bool(c.doer_after.match(after)) or bool(re.match(r"[，,]\s*(?:要|必须|务必|一定要)", after)) \
             or bool(c.support_after.match(after))
-        introduced = bool(re.search(r"(?:由|请|会同|配合|协助|联合|从|组成|成立)\s*$", before))
+        introduced = c.introduced.search(before)
         if not (doer or introduced or lm):
             continue
+        if not lm and re.search(r"关于[^，,。；;]*$", scan[:g_start]):
+            continue        # 同意县经发局关于成立…领导小组的意见: the topic, not a doer
         if not introduced and _OBJECT_BEFORE.search(before) and \
                 not c.support_after.match(after) and not re.match(r"(?:要|牵头|负责|必须)", after):
             continue
@@ -188,16 +305,22 @@ def find_units(norm: str, start: int, end: int, lexicon, sole_responsible: bool 
             group = group[1:]
         role = "lead"
         if lm:
-            role = label_role
-        elif c.support_before.search(before) or c.support_after.match(after):
-            role = "support"
+            role, rule = label_role, "unit.label_" + label_role
+        elif c.support_before.search(before):
+            role, rule = "support", "unit.support_before"
+        elif c.support_after.match(after):
+            role, rule = "support", "unit.support_after"
+        elif introduced:
+            rule = "unit.introduced_by"
+        else:
+            rule = "unit.doer_before_verb"
         members = _shared_head(scan, group)
         for s, e in members:
             text = seg[s:e]
             if text in c.not_units or len(text) < 2:
                 continue
-            out.append((start + s, start + e, role))
-    return out
+            out.append((s, e, role, (rule,)))
+    return sorted((start + s, start + e, role, rules) for s, e, role, rules in out)
 
 
 _BODY = re.compile(r"^(?:市|县|区|省|旗|州|镇|乡)?(?:委|政府|人大|政协)$")
@@ -245,6 +368,7 @@ def extract_units(doc: SpeechDoc, config) -> SpeechDoc:
             # 责任单位 supports a 牵头单位 named just before it, else it leads
             prev = doc.norm[max(sp.start, t.start - 80):t.start]
             sole = not any(c.lead_label.match(line.strip()) for line in re.split(r"[\n；;。]", prev)[-3:])
-            t.units = [Unit(s, e, doc.text[s:e], role)
-                       for s, e, role in find_units(doc.norm, t.start, t.end, config.lexicon, sole_responsible=sole)]
+            t.units = [Unit(s, e, doc.text[s:e], role, rules=rules)
+                       for s, e, role, rules in find_units_with_rules(doc.norm, t.start, t.end, config.lexicon,
+                                                                      sole_responsible=sole)]
     return doc

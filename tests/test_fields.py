@@ -1,0 +1,151 @@
+"""Field finders on the forms real documents use (issue 8; ANNOTATION.md §3-§5, §8)."""
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+from conftest import need_shared
+
+from speechledger.api import Pipeline
+from speechledger.extract.deadlines import RefDate, find_deadlines_with_rules
+from speechledger.extract.targets import find_targets
+from speechledger.extract.units import find_units_with_rules
+from speechledger.lexicon import Lexicon
+from speechledger.normalize import norm_text
+
+LEX = Lexicon.load()
+
+
+def units(text):
+    norm = norm_text(text)
+    return [(text[s:e], role) for s, e, role, _ in find_units_with_rules(norm, 0, len(norm), LEX)]
+
+
+def deadlines(text, ref="2024-03-05"):
+    norm = norm_text(text)
+    ref = RefDate.of(ref, None) if ref and len(ref) == 10 else (RefDate(int(ref)) if ref else None)
+    return [(text[s:e], due) for s, e, due, *_ in find_deadlines_with_rules(norm, 0, len(norm), ref, LEX)]
+
+
+def targets(text):
+    norm = norm_text(text)
+    return [(t["value"], t["unit"], t["comparator"]) for t in find_targets(norm, 0, len(norm), LEX)]
+
+
+# --- units -------------------------------------------------------------------------
+def test_parenthesised_lead_and_support():
+    assert units("（市发展改革委牵头，市财政局、市统计局按职责分工负责）") == [
+        ("市发展改革委", "lead"), ("市财政局", "support"), ("市统计局", "support")]
+
+
+def test_traditional_breakdown_labels_keep_original_text():
+    got = units("1.推進老舊小區改造。\n牽頭單位：市住建局、市財政局\n協同責任單位：各縣市區政府")
+    assert got == [("市住建局", "lead"), ("市財政局", "lead"), ("各縣市區政府", "support")]
+
+
+def test_label_line_naming_a_person_gives_no_unit():
+    assert units("牵头负责领导：张三") == []
+
+
+def test_table_row_cells():
+    assert units("| 完成老旧小区改造 | 市住建局 | 各区政府 | 2025年11月底前 |") == [
+        ("市住建局", "lead"), ("各区政府", "support")]
+
+
+def test_posts_give_their_body_and_objects_are_not_units():
+    assert units("各县市区主要领导要亲自抓") == [("各县市区", "lead")]
+    assert units("要支持风轮轮胎扩大出口") == []
+
+
+def test_multi_line_breakdown_task_in_pipeline_records_rules():
+    text = "1.完成老旧小区改造200个。\n牵头单位：市住建局\n配合单位：市财政局\n完成时限：2025年11月底前\n"
+    doc = Pipeline()(text, date="2025-03-01")
+    found = {(u.text, u.role): u.rules for sp in doc.speeches for t in sp.tasks for u in t.units}
+    assert ("市住建局", "lead") in found and ("市财政局", "support") in found
+    assert all(rules for rules in found.values())
+
+
+# --- deadlines ---------------------------------------------------------------------
+@pytest.mark.parametrize("text,expected", [
+    ("到2019年6月底，基本实现全覆盖", [("到2019年6月底", "2019-06-30")]),
+    ("5 月底前完成", [("5 月底前", "2024-05-31")]),
+    ("到2027年，完成2000年底前建成的老旧小区改造", [("到2027年", "2027-12-31")]),
+    ("坚持年初公布、年中检查、年底兑现", []),
+    ("每月25日前报送进展", []),
+    ("2019年4月15日前报送", [("2019年4月15日前", "2019-04-15")]),
+    ("从2024年起三年内完成", [("从2024年起三年内", "2026-12-31")]),
+    ("本周内完成整改", [("本周内", "2024-03-10")]),
+    ("确保完成全年目标任务", [("全年", "2024-12-31")]),
+    ("认真分析今年形势", []),
+    ("9月17日，市长对整改工作作出批示", []),
+])
+def test_deadline_forms(text, expected):
+    assert deadlines(text) == expected
+
+
+# --- targets -----------------------------------------------------------------------
+@pytest.mark.parametrize("text,expected", [
+    ("地区生产总值增长6%左右；城镇新增就业1.2万人", [(6, "%", "~"), (1.2, "万人", "=")]),
+    ("新建保障房605 万平方米", [(605, "万平方米", "=")]),
+    ("地区生产总值增长6%－6.5%", [(6, "%", ">=")]),
+    ("新增规上企业3到5个", [(3, "个", ">=")]),
+    ("实施重点项目300多个", [(300, "个", ">=")]),
+    ("力争工业产值翻番", [(2, "倍", "=")]),
+    ("投入两千万元", [(2000, "万元", "=")]),
+    ("全省考核力争保十争八", [(10, "名", ">="), (8, "名", ">=")]),
+    ("有1家以上园区进入全省综合实力排名前30强", [(1, "家", ">="), (30, "名", ">=")]),
+    ("能繁母猪存栏量稳定在25万头以上", [(25, "万头", ">=")]),
+    ("水产品产量达125万吨", [(125, "万吨", "=")]),
+])
+def test_target_forms(text, expected):
+    assert targets(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "要举办一场主场招商会",
+    "实现两位数增长",
+    "会议原则同意启动实施兴县15万吨新能源汽车零部件项目",    # a project's name
+    "在深化对外开放方面（分解任务15项）",                      # counts a document's items
+    "推动海岸带建设2公里未启动",                               # a status report
+    "对装机容量5万千瓦以下的锅炉限期改造",                    # a class of objects
+    "去年全省专项债券用于园区的达540亿元",
+])
+def test_numbers_that_describe_are_not_targets(text):
+    assert targets(text) == []
+
+
+# --- floors: the field finders on the gold task segments of the real dev sets ---------
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _script(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+# a little under what the finders reach today (units/deadlines/targets F1)
+FIELD_FLOORS = {
+    "real-dev": {"units": 0.88, "deadlines": 0.78, "targets": 0.88},
+    "long-dev": {"units": 0.95, "deadlines": 0.92, "targets": 0.88},
+    "train": {"units": 0.96, "deadlines": 0.78, "targets": 0.93},
+}
+
+
+@pytest.fixture(scope="module")
+def dev_sets(tmp_path_factory):
+    need_shared()
+    return _script("real_sets").lay_out(tmp_path_factory.mktemp("sets"))
+
+
+@pytest.mark.parametrize("name", FIELD_FLOORS)
+def test_field_floors_on_gold_tasks(name, dev_sets):
+    d = dev_sets[name]
+    dates = json.loads((d / "dates.json").read_text(encoding="utf-8"))
+    r = _script("eval_fields").score_on_gold_tasks(d / "texts", d / "gold.jsonl", dates)
+    assert r["offset_errors"] == 0
+    for field, floor in FIELD_FLOORS[name].items():
+        assert r[field]["f1"] >= floor, f"{name} {field} F1 {r[field]['f1']:.3f} < {floor}"
