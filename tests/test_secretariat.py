@@ -338,8 +338,9 @@ def test_counts_read_1_task_and_n_tasks():
     assert plural(1, "task") == "1 task" and plural(0, "task") == "0 tasks" and plural(2, "speech") == "2 speeches"
 
 
-def test_speech_numbers_are_file_hash_n_from_one(taizhang, capsys):
+def test_speech_numbers_are_file_hash_n_from_one(taizhang, capsys, monkeypatch):
     led, _ = taizhang
+    monkeypatch.setenv("COLUMNS", "200")
     assert main(["speeches", "--db", led.url, "--format", "json"]) == 0
     sp = json.loads(capsys.readouterr().out)[0]
     assert sp["speech_ref"].endswith("g.txt#1") and sp["speech"] == 0

@@ -54,9 +54,10 @@ def run(args) -> int:
             w.writerows({k: neutralise(v) for k, v in r.items()} for r in rows)
         else:
             from rich.table import Table
-            table = Table(title=plural(len(rows), "speech"))
+            table = Table(title=plural(len(rows), "speech"), expand=True)
             for col in ("id", "date", "title", "speech", "ver", "tasks", "closed"):
-                table.add_column(col, overflow="fold")
+                table.add_column(col, overflow="fold", ratio={"title": 2, "speech": 1}.get(col),
+                                 no_wrap=col in ("id", "date", "ver", "tasks", "closed"))
             for r in rows:
                 table.add_row(str(r["id"]), r["date"] or (str(r["year"]) if r["year"] else ""), r["title"],
                               r["speech_ref"], f"{r['version']}{'' if r['current'] else ' (old)'}",

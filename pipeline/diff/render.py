@@ -68,8 +68,22 @@ def _row_status(row: Row) -> str:
 
 
 def _status_label(row: Row) -> str:
-    st = _row_status(row)
-    return _LABELS.get(st, st)
+    """未变, 仅措辞调整, 新增, 删除, or the change types in Chinese (时限变化、目标值变化)."""
+    if row.kind != "pair":
+        return _LABELS[row.kind]
+    changes = row.pair.changes
+    if not changes:
+        return _LABELS["unchanged"]
+    if list(changes) == ["wording"]:
+        return _LABELS["reworded"]
+    parts = []
+    for c in changes:
+        if c == "modality":
+            direction = (row.pair.details.get("modality") or {}).get("direction")
+            parts.append({"strengthened": "语气加强", "weakened": "语气减弱"}.get(direction, _LABELS[c]))
+        elif c != "wording":
+            parts.append(_LABELS[c])
+    return "、".join(parts) + ("（措辞亦有调整）" if "wording" in changes else "")
 
 
 def _change_notes(row: Row) -> str:
@@ -189,7 +203,7 @@ h1{font-size:1.3em} .meta{color:#555;font-size:.9em}
 table{border-collapse:collapse;width:100%;table-layout:fixed;margin-top:.5em}
 td,th{border:1px solid #ddd;padding:.35em .5em;vertical-align:top;line-height:1.6;overflow-wrap:anywhere;
  word-break:break-word}
-th{background:#fafafa;text-align:left} col.st{width:7.5em} col.tx{width:37%} col.nt{width:auto}
+th{background:#fafafa;text-align:left} col.st{width:7.5em} col.tx{width:32%} col.nt{width:auto}
 tr.head td{background:#eef4fb;font-weight:bold}
 tr.unchanged td{color:#777}
 tr.added td.new{background:#effbef} tr.dropped td.old{background:#fdeeee}

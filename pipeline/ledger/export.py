@@ -169,8 +169,26 @@ def jsonl_bytes(rows: list[dict]) -> bytes:
 
 # ---------------------------------------------------------------- XLSX
 
-_WIDTHS = {"序号": 6, "任务内容": 56, "牵头单位": 14, "配合单位": 14, "完成时限": 12, "剩余或逾期天数": 11,
-           "预警": 8, "目标值": 18, "来源讲话": 22, "状态": 8, "进展": 20, "任务ID": 7, "时限原文": 14}
+_WIDTHS = {"序号": 5, "任务内容": 50, "牵头单位": 14, "配合单位": 14, "完成时限": 11, "剩余或逾期天数": 9,
+           "预警": 7, "目标值": 16, "来源讲话": 20, "状态": 7, "进展": 18, "任务ID": 6, "时限原文": 14}
+_LINE_PT = 14       # one wrapped line of 10 pt 宋体
+
+
+def _text_width(v) -> int:
+    """Display width in Excel character units: a Chinese character counts two."""
+    import unicodedata
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(v))
+
+
+def _row_height(line: dict) -> float:
+    """Excel and LibreOffice do not grow rows of wrapped text on open: size them from the text."""
+    import math
+    lines = 1
+    for c, v in line.items():
+        if v not in (None, "") and not isinstance(v, (int, float, dt.date)):
+            lines = max(lines, sum(math.ceil(_text_width(part) / max(1, _WIDTHS[c] - 1)) or 1
+                                   for part in str(v).split("\n")))
+    return lines * _LINE_PT + 4
 XLSX_FONT = "宋体"       # SimSun on Windows; LibreOffice/WPS substitute a CJK font elsewhere
 
 
@@ -205,9 +223,11 @@ def build_workbook(rows: list[dict], title: str = DEFAULT_TITLE, as_of: dt.date 
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         cell.border = border
         ws.column_dimensions[get_column_letter(i)].width = _WIDTHS[c]
+    ws.row_dimensions[2].height = 2 * _LINE_PT + 4
     for n, row in enumerate(rows, 1):
         line = ledger_row(n, row, as_of, soon)
         r = n + 2
+        ws.row_dimensions[r].height = _row_height(line)
         for i, c in enumerate(COLUMNS, 1):
             v = line[c]
             cell = ws.cell(row=r, column=i)
@@ -293,7 +313,7 @@ def print_tasks(rows: list[dict], out: TextIO, title: str | None = None, as_of: 
     table.add_column("完成时限", no_wrap=True)
     table.add_column("预警", no_wrap=True)
     table.add_column("状态", no_wrap=True)
-    table.add_column("讲话", overflow="fold", max_width=16)
+    table.add_column("讲话", overflow="fold", max_width=18)
     styles = {WARN_OVERDUE: "red", WARN_SOON: "yellow", WARN_DONE: "green"}
     for row in rows:
         warn = warning(row, as_of, soon)
@@ -301,7 +321,7 @@ def print_tasks(rows: list[dict], out: TextIO, title: str | None = None, as_of: 
         flag = warn + (f" {abs(days)}天" if days is not None and warn in (WARN_OVERDUE, WARN_SOON) else "")
         due = row["due"] or ("X" if any(d["placeholder"] for d in row["deadlines"]) else "")
         table.add_row(str(row["id"]), row["text"], _names(row["units"], True) or "—", due, flag,
-                      STATUS_LABELS.get(row["status"], row["status"]), speech_ref(row),
+                      STATUS_LABELS.get(row["status"], row["status"]), Path(speech_ref(row)).name,
                       style=styles.get(warn) if warn != WARN_DONE else None)
     console.print(table)
 

@@ -175,6 +175,7 @@ def plot_trend(rows: list[dict], path: str | Path, title: str, kind: str, warn=N
             for x, y in pts:
                 ax.annotate(f"{y:g}", (x, y), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
         ax.set_ylabel("目标值")
+        ax.margins(y=0.15)
     ax.set_xlabel("讲话日期")
     ax.set_xticks(range(len(labels)))
     ax.set_xticklabels(labels, rotation=30, ha="right", fontsize=8)
