@@ -99,6 +99,17 @@ def atomic_output(path: str | Path, text: bool = True, encoding: str = "utf-8",
             tmp.unlink()
 
 
+def emit(path: str | Path | None, fmt: str, write, stdout=None) -> None:
+    """Call `write(file)` on `path` all-or-nothing (CSV: UTF-8 with BOM, newline='') or on stdout."""
+    if not path:
+        import sys
+        write(stdout or sys.stdout)
+        return
+    with atomic_output(path, encoding="utf-8-sig" if fmt == "csv" else "utf-8",
+                       newline="" if fmt == "csv" else None) as h:
+        write(h.file)
+
+
 def _umask() -> int:
     m = os.umask(0)
     os.umask(m)

@@ -261,10 +261,14 @@ def test_search_matches_either_script(taizhang, capsys):
     assert any("產業鏈" in t for t in texts) and any("产业链" in t for t in texts)
 
 
-def test_unit_match_examples():
-    from speechledger.ledger.aliases import MATCH_FILE, unit_term_matches
-    for ex in yaml.safe_load(MATCH_FILE.read_text(encoding="utf-8"))["examples"]:
-        assert unit_term_matches(ex["term"], ex["name"]) is ex["match"], ex
+def _examples(name: str) -> list[dict]:
+    return yaml.safe_load((ROOT / "pipeline" / "data" / name).read_text(encoding="utf-8"))["examples"]
+
+
+@pytest.mark.parametrize("ex", _examples("unit_match.yaml"), ids=lambda ex: f"{ex['term']}~{ex['name']}")
+def test_unit_match_examples(ex):
+    from speechledger.ledger.aliases import unit_term_matches
+    assert unit_term_matches(ex["term"], ex["name"]) is ex["match"]
 
 
 # ---------------------------------------------------------------- status and history
@@ -370,10 +374,10 @@ def test_table_honours_columns_and_marks_overdue_red(taizhang, capsys, monkeypat
 
 # ---------------------------------------------------------------- trend
 
-def test_metric_names_are_normalised_before_grouping():
-    from speechledger.ledger.trend import METRIC_FILE, metric_key
-    for ex in yaml.safe_load(METRIC_FILE.read_text(encoding="utf-8"))["examples"]:
-        assert metric_key(ex["metric"]) == ex["key"], ex
+@pytest.mark.parametrize("ex", _examples("metric_names.yaml"), ids=lambda ex: ex["metric"].strip())
+def test_metric_names_are_normalised_before_grouping(ex):
+    from speechledger.ledger.trend import metric_key
+    assert metric_key(ex["metric"]) == ex["key"]
 
 
 def test_trend_plot_groups_metrics_leaves_out_undated_and_warns_without_cjk_font(led, tmp_path, capsys,

@@ -1,8 +1,6 @@
 """speechledger speeches: what is in the ledger."""
 from __future__ import annotations
 
-import sys
-
 HELP = "list the speeches in the ledger with their task counts"
 DESCRIPTION = """List the speeches in the ledger (current versions; --all-versions for every version).
 
@@ -31,7 +29,7 @@ def run(args) -> int:
     from speechledger.ledger.db import LedgerError
     from speechledger.ledger.export import neutralise
     from speechledger.ledger.queries import list_speeches
-    from speechledger.outfile import OutputError, atomic_output, check_output_path, format_for
+    from speechledger.outfile import OutputError, check_output_path, emit, format_for
     from speechledger.output import make_console, plural
 
     try:
@@ -64,12 +62,7 @@ def run(args) -> int:
                               str(r["tasks"]), str(r["closed"]))
             make_console(out).print(table)
     try:
-        if args.output:
-            with atomic_output(args.output, encoding="utf-8-sig" if fmt == "csv" else "utf-8",
-                               newline="" if fmt == "csv" else None) as h:
-                write(h.file)
-        else:
-            write(sys.stdout)
+        emit(args.output, fmt, write)
     except (OutputError, OSError) as e:
         return fail(str(e))
     return 0

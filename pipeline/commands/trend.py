@@ -38,7 +38,7 @@ def run(args) -> int:
     from speechledger.ledger.db import LedgerError
     from speechledger.ledger.export import neutralise
     from speechledger.ledger.trend import METRIC_COLUMNS, UNIT_COLUMNS, metric_trend, plot_trend, unit_trend
-    from speechledger.outfile import OutputError, atomic_output, check_output_path, format_for
+    from speechledger.outfile import OutputError, atomic_output, check_output_path, emit, format_for
     from speechledger.output import make_console, plural
 
     try:
@@ -84,12 +84,7 @@ def run(args) -> int:
                 table.add_row(*("" if r[k] is None else str(r[k]) for k, _ in shown))
             make_console(out).print(table)
     try:
-        if args.output:
-            with atomic_output(args.output, encoding="utf-8-sig" if fmt == "csv" else "utf-8",
-                               newline="" if fmt == "csv" else None) as h:
-                write(h.file)
-        else:
-            write(sys.stdout)
+        emit(args.output, fmt, write)
         if args.plot:
             title = f"{what}：各次讲话中的任务数" if args.unit else f"{what}：各次讲话提出的目标值"
             with atomic_output(args.plot, text=False) as h:

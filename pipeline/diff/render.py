@@ -126,7 +126,6 @@ def _groups(result: DiffResult):
 # ---------------------------------------------------------------- terminal table
 
 def print_table(result: DiffResult, out: IO[str]) -> None:
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 

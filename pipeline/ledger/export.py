@@ -331,7 +331,7 @@ def print_tasks(rows: list[dict], out: TextIO, title: str | None = None, as_of: 
 def export(rows: list[dict], fmt: str, out: TextIO | None, path: str | None, title: str | None = None,
            as_of: dt.date | None = None, soon: int = DUE_SOON_DAYS, sheet_title: str = DEFAULT_TITLE) -> None:
     """Write rows in `fmt` to `path` (all-or-nothing) or to `out` (text formats only)."""
-    from speechledger.outfile import OutputError, atomic_output
+    from speechledger.outfile import OutputError, emit
     if fmt not in FORMATS:
         raise OutputError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
     if fmt == "xlsx":
@@ -349,9 +349,4 @@ def export(rows: list[dict], fmt: str, out: TextIO | None, path: str | None, tit
             write_json(rows, f)
         else:
             write_jsonl(rows, f)
-    if path:
-        with atomic_output(path, encoding="utf-8-sig" if fmt == "csv" else "utf-8",
-                           newline="" if fmt == "csv" else None) as h:
-            write(h.file)
-    else:
-        write(out)
+    emit(path, fmt, write, out)
