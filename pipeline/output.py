@@ -4,14 +4,37 @@ from __future__ import annotations
 from speechledger.doc import SpeechDoc
 
 
-def print_table(doc: SpeechDoc, out) -> None:
+def make_console(out):
+    """A rich Console for `out` as wide as the terminal, or $COLUMNS (else 80) when piped.
+
+    Colours only on a terminal (or with FORCE_COLOR); a plain file gets plain text.
+    """
+    import os
+
     from rich.console import Console
+    width = None
+    cols = os.environ.get("COLUMNS", "")
+    if cols.isdigit() and int(cols) > 0:
+        width = int(cols)
+    elif not (hasattr(out, "isatty") and out.isatty()):
+        width = 80
+    return Console(file=out, soft_wrap=False, width=width)
+
+
+def plural(n: int, word: str) -> str:
+    """"1 task", "3 tasks": counts read the same way in every command."""
+    if n == 1:
+        return f"{n} {word}"
+    return f"{n} {word}es" if word.endswith(("s", "ch", "sh", "x")) else f"{n} {word}s"
+
+
+def print_table(doc: SpeechDoc, out) -> None:
     from rich.table import Table
 
-    console = Console(file=out, soft_wrap=False, width=None if out.isatty() else 160)
+    console = make_console(out)
     for sp in doc.speeches:
         when = sp.date or (str(sp.year) if sp.year else "date unknown")
-        table = Table(title=f"{doc.source} #{sp.index + 1}: {sp.title or '(untitled)'} ({when})",
+        table = Table(title=f"{doc.source}#{sp.index + 1}: {sp.title or '(untitled)'} ({when})",
                       show_lines=False, expand=False)
         for col in ("#", "task", "mod", "spec", "units", "deadline", "targets"):
             table.add_column(col, overflow="fold")
@@ -23,9 +46,9 @@ def print_table(doc: SpeechDoc, out) -> None:
             text = t.text if len(t.text) <= 60 else t.text[:58] + "…"
             table.add_row(str(i), text, t.modality, "✓" if t.specific else "", units, dls, tgs)
         console.print(table)
-        console.print(f"{len(sp.tasks)} tasks, {sum(len(t.units) for t in sp.tasks)} units, "
-                      f"{sum(len(t.deadlines) for t in sp.tasks)} deadlines, "
-                      f"{sum(len(t.targets) for t in sp.tasks)} targets\n")
+        console.print(f"{plural(len(sp.tasks), 'task')}, {plural(sum(len(t.units) for t in sp.tasks), 'unit')}, "
+                      f"{plural(sum(len(t.deadlines) for t in sp.tasks), 'deadline')}, "
+                      f"{plural(sum(len(t.targets) for t in sp.tasks), 'target')}\n")
 
 
 def _num(v) -> str:

@@ -119,18 +119,18 @@ def test_html_is_self_contained_with_summary_and_highlights(seed):
     assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//", page)
     assert "<script" not in page
     c = seed.counts()
-    assert f"target changed: <b>{c['target']}</b>" in page and f"added: <b>{c['added']}</b>" in page
+    assert f"目标值变化: <b>{c['target']}</b>" in page and f"新增: <b>{c['added']}</b>" in page
     assert page.index('class="summary"') < page.index("<table")
     assert "<ins>X</ins>" in page and "<del>" in page
 
 
-@pytest.mark.parametrize("fmt, marker", [("markdown", "| status | sim | old | new | what changed |"),
-                                         ("table", "what changed")])
+@pytest.mark.parametrize("fmt, marker", [("markdown", "| 状态 | 相似度 | 原讲话 | 新讲话 | 变化内容 |"),
+                                         ("table", "变化内容")])
 def test_markdown_and_table_render(seed, fmt, marker):
     out = io.StringIO()
     render(seed, fmt, out)
     assert marker in out.getvalue()
-    assert "unchanged" in out.getvalue()
+    assert "未变" in out.getvalue()
 
 
 def test_cli_writes_json_to_file(tmp_path):
@@ -157,6 +157,10 @@ def test_ledger_id_without_such_speech_is_a_clear_error(tmp_path, capsys):
     pytest.importorskip("speechledger.ledger.api")
     from speechledger.cli import main
     url = f"sqlite:///{tmp_path / 'empty.sqlite'}"
+    assert main(["diff", "1", "2", "--db", url]) == 2
+    assert "no ledger at" in capsys.readouterr().err       # querying creates no ledger
+    from speechledger.ledger.db import open_ledger
+    open_ledger(url).close()
     assert main(["diff", "1", "2", "--db", url]) == 2
     assert "speech id 1" in capsys.readouterr().err
 

@@ -381,13 +381,14 @@ def exportable(ledger):
         return ledger, find_tasks(s, TaskQuery())
 
 
-COLUMNS = ["序号", "任务内容", "牵头单位", "配合单位", "完成时限", "目标值", "来源讲话", "状态", "进展"]
+COLUMNS = ["序号", "任务内容", "牵头单位", "配合单位", "完成时限", "剩余或逾期天数", "预警", "目标值", "来源讲话",
+           "状态", "进展"]
 
 
 def _check_ledger_rows(read_back: list[dict], rows: list[dict]) -> None:
     assert len(read_back) == len(rows)
     for n, (got, row) in enumerate(zip(read_back, rows), 1):
-        assert list(got)[:9] == COLUMNS
+        assert list(got)[:11] == COLUMNS
         assert str(got["序号"]) == str(n)
         assert str(got["任务ID"]) == str(row["id"])
         assert got["任务内容"] == row["text"]
@@ -395,7 +396,7 @@ def _check_ledger_rows(read_back: list[dict], rows: list[dict]) -> None:
         assert (got["进展"] or "") == (row["progress"] or "")
         assert got["牵头单位"] == "、".join(u["canonical"] for u in row["units"] if u["role"] == "lead")
     assert read_back[0]["配合单位"] == "市财政局"
-    assert "2024-07-31" in read_back[0]["完成时限"]
+    assert "2024-07-31" in str(read_back[0]["完成时限"])
     assert "15" in read_back[0]["目标值"] and "X" in read_back[1]["目标值"]
     assert "在全市工业经济运行调度会议上的讲话" in read_back[0]["来源讲话"]
 
@@ -449,7 +450,7 @@ def test_status_history_is_append_only_and_shown(ledger, capsys):
 
 
 def test_status_of_unknown_task_is_a_clear_error(ledger, capsys):
-    assert main(["status", "999", "done", "--db", ledger.url]) == 2
+    assert main(["status", "999", "done", "--by", "督查室", "--db", ledger.url]) == 2
     assert "no task with id 999" in capsys.readouterr().err
     with ledger.session() as s, pytest.raises(LedgerError):
         set_status(s, 1, "finished")

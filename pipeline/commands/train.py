@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 
 HELP = "train the learned task and unit models from gold-annotated corpora"
-DESCRIPTION = """Train the learned extractors (issue 4) and write them with model cards.
+DESCRIPTION = """Train the learned extractors and write them with model cards.
 
   speechledger train                                   # corpus/ -> models/
   speechledger train --corpus corpus/ --corpus ../shared/corpus --out models/

@@ -135,8 +135,9 @@ def deadline_changes(old: dict, new: dict) -> dict[str, Any] | None:
     if Counter(map(_deadline_key, do)) == Counter(map(_deadline_key, dn)):
         return None
 
-    def show(d):
-        return f"{d.get('text')}→{d.get('due') or ('X' if d.get('placeholder') else '?')}"
+    def show(d):   # 3月底前 (2025-03-31); render.py joins old and new with " → "
+        due = d.get("due") or ("待定" if d.get("placeholder") else None)
+        return f"{d.get('text')} ({due})" if due else f"{d.get('text')}"
     return {"old": [show(d) for d in do], "new": [show(d) for d in dn]}
 
 

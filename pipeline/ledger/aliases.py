@@ -6,14 +6,16 @@ holds under another name merges the two units.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from speechledger.ledger.models import TaskUnit, Unit, UnitAlias
 
 SEED_FILE = Path(__file__).resolve().parent / "aliases.tsv"
+MATCH_FILE = Path(__file__).resolve().parent.parent / "data" / "unit_match.yaml"
 
 
 def read_alias_file(path: str | Path) -> list[tuple[str, str]]:
@@ -112,9 +114,45 @@ class UnitResolver:
         self._pending.clear()
 
 
-def matching_unit_ids(term: str):
-    """Select of unit ids whose canonical name or any alias contains `term` (case-folded)."""
-    like = f"%{term.strip().lower()}%"
-    by_alias = select(UnitAlias.unit_id).where(func.lower(UnitAlias.alias).like(like))
-    by_name = select(Unit.id).where(func.lower(Unit.name).like(like))
-    return by_alias.union(by_name)
+@lru_cache(maxsize=1)
+def _match_rules() -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    import yaml
+    data = yaml.safe_load(MATCH_FILE.read_text(encoding="utf-8"))
+    prefixes = tuple(sorted(data["prefixes"], key=len, reverse=True))
+    return prefixes, tuple((k, v) for k, v in data["abbreviations"].items())
+
+
+def unit_core(name: str) -> str:
+    """A unit name reduced for matching: simplified script, long forms shortened, level prefix dropped.
+
+    区工业和信息化局, 县工信局 and 市工業和信息化局 all reduce to 工信局.
+    """
+    from speechledger.normalize import norm_text
+    prefixes, abbreviations = _match_rules()
+    s = norm_text(name.strip()).lower()
+    for long, short in abbreviations:
+        s = s.replace(long, short)
+    for p in prefixes:
+        # 市场监管局 is not 市 + 场监管局
+        if s.startswith(p) and len(s) > len(p) and not s[len(p):].startswith("场"):
+            s = s[len(p):]
+            break
+    return s
+
+
+def unit_term_matches(term: str, name: str) -> bool:
+    """Whether a --unit term matches a unit name or alias (substring, across script/prefix/abbreviation)."""
+    t = term.strip().lower()
+    if not t:
+        return False
+    return t in name.lower() or unit_core(term) in unit_core(name)
+
+
+def matching_unit_ids(session: Session, term: str) -> list[int]:
+    """Ids of the units whose canonical name or any alias matches `term` (see `unit_term_matches`).
+
+    Matched in Python over the (small) unit and alias tables, so `%` and `_` are plain characters.
+    """
+    names = list(session.execute(select(UnitAlias.unit_id, UnitAlias.alias)))
+    names += list(session.execute(select(Unit.id, Unit.name)))
+    return sorted({uid for uid, name in names if unit_term_matches(term, name)})

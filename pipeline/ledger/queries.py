@@ -5,7 +5,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Integer, and_, func, select
+from sqlalchemy import Integer, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from speechledger.ledger.aliases import matching_unit_ids
@@ -42,14 +42,33 @@ class TaskQuery:
             raise LedgerError("--due-within takes a number of days >= 0")
 
 
-def task_filter(q: TaskQuery):
-    """The WHERE clause of a query over Task joined with Speech."""
+def script_variants(term: str) -> list[str]:
+    """`term` in simplified and traditional script (产业链, 產業鏈, ...), so --search matches either."""
+    from speechledger.normalize import norm_text
+    out = [term]
+    try:
+        import opencc
+        for conv in ("s2t", "s2tw", "s2hk"):
+            out.append(opencc.OpenCC(conv).convert(norm_text(term)))
+    except ImportError:  # opencc is a dependency; without it only the term as written matches
+        pass
+    out.append(norm_text(term))
+    return list(dict.fromkeys(out))
+
+
+def task_filter(q: TaskQuery, unit_ids: list[int] | None = None):
+    """The WHERE clause of a query over Task joined with Speech.
+
+    `unit_ids` are the ids `matching_unit_ids(session, q.unit)` gives (needed when q.unit is set).
+    """
     q.check()
     cond = []
     if not q.all_versions:
         cond.append(Speech.current.is_(True))
     if q.unit:
-        link = select(TaskUnit.task_id).where(TaskUnit.unit_id.in_(matching_unit_ids(q.unit)))
+        if unit_ids is None:
+            raise ValueError("task_filter: a --unit query needs unit_ids (matching_unit_ids)")
+        link = select(TaskUnit.task_id).where(TaskUnit.unit_id.in_(unit_ids))
         if q.role:
             link = link.where(TaskUnit.role == q.role)
         cond.append(Task.id.in_(link))
@@ -71,19 +90,20 @@ def task_filter(q: TaskQuery):
     if q.specific is not None:
         cond.append(Task.specific.is_(q.specific))
     for term in q.search:
-        cond.append(Task.text.contains(term, autoescape=True))
+        cond.append(or_(*(Task.text.contains(v, autoescape=True) for v in script_variants(term))))
     return and_(*cond) if cond else True
 
 
 _TASK_COLS = (Task.id, Task.speech_id, Task.start, Task.end, Task.text, Task.modality, Task.specific,
               Task.heading_id, Task.due, Task.status, Task.status_note, Task.extractor, Task.confidence,
               Task.lineage_id, Speech.title.label("speech_title"), Speech.date.label("speech_date"),
-              Speech.year.label("speech_year"), Speech.source)
+              Speech.year.label("speech_year"), Speech.source, Speech.speech_index)
 
 
 def find_tasks(session: Session, q: TaskQuery) -> list[dict[str, Any]]:
     """Tasks matching `q`, each a dict with its id, text, units, deadlines, targets, status, speech."""
-    stmt = (select(*_TASK_COLS).join(Speech, Speech.id == Task.speech_id).where(task_filter(q))
+    unit_ids = matching_unit_ids(session, q.unit) if q.unit else None
+    stmt = (select(*_TASK_COLS).join(Speech, Speech.id == Task.speech_id).where(task_filter(q, unit_ids))
             .order_by(Speech.date.is_(None), Speech.date, Speech.id, Task.position))
     if q.limit:
         stmt = stmt.limit(q.limit)
@@ -132,11 +152,11 @@ def _rows(session: Session, found) -> list[dict[str, Any]]:
         headings.update(session.execute(select(Heading.id, Heading.text).where(Heading.id.in_(chunk))).all())
     out = []
     for (tid, speech_id, start, end, text, modality, specific, heading_id, due, status, note, extractor,
-         confidence, lineage_id, speech_title, speech_date, speech_year, source) in map(tuple, found):
+         confidence, lineage_id, speech_title, speech_date, speech_year, source, speech_index) in map(tuple, found):
         out.append({
             "id": tid, "speech_id": speech_id, "speech_title": speech_title,
             "speech_date": speech_date.isoformat() if speech_date else None, "speech_year": speech_year,
-            "source": source, "start": start, "end": end, "text": text,
+            "source": source, "speech_index": speech_index, "start": start, "end": end, "text": text,
             "modality": modality, "specific": bool(specific),
             "heading": headings.get(heading_id) if heading_id else None, "heading_id": heading_id,
             "units": units[tid], "deadlines": deadlines[tid], "targets": targets[tid],
@@ -164,7 +184,8 @@ def list_speeches(session: Session, all_versions: bool = False) -> list[dict[str
     if not all_versions:
         stmt = stmt.where(Speech.current.is_(True))
     return [{"id": sp.id, "title": sp.title, "date": sp.date.isoformat() if sp.date else None,
-             "year": sp.year, "source": sp.source, "speech": sp.speech_index, "version": sp.version,
+             "year": sp.year, "source": sp.source, "speech": sp.speech_index,
+             "speech_ref": f"{sp.source}#{sp.speech_index + 1}", "version": sp.version,
              "current": sp.current, "tasks": int(n), "closed": int(closed),
              "ingested_at": sp.ingested_at.isoformat(timespec="seconds")}
             for sp, n, closed in session.execute(stmt)]
@@ -172,7 +193,7 @@ def list_speeches(session: Session, all_versions: bool = False) -> list[dict[str
 
 def unit_matches(session: Session, term: str) -> list[str]:
     """Canonical names of the units a --unit term matches (for messages)."""
-    return list(session.scalars(select(Unit.name).where(Unit.id.in_(matching_unit_ids(term)))
+    return list(session.scalars(select(Unit.name).where(Unit.id.in_(matching_unit_ids(session, term)))
                                 .order_by(Unit.name)))
 
 
