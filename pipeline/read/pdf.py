@@ -1,0 +1,115 @@
+"""Read text PDFs with pdfplumber: lines and table rows in reading order.
+
+Per page, ruled tables become one line per row, "| cell | cell |" (as .docx tables
+read), placed by their position among the text lines. A line that runs to the right
+edge of the text block without closing punctuation continues on the next line, so
+PDF line wrapping does not cut sentences (or 7月底前) in two. A PDF with pages but no
+text layer is a scan: the error says so.
+"""
+from __future__ import annotations
+
+import re
+
+from speechledger.read.errors import InputError, Limits, mb
+
+_CLOSING = tuple("。！？!?；;：:…”’」』）)")
+_CID = re.compile(r"\(cid:\d+\)")
+_CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+
+
+def read_pdf(path, limits: Limits | None = None, fileobj=None) -> str:
+    limits = limits or Limits()
+    try:
+        import pdfplumber
+        from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+        from pdfminer.pdfparser import PDFSyntaxError
+        from pdfminer.psparser import PSException
+    except ImportError:  # pragma: no cover - a declared dependency
+        raise InputError(path, "reading .pdf needs pdfplumber (pip install pdfplumber)") from None
+    blocks: list[str] = []
+    size = 0
+    images = 0
+    try:
+        with pdfplumber.open(fileobj if fileobj is not None else path) as pdf:
+            for page in pdf.pages:
+                images += len(page.images)
+                for line in _page_lines(page):
+                    size += len(line) + 1
+                    if size > limits.max_text:
+                        raise InputError(path, f"text longer than {mb(limits.max_text)} characters; not read "
+                                               "(raise SPEECHLEDGER_MAX_TEXT_MB to read it)")
+                    blocks.append(line)
+                page.close()   # pdfplumber caches every page's objects otherwise
+            n_pages = len(pdf.pages)
+    except InputError:
+        raise
+    except (PDFPasswordIncorrect, PDFEncryptionError):
+        raise InputError(path, "PDF is encrypted (password protected); save an unprotected copy") from None
+    except (PDFSyntaxError, PSException) as e:
+        raise InputError(path, f"not a readable PDF ({e.__class__.__name__})") from None
+    except Exception as e:  # pdfminer raises a zoo of errors on broken files
+        if e.__class__.__module__.startswith(("pdfminer", "pdfplumber")) or isinstance(
+                e, (ValueError, KeyError, TypeError, IndexError, AssertionError, EOFError, OSError)):
+            raise InputError(path, f"not a readable PDF ({e.__class__.__name__})") from None
+        raise
+    text = "\n".join(blocks)
+    if not text.strip():
+        if images:
+            raise InputError(path, f"scanned PDF without a text layer ({n_pages} page(s) of images); "
+                                   "run OCR on it first or give the original .docx/.txt")
+        raise InputError(path, "PDF has no text")
+    if len(_CID.findall(text)) * 4 > len(_CJK.findall(text)) + 4:
+        raise InputError(path, "PDF fonts carry no Unicode mapping, so its text cannot be read; "
+                               "export it again from the original document or run OCR")
+    return text
+
+
+def _page_lines(page) -> list[str]:
+    tables = page.find_tables()
+    boxes = [t.bbox for t in tables]
+
+    def outside(obj) -> bool:
+        cx, cy = (obj["x0"] + obj["x1"]) / 2, (obj["top"] + obj["bottom"]) / 2
+        return not any(x0 <= cx <= x1 and top <= cy <= bottom for x0, top, x1, bottom in boxes)
+
+    rest = page.filter(outside) if boxes else page
+    lines = [(ln["top"], ln["x0"], ln["x1"], ln["text"]) for ln in rest.extract_text_lines(strip=True)
+             if ln["text"].strip()]
+    items: list[tuple[float, str, bool]] = []   # (top, text, continues on the next line)
+    if lines:
+        right = max(x1 for _, _, x1, _ in lines)
+        width = max(1.0, right - min(x0 for _, x0, _, _ in lines))
+        for top, _, x1, text in lines:
+            wraps = x1 >= right - 0.04 * width and not text.rstrip().endswith(_CLOSING)
+            items.append((top, text, wraps))
+    for table in tables:
+        for row, cells in zip(table.rows, table.extract()):
+            texts = [_cell(c) for c in cells if c is not None]   # None: merged into a neighbour
+            if any(texts):
+                items.append((row.bbox[1], "| " + " | ".join(texts) + " |", False))
+    items.sort(key=lambda it: it[0])
+    out: list[str] = []
+    joining = False
+    for _, text, wraps in items:
+        if joining and out:
+            out[-1] = _join(out[-1], text)
+        else:
+            out.append(text)
+        joining = wraps and not text.startswith("| ")
+    return out
+
+
+def _cell(text: str | None) -> str:
+    """Cell text on one line: wrapped CJK lines join directly, others with a space."""
+    if not text:
+        return ""
+    parts = [p.strip() for p in text.split("\n") if p.strip()]
+    out = parts[0] if parts else ""
+    for p in parts[1:]:
+        out = _join(out, p)
+    return out
+
+
+def _join(a: str, b: str) -> str:
+    """Undo a line wrap: CJK joins directly, Latin words keep a space."""
+    return a + b if _CJK.match(a[-1]) or _CJK.match(b[0]) else a + " " + b
