@@ -77,8 +77,7 @@ def _read_converted(p: Path, limits: Limits) -> str:
 
 def _capped(text: str, p: Path, limits: Limits) -> str:
     if len(text) > limits.max_text:
-        raise InputError(p, f"text longer than {mb(limits.max_text)} characters; not read "
-                            "(raise SPEECHLEDGER_MAX_TEXT_MB to read it)")
+        raise InputError(p, too_long(limits))
     return text
 
 

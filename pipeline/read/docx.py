@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import zipfile
 
-from speechledger.read.errors import InputError, Limits, mb
+from speechledger.read.errors import InputError, Limits, mb, too_long
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
@@ -89,8 +89,7 @@ def read_docx(path, limits: Limits | None = None, fileobj=None) -> str:
                 for line in _block_lines(el):
                     size += len(line) + 1
                     if size > limits.max_text:
-                        raise InputError(path, f"text longer than {mb(limits.max_text)} characters; not read "
-                                               "(raise SPEECHLEDGER_MAX_TEXT_MB to read it)")
+                        raise InputError(path, too_long(limits))
                     lines.append(line)
                 el.clear()
                 while el.getprevious() is not None:   # free what was already read

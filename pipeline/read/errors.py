@@ -70,3 +70,8 @@ class Limits:
 
 def mb(n: int) -> str:
     return f"{n / (1 << 20):.0f} MB" if n >= 1 << 20 else f"{n} bytes"
+
+
+def too_long(limits: Limits) -> str:
+    return (f"text longer than the {mb(limits.max_text)} limit; not read "
+            "(raise SPEECHLEDGER_MAX_TEXT_MB to read it)")

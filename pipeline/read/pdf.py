@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from speechledger.read.errors import InputError, Limits, mb
+from speechledger.read.errors import InputError, Limits, mb, too_long
 
 _CLOSING = tuple("。！？!?；;：:…”’」』）)")
 _CID = re.compile(r"\(cid:\d+\)")
@@ -36,8 +36,7 @@ def read_pdf(path, limits: Limits | None = None, fileobj=None) -> str:
                 for line in _page_lines(page):
                     size += len(line) + 1
                     if size > limits.max_text:
-                        raise InputError(path, f"text longer than {mb(limits.max_text)} characters; not read "
-                                               "(raise SPEECHLEDGER_MAX_TEXT_MB to read it)")
+                        raise InputError(path, too_long(limits))
                     blocks.append(line)
                 page.close()   # pdfplumber caches every page's objects otherwise
             n_pages = len(pdf.pages)
