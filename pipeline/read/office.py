@@ -48,8 +48,9 @@ def convert_to_docx(path: Path, limits: Limits) -> Path:
                                    "(raise SPEECHLEDGER_CONVERT_TIMEOUT or save it as .docx)") from None
         out = tmp / "out" / "input.docx"
         if not out.is_file():
-            raise InputError(path, f"LibreOffice could not convert this {kind} file (damaged, protected "
-                                   "or not a word-processor document)")
+            raise InputError(path, f"LibreOffice could not convert this {kind} file (damaged, protected, "
+                                   "not a word-processor document, or LibreOffice Writer missing: "
+                                   "apt-get install libreoffice-writer-nogui)")
         return out
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
