@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from speechledger.doc import SpeechDoc
 from speechledger.read import InputError, discover, iter_files, read_file  # noqa: F401 (re-exported)

@@ -66,3 +66,27 @@ def test_pdf_in_a_folder_is_discovered(tmp_path):
     (tmp_path / "a.pdf").write_bytes((DATA / "speech.pdf").read_bytes())
     files, skipped = discover([tmp_path])
     assert files == [tmp_path / "a.pdf"] and skipped == []
+
+
+def test_pdf_bomb_is_refused_in_little_memory(tmp_path):
+    """A content stream inflating to 2 GiB: refused before pdfminer inflates it whole."""
+    import subprocess
+    import sys
+    import zlib
+    c = zlib.compressobj(9)
+    head = c.compress(b"BT /F1 12 Tf (x) Tj ET\n") + c.flush(zlib.Z_FULL_FLUSH)
+    chunk = c.compress(b" " * (64 << 20)) + c.flush(zlib.Z_FULL_FLUSH)
+    body = head + chunk * 32 + c.flush()
+    pdf = tmp_path / "bomb.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+                    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+                    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Contents 4 0 R>>endobj\n"
+                    + f"4 0 obj<</Length {len(body)}/Filter/FlateDecode>>stream\n".encode()
+                    + body + b"\nendstream endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+    probe = ("import resource, sys\nfrom speechledger.read import InputError, read_file\n"
+             "try:\n    read_file(sys.argv[1]); print('read')\nexcept InputError as e:\n    print(e)\n"
+             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    r = subprocess.run([sys.executable, "-c", probe, str(pdf)], capture_output=True, text=True, timeout=120)
+    outcome, rss_kb = r.stdout.splitlines()
+    assert outcome == f"{pdf}: a compressed PDF stream inflates past 256 MB; not read (a PDF bomb?)"
+    assert int(rss_kb) / 1024 < 250

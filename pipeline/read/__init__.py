@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 from speechledger.read.discover import SUPPORTED, Discovery, Skipped, discover, iter_files
-from speechledger.read.errors import InputError, Limits, display_name, mb
+from speechledger.read.errors import InputError, Limits, display_name, too_long
 from speechledger.read.files import check_regular, open_regular, read_bytes
 from speechledger.read.text import decode_bytes
 
@@ -56,13 +56,11 @@ def read_file(path: str | Path, limits: Limits | None = None) -> tuple[str, str]
 def _read_converted(p: Path, limits: Limits) -> str:
     from speechledger.read.docx import read_docx
     from speechledger.read.office import convert_to_docx
-    check_regular(p, limits)
     with open_regular(p, limits) as f:   # fail on unreadable files before starting LibreOffice
         head = f.read(8)
     if not head.strip(b"\x00 \t\r\n"):
         raise InputError(p, "file is empty")
     if head[:4] == b"PK\x03\x04":   # a .docx saved under an old name
-        from speechledger.read.docx import read_docx
         with open_regular(p, limits) as f:
             return _capped(read_docx(p, limits, fileobj=f), p, limits)
     if not head.startswith((_OLE, b"{\\rtf")):

@@ -8,7 +8,9 @@ text layer is a scan: the error says so.
 """
 from __future__ import annotations
 
+import mmap
 import re
+import zlib
 
 from speechledger.read.errors import InputError, Limits, mb, too_long
 
@@ -26,6 +28,11 @@ def read_pdf(path, limits: Limits | None = None, fileobj=None) -> str:
         from pdfminer.psparser import PSException
     except ImportError:  # pragma: no cover - a declared dependency
         raise InputError(path, "reading .pdf needs pdfplumber (pip install pdfplumber)") from None
+    if fileobj is not None:
+        check_streams(fileobj, path, limits)
+    else:
+        with open(path, "rb") as f:
+            check_streams(f, path, limits)
     blocks: list[str] = []
     size = 0
     images = 0
@@ -61,6 +68,40 @@ def read_pdf(path, limits: Limits | None = None, fileobj=None) -> str:
         raise InputError(path, "PDF fonts carry no Unicode mapping, so its text cannot be read; "
                                "export it again from the original document or run OCR")
     return text
+
+
+_STREAM = re.compile(rb"(?<!end)stream\r?\n")
+
+
+def check_streams(f, path, limits: Limits) -> None:
+    """Refuse a PDF whose compressed streams inflate past the caps (pdfminer inflates each
+    stream whole, so a PDF bomb would fill memory): count each stream's inflated size with
+    bounded buffers, stopping at the cap."""
+    try:
+        data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    except (ValueError, OSError):   # empty file, or not mappable: pdfminer reports it
+        return
+    with data:
+        total = 0
+        for m in _STREAM.finditer(data):
+            d = zlib.decompressobj()
+            pos, size = m.end(), 0
+            try:
+                while not d.eof and pos < len(data):
+                    out = d.decompress(data[pos:pos + (64 << 10)], 1 << 20)
+                    pos += 64 << 10
+                    while True:
+                        size += len(out)
+                        if size > limits.max_member or total + size > limits.max_archive:
+                            raise InputError(path, f"a compressed PDF stream inflates past "
+                                                   f"{mb(min(limits.max_member, limits.max_archive))}; "
+                                                   "not read (a PDF bomb?)")
+                        if not d.unconsumed_tail:
+                            break
+                        out = d.decompress(d.unconsumed_tail, 1 << 20)
+            except zlib.error:
+                pass        # not a Flate stream, or broken: pdfminer decides
+            total += size
 
 
 def _page_lines(page) -> list[str]:
