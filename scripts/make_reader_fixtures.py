@@ -81,6 +81,39 @@ def scanned_pdf(path: Path) -> None:
     c.save()
 
 
+PAGED = [  # (page, lines): a centred title, then a paragraph wrapped at a fixed width
+    ["在全市安全生产工作会议上的讲话", "",
+     "同志们：", "今年要全面排查整治重大事故隐患和安全风险，市应急局牵头，各县市区政",
+     "府负责，确保6月底前完成第一轮排查整治。"],
+    ["市住建局要加快老旧小区改造，年底前完成全年改造任务的百分之八十，市",
+     "财政局要做好资金保障。", "谢谢大家！"],
+]
+
+
+def paged_pdf(path: Path) -> None:
+    """Two pages with '- N -' footers, written with reportlab's built-in STSong-Light CID font."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    c = canvas.Canvas(str(path), pagesize=A4)
+    width, height = A4
+    for n, lines in enumerate(PAGED, 1):
+        y = height - 80
+        for i, line in enumerate(lines):
+            c.setFont("STSong-Light", 14)
+            if n == 1 and i == 0:
+                c.drawCentredString(width / 2, y, line)
+            elif line:
+                c.drawString(72, y, line)
+            y -= 24
+        c.setFont("STSong-Light", 10)
+        c.drawCentredString(width / 2, 40, f"- {n} -")
+        c.showPage()
+    c.save()
+
+
 def main(argv=None) -> int:
     args = argv if argv is not None else sys.argv[1:]
     OUT.mkdir(parents=True, exist_ok=True)
@@ -93,7 +126,8 @@ def main(argv=None) -> int:
         print(pdf)
     if not args:
         scanned_pdf(OUT / "scanned.pdf")
-        print(OUT / "scanned.pdf")
+        paged_pdf(OUT / "paged.pdf")
+        print(OUT / "scanned.pdf", OUT / "paged.pdf")
     return 0
 
 

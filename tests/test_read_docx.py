@@ -95,6 +95,10 @@ def test_cut_off_docx_gets_the_same_error_in_extract_as_in_ingest(tmp_path):
     errors = [ln for ln in r.stderr.splitlines() if "error" in ln]
     assert errors == [f"speechledger: error: {bad}: not a readable .docx file (BadZipFile)"]
     assert "Traceback" not in r.stderr and json.loads(r.stdout.splitlines()[0])["source"] == str(good)
+    db = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    r = subprocess.run([sys.executable, "-m", "speechledger", "ingest", str(bad), str(good), "--db", db,
+                        "--extractors", "rules"], capture_output=True, text=True, timeout=180)
+    assert [ln for ln in r.stderr.splitlines() if "error" in ln][0] == errors[0]
 
 
 # --- zip bombs -------------------------------------------------------------------------

@@ -28,6 +28,17 @@ def test_text_pdf_reads_lines_and_table_rows_in_order():
     ]
 
 
+def test_page_numbers_dropped_and_wrapped_lines_joined_but_not_titles():
+    text, _ = read_file(DATA / "paged.pdf")
+    assert text.split("\n") == [
+        "在全市安全生产工作会议上的讲话",            # centred title: not joined to 同志们
+        "同志们：",
+        "今年要全面排查整治重大事故隐患和安全风险，市应急局牵头，各县市区政府负责，确保6月底前完成第一轮排查整治。",
+        "市住建局要加快老旧小区改造，年底前完成全年改造任务的百分之八十，市财政局要做好资金保障。",
+        "谢谢大家！",                               # the '- 2 -' footers are gone
+    ]
+
+
 def test_offsets_hold_on_the_text_read_from_a_pdf():
     from speechledger.api import Pipeline
     path = DATA / "speech.pdf"

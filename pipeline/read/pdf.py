@@ -15,6 +15,7 @@ import zlib
 from speechledger.read.errors import InputError, Limits, mb, too_long
 
 _CLOSING = tuple("。！？!?；;：:…”’」』）)")
+_PAGE_NO = re.compile(r"^\s*(?:[-—–－－]\s*\d{1,4}\s*[-—–－－]|第\s*\d{1,4}\s*页(?:\s*共\s*\d+\s*页)?|\d{1,4}\s*/\s*\d{1,4}|\d{1,4})\s*$")
 _CID = re.compile(r"\(cid:\d+\)")
 _CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 
@@ -116,18 +117,21 @@ def _page_lines(page) -> list[str]:
     lines = [(ln["top"], ln["x0"], ln["x1"], ln["text"]) for ln in rest.extract_text_lines(strip=True)
              if ln["text"].strip()]
     items: list[tuple[float, str, bool]] = []   # (top, text, continues on the next line)
-    if lines:
-        right = max(x1 for _, _, x1, _ in lines)
-        width = max(1.0, right - min(x0 for _, x0, _, _ in lines))
-        for top, _, x1, text in lines:
-            wraps = x1 >= right - 0.04 * width and not text.rstrip().endswith(_CLOSING)
-            items.append((top, text, wraps))
+    left = min((x0 for _, x0, _, _ in lines), default=0.0)
+    right = page.width - left              # margins are symmetric in documents we read
+    for top, x0, x1, text in lines:
+        cw = (x1 - x0) / max(1, len(text))  # about one character's width on this line
+        wraps = (len(lines) > 1 and x1 >= right - 1.5 * cw and x0 - left <= 2.5 * cw
+                 and not text.rstrip().endswith(_CLOSING))
+        items.append((top, text, wraps))
     for table in tables:
         for row, cells in zip(table.rows, table.extract()):
             texts = [_cell(c) for c in cells if c is not None]   # None: merged into a neighbour
             if any(texts):
                 items.append((row.bbox[1], "| " + " | ".join(texts) + " |", False))
     items.sort(key=lambda it: it[0])
+    if items and not items[-1][1].startswith("| ") and _PAGE_NO.match(items[-1][1]):
+        items.pop()                       # the page number in the footer is not speech text
     out: list[str] = []
     joining = False
     for _, text, wraps in items:
