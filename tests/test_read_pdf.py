@@ -34,7 +34,9 @@ def test_page_numbers_dropped_and_wrapped_lines_joined_but_not_titles():
         "在全市安全生产工作会议上的讲话",            # centred title: not joined to 同志们
         "同志们：",
         "今年要全面排查整治重大事故隐患和安全风险，市应急局牵头，各县市区政府负责，确保6月底前完成第一轮排查整治。",
-        "市住建局要加快老旧小区改造，年底前完成全年改造任务的百分之八十，市财政局要做好资金保障。",
+        # wrapped across the page break, after the '- 1 -' footer
+        "市住建局要加快老旧小区改造和燃气管道更新，年底前完成改造任务的八成，市财政局要做好资金保障和绩效评价，"
+        "各县市区政府要落实属地责任，确保按期完成。",
         "谢谢大家！",                               # the '- 2 -' footers are gone
     ]
 

@@ -39,13 +39,18 @@ def read_pdf(path, limits: Limits | None = None, fileobj=None) -> str:
     images = 0
     try:
         with pdfplumber.open(fileobj if fileobj is not None else path) as pdf:
+            joining = False       # a sentence wrapped at the foot of a page goes on on the next
             for page in pdf.pages:
                 images += len(page.images)
-                for line in _page_lines(page):
+                for line, wraps in _page_items(page):
                     size += len(line) + 1
                     if size > limits.max_text:
                         raise InputError(path, too_long(limits))
-                    blocks.append(line)
+                    if joining and not line.startswith("| "):
+                        blocks[-1] = _join(blocks[-1], line)
+                    else:
+                        blocks.append(line)
+                    joining = wraps
                 page.close()   # pdfplumber caches every page's objects otherwise
             n_pages = len(pdf.pages)
     except InputError:
@@ -105,7 +110,8 @@ def check_streams(f, path, limits: Limits) -> None:
             total += size
 
 
-def _page_lines(page) -> list[str]:
+def _page_items(page) -> list[tuple[str, bool]]:
+    """(line, whether it wraps onto the next line) in reading order."""
     tables = page.find_tables()
     boxes = [t.bbox for t in tables]
 
@@ -132,15 +138,7 @@ def _page_lines(page) -> list[str]:
     items.sort(key=lambda it: it[0])
     if items and not items[-1][1].startswith("| ") and _PAGE_NO.match(items[-1][1]):
         items.pop()                       # the page number in the footer is not speech text
-    out: list[str] = []
-    joining = False
-    for _, text, wraps in items:
-        if joining and out:
-            out[-1] = _join(out[-1], text)
-        else:
-            out.append(text)
-        joining = wraps and not text.startswith("| ")
-    return out
+    return [(text, wraps) for _, text, wraps in items]
 
 
 def _cell(text: str | None) -> str:
