@@ -11,6 +11,7 @@ import zlib
 import pytest
 from lxml import etree
 
+from read_probe import probe
 from speechledger.read import InputError, Limits, read_file
 
 docx = pytest.importorskip("docx")
@@ -137,31 +138,12 @@ def make_bomb(path, chunks: int = 63, declared: int | None = None) -> int:
     return size
 
 
-_PROBE = """
-import resource, sys, time
-from speechledger.read import InputError, read_file
-t = time.perf_counter()
-try:
-    read_file(sys.argv[1]); outcome = "read"
-except InputError as e:
-    outcome = str(e)
-print(outcome); print(time.perf_counter() - t); print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-"""
-
-
-def _probe(path):
-    r = subprocess.run([sys.executable, "-c", _PROBE, str(path)], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    outcome, secs, rss_kb = r.stdout.splitlines()
-    return outcome, float(secs), int(rss_kb) / 1024
-
-
 @pytest.mark.parametrize("declared", [None, 4096], ids=["honest-size", "lying-size"])
 def test_zip_bomb_fails_fast_in_little_memory(tmp_path, declared):
     bomb = tmp_path / "bomb.docx"
     size = make_bomb(bomb, declared=declared)
     assert size > 4_000_000_000 and bomb.stat().st_size < 5_000_000
-    outcome, secs, peak_mb = _probe(bomb)
+    outcome, secs, peak_mb = probe(bomb)
     assert outcome.startswith(f"{bomb}: ") and "\n" not in outcome
     assert ("inflates to 4032 MB" in outcome) if declared is None else ("Bad CRC" in outcome)
     assert secs < 5

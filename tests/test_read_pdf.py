@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from read_probe import probe
 from speechledger.read import InputError, discover, read_file
 
 DATA = Path(__file__).parent / "data" / "reader"   # built by scripts/make_reader_fixtures.py
@@ -83,8 +84,6 @@ def test_pdf_in_a_folder_is_discovered(tmp_path):
 
 def test_pdf_bomb_is_refused_in_little_memory(tmp_path):
     """A content stream inflating to 2 GiB: refused before pdfminer inflates it whole."""
-    import subprocess
-    import sys
     import zlib
     c = zlib.compressobj(9)
     head = c.compress(b"BT /F1 12 Tf (x) Tj ET\n") + c.flush(zlib.Z_FULL_FLUSH)
@@ -96,10 +95,6 @@ def test_pdf_bomb_is_refused_in_little_memory(tmp_path):
                     b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Contents 4 0 R>>endobj\n"
                     + f"4 0 obj<</Length {len(body)}/Filter/FlateDecode>>stream\n".encode()
                     + body + b"\nendstream endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
-    probe = ("import resource, sys\nfrom speechledger.read import InputError, read_file\n"
-             "try:\n    read_file(sys.argv[1]); print('read')\nexcept InputError as e:\n    print(e)\n"
-             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
-    r = subprocess.run([sys.executable, "-c", probe, str(pdf)], capture_output=True, text=True, timeout=120)
-    outcome, rss_kb = r.stdout.splitlines()
+    outcome, secs, peak_mb = probe(pdf)
     assert outcome == f"{pdf}: a compressed PDF stream inflates past 256 MB; not read (a PDF bomb?)"
-    assert int(rss_kb) / 1024 < 250
+    assert secs < 10 and peak_mb < 200, f"peak RSS {peak_mb:.0f} MB"
