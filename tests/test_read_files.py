@@ -138,3 +138,9 @@ def test_api_keeps_iter_files():
     from speechledger.api import discover as d, iter_files
     from speechledger.reader import InputError as E, read_file as rf
     assert d is discover and E is InputError and rf is read_file and callable(iter_files)
+
+
+def test_input_error_survives_pickling_for_worker_processes():
+    import pickle
+    e = pickle.loads(pickle.dumps(InputError("a\nb.txt", "file is empty")))
+    assert isinstance(e, InputError) and e.path == "a\nb.txt" and str(e) == "'a\\nb.txt': file is empty"

@@ -31,6 +31,9 @@ class InputError(Exception):
         self.reason = one_line(reason)
         super().__init__(f"{display_name(path)}: {self.reason}")
 
+    def __reduce__(self):   # crosses process boundaries intact (parallel batch workers)
+        return (type(self), (self.path, self.reason))
+
 
 @dataclass(frozen=True)
 class Limits:
