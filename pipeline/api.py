@@ -8,10 +8,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from speechledger.doc import SpeechDoc
-from speechledger.reader import InputError, read_file
+from speechledger.read import InputError, discover, iter_files, read_file  # noqa: F401 (re-exported)
 
 EXTRACTORS = ("rules", "ml", "hybrid")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -142,16 +142,4 @@ def extract_records(path: str | Path, date: str | None = None, pipeline: Pipelin
     return records(extract_file(path, date=date, pipeline=pipeline))
 
 
-def iter_files(paths: Iterable[str | Path], suffixes=(".txt", ".docx")) -> list[Path]:
-    """Expand folders recursively into speech files, keeping the order given."""
-    out: list[Path] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            out += sorted(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() in suffixes
-                          and not q.name.startswith("."))
-        else:
-            out.append(p)
-    return out
-
-
-__all__ = ["Pipeline", "Config", "extract_file", "extract_records", "records", "iter_files", "InputError"]
+__all__ = ["Pipeline", "Config", "extract_file", "extract_records", "records", "iter_files", "discover", "InputError"]

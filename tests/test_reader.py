@@ -28,6 +28,14 @@ def test_encodings_are_detected(tmp_path, encoding, prefix):
     assert text == SAMPLE
 
 
+def test_traditional_big5_text_is_read(tmp_path):
+    traditional = "同志們：\n市工信局要加快編制規劃，確保7月底前完成。各縣市區要抓好落實！\n"
+    f = tmp_path / "講話.txt"
+    f.write_bytes(traditional.encode("big5"))
+    text, enc = read_file(f)      # today: read as GB18030 mojibake without a word
+    assert text == traditional and enc.startswith("big5")
+
+
 def test_bom_is_removed_and_crlf_folded(tmp_path):
     f = tmp_path / "s.txt"
     f.write_bytes(codecs.BOM_UTF8 + SAMPLE.replace("\n", "\r\n").encode("utf-8"))
