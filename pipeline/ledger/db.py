@@ -54,8 +54,27 @@ def _sqlite_pragmas(timeout: float):
     return connect
 
 
+def _importable(module: str) -> bool:
+    try:
+        __import__(module)
+    except ImportError:
+        return False
+    return True
+
+
+def _with_driver(url: str) -> str:
+    """postgresql:// names no driver: use the one installed (the postgres extra brings psycopg2)."""
+    u = make_url(url)
+    if u.drivername == "postgresql":
+        for driver in ("psycopg2", "psycopg"):
+            if _importable(driver):
+                return u.set(drivername=f"postgresql+{driver}").render_as_string(hide_password=False)
+    return url
+
+
 def make_engine(url: str, lock_timeout: float = LOCK_TIMEOUT) -> Engine:
     # hide_parameters: a failed statement's message must never carry a whole speech text
+    url = _with_driver(url)
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
         if u.database and u.database != ":memory:":
