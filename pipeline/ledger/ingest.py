@@ -315,9 +315,10 @@ def write_speech(session: Session, job: _Job, rec: dict, extractor: str, resolve
     the same transaction as the write.
     """
     write_lock(session, job.source_key)
+    conn = session.connection()     # Core statements: no ORM bookkeeping on the hot path
     now = _now()
     speech_hash = _sha(date or "", rec.get("title") or "", job.text[rec["start"]:rec["end"]])
-    prev = session.execute(select(Speech.id, Speech.content_hash, Speech.version)
+    prev = conn.execute(select(Speech.id, Speech.content_hash, Speech.version)
                            .where(Speech.source_key == job.source_key,
                                   Speech.speech_index == rec["speech"], Speech.current)).first()
     if prev is not None and prev.content_hash == speech_hash:
@@ -329,7 +330,7 @@ def write_speech(session: Session, job: _Job, rec: dict, extractor: str, resolve
     matched: dict[int, tuple[Any, float]] = {}
     old_tasks: list = []
     if prev is not None:
-        session.execute(update(Speech).where(Speech.id == prev.id).values(current=False))
+        conn.execute(update(Speech).where(Speech.id == prev.id).values(current=False))
         old_tasks, old_heads = _old_tasks(session, prev.id)
         matched = match_tasks(old_tasks, old_heads, rec)
         summary.versions += 1
@@ -373,7 +374,7 @@ def write_speech(session: Session, job: _Job, rec: dict, extractor: str, resolve
             summary.carried += old is not None
         task_ids = _insert(session, Task, rows, ids=True)
         if any(r["lineage_id"] is None for r in rows):
-            session.execute(update(Task).where(Task.speech_id == speech_id, Task.lineage_id.is_(None))
+            conn.execute(update(Task).where(Task.speech_id == speech_id, Task.lineage_id.is_(None))
                             .values(lineage_id=Task.id))
         new_of_old = {matched[i][0].id: tid for i, tid in enumerate(task_ids) if i in matched}
         for change in summary.carried_over + summary.reopened:
@@ -463,22 +464,32 @@ def store_file(ledger: Ledger, job: _Job, speeches: list[dict], extractor: str,
     nothing of it is written when its records fail the checks.
     """
     check_file(job, speeches)
-    for rec in speeches:
-        _in_transaction(ledger, job, resolver, summary,
-                        lambda s, sm, rec=rec: write_speech(s, job, rec, extractor, resolver, sm, date))
 
-    def finish(s: Session, _sm) -> None:
-        write_lock(s, job.source_key)
+    def finish(s: Session) -> None:
+        conn = s.connection()
         if job.document_id is None:
             job.document_id = _document(s, job, _now()).id
-        s.execute(update(Document).where(Document.source_key == job.source_key, Document.current,
-                                         Document.id != job.document_id).values(current=False))
-        s.execute(update(Document).where(Document.id == job.document_id)
-                  .values(complete=True, current=True))
+        conn.execute(update(Document).where(Document.source_key == job.source_key, Document.current,
+                                            Document.id != job.document_id).values(current=False))
+        conn.execute(update(Document).where(Document.id == job.document_id)
+                     .values(complete=True, current=True))
         # speeches that disappeared from the file are no longer current
-        s.execute(update(Speech).where(Speech.source_key == job.source_key, Speech.current,
-                                       Speech.speech_index >= len(speeches)).values(current=False))
-    _in_transaction(ledger, job, resolver, summary, finish)
+        conn.execute(update(Speech).where(Speech.source_key == job.source_key, Speech.current,
+                                          Speech.speech_index >= len(speeches)).values(current=False))
+
+    def work(rec: dict | None, last: bool):
+        def run(s: Session, sm: IngestSummary) -> None:
+            write_lock(s, job.source_key)
+            if rec is not None:
+                write_speech(s, job, rec, extractor, resolver, sm, date)
+            if last:        # the file's last speech and its completion share one transaction
+                finish(s)
+        return run
+
+    for i, rec in enumerate(speeches):
+        _in_transaction(ledger, job, resolver, summary, work(rec, i == len(speeches) - 1))
+    if not speeches:
+        _in_transaction(ledger, job, resolver, summary, work(None, True))
 
 
 def ingest_records(ledger: Ledger, source: str | Path, text: str, speeches: list[dict], *,
