@@ -183,3 +183,18 @@ def test_extract_ledger_export_gives_back_every_field(ledger):
         assert all(set(t) == set(FIELDS["task"]) for t in g["tasks"])
         w = dict(w, source=str(CORPUS))
         assert g == w
+
+
+def test_rule_ids_of_every_item_round_trip(ledger):
+    t = _task("市工信局要牵头编制规划，7月底前完成，新增企业10家。", 0, units=[("市工信局", "lead")],
+              deadlines=[("7月底前", "2024-07-31")], targets=[("10家", "新增企业", 10, "家", ">=")])
+    t["rules"] = ["task.yao", "task.verb"]
+    t["units"][0]["rules"] = ["unit.lex"]
+    t["deadlines"][0]["rules"] = ["deadline.month_end"]
+    t["targets"][0]["rules"] = ["target.count"]
+    ingest_records(ledger, "/virtual/rules.txt", t["text"] + "\n", [_record([t])])
+    with ledger.session() as s:
+        (task,) = speech_record(s, s.scalar(select(Speech).where(Speech.current)))["tasks"]
+    assert task["rules"] == ["task.yao", "task.verb"]
+    assert [x["rules"] for k in ("units", "deadlines", "targets") for x in task[k]] == [
+        ["unit.lex"], ["deadline.month_end"], ["target.count"]]
