@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 from speechledger.doc import SpeechDoc
 from speechledger.read import InputError, discover, iter_files, read_file  # noqa: F401 (re-exported)
+from speechledger.records import SpeechRecord
 
 EXTRACTORS = ("rules", "ml", "hybrid")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -133,12 +134,13 @@ def extract_file(path: str | Path, date: str | None = None, pipeline: Pipeline |
     return (pipeline or Pipeline()).run_file(path, date=date)
 
 
-def records(doc: SpeechDoc) -> list[dict[str, Any]]:
-    """The §6 JSON objects (one per speech) for a processed document."""
+def records(doc: SpeechDoc) -> list[SpeechRecord]:
+    """The §6 JSON objects (one per speech, speechledger.records.SpeechRecord) of a processed document."""
     return [sp.to_json(doc.source) for sp in doc.speeches]
 
 
-def extract_records(path: str | Path, date: str | None = None, pipeline: Pipeline | None = None) -> list[dict]:
+def extract_records(path: str | Path, date: str | None = None,
+                    pipeline: Pipeline | None = None) -> list[SpeechRecord]:
     return records(extract_file(path, date=date, pipeline=pipeline))
 
 

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from speechledger.records import SpeechRecord, TaskRecord
 
 
 @dataclass(frozen=True)
@@ -79,11 +82,11 @@ class Task:
     confidence: float = 1.0
     rules: list[str] = field(default_factory=list)   # ids of the rule rows that made it a task
 
-    def to_json(self) -> dict[str, Any]:
-        """The §6 task object (ANNOTATION.md), plus provenance fields."""
+    def to_json(self) -> "TaskRecord":
+        """The §6 task object (ANNOTATION.md), plus provenance fields (records.TaskRecord)."""
         return {
             "start": self.start, "end": self.end, "text": self.text,
-            "modality": self.modality, "specific": self.specific,
+            "modality": self.modality, "specific": self.specific, "segment": self.segment,
             "units": [_public(u) for u in self.units],
             "deadlines": [_public(d) for d in self.deadlines],
             "targets": [_public(t) for t in self.targets],
@@ -139,12 +142,13 @@ class Speech:
             return self.sections[i]
         return None
 
-    def to_json(self, source: str) -> dict[str, Any]:
+    def to_json(self, source: str) -> "SpeechRecord":
+        """The §6 speech object with every extracted field (records.SpeechRecord)."""
         return {
             "source": source, "speech": self.index, "title": self.title,
-            "date": self.date, "year": self.ref_year,
+            "date": self.date, "year": self.ref_year, "start": self.start, "end": self.end,
             "headings": [{"start": h.start, "end": h.end, "text": h.text, "level": h.level,
-                          "parent": h.parent} for h in self.headings],
+                          "marker": h.marker, "parent": h.parent} for h in self.headings],
             "tasks": [t.to_json() for t in self.tasks],
         }
 

@@ -80,6 +80,8 @@ def run(args) -> int:
         except ValueError as e:
             return fail(str(e))
     print(f"ingested into {ledger.url}: {summary.line()}", file=sys.stderr)
+    for change in summary.status_changes():     # re-ingested sources: what happened to each status
+        print(f"  {change}", file=sys.stderr)
     if summary.interrupted:
         print("speechledger: interrupted; finished speeches are kept, run again to finish", file=sys.stderr)
         return 130

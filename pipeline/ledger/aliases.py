@@ -60,6 +60,11 @@ def add_alias(session: Session, alias: str, canonical: str, origin: str = "user"
     alias, canonical = alias.strip(), canonical.strip()
     if not alias or not canonical:
         raise ValueError("alias and canonical name must not be empty")
+    for name in (alias, canonical):
+        if len(name) > 200 or "\x00" in name:
+            raise ValueError(f"unit names are at most 200 characters, without NUL: {name[:40]!r}")
+    from speechledger.ledger.db import write_lock
+    write_lock(session, "unit_aliases")
     target = _unit_named(session, canonical)
     if target.name == canonical and session.scalar(
             select(UnitAlias.id).where(UnitAlias.alias == canonical)) is None:
@@ -85,6 +90,18 @@ def add_alias(session: Session, alias: str, canonical: str, origin: str = "user"
     return target
 
 
+def _insert_ignoring_duplicates(session: Session, model, rows: list[dict]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING: a unit another writer added meanwhile is not an error."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    session.execute(insert(model).on_conflict_do_nothing(), rows)
+
+
 class UnitResolver:
     """Surface form -> unit id within one ingest, with a cache of committed lookups."""
 
@@ -93,18 +110,35 @@ class UnitResolver:
         self._pending: dict[str, int] = {}
 
     def unit_id(self, session: Session, surface: str) -> int:
-        surface = surface.strip()
-        uid = self._cache.get(surface) or self._pending.get(surface)
-        if uid is None:
-            uid = session.scalar(select(UnitAlias.unit_id).where(UnitAlias.alias == surface))
+        return self.unit_ids(session, [surface])[surface.strip()]
+
+    def unit_ids(self, session: Session, surfaces: list[str]) -> dict[str, int]:
+        """Unit ids of many surface forms (stripped) with three statements at most for the new ones."""
+        out: dict[str, int] = {}
+        todo = set()
+        for s in surfaces:
+            s = s.strip()
+            uid = self._cache.get(s) or self._pending.get(s)
             if uid is None:
-                unit = Unit(name=surface)
-                session.add(unit)
-                session.flush()
-                session.add(UnitAlias(alias=surface, unit_id=unit.id, origin="seen"))
-                uid = unit.id
-            self._pending[surface] = uid
-        return uid
+                todo.add(s)
+            else:
+                out[s] = uid
+        if todo:
+            todo_list = sorted(todo)
+            found = dict(session.execute(select(UnitAlias.alias, UnitAlias.unit_id)
+                                         .where(UnitAlias.alias.in_(todo_list))).all())
+            new = [s for s in todo_list if s not in found]
+            if new:
+                _insert_ignoring_duplicates(session, Unit, [{"name": s} for s in new])
+                ids = dict(session.execute(select(Unit.name, Unit.id).where(Unit.name.in_(new))).all())
+                _insert_ignoring_duplicates(session, UnitAlias, [
+                    {"alias": s, "unit_id": ids[s], "origin": "seen"} for s in new])
+                # another writer may have given the alias to another unit meanwhile: the table decides
+                found.update(session.execute(select(UnitAlias.alias, UnitAlias.unit_id)
+                                             .where(UnitAlias.alias.in_(new))).all())
+            self._pending.update(found)
+            out.update(found)
+        return out
 
     def commit(self) -> None:
         self._cache.update(self._pending)

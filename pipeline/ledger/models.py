@@ -9,11 +9,21 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String,
-                        Text)
+                        Text, false)
+from sqlalchemy import text as sql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 STATUSES = ("open", "in_progress", "done", "cancelled")
 CLOSED = ("done", "cancelled")
+# lengths checked before writing (same behaviour on SQLite, which does not enforce VARCHAR sizes)
+MAX_AUTHOR = 100
+MAX_NOTE = 2000
+MAX_UNIT = 200
+
+
+def _rules() -> Mapped[str]:
+    # ids of the rule rows that produced the item, space-separated ("" for none / learned)
+    return mapped_column(Text, default="", server_default="")
 
 
 class Base(DeclarativeBase):
@@ -31,6 +41,11 @@ class Document(Base):
     encoding: Mapped[str] = mapped_column(String(32))
     text: Mapped[str] = mapped_column(Text)
     ingested_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    # the file's content as last ingested (one per source): what "unchanged" compares against
+    current: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    __table_args__ = (Index("uq_documents_current", "source_key", unique=True,
+                            sqlite_where=sql("current"), postgresql_where=sql("current")),)
 
 
 class Speech(Base):
@@ -56,7 +71,10 @@ class Speech(Base):
     tasks: Mapped[list["Task"]] = relationship(back_populates="speech", order_by="Task.start")
     headings: Mapped[list["Heading"]] = relationship(order_by="Heading.position")
 
-    __table_args__ = (Index("ix_speeches_source_key", "source_key", "speech_index"),)
+    __table_args__ = (Index("ix_speeches_source_key", "source_key", "speech_index"),
+                      # one current version per speech: concurrent ingests cannot both add it
+                      Index("uq_speeches_current", "source_key", "speech_index", unique=True,
+                            sqlite_where=sql("current"), postgresql_where=sql("current")))
 
 
 class Heading(Base):
@@ -93,6 +111,7 @@ class Task(Base):
     # current status, denormalised from the append-only `status_events`
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     status_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    rules: Mapped[str] = _rules()
 
     speech: Mapped[Speech] = relationship(back_populates="tasks")
     units: Mapped[list["TaskUnit"]] = relationship(order_by="TaskUnit.start")
@@ -124,6 +143,7 @@ class TaskUnit(Base):
     start: Mapped[int] = mapped_column(Integer)
     end: Mapped[int] = mapped_column(Integer)
     role: Mapped[str] = mapped_column(String(16))             # lead | support
+    rules: Mapped[str] = _rules()
 
     unit: Mapped[Unit] = relationship()
 
@@ -137,6 +157,7 @@ class Deadline(Base):
     text: Mapped[str] = mapped_column(Text)
     due: Mapped[dt.date | None] = mapped_column(Date, nullable=True, index=True)
     placeholder: Mapped[bool] = mapped_column(Boolean)
+    rules: Mapped[str] = _rules()
 
 
 class Target(Base):
@@ -151,10 +172,18 @@ class Target(Base):
     unit: Mapped[str] = mapped_column(String(32))
     comparator: Mapped[str] = mapped_column(String(4))
     placeholder: Mapped[bool] = mapped_column(Boolean)
+    rules: Mapped[str] = _rules()
+
+
+class WriteLock(Base):
+    """One row; SQLite writers update it first to take the database's write lock (db.write_lock)."""
+    __tablename__ = "write_lock"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
 
 
 class StatusEvent(Base):
-    """Append-only status history; `tasks.status` mirrors the latest event of the lineage."""
+    """Append-only status history (database triggers refuse UPDATE and DELETE); `tasks.status` mirrors the latest event of the lineage."""
     __tablename__ = "status_events"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from speechledger.ledger.db import LedgerError
-from speechledger.ledger.models import STATUSES, Speech, StatusEvent, Task
+from speechledger.ledger.db import LedgerError, write_lock
+from speechledger.ledger.models import MAX_AUTHOR, MAX_NOTE, STATUSES, Speech, StatusEvent, Task
 
 
 def current_task(session: Session, task_id: int) -> tuple[Task, Task]:
@@ -32,6 +32,16 @@ def set_status(session: Session, task_id: int, status: str, note: str | None = N
     """
     if status not in STATUSES:
         raise LedgerError(f"unknown status {status!r}; use one of {', '.join(STATUSES)}")
+    check_text("note", note, MAX_NOTE)
+    check_text("name (--by)", by, MAX_AUTHOR)
+    source_key = session.scalar(select(Speech.source_key).join(Task, Task.speech_id == Speech.id)
+                                .where(Task.id == task_id))
+    if source_key is None:
+        raise LedgerError(f"no task with id {task_id} in the ledger (see `speechledger tasks`)")
+    # the same lock as a re-ingest of the source: the lineage's current task is read after any
+    # new version is committed, and a re-ingest after us carries this event over
+    write_lock(session, source_key)
+    session.expire_all()
     _, task = current_task(session, task_id)
     ev = StatusEvent(task_id=task.id, lineage_id=task.lineage_id or task.id, status=status,
                      previous=task.status, note=note, author=by,
@@ -42,6 +52,16 @@ def set_status(session: Session, task_id: int, status: str, note: str | None = N
         task.status_note = note
     session.flush()
     return ev
+
+
+def check_text(what: str, value: str | None, limit: int) -> None:
+    """Refuse over-long or NUL-carrying text before writing (SQLite would keep it, PostgreSQL not)."""
+    if value is None:
+        return
+    if "\x00" in value:
+        raise LedgerError(f"the {what} contains a NUL character")
+    if len(value) > limit:
+        raise LedgerError(f"the {what} is {len(value)} characters long; at most {limit} are kept")
 
 
 def history(session: Session, task_id: int) -> dict[str, Any]:
