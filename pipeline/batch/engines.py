@@ -15,10 +15,12 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Iterator
 
-from speechledger.batch.work import FileResult, FileTask, PipelineSpec, get_pipeline, process_partition
+from speechledger.batch.work import (FileResult, FileTask, PipelineSpec, get_pipeline, partition,
+                                    process_partition)
 
 ENGINES = ("local", "dask")
 MAX_POOL_RESTARTS = 3
+DEFAULT_CLUSTER_WORKERS = 16     # partition sizing on an existing cluster of unknown size
 
 Results = Iterator[tuple[int, list[FileResult]]]
 
@@ -35,11 +37,18 @@ class Engine:
     scheduler: str | None = None
 
     @property
-    def workers(self) -> int:
-        return self.jobs
+    def is_dask(self) -> bool:
+        return self.kind == "dask" or bool(self.scheduler)
+
+    def partitions(self, tasks: list[FileTask]) -> list[list[FileTask]]:
+        """One file per task on this machine (a local task costs little, and small tasks keep
+        every finished file written early); grouped files for Dask, whose tasks cost more."""
+        if not self.is_dask:
+            return [[t] for t in tasks]
+        return partition(tasks, self.jobs if not self.scheduler else DEFAULT_CLUSTER_WORKERS)
 
     def run(self, parts: list[list[FileTask]], spec: PipelineSpec, date: str | None) -> Results:
-        if self.kind == "dask" or self.scheduler:
+        if self.is_dask:
             return dask_results(parts, spec, date, self.jobs, self.scheduler)
         if self.jobs <= 1:
             return serial_results(parts, spec, date)

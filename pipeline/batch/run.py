@@ -10,7 +10,7 @@ from typing import Callable, Iterable
 from speechledger.batch.engines import Engine
 from speechledger.batch.progress import Progress
 from speechledger.batch.sinks import JsonlSink, LedgerSink, ParquetSink, Sink, TableSink
-from speechledger.batch.work import FileTask, PipelineSpec, check_date, file_tasks, partition
+from speechledger.batch.work import FileTask, PipelineSpec, check_date, file_tasks
 
 FORMATS = ("table", "jsonl", "parquet")
 
@@ -37,7 +37,7 @@ class BatchStats:
 def run_batch(tasks: list[FileTask], spec: PipelineSpec, date: str | None, engine: Engine, sink: Sink,
               progress: bool | None, report: Callable[[str], None], errors: list[str]) -> bool:
     """Run `tasks` through `engine` into `sink`; False when interrupted (Ctrl-C)."""
-    parts = partition(tasks, engine.workers)
+    parts = engine.partitions(tasks)
     bar = Progress(len(tasks), progress)
     try:
         with bar:

@@ -208,11 +208,13 @@ PARQUET_TABLES = ("speeches", "tasks", "units", "deadlines", "targets")
 
 
 def parquet_rows(r: FileResult) -> dict[str, list[dict]]:
-    """One file's rows per table. Ids are stable across runs and engines: the file's content
-    hash, the speech index and the task index."""
+    """One file's rows per table. Ids are stable across runs and engines: a hash of the file's
+    name and content, then the speech index, then the task index."""
+    from speechledger.ledger.ingest import _sha
     rows: dict[str, list[dict]] = {t: [] for t in PARQUET_TABLES}
+    file_id = _sha(r.path, r.content_hash)[:16]
     for sp in r.speeches:
-        sid = f"{r.content_hash[:16]}-{sp['speech']}"
+        sid = f"{file_id}-{sp['speech']}"
         when = _date(sp.get("date"))
         where = {"speech_id": sid, "source": r.path, "speech_date": when}
         heads = sp.get("headings") or []

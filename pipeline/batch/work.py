@@ -68,6 +68,7 @@ class FileResult:
     content_hash: str = ""
     speeches: list[dict] = field(default_factory=list)   # §6 records plus the speech's start/end
     error: str | None = None                              # "FILE: reason" when the file failed
+    cpu: float = 0.0                                      # CPU seconds spent on this file (benchmarks)
 
 
 def content_hash(text: str, date: str | None) -> str:
@@ -77,7 +78,10 @@ def content_hash(text: str, date: str | None) -> str:
 
 def process_file(task: FileTask, date: str | None, pipe) -> FileResult:
     """Read and extract one file; a bad file gives a result with `error` set, never an exception."""
+    import time
+
     from speechledger.reader import InputError, read_file
+    t0 = time.process_time()
     res = FileResult(task.path, task.source_key)
     try:
         res.text, res.encoding = read_file(task.path)
@@ -97,6 +101,7 @@ def process_file(task: FileTask, date: str | None, pipe) -> FileResult:
     except Exception as e:  # an extractor bug must not stop the batch either
         res.speeches = []
         res.error = f"{task.path}: extraction failed: {e.__class__.__name__}: {e}"
+    res.cpu = time.process_time() - t0
     return res
 
 
@@ -124,8 +129,6 @@ def partition(tasks: list[FileTask], workers: int, max_bytes: int = 4 << 20,
               max_files: int = 64) -> list[list[FileTask]]:
     """Consecutive groups of files: about 4 per worker for balance, capped in bytes and files
     so one task's result stays small and a lost worker loses little."""
-    if workers <= 1:
-        return [[t] for t in tasks]
     total = sum(t.size for t in tasks)
     target = max(1, min(max_bytes, total // (workers * 4)))
     parts: list[list[FileTask]] = []
