@@ -24,12 +24,18 @@ SPEECH_SPAN = ("start", "end")      # added to the §6 record for the ledger and
 class Sink:
     def __init__(self):
         self.busy = 0.0            # seconds spent writing (is the writer the bottleneck?)
+        self.busy_cpu = 0.0        # of which CPU time of the writing thread (load-independent)
+        self.cpu = 0.0             # workers' CPU seconds reading and extracting (per-core throughput)
+        self.chars = 0
         self.ok_files = 0
 
     def write(self, index: int, results: list[FileResult]) -> None:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         self._write(index, [r for r in results if r.error is None])
+        self.busy_cpu += time.thread_time() - c0
         self.ok_files += sum(r.error is None for r in results)
+        self.cpu += sum(r.cpu for r in results)
+        self.chars += sum(len(r.text) for r in results)
         self.busy += time.perf_counter() - t0
 
     def _write(self, index: int, results: list[FileResult]) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
