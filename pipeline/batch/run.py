@@ -32,6 +32,8 @@ class BatchStats:
     interrupted: bool = False
     seconds: float = 0.0
     writer_seconds: float = 0.0     # time the driver spent in the sink
+    writer_cpu: float = 0.0         # of which CPU time
+    extract_cpu: float = 0.0        # workers' CPU time reading and extracting
 
 
 def run_batch(tasks: list[FileTask], spec: PipelineSpec, date: str | None, engine: Engine, sink: Sink,
@@ -146,5 +148,5 @@ def extract(paths: Iterable, *, fmt: str = "jsonl", output: str | None = None, d
     else:
         sink.commit()
     stats.seconds = time.perf_counter() - t0
-    stats.writer_seconds = sink.busy
+    stats.writer_seconds, stats.writer_cpu, stats.extract_cpu = sink.busy, sink.busy_cpu, sink.cpu
     return stats

@@ -7,7 +7,6 @@ output untouched.
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import shutil
@@ -180,15 +179,6 @@ class TableSink(JsonlSink):
 
 # ---------------------------------------------------------------- Parquet
 
-def _date(s):
-    if not s:
-        return None
-    try:
-        return dt.date.fromisoformat(s)
-    except ValueError:
-        return None
-
-
 def parquet_schemas():
     import pyarrow as pa
     s, i32, i64, f64, b, d = pa.string(), pa.int32(), pa.int64(), pa.float64(), pa.bool_(), pa.date32()
@@ -216,7 +206,7 @@ PARQUET_TABLES = ("speeches", "tasks", "units", "deadlines", "targets")
 def parquet_rows(r: FileResult) -> dict[str, list[dict]]:
     """One file's rows per table. Ids are stable across runs and engines: a hash of the file's
     name and content, then the speech index, then the task index."""
-    from speechledger.ledger.ingest import _sha
+    from speechledger.ledger.ingest import _date, _sha
     rows: dict[str, list[dict]] = {t: [] for t in PARQUET_TABLES}
     file_id = _sha(r.path, r.content_hash)[:16]
     for sp in r.speeches:
