@@ -129,7 +129,7 @@ def main() -> int:
     jobs_list = args.jobs or [1, 2]
 
     from speechledger.ledger.db import open_ledger
-    from speechledger.ledger.ingest import ingest
+    from speechledger.batch import ingest
 
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="speechledger-bench-"))
     try:

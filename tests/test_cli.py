@@ -57,7 +57,7 @@ def test_bad_file_is_reported_and_the_rest_goes_on(tmp_path, dev_path, capsys):
 
 
 def test_bad_date_is_a_clear_error(dev_path, capsys):
-    assert main(["extract", str(dev_path), "--date", "July 4", "--extractors", "rules"]) == 1
+    assert main(["extract", str(dev_path), "--date", "July 4", "--extractors", "rules"]) == 2
     assert "YYYY-MM-DD" in capsys.readouterr().err
 
 

@@ -20,7 +20,8 @@ from speechledger.cli import main
 from speechledger.ledger.api import load_speech_record
 from speechledger.ledger.db import LedgerError, open_ledger, resolve_url
 from speechledger.ledger.export import STATUS_LABELS, read_csv, read_xlsx
-from speechledger.ledger.ingest import ingest, ingest_records
+from speechledger.batch import ingest
+from speechledger.ledger.ingest import ingest_records
 from speechledger.ledger.models import Deadline, Speech, StatusEvent, Target, Task, TaskUnit, Unit
 from speechledger.ledger.queries import TaskQuery, find_tasks, list_speeches
 from speechledger.ledger.status import history, set_status

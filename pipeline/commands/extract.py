@@ -1,21 +1,28 @@
-"""speechledger extract: commitments of one or more files, as a table or §6 JSONL."""
+"""speechledger extract: commitments of files and folders, as a table, §6 JSONL or a Parquet dataset."""
 from __future__ import annotations
 
-import json
 import sys
 
-HELP = "extract commitments from speech files (table or JSONL)"
-DESCRIPTION = """Extract tasks, responsible units, deadlines and targets from speech files.
+HELP = "extract commitments from speech files (table, JSONL or Parquet)"
+DESCRIPTION = """Extract tasks, responsible units, deadlines and targets from speech files and folders.
 
   speechledger extract speeches.txt                     # readable table
   speechledger extract a.txt b.docx --format jsonl      # one JSON object per speech (ANNOTATION.md §6)
   speechledger extract a.txt --date 2024-07-04          # reference date for relative deadlines
+  speechledger extract corpus/ --format parquet -o out/corpus.parquet --jobs 2
+  speechledger extract corpus/ --format parquet -o out/corpus.parquet --scheduler tcp://HOST:8786
+
+Output to -o is written under a temporary name and renamed when done; when every
+file fails, an existing output is left as it was. Exit status: 0, 1 when some file
+failed, 2 for bad options, 130 when interrupted.
 """
 
 
 def add_arguments(p) -> None:
-    p.add_argument("files", nargs="+", help="speech files (.txt in UTF-8/GB18030/UTF-16, or .docx)")
-    p.add_argument("--format", choices=("table", "jsonl"), default="table")
+    from speechledger.commands._batchargs import add_engine_arguments
+    p.add_argument("files", nargs="+", help="speech files (.txt in UTF-8/GB18030/UTF-16, or .docx) and folders")
+    p.add_argument("--format", choices=("table", "jsonl", "parquet"), default="table",
+                   help="table (readable), jsonl (§6 records) or parquet (a dataset folder, needs -o)")
     p.add_argument("--date", help="speech date YYYY-MM-DD (overrides the date read from headings)")
     p.add_argument("--extractors", choices=("rules", "ml", "hybrid"), default=None,
                    help="which extractors to use (default: hybrid when models are installed, else rules)")
@@ -23,7 +30,8 @@ def add_arguments(p) -> None:
                    help="tokeniser backend for the token layer: jieba (rjieba, default), jieba-py, or hanlp "
                         "(needs the [hanlp] extra and a local model)")
     p.add_argument("--models", default=None, help="model folder (default: the bundled models/)")
-    p.add_argument("-o", "--output", help="write to this file instead of standard output")
+    p.add_argument("-o", "--output", help="write to this file (a folder for parquet) instead of standard output")
+    add_engine_arguments(p)
 
 
 def default_extractors(model_dir: str | None = None) -> str:
@@ -32,57 +40,23 @@ def default_extractors(model_dir: str | None = None) -> str:
 
 
 def run(args) -> int:
-    from speechledger.api import Pipeline
-    from speechledger.output import print_table
-    from speechledger.reader import InputError
+    from speechledger.batch import PipelineSpec, check_date, extract
+    from speechledger.ledger.cliargs import fail
 
-    extractors = args.extractors or default_extractors(args.models)
-    try:
-        pipe = Pipeline(extractors=extractors, tokenizer=args.tokenizer, model_dir=args.models,
+    if args.jobs < 1:
+        return fail("--jobs must be at least 1")
+    spec = PipelineSpec(args.extractors or default_extractors(args.models), args.tokenizer, args.models,
                         tokenize=args.tokenizer != "jieba")
-    except (ValueError, RuntimeError) as e:  # a bad backend/model choice is a user error
-        print(f"speechledger: {e}", file=sys.stderr)
-        return 2
-    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
-    failed = 0
-    progress = _progress(len(args.files))
     try:
-        for path in args.files:
-            if progress:
-                progress.advance(progress.task_ids[0])
-            try:
-                doc = pipe.run_file(path, date=args.date)
-            except InputError as e:
-                print(f"speechledger: error: {e}", file=sys.stderr)
-                failed += 1
-                continue
-            except ValueError as e:
-                print(f"speechledger: error: {path}: {e}", file=sys.stderr)
-                failed += 1
-                continue
-            if args.format == "jsonl":
-                for sp in doc.speeches:
-                    out.write(json.dumps(sp.to_json(path), ensure_ascii=False) + "\n")
-                out.flush()
-            else:
-                print_table(doc, out)
-    finally:
-        if progress:
-            progress.stop()
-        if args.output:
-            out.close()
-    if failed and len(args.files) > 1:
-        print(f"speechledger: {failed} of {len(args.files)} files failed", file=sys.stderr)
-    return 1 if failed else 0
-
-
-def _progress(n_files: int):
-    """A progress bar on the terminal for batches (not when output is piped or redirected)."""
-    if n_files < 5 or not sys.stderr.isatty():
-        return None
-    from rich.progress import Progress
-    from rich.console import Console
-    p = Progress(console=Console(file=sys.stderr), transient=True)
-    p.add_task("extracting", total=n_files)
-    p.start()
-    return p
+        check_date(args.date)
+        spec.build()      # a bad backend or model choice fails here, once, not per file
+        stats = extract(args.files, fmt=args.format, output=args.output, date=args.date, jobs=args.jobs,
+                        engine=args.engine, scheduler=args.scheduler, spec=spec, progress=args.progress)
+    except (ValueError, RuntimeError, OSError) as e:
+        return fail(str(e))
+    if stats.interrupted:
+        print("speechledger: interrupted; no output written", file=sys.stderr)
+        return 130
+    if stats.errors and stats.files > 1:
+        print(f"speechledger: {len(stats.errors)} of {stats.files} files failed", file=sys.stderr)
+    return 1 if stats.errors else 0

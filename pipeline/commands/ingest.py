@@ -9,6 +9,8 @@ DESCRIPTION = """Extract every speech of the given files and folders (recursivel
   speechledger ingest speeches/ more.docx                   # default ledger outputs/ledger.sqlite
   speechledger ingest speeches/ --jobs 2 --db sqlite:///team.sqlite
   speechledger ingest a.txt --date 2024-07-04               # reference date for relative deadlines
+  speechledger ingest corpus/ --engine dask --jobs 4        # a local Dask cluster of 4 worker processes
+  speechledger ingest corpus/ --scheduler tcp://HOST:8786   # an existing Dask cluster
   speechledger ingest --alias 工信局=市工业和信息化局           # teach the ledger a unit alias
   speechledger ingest --aliases my_aliases.tsv              # many aliases (alias<TAB>canonical)
 
@@ -22,35 +24,33 @@ finish the batch. Exit status: 0, 1 when some file failed, 130 when interrupted.
 
 
 def add_arguments(p) -> None:
+    from speechledger.commands._batchargs import add_engine_arguments
     from speechledger.ledger.cliargs import add_db_argument
     p.add_argument("paths", nargs="*", help="speech files (.txt, .docx) and folders")
     add_db_argument(p)
     p.add_argument("--date", help="speech date YYYY-MM-DD for every file (overrides dates read from headings)")
-    p.add_argument("--jobs", "-j", type=int, default=1, help="extraction worker processes (default 1)")
     p.add_argument("--extractors", choices=("rules", "ml", "hybrid"), default=None,
                    help="which extractors (default: hybrid when models are installed, else rules)")
     p.add_argument("--alias", action="append", default=[], metavar="ALIAS=CANONICAL",
                    help="add a unit alias (repeatable); merges units already in the ledger")
     p.add_argument("--aliases", metavar="FILE", help="TSV file of aliases: alias<TAB>canonical per line")
-    p.add_argument("--progress", action=argparse_bool(), default=None,
-                   help="show a progress bar (default: when standard error is a terminal)")
-
-
-def argparse_bool():
-    import argparse
-    return argparse.BooleanOptionalAction
+    add_engine_arguments(p)
 
 
 def run(args) -> int:
     from speechledger.ledger.aliases import add_alias, read_alias_file
     from speechledger.ledger.cliargs import fail
     from speechledger.ledger.db import LedgerError, open_ledger
-    from speechledger.ledger.ingest import ingest
+    from speechledger.batch import check_date, ingest
 
     if not args.paths and not args.alias and not args.aliases:
         return fail("give files or folders to ingest (or --alias/--aliases)")
     if args.jobs < 1:
         return fail("--jobs must be at least 1")
+    try:
+        check_date(args.date)
+    except ValueError as e:
+        return fail(str(e))
     pairs = []
     try:
         for a in args.alias:
@@ -75,9 +75,9 @@ def run(args) -> int:
         if not args.paths:
             return 0
         try:
-            summary = ingest(ledger, args.paths, date=args.date, jobs=args.jobs,
-                             extractors=args.extractors, progress=args.progress)
-        except ValueError as e:
+            summary = ingest(ledger, args.paths, date=args.date, jobs=args.jobs, engine=args.engine,
+                             scheduler=args.scheduler, extractors=args.extractors, progress=args.progress)
+        except (ValueError, RuntimeError) as e:
             return fail(str(e))
     print(f"ingested into {ledger.url}: {summary.line()}", file=sys.stderr)
     for change in summary.status_changes():     # re-ingested sources: what happened to each status

@@ -1,4 +1,5 @@
-"""Ingest speech files into the ledger: extraction in worker processes, writes in the parent.
+"""Store extracted speech records in the ledger (storage only: the batch layer, speechledger.batch,
+reads files, runs the engines and calls `store_file` / `known_content` here).
 
 Each speech is written in one transaction, so a crash or Ctrl-C leaves every
 finished speech intact and the unfinished one absent. Ingest is idempotent by
@@ -9,14 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import sys
-import time
 from collections import defaultdict, deque
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
@@ -26,8 +22,6 @@ from speechledger.ledger.aliases import UnitResolver
 from speechledger.ledger.db import Ledger, LedgerBusy, LedgerError, is_lock_timeout, write_lock
 from speechledger.ledger.models import (Deadline, Document, Heading, Speech, StatusEvent, Target, Task,
                                         TaskUnit)
-
-MAX_POOL_RESTARTS = 3
 
 
 @dataclass
@@ -86,39 +80,6 @@ class _Job:
     encoding: str
     content_hash: str
     document_id: int | None = None     # set once the file's document row is committed
-
-
-# ---------------------------------------------------------------- extraction (worker side)
-
-# One pipeline per worker process, built by the pool initializer (never in the parent).
-_worker_pipeline: dict[str, Any] = {}
-
-
-def _init_worker(extractors: str) -> None:
-    import signal
-    signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the parent's to handle
-    from speechledger.api import Pipeline
-    _worker_pipeline["pipe"] = Pipeline(extractors=extractors)
-
-
-def _extract(job: _Job, date: str | None, pipe=None) -> list[dict]:
-    """The speeches of one file as plain dicts (§6 records plus speech spans)."""
-    pipe = pipe or _worker_pipeline["pipe"]
-    doc = pipe(job.text, source=str(job.path), date=date, encoding=job.encoding)
-    out = []
-    for sp in doc.speeches:
-        rec = sp.to_json(str(job.path))
-        rec["start"], rec["end"] = sp.start, sp.end
-        rec["year"] = sp.ref_year
-        out.append(rec)
-    return out
-
-
-def _extract_safely(job: _Job, date: str | None, pipe=None) -> tuple[list[dict] | None, str | None]:
-    try:
-        return _extract(job, date, pipe), None
-    except Exception as e:  # an extractor bug must not stop the batch
-        return None, f"{job.path}: extraction failed: {e.__class__.__name__}: {e}"
 
 
 # ---------------------------------------------------------------- writing (parent side)
@@ -510,180 +471,3 @@ def ingest_records(ledger: Ledger, source: str | Path, text: str, speeches: list
     recs = [{"start": 0, "end": len(text), **r} for r in speeches]
     store_file(ledger, job, recs, extractor, UnitResolver(), summary, date)
     return summary
-
-
-# ---------------------------------------------------------------- the batch
-
-def _read(path: Path, date: str | None) -> _Job:
-    from speechledger.reader import read_file
-    text, enc = read_file(path)
-    try:
-        key = str(path.resolve())
-    except OSError:
-        key = str(path)
-    return _Job(path, key, text, enc, _sha(date or "", text))
-
-
-def ingest(ledger: Ledger, paths: Iterable[str | Path], *, date: str | None = None, jobs: int = 1,
-           extractors: str | None = None, progress: bool | None = None,
-           report: Callable[[str], None] | None = None) -> IngestSummary:
-    """Ingest files and folders (recursively) into `ledger`; returns the summary.
-
-    Errors (unreadable files, extractor failures, a crashed worker) are reported
-    through `report` and counted; the batch goes on. KeyboardInterrupt stops the
-    batch after rolling back the speech being written (summary.interrupted).
-    """
-    from speechledger.api import iter_files
-    from speechledger.reader import InputError
-
-    if date is not None:
-        _check_date(date)
-    if extractors is None:
-        from speechledger.ml_default import default_extractors
-        extractors = default_extractors()
-    report = report or (lambda msg: print(f"speechledger: {msg}", file=sys.stderr))
-    summary = IngestSummary()
-    t0 = time.perf_counter()
-    files = iter_files(paths)
-    summary.files = len(files)
-    resolver = UnitResolver()
-    bar = _Progress(len(files), progress)
-
-    def error(msg: str) -> None:
-        summary.errors.append(msg)
-        bar.log(f"error: {msg}", report)
-
-    def jobs_to_do():
-        for path in files:
-            try:
-                job = _read(path, date)
-            except InputError as e:
-                error(str(e))
-                bar.advance()
-                continue
-            except Exception as e:  # a reader bug must not stop the batch either
-                error(f"{path}: cannot read: {e.__class__.__name__}: {e}")
-                bar.advance()
-                continue
-            with ledger.session() as s:
-                why = known_content(s, job.source_key, job.content_hash)
-            if why:
-                summary.unchanged += 1
-                bar.advance()
-                continue
-            yield job
-
-    def write(job: _Job, speeches, err) -> None:
-        if err:
-            error(err)
-        else:
-            try:
-                store_file(ledger, job, speeches, extractors, resolver, summary, date)
-            except LedgerError as e:    # one line naming the file; the batch goes on
-                error(str(e))
-        bar.advance()
-
-    try:
-        with bar:
-            if jobs <= 1:
-                from speechledger.api import Pipeline
-                pipe = Pipeline(extractors=extractors)
-                for job in jobs_to_do():
-                    write(job, *_extract_safely(job, date, pipe))
-            else:
-                _run_pool(jobs_to_do(), jobs, extractors, date, write, error)
-    except KeyboardInterrupt:
-        summary.interrupted = True
-    summary.seconds = time.perf_counter() - t0
-    return summary
-
-
-def _run_pool(todo, jobs: int, extractors: str, date: str | None, write, error) -> None:
-    """Extract in `jobs` worker processes, write results as they come; survive a dead worker."""
-    import multiprocessing as mp
-    ctx = mp.get_context("spawn")   # no fork of a parent that holds DB connections and threads
-    restarts = 0
-    tries: dict[Path, int] = defaultdict(int)
-    todo = iter(todo)
-    pending: deque[_Job] = deque()
-    while True:
-        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
-                                   initargs=(extractors,))
-        inflight: dict = {}
-        broken = False
-        try:
-            while True:
-                while len(inflight) < jobs * 4:
-                    job = pending.popleft() if pending else next(todo, None)
-                    if job is None:
-                        break
-                    tries[job.path] += 1
-                    inflight[pool.submit(_extract_safely, job, date)] = job
-                if not inflight:
-                    return
-                done, _ = wait(inflight, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    job = inflight.pop(fut)
-                    try:
-                        speeches, err = fut.result()
-                    except BrokenProcessPool:
-                        broken = True
-                        if tries[job.path] > 1:
-                            error(f"{job.path}: a worker process died twice while extracting it; skipped")
-                        else:
-                            pending.append(job)   # retried once on a fresh pool
-                        continue
-                    write(job, speeches, err)
-                if broken:
-                    for job in inflight.values():
-                        pending.append(job)
-                    inflight.clear()
-                    break
-        finally:
-            pool.shutdown(wait=not broken, cancel_futures=True)
-        restarts += 1
-        if restarts > MAX_POOL_RESTARTS:
-            for job in list(pending) + list(todo):
-                error(f"{job.path}: not ingested (worker processes keep dying)")
-            return
-
-
-def _check_date(date: str) -> None:
-    try:
-        dt.date.fromisoformat(date)
-    except ValueError:
-        raise ValueError(f"--date must be YYYY-MM-DD, got {date!r}") from None
-
-
-class _Progress:
-    """A rich progress bar on a terminal; silent otherwise."""
-
-    def __init__(self, total: int, enabled: bool | None):
-        self.enabled = sys.stderr.isatty() if enabled is None else enabled
-        self.total = total
-        self._p = None
-
-    def __enter__(self):
-        if self.enabled:
-            from rich.console import Console
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                       TimeRemainingColumn)
-            self._p = Progress(TextColumn("ingest"), BarColumn(), MofNCompleteColumn(),
-                               TimeRemainingColumn(), console=Console(stderr=True), transient=True)
-            self._p.start()
-            self._task = self._p.add_task("ingest", total=self.total)
-        return self
-
-    def __exit__(self, *exc):
-        if self._p:
-            self._p.stop()
-
-    def advance(self) -> None:
-        if self._p:
-            self._p.advance(self._task)
-
-    def log(self, msg: str, report) -> None:
-        if self._p:
-            self._p.console.print(f"speechledger: {msg}", markup=False, highlight=False)
-        else:
-            report(msg)
