@@ -78,13 +78,16 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tasks", type=int, default=30000)
     ap.add_argument("--requests", type=int, default=30)
+    ap.add_argument("--db", help="keep the generated ledger in this SQLite file (reused when it exists)")
     args = ap.parse_args()
     import httpx
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
-        t0 = time.perf_counter()
-        build(url, args.tasks)
-        print(f"built a ledger of {args.tasks} tasks in {time.perf_counter() - t0:.1f}s")
+        path = Path(args.db) if args.db else Path(tmp) / "bench.sqlite"
+        url = f"sqlite:///{path}"
+        if not path.exists():
+            t0 = time.perf_counter()
+            build(url, args.tasks)
+            print(f"built a ledger of {args.tasks} tasks in {time.perf_counter() - t0:.1f}s")
         port = free_port()
         env = {**os.environ, "SPEECHLEDGER_SECRET": "bench"}
         proc = subprocess.Popen([sys.executable, "-m", "speechledger", "serve", "--db", url, "--port", str(port),

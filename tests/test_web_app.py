@@ -327,3 +327,21 @@ def test_disabled_user_is_logged_out(app, ledger):
     with ledger.session() as s:
         disable_user(s, "look")
     assert c.get("/api/tasks").status_code == 401
+
+
+def test_confirm_all_pending_tasks_of_a_speech(app, ledger):
+    from sqlalchemy import select
+
+    from speechledger.ledger.models import Correction, Task
+    from speechledger.web.data import mark_pending
+    with ledger.session() as s:
+        sid = s.scalars(select(Task.speech_id)).first()
+        mark_pending(s, [sid])
+    c = client(app, "duban")
+    assert c.get("/api/tasks").json()["total"] == 0
+    page = c.get(f"/speeches/{sid}/review").text
+    assert "确认全部待审核任务（3 项）" in page
+    c.post(f"/speeches/{sid}/review", data={"csrf_token": csrf_of(page)})
+    assert c.get("/api/tasks").json()["total"] == 3
+    with ledger.session() as s:
+        assert [x.by for x in s.scalars(select(Correction))] == ["duban"] * 3

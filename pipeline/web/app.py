@@ -212,7 +212,7 @@ def build_routes(web: Web) -> list:
         page = data.task_page(c.s, q, scope_unit=c.scope_unit, as_of=ex["as_of"], soon_days=web.soon_days,
                               colour=ex["colour"], sort=ex["sort"], desc=ex["desc"],
                               page=_int(params.get("page"), "page", 1), per_page=PER_PAGE)
-        speeches = list_speeches(c.s)
+        speeches = data.speech_choices(c.s)
         return c.page("tasks.html", page=page, params=params, ex=ex, speeches=speeches,
                       url=lambda **kw: query_url(params, **kw))
 
@@ -312,9 +312,21 @@ def build_routes(web: Web) -> list:
         dest = back if back.startswith("/speeches/") else f"/speeches/{task.speech_id}/review"
         return RedirectResponse(dest + "?" + urlencode({"msg": f"任务 {task.id}：{msg}"}), status_code=303)
 
+    def post_review_all(c: Ctx) -> Response:
+        c.need("admin", "supervisor")
+        sp = load_speech(c)
+        n = 0
+        for t in sp.tasks:
+            rv = data.review_state(c.s, t.id)
+            if rv is not None and rv.state == "pending":
+                data.review(c.s, t, "confirm", c.user.name, {})
+                n += 1
+        return RedirectResponse(f"/speeches/{sp.id}/review?" + urlencode({"msg": f"已确认 {n} 项待审核任务"}),
+                                status_code=303)
+
     def speeches_page(c: Ctx) -> Response:
         c.need()
-        return c.page("speeches.html", speeches=list_speeches(c.s)[::-1], pending=data.pending_counts(c.s),
+        return c.page("speeches.html", speeches=sorted(list_speeches(c.s), key=lambda sp: -sp["id"]), pending=data.pending_counts(c.s),
                       flash=c.request.query_params.get("msg"))
 
     def load_speech(c: Ctx) -> Speech:
@@ -364,6 +376,7 @@ def build_routes(web: Web) -> list:
         with web.ledger.session() as s2:
             ids = data.speech_ids_of(s2, str(path.resolve()), before)
             n = data.mark_pending(s2, ids)
+        data.refresh_statistics(web.ledger)
         if not ids:
             msg = f"{name} 的内容已在台账中，未重复导入"
         else:
@@ -398,6 +411,7 @@ def build_routes(web: Web) -> list:
         Route("/speeches/upload", handler(web, upload, post=True), methods=["POST"]),
         Route("/speeches/{id}", handler(web, speech_page)),
         Route("/speeches/{id}/review", handler(web, review_page)),
+        Route("/speeches/{id}/review", handler(web, post_review_all, post=True), methods=["POST"]),
         Route("/users", handler(web, users_page)),
         Route("/users", handler(web, users_post, post=True), methods=["POST"]),
         Route("/api/tasks", handler(web, api_tasks)),
@@ -481,6 +495,7 @@ def create_app(db_url: str | None = None, *, secret: str | None = None, soon_day
     if upload_dir is None:
         db = ledger.engine.url.database if ledger.engine.url.get_backend_name() == "sqlite" else None
         upload_dir = (Path(db).resolve().parent if db and db != ":memory:" else Path("outputs")) / "uploads"
+    data.refresh_statistics(ledger)
     web = Web(ledger, secret, soon_days, Path(upload_dir), as_of)
     app = Starlette(routes=build_routes(web))
     app.state.web = web

@@ -45,6 +45,10 @@ def colour_of(row: dict, as_of: dt.date, soon_days: int) -> str:
     return "yellow" if due <= as_of + dt.timedelta(days=soon_days) else "blue"
 
 
+def unpublished_exist(session: Session) -> bool:
+    return session.scalar(select(TaskReview.task_id).where(TaskReview.state != "confirmed").limit(1)) is not None
+
+
 def published():
     """Tasks visible in the 台账: no review row, or a confirmed one."""
     return Task.id.not_in(select(TaskReview.task_id).where(TaskReview.state != "confirmed"))
@@ -68,13 +72,15 @@ def task_page(session: Session, q: TaskQuery, *, scope_unit: str | None, as_of: 
               colour: str | None = None, sort: str = "due", desc: bool = False, page: int = 1,
               per_page: int = 50) -> Page:
     """One page of the 台账 for the query, with the total and the counts per colour."""
-    cond = [task_filter(q), published()]
+    cond = [task_filter(q)]
+    if unpublished_exist(session):
+        cond.append(published())
     if scope_unit:
         cond.append(unit_scope(scope_unit))
     col = colour_expr(as_of, soon_days)
     base = and_(*cond)
     colours = dict.fromkeys(COLOURS, 0)
-    for c, n in session.execute(select(col, func.count(Task.id)).join(Speech, Speech.id == Task.speech_id)
+    for c, n in session.execute(select(col, func.count()).select_from(Task).join(Speech, Speech.id == Task.speech_id)
                                 .where(base).group_by(col)):
         colours[c] = n
     if colour in COLOURS:
@@ -83,11 +89,11 @@ def task_page(session: Session, q: TaskQuery, *, scope_unit: str | None, as_of: 
     else:
         total = sum(colours.values())
     key = SORTS.get(sort, Task.due)
-    order = [key.is_(None), key.desc() if desc else key, Task.id]
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
     ids = list(session.scalars(select(Task.id).join(Speech, Speech.id == Task.speech_id).where(base)
-                               .order_by(*order).limit(per_page).offset((page - 1) * per_page)))
+                               .order_by(key.is_(None), key.desc() if desc else key, Task.id)
+                               .limit(per_page).offset((page - 1) * per_page)))
     by_id = {r["id"]: r for r in get_task_rows(session, ids)}
     rows = [by_id[i] for i in ids]
     for r in rows:
@@ -140,6 +146,15 @@ def overview(session: Session, *, scope_unit: str | None, as_of: dt.date, soon_d
 
 def month_chart(months: list[tuple[str, int]], as_of: dt.date, width: int = 860, height: int = 220) -> dict:
     """Geometry of the 'due per month' bar chart (rendered as SVG by the template)."""
+    counts = dict(months)
+    if counts:                       # every month between the first and the last, empty ones too
+        y, m = map(int, min(counts).split("-"))
+        last = max(counts)
+        filled = []
+        while f"{y:04d}-{m:02d}" <= last:
+            filled.append((f"{y:04d}-{m:02d}", counts.get(f"{y:04d}-{m:02d}", 0)))
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        months = filled
     months = months[-36:]
     if not months:
         return {"bars": [], "width": width, "height": height, "max": 0}
@@ -150,7 +165,8 @@ def month_chart(months: list[tuple[str, int]], as_of: dt.date, width: int = 860,
     bars = []
     for i, (m, n) in enumerate(months):
         h = plot_h * n / top if top else 0
-        bars.append({"x": left + i * step + step * 0.15, "w": step * 0.7, "y": height - bottom - h, "h": h,
+        w = min(step * 0.7, 44)
+        bars.append({"x": left + i * step + (step - w) / 2, "w": w, "y": height - bottom - h, "h": h,
                      "n": n, "label": m, "short": m[2:].replace("-", "."), "past": m < now,
                      "cx": left + i * step + step / 2, "show_label": len(months) <= 18 or i % 2 == 0})
     return {"bars": bars, "width": width, "height": height, "max": top, "base": height - bottom,
@@ -190,15 +206,18 @@ def heading_path(session: Session, speech: Speech, heading_id: int | None) -> li
     return path[::-1]
 
 
+_STOPS = "。！？；\n"
+
+
 def source_pieces(text: str, speech: Speech, row: dict, margin: int = 160) -> list[tuple[str, str]]:
     """The task in its surrounding text as (piece, css classes); offsets index the stored document."""
     start, end = row["start"], row["end"]
-    lo = max(speech.start, start - margin)
-    nl = text.rfind("\n", speech.start, lo)
-    lo = nl + 1 if nl >= 0 and lo - nl < 120 else lo
-    hi = min(speech.end, end + margin)
-    nl = text.find("\n", hi, min(speech.end, hi + 120))
-    hi = nl if nl >= 0 else hi
+    lo, hi = max(speech.start, start - margin), min(speech.end, end + margin)
+    # cut at sentence ends so the context starts and stops at whole sentences
+    cut = next((i + 1 for i in range(lo, start) if text[i] in _STOPS), lo) if lo > speech.start else lo
+    lo = cut if cut < start else lo
+    cut = next((i + 1 for i in range(hi - 1, end - 1, -1) if text[i] in _STOPS), hi) if hi < speech.end else hi
+    hi = cut if cut > end else hi
     spans = [(start, end, "task")]
     spans += [(u["start"], u["end"], "unit-" + u["role"]) for u in row["units"]]
     spans += [(d["start"], d["end"], "deadline") for d in row["deadlines"]]
@@ -453,6 +472,22 @@ def gold_lines(session: Session) -> list[dict[str, Any]]:
 
 def last_speech_id(session: Session) -> int:
     return session.scalar(select(func.max(Speech.id))) or 0
+
+
+def speech_choices(session: Session) -> list[dict[str, Any]]:
+    """Current speeches for the 台账's speech filter (id, title, date), newest first."""
+    return [{"id": i, "title": t, "date": d.isoformat() if d else None}
+            for i, t, d in session.execute(select(Speech.id, Speech.title, Speech.date)
+                                           .where(Speech.current.is_(True))
+                                           .order_by(Speech.date.is_(None), Speech.date.desc(), Speech.id.desc()))]
+
+
+def refresh_statistics(ledger) -> None:
+    """Let SQLite's planner know the table sizes (ANALYZE): without statistics it drives the filtered
+    台账 queries from the wrong table and a 30,000-task page takes seconds. Other databases keep their own."""
+    if ledger.engine.dialect.name == "sqlite":
+        with ledger.engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")
 
 
 def speech_ids_of(session: Session, source_key: str, after_id: int) -> list[int]:
