@@ -93,6 +93,8 @@ def test_ledger_filters_counts_and_colours(app, ledger):
     r = c.get("/tasks", params={"q": "安全生产检查"})
     assert 'id="total">1<' in r.text and "row-grey" in r.text
     assert c.get("/tasks", params={"due_before": "2024-13-01"}).status_code == 400
+    r = c.get("/tasks", params={"as_of": "2024-02-30"})
+    assert r.status_code == 400 and "as_of" in r.text
 
 
 def test_speech_text_is_escaped(app, ledger):
@@ -137,6 +139,8 @@ def test_unit_user_reports_progress_only_on_its_tasks(app, ledger):
     assert h["status"] == "in_progress"
     assert [(e["by"], e["status"]) for e in h["events"]] == [("gx", "in_progress"), ("gx", "in_progress")]
     assert "申请销号" in h["events"][-1]["note"]
+    # the supervisor finds the request on the overview
+    assert "申请销号" in client(app, "duban").get("/").text
     # the unit's 台账 and API show only its tasks
     assert c.get("/api/tasks").json()["total"] == 1
 
@@ -345,3 +349,34 @@ def test_confirm_all_pending_tasks_of_a_speech(app, ledger):
     assert c.get("/api/tasks").json()["total"] == 3
     with ledger.session() as s:
         assert [x.by for x in s.scalars(select(Correction))] == ["duban"] * 3
+
+
+@pytest.mark.postgres
+def test_ledger_pages_on_postgresql(tmp_path):
+    import os
+    url = os.environ.get("SPEECHLEDGER_PG_URL")
+    if not url:
+        if os.environ.get("SPEECHLEDGER_REQUIRE_PG"):
+            pytest.fail("SPEECHLEDGER_PG_URL is not set")
+        pytest.skip("SPEECHLEDGER_PG_URL is not set (scripts/ci_postgres.sh sets it)")
+    from sqlalchemy import create_engine, text
+    eng = create_engine(url)
+    with eng.begin() as conn:          # a fresh schema for this test
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    eng.dispose()
+    from speechledger.web.app import create_app
+    led = make_ledger(url)
+    try:
+        app = create_app(ledger=led, as_of=AS_OF, upload_dir=tmp_path, secret="pg")
+        c = client(app, "duban")
+        assert 'id="total">3<' in c.get("/tasks").text
+        body = c.get("/api/tasks", params={"overdue": "1", "as_of": "2024-07-01"}).json()
+        assert body["total"] == 1 and body["colours"]["red"] == 1
+        assert "每月到期任务" in c.get("/").text
+        tid = task_ids(led)["工信局"]
+        c.post(f"/tasks/{tid}/status", data={"status": "done", "note": "完成",
+                                            "csrf_token": csrf_of(c.get(f"/tasks/{tid}").text)})
+        assert c.get("/api/tasks", params={"status": "done"}).json()["total"] == 1
+    finally:
+        led.close()

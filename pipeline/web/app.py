@@ -124,8 +124,12 @@ class Ctx:
         return self.user.unit if self.user is not None and self.user.role == "unit" else None
 
     def page(self, name: str, status: int = 200, **ctx) -> HTMLResponse:
+        try:
+            as_of = self.web.as_of(self.request.query_params.get("as_of") or None)
+        except HTTPError:            # the error page of a bad as_of must still render
+            as_of = self.web.as_of()
         base = {"user": self.user, "csrf": self.ws.csrf if self.ws else "", "path": self.request.url.path,
-                "as_of": self.web.as_of(self.request.query_params.get("as_of") or None)}
+                "as_of": as_of}
         return self.web.render(name, {**base, **ctx}, status)
 
 

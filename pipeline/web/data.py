@@ -59,6 +59,12 @@ def unit_scope(unit: str):
     return Task.id.in_(select(TaskUnit.task_id).where(TaskUnit.unit_id.in_(matching_unit_ids(unit))))
 
 
+def _coloured(cond, col):
+    """Subquery of the matching tasks with their colour (to group it with other tables)."""
+    return (select(Task.id.label("id"), Task.status.label("status"), col.label("colour"))
+            .join(Speech, Speech.id == Task.speech_id).where(cond).subquery())
+
+
 @dataclass
 class Page:
     rows: list[dict]
@@ -117,19 +123,18 @@ def overview(session: Session, *, scope_unit: str | None, as_of: dt.date, soon_d
         cond.append(unit_scope(scope_unit))
     col = colour_expr(as_of, soon_days)
     per_unit: dict[str, Counter] = defaultdict(Counter)
-    stmt = (select(Unit.name, col, Task.status, func.count(func.distinct(Task.id)))
-            .select_from(Task).join(Speech, Speech.id == Task.speech_id)
-            .join(TaskUnit, TaskUnit.task_id == Task.id).join(Unit, Unit.id == TaskUnit.unit_id)
-            .where(*cond).group_by(Unit.name, col, Task.status))
+    sub = _coloured(and_(*cond), col)
+    stmt = (select(Unit.name, sub.c.colour, sub.c.status, func.count(func.distinct(sub.c.id)))
+            .select_from(sub).join(TaskUnit, TaskUnit.task_id == sub.c.id).join(Unit, Unit.id == TaskUnit.unit_id)
+            .group_by(Unit.name, sub.c.colour, sub.c.status))
     for name, c, status, n in session.execute(stmt):
         per_unit[name][c] += n
         per_unit[name]["status:" + status] += n
         per_unit[name]["total"] += n
     units = sorted(per_unit.items(), key=lambda kv: (-kv[1]["red"], -kv[1]["total"], kv[0]))
     totals = Counter()
-    for c, status, n in session.execute(select(col, Task.status, func.count(Task.id))
-                                        .join(Speech, Speech.id == Task.speech_id).where(*cond)
-                                        .group_by(col, Task.status)):
+    for c, status, n in session.execute(select(sub.c.colour, sub.c.status, func.count())
+                                        .group_by(sub.c.colour, sub.c.status)):
         totals[c] += n
         totals["status:" + status] += n
         totals["total"] += n
@@ -137,11 +142,17 @@ def overview(session: Session, *, scope_unit: str | None, as_of: dt.date, soon_d
                                        .where(*cond, col == "red").order_by(Task.due, Task.id).limit(15)))
     overdue = get_task_rows(session, overdue_ids)
     overdue.sort(key=lambda r: (r["due"], r["id"]))
+    asked = list(session.scalars(select(Task.id).join(Speech, Speech.id == Task.speech_id)
+                                 .join(TaskReview, TaskReview.task_id == Task.id)
+                                 .where(*cond, TaskReview.close_requested_by.is_not(None), Task.status.not_in(CLOSED))
+                                 .order_by(TaskReview.close_requested_at.desc()).limit(15)))
+    close_requests = get_task_rows(session, asked)
     months = Counter()
     for due, n in session.execute(select(Task.due, func.count(Task.id)).join(Speech, Speech.id == Task.speech_id)
                                   .where(*cond, Task.due.is_not(None)).group_by(Task.due)):
         months[due.strftime("%Y-%m")] += n
-    return {"units": units, "totals": totals, "overdue": overdue, "months": sorted(months.items())}
+    return {"units": units, "totals": totals, "overdue": overdue, "months": sorted(months.items()),
+            "close_requests": close_requests}
 
 
 def month_chart(months: list[tuple[str, int]], as_of: dt.date, width: int = 860, height: int = 220) -> dict:
