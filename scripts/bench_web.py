@@ -68,6 +68,16 @@ def build(url: str, n_tasks: int, per_speech: int = 100) -> None:
     ledger.close()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc; 0 elsewhere): the server's own cost per
+    request, which a busy machine does not inflate the way it inflates wall-clock times."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -111,19 +121,23 @@ def main() -> int:
             medians = {}
             for name, params in views.items():
                 times = []
+                cpu0 = cpu_seconds(proc.pid)
                 for _ in range(args.requests + 2):
                     t = time.perf_counter()
                     r = c.get("/tasks", params=params)
                     times.append(time.perf_counter() - t)
                     assert r.status_code == 200, r.status_code
+                cpu = (cpu_seconds(proc.pid) - cpu0) / (args.requests + 2) * 1000
                 times = times[2:]              # warm-up
                 total = re.search(r'id="total">(\d+)<', r.text).group(1)
                 medians[name] = statistics.median(times) * 1000
                 print(f"GET /tasks?{name}: {total} matching tasks, median {medians[name]:.0f} ms, "
-                      f"max {max(times) * 1000:.0f} ms over {len(times)} requests")
+                      f"max {max(times) * 1000:.0f} ms over {len(times)} requests; "
+                      f"server CPU {cpu:.0f} ms per request")
         finally:
             proc.terminate()
             proc.wait(10)
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     ok = medians["unit=工信局"] < 300
     print(f"台账 page with a unit filter: median {medians['unit=工信局']:.0f} ms "
           f"({'under' if ok else 'NOT under'} 300 ms)")
