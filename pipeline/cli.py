@@ -21,6 +21,9 @@ COMMANDS = {
     "trend": "speechledger.commands.trend",
     "train": "speechledger.commands.train",
     "evaluate": "speechledger.commands.evaluate",
+    "serve": "speechledger.commands.serve",
+    "users": "speechledger.commands.users",
+    "corrections": "speechledger.commands.corrections",
 }
 
 

@@ -233,3 +233,65 @@ def task_list_view_sql(dialect: str) -> str:
         target = "g.metric || ' ' || g.comparator || ' ' || COALESCE(g.value, 'X') || g.unit"
     return TASK_LIST_VIEW.format(agg_lead=agg("u.name"), agg_support=agg("u.name"),
                                  agg_deadline=agg("d.text"), agg_target=agg(target))
+
+
+# ---------------------------------------------------------------- web app (issue 12)
+
+ROLES = ("admin", "supervisor", "unit", "viewer")
+REVIEW_STATES = ("pending", "confirmed", "rejected", "merged")
+
+
+class User(Base):
+    """A web app account; the password is kept only as an argon2 hash."""
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    unit: Mapped[str | None] = mapped_column(String(200), nullable=True)   # for role "unit"
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class WebSession(Base):
+    """A login; the signed cookie carries `token`, so logout or disabling a user ends it."""
+    __tablename__ = "web_sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class LoginAttempt(Base):
+    __tablename__ = "login_attempts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    ip: Mapped[str] = mapped_column(String(64))
+    ok: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+
+
+class TaskReview(Base):
+    """Review state of a task before publishing; tasks without a row are published."""
+    __tablename__ = "task_reviews"
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)      # REVIEW_STATES
+    merged_into: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    close_requested_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    close_requested_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class Correction(Base):
+    """One reviewer correction of an extracted task: who, when, before -> after (JSON)."""
+    __tablename__ = "corrections"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(16))        # confirm | edit | merge | reject
+    before: Mapped[str | None] = mapped_column(Text, nullable=True)
+    after: Mapped[str | None] = mapped_column(Text, nullable=True)
+    by: Mapped[str] = mapped_column(String(100))
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
