@@ -1,7 +1,8 @@
 """The library entry points: build a pipeline, run it on files or text, get §6 records.
 
-Stages are plain functions `stage(doc, config) -> doc`, composed by name from
-STAGES in the order given by `stage_names()`; nothing registers on import.
+Stages are plain functions `stage(doc, config) -> doc`, declared in STAGES with what
+they require and provide, composed by name in the order given by `stage_names()` and
+checked by `check_order()`; a stage's module is imported only when a pipeline uses it.
 """
 from __future__ import annotations
 
@@ -56,31 +57,56 @@ class Config:
         return self._cache["models"]
 
 
-def _stages() -> dict[str, Callable[[SpeechDoc, Config], SpeechDoc]]:
-    from speechledger.extract import deadlines, targets, tasks, units
-    from speechledger.normalize import normalize
-    from speechledger.speeches import split_speeches
-    from speechledger.structure import find_sections
-    from speechledger.tokenize import tokenize
-    stages = {
-        "normalize": normalize,
-        "speeches": split_speeches,
-        "structure": find_sections,
-        "tokenize": tokenize,
-        "tasks": tasks.extract_tasks,
-        "units": units.extract_units,
-        "deadlines": deadlines.extract_deadlines,
-        "targets": targets.extract_targets,
-        "join_labels": tasks.join_labels,
-        "specific": tasks.decide_specific,
-    }
-    try:
-        from speechledger.ml import hybrid
-        stages["ml_tasks"] = hybrid.ml_tasks
-        stages["ml_units"] = hybrid.ml_units
-    except ImportError:
-        pass
-    return stages
+@dataclass(frozen=True)
+class Stage:
+    """A pipeline stage: the function that runs it and the document fields it reads and writes.
+
+    `requires` must all be provided by earlier stages (or be "text", the input);
+    `check_order` enforces this for every pipeline, so a reordering fails at construction.
+    """
+    name: str
+    func: str                       # "module:function", imported only when the stage is used
+    requires: tuple[str, ...]
+    provides: tuple[str, ...]
+
+    def load(self) -> Callable[[SpeechDoc, Config], SpeechDoc]:
+        import importlib
+        mod, fn = self.func.split(":")
+        return getattr(importlib.import_module(mod), fn)
+
+
+STAGES: dict[str, Stage] = {s.name: s for s in (
+    Stage("normalize", "speechledger.normalize:normalize", ("text",), ("norm",)),
+    Stage("speeches", "speechledger.speeches:split_speeches", ("text", "norm"),
+          ("speeches", "segments", "headings")),
+    Stage("structure", "speechledger.structure:find_sections", ("speeches", "segments", "headings"),
+          ("sections",)),
+    Stage("tokenize", "speechledger.tokenize:tokenize", ("segments",), ("tokens",)),
+    Stage("tasks", "speechledger.extract.tasks:extract_tasks", ("segments", "headings", "sections"),
+          ("tasks", "task.rules", "task_evidence")),
+    Stage("ml_tasks", "speechledger.ml.hybrid:ml_tasks", ("tasks", "task.rules", "task_evidence"),
+          ("tasks", "task.p_specific")),
+    Stage("units", "speechledger.extract.units:extract_units", ("tasks",), ("units",)),
+    Stage("ml_units", "speechledger.ml.hybrid:ml_units", ("tasks", "units"), ("units",)),
+    Stage("deadlines", "speechledger.extract.deadlines:extract_deadlines", ("tasks",), ("deadlines",)),
+    Stage("targets", "speechledger.extract.targets:extract_targets", ("tasks",), ("targets",)),
+    Stage("join_labels", "speechledger.extract.tasks:join_labels", ("tasks", "units", "deadlines", "targets"),
+          ("breakdown_items",)),
+    Stage("specific", "speechledger.extract.tasks:decide_specific", ("tasks", "units", "deadlines", "targets"),
+          ("task.specific",)),
+)}
+
+
+def check_order(names: list[str]) -> None:
+    """Raise RuntimeError when a stage runs before a stage providing what it requires."""
+    have = {"text"}
+    for n in names:
+        if n not in STAGES:
+            raise RuntimeError(f"unknown pipeline stage {n!r}")
+        missing = [r for r in STAGES[n].requires if r not in have]
+        if missing:
+            raise RuntimeError(f"stage {n!r} requires {', '.join(missing)}, not provided by the stages before it")
+        have.update(STAGES[n].provides)
 
 
 def stage_names(config: Config) -> list[str]:
@@ -106,11 +132,9 @@ class Pipeline:
             raise ValueError(f"extractors must be one of {', '.join(EXTRACTORS)}, not {extractors!r}")
         self.config = Config(extractors=extractors, tokenizer_backend=tokenizer,
                              model_dir=model_dir, tokenize=tokenize)
-        self._stages = _stages()
         self.names = stage_names(self.config)
-        missing = [n for n in self.names if n not in self._stages]
-        if missing:
-            raise RuntimeError(f"pipeline stages not available: {', '.join(missing)}")
+        check_order(self.names)
+        self._stages = {n: STAGES[n].load() for n in self.names}
         if tokenize:
             self.config.tokenizer._load()   # fail now, with the backend's own message, not mid-batch
 
@@ -118,8 +142,8 @@ class Pipeline:
                  encoding: str = "utf-8") -> SpeechDoc:
         if date is not None and not _DATE.match(date):
             raise ValueError(f"--date must be YYYY-MM-DD, got {date!r}")
-        doc = SpeechDoc(source=source, text=text, encoding=encoding, date=date)
-        doc.meta["stem"] = Path(source).stem if source and not source.startswith("<") else ""
+        stem = Path(source).stem if source and not source.startswith("<") else ""
+        doc = SpeechDoc(source=source, text=text, encoding=encoding, date=date, stem=stem)
         for name in self.names:
             doc = self._stages[name](doc, self.config)
         return doc
@@ -144,4 +168,6 @@ def extract_records(path: str | Path, date: str | None = None,
     return records(extract_file(path, date=date, pipeline=pipeline))
 
 
-__all__ = ["Pipeline", "Config", "extract_file", "extract_records", "records", "iter_files", "discover", "InputError"]
+
+__all__ = ["Pipeline", "Config", "Stage", "STAGES", "check_order", "extract_file", "extract_records", "records",
+           "iter_files", "discover", "InputError"]

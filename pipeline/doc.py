@@ -81,6 +81,7 @@ class Task:
     extractor: str = "rules"
     confidence: float = 1.0
     rules: list[str] = field(default_factory=list)   # ids of the rule rows that made it a task
+    p_specific: float | None = None   # the learned layer's P(specific), read by the specific stage
 
     def to_json(self) -> "TaskRecord":
         """The §6 task object (ANNOTATION.md), plus provenance fields (records.TaskRecord)."""
@@ -164,7 +165,9 @@ class SpeechDoc:
     date: str | None = None        # --date override, YYYY-MM-DD
     speeches: list[Speech] = field(default_factory=list)
     tokens: dict[int, list[tuple[int, int, str]]] = field(default_factory=dict)  # segment start -> tokens
-    meta: dict[str, Any] = field(default_factory=dict)
+    stem: str = ""                 # file name without suffix ("" for text given directly): a fallback title
+    # segment start -> {task cue rule id: weight}, left by the rule tasks stage for the learned layer
+    task_evidence: dict[int, dict[str, float]] = field(default_factory=dict)
 
     def span(self, start: int, end: int) -> str:
         return self.text[start:end]

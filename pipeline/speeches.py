@@ -92,7 +92,7 @@ def split_speeches(doc: SpeechDoc, config=None) -> SpeechDoc:
         if inline and k == 0:
             head, body_start = [inline[0]], inline[1]
         # the title is reported in the source's own script; dates are read from the normalised copy
-        title = _title([text[a:b] for a, b in head]) or (doc.meta.get("stem") or "")
+        title = _title([text[a:b] for a, b in head]) or doc.stem
         date, year = _date_of([norm[a:b] for a, b in head])
         if date is None:
             # a notice's date line (落款 "2023年3月28日" alone on its line) dates it too

@@ -50,6 +50,8 @@ def main() -> int:
     ap.add_argument("--sizes", nargs="+", type=float, default=None, metavar="MB",
                     help="instead: time speech splitting and the whole extraction on ONE input of each "
                          "size (MB of UTF-8), so that any super-linear growth shows")
+    ap.add_argument("--process", action="store_true",
+                    help="also time whole processes (start-up included): extract vs jieba.lcut on one file")
     a = ap.parse_args()
     if a.sizes:
         return sizes(a.sizes, (a.extractors or ["rules"])[0])
@@ -95,6 +97,8 @@ def main() -> int:
         print(f"{'extract --extractors ' + name:<22}{t:>10.2f}{n_chars / t:>14,.0f}{t_jieba / t:>22.2f}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak resident memory: {peak:.0f} MB")
+    if a.process:
+        whole_process(docs, a.repeat)
     return 0
 
 
@@ -126,6 +130,32 @@ def sizes(mbs: list[float], extractors: str) -> int:
         t_all = time.perf_counter() - t0
         print(f"{mb:>6g}{len(text):>12,}{t_split:>12.2f}{t_all:>11.2f}{t_all / mb:>10.2f}", flush=True)
     return 0
+
+
+def whole_process(docs: list[str], repeat: int) -> None:
+    """Whole processes on one core: `speechledger extract FILE` vs a Python that imports jieba and lcuts FILE.
+
+    Both pay their start-up (imports, dictionaries, models), as a user on the command line does.
+    """
+    import subprocess
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.txt"
+        path.write_text("\n".join(docs), encoding="utf-8")
+        cmds = {"jieba.lcut (process)": [sys.executable, "-c", "import sys, jieba; jieba.setLogLevel(60); "
+                                         "jieba.lcut(open(sys.argv[1], encoding='utf-8').read())", str(path)],
+                "speechledger extract": [sys.executable, "-m", "speechledger", "extract", str(path),
+                                         "--format", "jsonl"]}
+        best = {k: float("inf") for k in cmds}
+        for _ in range(repeat):
+            for k, cmd in cmds.items():
+                t0 = time.perf_counter()
+                subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+                best[k] = min(best[k], time.perf_counter() - t0)
+    base = best["jieba.lcut (process)"]
+    print(f"whole process, one {sum(map(len, docs)):,}-char file, best of {repeat}:")
+    for k, t in best.items():
+        print(f"  {k:<24}{t:>8.2f} s   ratio vs jieba.lcut {base / t:.2f}")
 
 
 if __name__ == "__main__":

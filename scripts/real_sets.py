@@ -29,15 +29,9 @@ SHARED = Path(os.environ.get("SPEECHLEDGER_SHARED", ROOT.parent / "shared")) / "
 
 
 def corrections() -> dict[tuple[str, int], dict | None]:
-    """(doc, seg) -> corrected gold line, from every corrections.jsonl under corpus/real/."""
-    out: dict[tuple[str, int], dict | None] = {}
-    for f in sorted((ROOT / "corpus" / "real").glob("**/corrections.jsonl")):
-        for line in f.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                g = json.loads(line)
-                g.pop("why", None)
-                out[(g["doc"], g["seg"])] = None if g.get("not_a_task") else g
-    return out
+    """(doc, seg) -> corrected gold line, from every corrections.jsonl under corpus/real/ (as training reads them)."""
+    from speechledger.ml.training import corrections as read_corrections
+    return read_corrections(ROOT)
 
 
 def gold_lines(path: Path, docs: set[str], fixes: dict) -> list[dict]:

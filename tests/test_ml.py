@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("sklearn_crfsuite")
+pytest.importorskip("sklearn")          # training needs the [train] extra (the test extra has it)
 
 
 @pytest.fixture(autouse=True)
@@ -38,12 +38,17 @@ def _tiny_corpus(dest: Path, stems: list[str]) -> Path:
 
 @pytest.fixture(scope="module")
 def tiny_models(tmp_path_factory):
-    from speechledger.ml.training import train_models
     base = tmp_path_factory.mktemp("ml")
     _tiny_corpus(base / "corpus" / "tiny", TINY)
     out = base / "models"
-    card = train_models([str(base / "corpus")], str(out), cv_folds=2)
-    return out, card, base / "corpus"
+    return out, _train(base / "corpus", out), base / "corpus"
+
+
+def _train(corpus: Path, out: Path) -> dict:
+    from speechledger.ml import training
+    from speechledger.ml.cv import cross_validate
+    c = training.load_corpus(training.find_sets([str(corpus)]))
+    return training.train_models(c.sets, str(out), cv=cross_validate(c, k=2), corpus=c)
 
 
 def test_training_writes_artifacts_and_a_card_with_sizes_versions_and_cv(tiny_models):
@@ -53,18 +58,22 @@ def test_training_writes_artifacts_and_a_card_with_sizes_versions_and_cv(tiny_mo
     assert card["training_data"]["files"] == len(TINY)
     assert card["training_data"]["tasks"] > 0 and card["training_data"]["sha256"]
     assert card["libraries"]["scikit-learn"] == loading.library_versions()["scikit-learn"]
+    assert card["rules_fingerprint"] == loading.rules_fingerprint()
+    assert not list(out.glob("*.joblib")) and not list(out.glob("*.pkl"))
     assert card["seed"] == 13
     for ex in ("rules", "ml", "hybrid"):
         assert 0.0 <= card["cv"][ex]["tasks"]["f1"] <= 1.0
     assert "Cross-validation" in (out / "MODEL_CARD.md").read_text(encoding="utf-8")
 
 
-def test_training_twice_gives_the_same_scores_and_predictions(tiny_models, tmp_path):
-    from speechledger.ml.training import train_models
+@pytest.mark.slow
+def test_training_twice_writes_the_same_bytes_and_predictions(tiny_models, tmp_path):
     out, card, corpus = tiny_models
-    card2 = train_models([str(corpus)], str(tmp_path / "again"), cv_folds=2)
+    card2 = _train(corpus, tmp_path / "again")
     assert card2["cv"] == card["cv"]
     assert card2["training_data"]["sha256"] == card["training_data"]["sha256"]
+    for f in loading.FILES + ("card.json", "MODEL_CARD.md"):
+        assert (out / f).read_bytes() == (tmp_path / "again" / f).read_bytes(), f
     text = (TRAIN / "texts" / "t02.txt").read_text(encoding="utf-8")
     a = records(Pipeline(extractors="hybrid", model_dir=str(out))(text))
     b = records(Pipeline(extractors="hybrid", model_dir=str(tmp_path / "again"))(text))
@@ -106,21 +115,50 @@ def test_missing_models_fall_back_to_rules_with_a_warning(tmp_path):
     assert not loading.models_available(str(tmp_path / "nothing"))
 
 
-def test_a_card_with_other_library_versions_is_refused_with_a_clear_message(tiny_models, tmp_path):
+def test_model_files_hold_numbers_only_and_load_without_unpickling(tiny_models):
+    import numpy as np
     out, _, _ = tiny_models
-    bad = tmp_path / "old"
+    for f in ("tasks_ml.npz", "tasks_hybrid.npz"):
+        with np.load(out / f, allow_pickle=False) as z:
+            assert z.files and all(z[k].dtype != object for k in z.files)
+    for f in ("tasks_ml.json", "tasks_hybrid.json", "units.json"):
+        json.loads((out / f).read_text(encoding="utf-8"))
+    assert (out / "units.crfsuite").read_bytes()[:4] == b"lCRF"      # crfsuite's own format
+
+
+def test_inference_imports_neither_scipy_nor_sklearn(tiny_models):
+    import subprocess
+    import sys
+    out, _, _ = tiny_models
+    code = ("import sys; from speechledger.api import Pipeline; "
+            f"d = Pipeline(extractors='hybrid', model_dir={str(out)!r})('各部门要在6月底前完成排查。'); "
+            "bad = [m for m in ('scipy', 'sklearn', 'joblib', 'sklearn_crfsuite') if m in sys.modules]; "
+            "print(bad); sys.exit(1 if bad else 0)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_a_corrupt_model_file_falls_back_to_rules_with_a_warning(tiny_models, tmp_path):
+    out, _, _ = tiny_models
+    bad = tmp_path / "bad"
     shutil.copytree(out, bad)
-    card = json.loads((bad / "card.json").read_text(encoding="utf-8"))
-    card["libraries"]["scikit-learn"] = "0.24.2"
-    (bad / "card.json").write_text(json.dumps(card), encoding="utf-8")
-    with pytest.raises(loading.ModelVersionError, match=r"scikit-learn 0\.24\.2 \(installed: .*\).*speechledger train"):
-        loading.check_card(card, str(bad))
-    with pytest.warns(RuntimeWarning, match="refusing to load"):
+    (bad / "tasks_hybrid.npz").write_bytes(b"not a zip")
+    with pytest.warns(RuntimeWarning, match="could not load"):
         assert loading.load_models(str(bad)) is None
-    assert not loading.models_available(str(bad))
     with pytest.warns(RuntimeWarning):
         doc = Pipeline(extractors="hybrid", model_dir=str(bad))((TRAIN / "texts" / "t05.txt").read_text(encoding="utf-8"))
     assert all(t.extractor == "rules" for sp in doc.speeches for t in sp.tasks)
+
+
+def test_models_trained_on_other_rules_load_with_a_warning(tiny_models, tmp_path):
+    out, _, _ = tiny_models
+    old = tmp_path / "old"
+    shutil.copytree(out, old)
+    card = json.loads((old / "card.json").read_text(encoding="utf-8"))
+    card["rules_fingerprint"] = "0" * 16
+    (old / "card.json").write_text(json.dumps(card), encoding="utf-8")
+    with pytest.warns(RuntimeWarning, match="other rules.*speechledger train"):
+        assert loading.load_models(str(old)) is not None
 
 
 def test_matching_models_load_without_warnings(tiny_models):
@@ -159,20 +197,29 @@ def test_train_command_reports_sizes(tiny_models, tmp_path, capsys):
     assert (tmp_path / "m" / "card.json").is_file()
 
 
-def test_bundled_models_match_the_installed_libraries_when_present():
+def test_bundled_models_are_complete_and_trained_on_the_current_rules():
+    """Fails after a rule change until `speechledger train` refits the shipped models to it."""
     bundled = ROOT / "models"
-    if not (bundled / "card.json").is_file():
-        pytest.skip("no bundled models")
+    for f in loading.FILES + ("card.json", "MODEL_CARD.md"):
+        assert (bundled / f).is_file(), f
     card = json.loads((bundled / "card.json").read_text(encoding="utf-8"))
-    loading.check_card(card, str(bundled))
-    assert card["cv"]["hybrid"]["tasks"]["f1"] > card["cv"]["rules"]["tasks"]["f1"]
-    assert card["cv"]["hybrid"]["units"]["f1"] > card["cv"]["rules"]["units"]["f1"]
+    assert card["rules_fingerprint"] == loading.rules_fingerprint(), "models are stale: run `speechledger train`"
+    for fld in ("tasks", "units", "deadlines", "targets"):     # the hybrid never loses to the rules
+        assert card["cv"]["hybrid"][fld]["f1"] >= card["cv"]["rules"][fld]["f1"], fld
     text = (ROOT / "corpus" / "texts" / "speeches2024.txt").read_text(encoding="utf-8")
     doc = Pipeline(extractors="hybrid", model_dir=str(bundled))(text)
     for sp in doc.speeches:
         for t in sp.tasks:
             assert text[t.start:t.end] == t.text
             assert all(text[u.start:u.end] == u.text for u in t.units)
+
+
+def test_default_model_dir_resolves_to_the_shipped_files(monkeypatch):
+    monkeypatch.delenv(loading.ENV_VAR, raising=False)
+    d = Path(loading.default_model_dir())
+    for f in loading.FILES + ("card.json",):
+        assert (d / f).is_file(), f
+    assert loading.models_available()
 
 
 def test_ml_stages_leave_documents_without_speeches_alone(tiny_models):

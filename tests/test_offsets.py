@@ -13,7 +13,7 @@ from speechledger.normalize import norm_text
 from speechledger.segment import split_segments
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts" / "referee"))
+sys.path.insert(0, str(ROOT / "pipeline" / "referee"))   # the referee shipped in the package
 from segments import split as reference_split  # noqa: E402
 
 

@@ -10,7 +10,10 @@ DESCRIPTION = """Score the pipeline against gold annotations (ANNOTATION.md §7)
   speechledger evaluate --texts corpus/texts --gold corpus/gold/dev.jsonl
   speechledger evaluate --texts corpus/train/texts --gold corpus/train/gold.jsonl \\
       --dates corpus/train/dates.json --extractors hybrid
-  speechledger evaluate --cv 5 [--corpus corpus/]     # k-fold by document, rules/ml/hybrid in one table
+  speechledger evaluate --cv 5          # k-fold by document over the real gold (frozen split excluded),
+                                        # composed passages in training folds only; rules/ml/hybrid in one table
+
+Without --extractors it scores what `extract` uses (hybrid when the models load, else rules).
 """
 
 
@@ -18,11 +21,13 @@ def add_arguments(p) -> None:
     p.add_argument("--texts", help="folder of DOC.txt files")
     p.add_argument("--gold", help="gold JSONL for those texts")
     p.add_argument("--dates", help="JSON {doc: YYYY-MM-DD|null} with speech dates")
-    p.add_argument("--extractors", choices=("rules", "ml", "hybrid"), default="rules")
+    p.add_argument("--extractors", choices=("rules", "ml", "hybrid"), default=None,
+                   help="default: the same as extract (hybrid when models load, else rules)")
     p.add_argument("--models", default=None, help="model folder (default: the bundled models/)")
     p.add_argument("--cv", type=int, default=0, metavar="K",
                    help="instead: K-fold cross-validation by document over --corpus")
-    p.add_argument("--corpus", action="append", default=None, help="corpus root(s) for --cv (default: corpus/)")
+    p.add_argument("--corpus", action="append", default=None,
+                   help="corpus root(s) for --cv (default: the real gold + corpus/extra*, as train)")
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--json", action="store_true", help="print the full result as JSON")
     p.add_argument("--errors", action="store_true", help="list misses and false alarms")
@@ -35,13 +40,21 @@ def run(args) -> int:
         if args.cv < 2:
             print("speechledger: error: --cv needs at least 2 folds", file=sys.stderr)
             return 2
-        cv = ev.cross_validate(args.corpus or ["corpus"], k=args.cv, seed=args.seed,
-                               log=lambda m: print(m, file=sys.stderr))
+        from speechledger.commands.train import gold_sets
+        from speechledger.ml import training
+        from speechledger.ml.cv import cross_validate
+        log = lambda m: print(m, file=sys.stderr)  # noqa: E731
+        try:
+            cv = cross_validate(training.load_corpus(gold_sets(args.corpus), log=log), k=args.cv,
+                                seed=args.seed, log=log)
+        except (FileNotFoundError, ValueError) as e:
+            print(f"speechledger: error: {e}", file=sys.stderr)
+            return 2
         if args.json:
             print(json.dumps({k: v for k, v in cv.items() if not k.startswith("_") or k == "_folds"},
                              ensure_ascii=False, indent=1, default=str))
         else:
-            print(f"{args.cv}-fold cross-validation by document ({cv['_documents']} documents):")
+            print(f"{args.cv}-fold cross-validation by document ({cv['_documents']} real documents):")
             print(ev.cv_table(cv))
         return 0
     if not args.texts or not args.gold:
@@ -51,6 +64,9 @@ def run(args) -> int:
     if args.dates:
         with open(args.dates, encoding="utf-8") as f:
             dates = json.load(f)
+    if args.extractors is None:
+        from speechledger.ml_default import default_extractors
+        args.extractors = default_extractors(args.models)
     try:
         r = ev.evaluate_folder(args.texts, args.gold, extractors=args.extractors, dates=dates,
                                model_dir=args.models)

@@ -204,7 +204,7 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
     lex = config.lexicon
     threshold, cues = lex.task_cues
     weights = {c.id: c.weight for c in cues}
-    evidence: dict[int, dict[str, float]] = doc.meta.setdefault("task_evidence", {})
+    evidence = doc.task_evidence
     srules, labels = structure_rules(lex)
     item_rule = next((r for r in srules if r.id == "breakdown_item"), None)
     for sp in doc.speeches:
@@ -526,12 +526,11 @@ def decide_specific(doc: SpeechDoc, config) -> SpeechDoc:
     line or a named doer with a concrete action; section headings and exhortations
     (认真领会, 增强意识) are not checkable on their own.
     """
-    learned = doc.meta.get("ml_specific", {})     # the learned layer's P(specific), when it ran
     for sp in doc.speeches:
         heading_starts = {h.start for h in sp.headings}
         for t in sp.tasks:
             text = doc.norm[t.start:t.end]
-            p = learned.get((t.start, t.end))
+            p = t.p_specific              # the learned layer's P(specific), when it ran
             if t.deadlines or t.targets or _RESPONSIBILITY.match(text):
                 t.specific = True
             elif p is not None:

@@ -21,7 +21,8 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import sparse
+
+from speechledger.doc import SECTION_KINDS
 
 # (name, pattern on doc.norm) -- counted per segment
 SEG_CUES: list[tuple[str, str]] = [
@@ -288,6 +289,7 @@ class SegmentFeaturizer:
         first = np.zeros(n)
         if n:
             first[0] = 1
+        kind, opens = section_kinds(speech, frame)
         return np.hstack([
             cues, np.log1p(lengths)[:, None] / 5, (lengths < 25)[:, None] * 1.0,
             is_head[:, None], head_level, own_head, list_start[:, None], line_start[:, None],
@@ -295,6 +297,9 @@ class SegmentFeaturizer:
             relpos[:, None], first[:, None],
             heading_cues(head_of), heading_cues(top_of), sect_retro[:, None], sect_dir[:, None],
             prev, nxt,
+            kind, opens[:, None],
+            np.vstack([np.zeros((1, kind.shape[1])), kind[:-1]]) if n else kind,
+            np.vstack([kind[1:], np.zeros((1, kind.shape[1]))]) if n else kind,
         ])
 
     # -- hashed character n-grams ---------------------------------------------------
@@ -328,8 +333,9 @@ class SegmentFeaturizer:
         rows, cols, vals = self.ngram_entries(doc, frame, h)
         return SegmentParts(len(frame.starts), rows, cols, vals, self.dense(doc, speech, frame, h))
 
-    def base(self, doc, speech) -> sparse.csr_matrix:
-        """Text-only feature matrix of a speech's segments (the "ml" extractor's input)."""
+    def base(self, doc, speech):
+        """Text-only feature matrix of a speech's segments (the "ml" extractor's input; training only)."""
+        from scipy import sparse
         p = self.parts(doc, speech)
         X = sparse.csr_matrix((p.vals, (p.rows, p.cols)), shape=(p.n, N_HASH))
         X.sum_duplicates()
@@ -350,10 +356,33 @@ class SegmentFeaturizer:
         return np.column_stack([f, rules.modality, prev, nxt, prev2, nxt2, around == 2, around == 0,
                                 f * (around == 0), (1 - f) * (around == 2), ev]) if n else np.zeros((0, 13 + k))
 
-    def rule_columns(self, rules: "RuleView") -> sparse.csr_matrix:
-        """The rule decision, its modality and the rule evidence, one row per segment."""
+    def rule_columns(self, rules: "RuleView"):
+        """The rule decision, its modality and the rule evidence, one row per segment (training only)."""
+        from scipy import sparse
         return sparse.csr_matrix(self.rule_dense(rules))
 
+
+
+def section_kinds(speech, frame: SpeechFrame) -> tuple[np.ndarray, np.ndarray]:
+    """One-hot kind of the section holding each segment (SECTION_KINDS + none), and 1.0 where a section opens.
+
+    Sections come from the structure stage (Speech.sections, sorted and non-overlapping).
+    """
+    n = len(frame.starts)
+    k = len(SECTION_KINDS)
+    kind = np.zeros((n, k + 1))
+    opens = np.zeros(n)
+    secs = [s for s in getattr(speech, "sections", ()) if s.kind in SECTION_KINDS]
+    if not n:
+        return kind, opens
+    which = np.full(n, k)
+    for sec in secs:
+        a, b = np.searchsorted(frame.starts, [sec.start, sec.end])
+        if b > a:
+            which[a:b] = SECTION_KINDS.index(sec.kind)
+            opens[a] = 1.0
+    kind[np.arange(n), which] = 1.0
+    return kind, opens
 
 
 @dataclass
@@ -399,10 +428,29 @@ def rule_view(doc, speech, config=None, with_evidence: bool | str = True) -> Rul
                 mod[i, MODALITIES.index(t.modality) if t.modality in MODALITIES else 2] = 1
                 task_of[i] = ti
             i += 1
-    # the rule stage leaves its per-segment cue weights in doc.meta["task_evidence"]
-    stored = doc.meta.get("task_evidence", {}) if with_evidence else {}
-    evidence: list[dict[str, float]] = [stored.get(s.start, {}) for s in segs]
+    evidence: list[dict[str, float]] = [{} for _ in segs]
+    if with_evidence:
+        evidence = [rule_evidence(doc, speech, s, task_of[i]) for i, s in enumerate(segs)]
     return RuleView(flag, mod, evidence, task_of)
+
+
+def rule_evidence(doc, speech, seg, task_index: int) -> dict[str, float]:
+    """Rule evidence of a segment keyed by rule id, read generically (no copy of the rule vocabulary).
+
+    The task cue weights the rule stage left (doc.task_evidence), the ids of the rules that
+    made the covering task (Task.rules, "task:" + id) and of the rules that typed the
+    enclosing section (Section.rules, "section:" + id). The model's vocabulary of these keys
+    is fixed at training; ids it never saw are ignored.
+    """
+    ev = dict(doc.task_evidence.get(seg.start, {}))
+    if task_index >= 0:
+        for rid in speech.tasks[task_index].rules:
+            ev["task:" + rid] = 1.0
+    sec = speech.section_at(seg.start) if getattr(speech, "sections", None) else None
+    if sec is not None:
+        for rid in sec.rules:
+            ev["section:" + rid] = 1.0
+    return ev
 
 
 

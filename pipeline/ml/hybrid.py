@@ -26,7 +26,7 @@ DEFAULTS = {
 
 
 def ml_tasks(doc: SpeechDoc, config) -> SpeechDoc:
-    """REQUIRES speeches, rule tasks; PROVIDES tasks re-decided by the model (extractor, confidence)."""
+    """Re-decide every segment with the task model (declared in api.STAGES)."""
     models = config.models
     if models is None:
         return doc
@@ -51,7 +51,7 @@ def ml_tasks(doc: SpeechDoc, config) -> SpeechDoc:
         ps = pred.p_specific.tolist()
         pm = pred.p_modality.argmax(axis=1).tolist() if pred.p_modality is not None else None
         pm_max = pred.p_modality.max(axis=1).tolist() if pred.p_modality is not None else None
-        fields = _Fields(ps, pm, pm_max, params, doc.meta.setdefault("ml_specific", {}))
+        fields = _Fields(ps, pm, pm_max, params)
         # a rule task spanning several segments is judged by its best segment
         best: dict[int, int] = {}
         for i, ti in enumerate(rv.task_of):
@@ -85,10 +85,9 @@ def ml_tasks(doc: SpeechDoc, config) -> SpeechDoc:
 class _Fields:
     """Sets modality/specific of a task from the model's per-segment probabilities."""
 
-    def __init__(self, p_specific, modality, modality_p, params, store):
+    def __init__(self, p_specific, modality, modality_p, params):
         self.ps, self.mod, self.mod_p = p_specific, modality, modality_p
         self.override, self.margin = params["modality_override"], params["specific_margin"]
-        self.store = store          # doc.meta["ml_specific"]: (start, end) -> p, for decide_specific
 
     def apply(self, t: Task, i: int, keep_modality: bool) -> None:
         if self.mod is not None and (not keep_modality or self.mod_p[i] >= self.override):
@@ -96,11 +95,11 @@ class _Fields:
         ps = self.ps[i]
         if abs(ps - 0.5) > self.margin:
             t.specific = ps >= 0.5
-            self.store[(t.start, t.end)] = round(ps, 4)
+            t.p_specific = round(ps, 4)      # read by the specific stage
 
 
 def ml_units(doc: SpeechDoc, config) -> SpeechDoc:
-    """REQUIRES tasks, rule units, norm; PROVIDES units proposed by the CRF (source="ml")."""
+    """Add the CRF's unit spans to the tasks (source="ml"; declared in api.STAGES)."""
     models = config.models
     if models is None:
         return doc

@@ -1,9 +1,12 @@
-"""Load the trained models from a folder, checking the model card first.
+"""Load the trained models from a folder: plain arrays, JSON and a crfsuite file.
 
-A model folder holds `card.json` (+ `MODEL_CARD.md`), `tasks_ml.joblib`,
-`tasks_hybrid.joblib`, `units.joblib` and `units.crfsuite`. Loading never downloads;
-a missing folder or a card written by other library versions gives a warning and
-`None`, and the pipeline then keeps the rule extractors' output.
+A model folder holds `card.json` (+ `MODEL_CARD.md`), `tasks_ml.npz/.json`,
+`tasks_hybrid.npz/.json` (linear weights and their feature vocabulary) and
+`units.crfsuite/.json` (the unit CRF in crfsuite's own format, and its lexicon).
+Loading needs numpy and python-crfsuite only, never unpickles (np.load with
+allow_pickle=False) and never downloads. A missing or unreadable folder gives a
+warning and `None`, and the pipeline keeps the rule extractors' output; models
+trained on other rules than the installed ones load with a warning (retrain).
 """
 from __future__ import annotations
 
@@ -15,20 +18,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 CARD = "card.json"
-FILES = ("tasks_ml.joblib", "tasks_hybrid.joblib", "units.joblib", "units.crfsuite")
-# library -> how much of the version must agree ("exact" or "minor" = major.minor)
-CHECKED_LIBRARIES = {"scikit-learn": "exact", "python-crfsuite": "exact", "sklearn-crfsuite": "minor",
-                     "numpy": "minor", "scipy": "minor", "joblib": "minor"}
+FILES = ("tasks_ml.npz", "tasks_ml.json", "tasks_hybrid.npz", "tasks_hybrid.json",
+         "units.crfsuite", "units.json")
+# recorded in the card (what training used); loading does not depend on these versions
+RECORDED_LIBRARIES = ("numpy", "scipy", "scikit-learn", "python-crfsuite")
 ENV_VAR = "SPEECHLEDGER_MODELS"
-
-
-class ModelVersionError(RuntimeError):
-    """The model card names library versions other than the installed ones."""
 
 
 @dataclass
 class Models:
-    """The trained models of one folder, plus per-pipeline caches."""
+    """The trained models of one folder."""
 
     task_ml: object
     task_hybrid: object
@@ -51,35 +50,16 @@ def default_model_dir() -> str:
 
 
 def library_versions() -> dict[str, str]:
+    import platform
     from importlib.metadata import PackageNotFoundError, version
     out = {}
-    for lib in CHECKED_LIBRARIES:
+    for lib in RECORDED_LIBRARIES:
         try:
             out[lib] = version(lib)
         except PackageNotFoundError:
             out[lib] = "absent"
-    import platform
     out["python"] = platform.python_version()
     return out
-
-
-def _agree(want: str, have: str, how: str) -> bool:
-    if how == "exact":
-        return want == have
-    return want.split(".")[:2] == have.split(".")[:2]
-
-
-def check_card(card: dict, path: str = "") -> None:
-    """Raise ModelVersionError naming every library whose version differs from the card's."""
-    have = library_versions()
-    want = card.get("libraries", {})
-    bad = [f"{lib} {want.get(lib, '?')} (installed: {have.get(lib)})" for lib, how in CHECKED_LIBRARIES.items()
-           if not _agree(str(want.get(lib, "?")), have.get(lib, "absent"), how)]
-    if bad:
-        raise ModelVersionError(
-            f"models in {path or '?'} were trained with " + ", ".join(bad) +
-            "; refusing to load them. Retrain with `speechledger train --out "
-            f"{path or 'models/'}` or install the library versions named in {CARD}.")
 
 
 def read_card(model_dir: str) -> dict | None:
@@ -93,16 +73,12 @@ def read_card(model_dir: str) -> dict | None:
 
 
 def models_available(model_dir: str | None = None) -> bool:
-    """True when the folder holds a complete model set whose card matches the installed libraries."""
+    """True when the folder holds a complete model set and python-crfsuite is installed."""
     d = model_dir or default_model_dir()
-    card = read_card(d)
-    if card is None or not all((Path(d) / f).is_file() for f in FILES):
+    if read_card(d) is None or not all((Path(d) / f).is_file() for f in FILES):
         return False
-    try:
-        check_card(card, d)
-    except ModelVersionError:
-        return False
-    return True
+    import importlib.util
+    return importlib.util.find_spec("pycrfsuite") is not None
 
 
 def rules_fingerprint() -> str:
@@ -110,15 +86,17 @@ def rules_fingerprint() -> str:
     root = Path(__file__).resolve().parent.parent
     h = hashlib.sha256()
     for p in sorted(list((root / "extract").glob("*.py")) + list((root / "data").glob("*"))
-                    + [root / "lexicon.py", root / "speeches.py", root / "segment.py"]):
+                    + [root / "lexicon.py", root / "speeches.py", root / "segment.py", root / "normalize.py"]):
         if p.is_file():
             h.update(p.name.encode())
-            h.update(p.read_bytes())
+            h.update(p.read_bytes().replace(b"\r\n", b"\n"))
     return h.hexdigest()[:16]
 
 
 def load_models(model_dir: str | None = None) -> Models | None:
     """The models of model_dir (default: bundled models/), or None with a warning when unusable."""
+    from speechledger.ml.task_model import TaskModel
+    from speechledger.ml.unit_crf import UnitCRF
     d = model_dir or default_model_dir()
     card = read_card(d)
     missing = [f for f in FILES if not (Path(d) / f).is_file()]
@@ -128,22 +106,21 @@ def load_models(model_dir: str | None = None) -> Models | None:
                       RuntimeWarning, stacklevel=2)
         return None
     try:
-        check_card(card, d)
-    except ModelVersionError as e:
-        warnings.warn(f"{e} Using the rule extractors only.", RuntimeWarning, stacklevel=2)
-        return None
-    import joblib
-    try:
-        task_ml = joblib.load(Path(d) / "tasks_ml.joblib")
-        task_hybrid = joblib.load(Path(d) / "tasks_hybrid.joblib")
-        units = joblib.load(Path(d) / "units.joblib").open(str(Path(d) / "units.crfsuite"))
-    except Exception as e:  # a corrupt artifact must not crash extraction
+        task_ml = TaskModel.load(str(Path(d) / "tasks_ml"))
+        task_hybrid = TaskModel.load(str(Path(d) / "tasks_hybrid"))
+        units = UnitCRF.load(str(Path(d) / "units"))
+    except Exception as e:  # a corrupt artifact or a missing python-crfsuite must not crash extraction
         warnings.warn(f"could not load the models in {d} ({e.__class__.__name__}: {e}); "
                       "using the rule extractors only. Retrain with `speechledger train`.",
                       RuntimeWarning, stacklevel=2)
         return None
-    return Models(task_ml=task_ml, task_hybrid=task_hybrid, units=units, card=card, path=str(d),
-                  params=dict(card.get("params", {})))
+    models = Models(task_ml=task_ml, task_hybrid=task_hybrid, units=units, card=card, path=str(d),
+                    params=dict(card.get("params", {})))
+    if stale_rules(models):
+        warnings.warn(f"the models in {d} were trained on other rules (fingerprint "
+                      f"{card.get('rules_fingerprint')}, installed rules {rules_fingerprint()}); "
+                      "the hybrid may be off. Retrain with `speechledger train`.", RuntimeWarning, stacklevel=2)
+    return models
 
 
 def stale_rules(models: Models) -> bool:

@@ -7,12 +7,15 @@ the combined judgment).
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import sparse
 
+from speechledger.ml.arrays import load_npz, save_npz
 from speechledger.ml.features import MODALITIES, N_HASH, SegmentFeaturizer
+
+HEADS = ("task", "modality", "specific")
 
 
 @dataclass
@@ -29,27 +32,71 @@ class TaskModel:
     seed: int = 13
     threshold: float = 0.5
     featurizer: SegmentFeaturizer = field(default_factory=SegmentFeaturizer)
-    is_task: object = None
-    modality: object = None
-    specific: object = None
+    heads: dict = field(default_factory=dict)     # head -> (kind, weights, bias, classes, n_classes)
     sizes: dict = field(default_factory=dict)
 
-    def fit(self, X: sparse.csr_matrix, y_task: np.ndarray, y_modality: list[str | None],
+    def fit(self, X, y_task: np.ndarray, y_modality: list[str | None],
             y_specific: np.ndarray) -> "TaskModel":
         """Fit on stacked segment rows; modality/specific only on task rows."""
         from sklearn.linear_model import LogisticRegression
         y_task = np.asarray(y_task, int)
-        self.is_task = LogisticRegression(C=self.C, solver="liblinear", random_state=self.seed,
-                                          max_iter=2000).fit(X, y_task)
+        is_task = LogisticRegression(C=self.C, solver="liblinear", random_state=self.seed,
+                                     max_iter=2000).fit(X, y_task)
         rows = np.nonzero(y_task)[0]
         ym = np.array([MODALITIES.index(m) if m in MODALITIES else 2 for m in np.asarray(y_modality, object)[rows]])
-        self.modality = _fit_or_constant(X[rows], ym, self.C, self.seed, n_classes=3)
-        self.specific = _fit_or_constant(X[rows], np.asarray(y_specific, int)[rows], self.C, self.seed, n_classes=2)
+        modality = _fit_or_constant(X[rows], ym, self.C, self.seed, n_classes=3)
+        specific = _fit_or_constant(X[rows], np.asarray(y_specific, int)[rows], self.C, self.seed, n_classes=2)
+        # only the weights are kept: prediction is numpy arithmetic, and they store as plain arrays
+        self.heads = {"task": _linear_of(is_task, 2), "modality": _linear_of(modality, 3),
+                      "specific": _linear_of(specific, 2)}
+        self.__dict__.pop("_stacked", None)
         self.sizes = {"segments": int(X.shape[0]), "tasks": int(len(rows)),
                       "specific": int(np.asarray(y_specific, int)[rows].sum())}
         return self
 
-    def predict(self, X: sparse.csr_matrix, heads: tuple[str, ...] = ("task", "modality", "specific")) -> TaskPrediction:
+    # -- storage: weights in NAME.npz, everything else in NAME.json -------------------------
+    def save(self, stem: str) -> None:
+        arrays, heads = {}, {}
+        for h in HEADS:
+            lin = self.heads[h]
+            if lin[0] == "const":
+                heads[h] = {"kind": "const"}
+                arrays[h + ".p"] = np.asarray(lin[1], np.float64)
+            else:
+                kind, W, b, classes, n_classes = lin
+                heads[h] = {"kind": kind, "classes": list(classes), "n_classes": n_classes}
+                arrays[h + ".W"] = np.asarray(W, np.float64)
+                arrays[h + ".b"] = np.atleast_1d(np.asarray(b, np.float64))
+        save_npz(stem + ".npz", arrays)
+        meta = {"use_rules": self.use_rules, "C": self.C, "seed": self.seed, "threshold": self.threshold,
+                "n_hash": N_HASH, "heads": heads, "sizes": self.sizes,
+                "featurizer": {"evidence_keys": list(self.featurizer.evidence_keys),
+                               "ngram_weight": self.featurizer.ngram_weight}}
+        with open(stem + ".json", "w", encoding="utf-8") as f:
+            json.dump(meta, f, ensure_ascii=False, indent=1, sort_keys=True)
+            f.write("\n")
+
+    @classmethod
+    def load(cls, stem: str) -> "TaskModel":
+        with open(stem + ".json", encoding="utf-8") as f:
+            meta = json.load(f)
+        if meta.get("n_hash") != N_HASH:
+            raise ValueError(f"{stem}.json: hashed for {meta.get('n_hash')} columns, this version uses {N_HASH}")
+        arrays = load_npz(stem + ".npz")
+        heads = {}
+        for h, d in meta["heads"].items():
+            if d["kind"] == "const":
+                heads[h] = ("const", arrays[h + ".p"], None)
+            else:
+                b = arrays[h + ".b"]
+                heads[h] = (d["kind"], np.ascontiguousarray(arrays[h + ".W"]), float(b[0]) if d["kind"] == "sigmoid" else b,
+                            [int(c) for c in d["classes"]], int(d["n_classes"]))
+        fz = SegmentFeaturizer(evidence_keys=list(meta["featurizer"]["evidence_keys"]),
+                               ngram_weight=float(meta["featurizer"]["ngram_weight"]))
+        return cls(use_rules=meta["use_rules"], C=meta["C"], seed=meta["seed"], threshold=meta["threshold"],
+                   featurizer=fz, heads=heads, sizes=meta.get("sizes", {}))
+
+    def predict(self, X, heads: tuple[str, ...] = ("task", "modality", "specific")) -> TaskPrediction:
         """Probabilities per segment; computed with the models' weights directly (no sklearn call overhead)."""
         n = X.shape[0]
         if n == 0:
@@ -114,19 +161,8 @@ class TaskModel:
         return cache[heads]
 
     def linear(self) -> dict:
-        """(kind, weights, bias) of each head, built once per loaded model."""
-        lin = self.__dict__.get("_linear")
-        if lin is None:
-            lin = {"task": _linear_of(self.is_task, 2), "modality": _linear_of(self.modality, 3),
-                   "specific": _linear_of(self.specific, 2)}
-            self.__dict__["_linear"] = lin
-        return lin
-
-    def __getstate__(self):
-        d = dict(self.__dict__)
-        d.pop("_linear", None)
-        d.pop("_stacked", None)
-        return d
+        """(kind, weights, bias, classes, n_classes) of each head."""
+        return self.heads
 
 
 def _ngram_scores(W: np.ndarray, parts) -> np.ndarray:
@@ -221,15 +257,3 @@ def _fit_or_constant(X, y, C, seed, n_classes):
         coefs.append(m.coef_[0])
         bias.append(m.intercept_[0])
     return _OneVsRest(classes, np.array(coefs), np.array(bias))
-
-
-def _proba(clf, X, n_classes: int) -> np.ndarray:
-    """Class probabilities with columns for every class 0..n_classes-1."""
-    p = clf.predict_proba(X)
-    classes = getattr(clf, "classes_", np.arange(n_classes))
-    if p.shape[1] == n_classes and list(classes) == list(range(n_classes)):
-        return p
-    out = np.zeros((X.shape[0], n_classes))
-    for j, c in enumerate(classes):
-        out[:, int(c)] = p[:, j]
-    return out

@@ -1,10 +1,17 @@
-"""Training the learned extractors from annotated corpora (ANNOTATION.md §7 gold).
+"""Training the learned extractors from annotated text (ANNOTATION.md §7 gold).
 
-A corpus root is searched for gold sets: any folder with a `texts/` subfolder and
-a `gold.jsonl` (or `gold/*.jsonl`), optionally `dates.json`. Every text is run
-through the rule pipeline once; each speech of a text is one training document
-(so a compilation of five speeches gives five, and cross-validation never splits
-a document across folds).
+`default_sets()` is the training data of `speechledger train`: every real document with
+gold -- the seed speeches (corpus/texts), ../shared/corpus/train, and the real passages
+and long documents of ../shared/corpus/real except the frozen test split
+(corpus/real/frozen_test.json), with our gold corrections
+(corpus/real/review/*/corrections.jsonl) -- plus the composed passages corpus/extra*,
+labelled composed (they train, but cross-validation never tests on them). Shared texts
+are read in place (SPEECHLEDGER_SHARED overrides ../shared), never copied.
+
+`find_sets(roots)` instead takes any folder with `texts/` and `gold.jsonl` (or
+`gold/*.jsonl`), optionally `dates.json` (`--corpus`). Every text runs through the
+rule pipeline once; each speech of a text is one document (cross-validation never
+splits a document across folds).
 """
 from __future__ import annotations
 
@@ -18,10 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from speechledger.evaluate import Counts, locate, score_document
+from speechledger.evaluate import read_gold
 from speechledger.ml.features import rule_view
 from speechledger.ml.task_model import TaskModel
 from speechledger.ml.unit_crf import UnitCRF
+from speechledger.referee import referee
 
 SEED = 13
 # Generic collective bodies (ANNOTATION.md §3) seeded into the CRF lexicon.
@@ -34,8 +42,22 @@ BASE_LEXICON = ["各级各部门", "各有关部门", "各相关部门", "有关
 class GoldSet:
     name: str
     texts: Path
-    gold: list[Path]
+    gold: dict[str, dict[int, dict]]   # doc stem -> segment id -> gold line
     dates: dict
+    docs: list[str] | None = None      # the stems to use (None: every texts/*.txt)
+    composed: bool = False             # passages written by the team: train on them, never test on them
+
+    def paths(self) -> list[Path]:
+        stems = self.docs if self.docs is not None else [p.stem for p in self.texts.glob("*.txt")]
+        return [self.texts / f"{s}.txt" for s in sorted(stems)]
+
+
+def _read_golds(paths: list[Path]) -> dict[str, dict[int, dict]]:
+    gold: dict[str, dict[int, dict]] = {}
+    for g in paths:
+        for k, v in read_gold(g).items():
+            gold.setdefault(k, {}).update(v)
+    return gold
 
 
 def find_sets(roots: list[str]) -> list[GoldSet]:
@@ -56,8 +78,70 @@ def find_sets(roots: list[str]) -> list[GoldSet]:
             if (d / "dates.json").is_file():
                 dates = json.loads((d / "dates.json").read_text(encoding="utf-8"))
             name = str(d.relative_to(root)) if d != root else root.name
-            out.append(GoldSet(name=name, texts=d / "texts", gold=gold, dates=dates))
+            out.append(GoldSet(name=name, texts=d / "texts", gold=_read_golds(gold), dates=dates))
     return out
+
+
+def shared_dir(root: Path) -> Path:
+    return Path(os.environ.get("SPEECHLEDGER_SHARED", root.resolve().parent / "shared"))
+
+
+def frozen_docs(root: Path) -> set[str]:
+    """The frozen test split's documents: never trained or evaluated on."""
+    frozen = json.loads((root / "corpus" / "real" / "frozen_test.json").read_text(encoding="utf-8"))
+    return set(frozen["passages"]) | set(frozen["long"])
+
+
+def corrections(root: Path) -> dict[tuple[str, int], dict | None]:
+    """(doc, seg) -> our corrected gold line (None: not a task), from corpus/real/**/corrections.jsonl."""
+    out: dict[tuple[str, int], dict | None] = {}
+    for f in sorted((root / "corpus" / "real").glob("**/corrections.jsonl")):
+        for line in f.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                g = json.loads(line)
+                g.pop("why", None)
+                out[(g["doc"], g["seg"])] = None if g.get("not_a_task") else g
+    return out
+
+
+def corrected(gold: dict[str, dict[int, dict]], fixes: dict, docs: set[str]) -> dict[str, dict[int, dict]]:
+    """The gold of docs with corrected lines in place (a correction may also add or remove a task segment)."""
+    out = {doc: dict(segs) for doc, segs in gold.items() if doc in docs}
+    for (doc, seg), g in fixes.items():
+        if doc not in docs:
+            continue
+        if g is None:
+            out.get(doc, {}).pop(seg, None)
+        else:
+            out.setdefault(doc, {})[seg] = g
+    return out
+
+
+def default_sets(root: str | Path = ".") -> list[GoldSet]:
+    """All real gold except the frozen test split, plus the composed passages (see the module doc)."""
+    root = Path(root)
+    shared = shared_dir(root) / "corpus"
+    if not shared.is_dir():
+        raise FileNotFoundError(f"no shared corpus at {shared} (set SPEECHLEDGER_SHARED)")
+    frozen, fixes = frozen_docs(root), corrections(root)
+    dates = {}
+    for d in ("real", "train"):
+        dates.update(json.loads((shared / d / "dates.json").read_text(encoding="utf-8")))
+    keep = lambda folder: sorted(p.stem for p in folder.glob("*.txt") if p.stem not in frozen)  # noqa: E731
+    passages, long = keep(shared / "real" / "texts"), keep(shared / "real" / "long")
+    sets = [
+        GoldSet("seed", root / "corpus" / "texts", _read_golds([root / "corpus" / "gold" / "dev.jsonl"]), {}),
+        GoldSet("train", shared / "train" / "texts", _read_golds([shared / "train" / "gold.jsonl"]), dates),
+        GoldSet("real", shared / "real" / "texts",
+                corrected(_read_golds([shared / "real" / "gold.jsonl"]), fixes, set(passages)), dates, passages),
+        GoldSet("long", shared / "real" / "long",
+                corrected(_read_golds([shared / "real" / "long_gold.jsonl"]), fixes, set(long)), dates, long),
+    ]
+    for d in sorted((root / "corpus").glob("extra*")):
+        if (d / "texts").is_dir() and (d / "gold.jsonl").is_file():
+            dd = json.loads((d / "dates.json").read_text(encoding="utf-8")) if (d / "dates.json").is_file() else {}
+            sets.append(GoldSet(d.name, d / "texts", _read_golds([d / "gold.jsonl"]), dd, composed=True))
+    return sets
 
 
 @dataclass
@@ -71,6 +155,7 @@ class FileDoc:
     gold: dict[int, dict]             # by referee segment id
     segments: list                    # referee segments of the whole text
     rule_records: list[dict] = field(default_factory=list)
+    composed: bool = False
 
 
 @dataclass
@@ -94,13 +179,6 @@ class Item:
     def key(self) -> str:
         return f"{self.file.set}/{self.file.stem}#{self.index}"
 
-    def score(self, records: list[dict]) -> Counts:
-        """Counts for this speech given §6 records of its file (only this speech's tasks count)."""
-        sp = self.speech
-        tasks = [t for r in records if r.get("speech") == self.index for t in r.get("tasks", [])]
-        return score_document(f"{self.file.stem}", self.file.text, self.file.gold, tasks,
-                              segs=self.file.segments, only=(sp.start, sp.end))
-
 
 @dataclass
 class Corpus:
@@ -111,13 +189,15 @@ class Corpus:
     def digest(self) -> str:
         h = hashlib.sha256()
         for f in self.files:
-            h.update(f"{f.set}/{f.stem}\0{f.date}\0".encode())
+            h.update(f"{f.set}/{f.stem}\0{f.date}\0{f.composed}\0".encode())
             h.update(f.text.encode())
             h.update(json.dumps([f.gold[k] for k in sorted(f.gold)], ensure_ascii=False, sort_keys=True).encode())
         return h.hexdigest()
 
     def sizes(self) -> dict:
         return {"sets": {s.name: sum(1 for f in self.files if f.set == s.name) for s in self.sets},
+                "composed_sets": [s.name for s in self.sets if s.composed],
+                "real_documents": sum(1 for it in self.items if not it.file.composed),
                 "files": len(self.files), "documents": len(self.items),
                 "characters": sum(len(f.text) for f in self.files),
                 "segments": sum(len(it.speech.segments) for it in self.items),
@@ -125,30 +205,25 @@ class Corpus:
                 "units": sum(len(u) for it in self.items for u in it.units)}
 
 
-def load_corpus(roots: list[str], log=None) -> Corpus:
-    """Read every gold set under roots, run the rule pipeline on each text, build labelled items."""
+def load_corpus(sets: list[GoldSet], log=None) -> Corpus:
+    """Run the rule pipeline on each text of the gold sets and build labelled items."""
     from speechledger.api import Pipeline, records
-    from speechledger.evaluate import read_gold
-    from speechledger.segment import split_segments
-    sets = find_sets(roots)
+    from speechledger.reader import read_file
     if not sets:
-        raise FileNotFoundError(f"no gold sets (texts/ + gold.jsonl) under {', '.join(map(str, roots))}")
+        raise FileNotFoundError("no gold sets (texts/ + gold.jsonl)")
+    split = referee().split
     pipe = Pipeline(extractors="rules")
     files: list[FileDoc] = []
     items: list[Item] = []
     for gs in sets:
-        gold = {}
-        for g in gs.gold:
-            for k, v in read_gold(g).items():
-                gold.setdefault(k, {}).update(v)
-        for path in sorted(gs.texts.glob("*.txt")):
+        for path in gs.paths():
             stem = path.stem
-            with open(path, encoding="utf-8") as f:
-                text = f.read()
+            text, _ = read_file(path)
             date = gs.dates.get(stem)
             doc = pipe(text, source=str(path), date=date)
             fd = FileDoc(set=gs.name, stem=stem, path=path, date=date, text=text, doc=doc,
-                         gold=gold.get(stem, {}), segments=split_segments(text), rule_records=records(doc))
+                         gold=gs.gold.get(stem, {}), segments=split(text), rule_records=records(doc),
+                         composed=gs.composed)
             files.append(fd)
             for sp in doc.speeches:
                 if sp.segments:
@@ -160,6 +235,7 @@ def load_corpus(roots: list[str], log=None) -> Corpus:
 
 def _label(it: Item, config) -> Item:
     fd, sp = it.file, it.speech
+    locate = referee().locate
     by_start = {fd.segments[sid].start: g for sid, g in fd.gold.items() if sid < len(fd.segments)}
     n = len(sp.segments)
     it.y_task = np.zeros(n, int)
@@ -175,9 +251,8 @@ def _label(it: Item, config) -> Item:
         it.y_specific[i] = int(bool(g.get("specific")))
         for u in g.get("units", []):
             it.units[i].append(locate(seg.text, seg.start, u))
-    doc = fd.doc
-    # the rule view before ml stages: tasks found by the rules on this speech
-    it.rules = rule_view(doc, sp, config, with_evidence=False)
+    # the rule view before ml stages: tasks found by the rules on this speech, and their evidence
+    it.rules = rule_view(fd.doc, sp, config, with_evidence=True)
     return it
 
 
@@ -266,54 +341,59 @@ def predict_items(items: list[Item], extractors: str, models) -> dict[str, list[
     return out
 
 
-def train_models(roots: list[str], out: str, seed: int = SEED, cv_folds: int = 5, log=None) -> dict:
-    """Train on every gold set under roots, cross-validate, and write models + cards to out."""
-    import joblib
+def train_models(sets: list[GoldSet], out: str, seed: int = SEED, cv: dict | None = None, log=None,
+                 corpus: Corpus | None = None) -> dict:
+    """Train on every document of the gold sets and write the models and their card to out.
 
-    from speechledger.evaluate import cross_validate
+    `cv` (speechledger.ml.cv.cross_validate's result) goes into the card when given.
+    The files depend only on the corpus, the rules, the seed and the libraries: training
+    twice writes the same bytes (the card's date aside, taken from SOURCE_DATE_EPOCH when set).
+    """
     from speechledger.ml.hybrid import DEFAULTS
     from speechledger.ml.loading import CARD, library_versions, rules_fingerprint
-    t0 = time.perf_counter()
-    corpus = load_corpus(roots, log=log)
-    cv = None
-    if cv_folds and cv_folds > 1:
-        cv = cross_validate(roots, k=cv_folds, seed=seed, log=log, corpus=corpus)
+    corpus = corpus or load_corpus(sets, log=log)
     os.makedirs(out, exist_ok=True)
-    models = fit_models(corpus.items, seed=seed, model_dir=out, log=log)
-    models.units.save_model(os.path.join(out, "units.crfsuite"))
+    with tempfile.TemporaryDirectory(prefix="speechledger-train-") as tmp:
+        models = fit_models(corpus.items, seed=seed, model_dir=tmp, log=log)
+        models.task_ml.save(os.path.join(out, "tasks_ml"))
+        models.task_hybrid.save(os.path.join(out, "tasks_hybrid"))
+        models.units.save(os.path.join(out, "units"))
+    stale = [f for f in ("tasks_ml.joblib", "tasks_hybrid.joblib", "units.joblib") if os.path.exists(os.path.join(out, f))]
+    for f in stale:                       # pickles of an older layout: never loaded, so remove them
+        os.unlink(os.path.join(out, f))
     units = models.units
-    joblib.dump(models.task_ml, os.path.join(out, "tasks_ml.joblib"), compress=3)
-    joblib.dump(models.task_hybrid, os.path.join(out, "tasks_hybrid.joblib"), compress=3)
-    path = units.model_path
-    units.model_path = "units.crfsuite"
-    joblib.dump(units, os.path.join(out, "units.joblib"), compress=3)
-    units.model_path = path
-    seconds = time.perf_counter() - t0
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    created = time.strftime("%Y-%m-%d", time.gmtime(int(epoch)) if epoch else time.gmtime())
     card = {
         "name": "speechledger-learned-extractors",
-        "created": time.strftime("%Y-%m-%d"),
+        "created": created,
         "seed": seed,
-        "training_data": {"roots": [str(r) for r in roots], "sha256": corpus.digest(), **corpus.sizes()},
+        "training_data": {"sets": {s.name: {"texts": str(s.texts), "composed": s.composed,
+                                            "files": sum(1 for f in corpus.files if f.set == s.name)}
+                                   for s in corpus.sets},
+                          "sha256": corpus.digest(), **{k: v for k, v in corpus.sizes().items() if k != "sets"}},
         "models": {
-            "tasks_ml.joblib": {"kind": "LogisticRegression x3 (is_task, modality, specific)",
-                                "features": "hashed char 1-3grams + cue/outline/neighbour features",
-                                "trained_on": models.task_ml.sizes},
-            "tasks_hybrid.joblib": {"kind": "LogisticRegression x3, stacked: text features + the rule decision, "
-                                            "its modality, the neighbours' decisions (+ rule cue evidence "
-                                            "when the rule stage publishes doc.meta['task_evidence'])",
-                                    "evidence_keys": models.task_hybrid.featurizer.evidence_keys,
-                                    "trained_on": models.task_hybrid.sizes},
-            "units.crfsuite": {"kind": "linear-chain CRF (crfsuite lbfgs), BIO over characters",
-                               "c1": units.c1, "c2": units.c2, "trained_on": units.sizes},
+            "tasks_ml": {"files": ["tasks_ml.npz", "tasks_ml.json"],
+                         "kind": "logistic regressions x3 (is_task, modality, specific), liblinear",
+                         "features": "hashed char 1-3grams + cue/outline/section-kind/neighbour features",
+                         "trained_on": models.task_ml.sizes},
+            "tasks_hybrid": {"files": ["tasks_hybrid.npz", "tasks_hybrid.json"],
+                             "kind": "logistic regressions x3, stacked: the text features + the rule decision, "
+                                     "its modality, the neighbours' decisions and the rule evidence by rule id",
+                             "evidence_keys": len(models.task_hybrid.featurizer.evidence_keys),
+                             "trained_on": models.task_hybrid.sizes},
+            "units": {"files": ["units.crfsuite", "units.json"],
+                      "kind": "linear-chain CRF (crfsuite lbfgs), BIO over characters of unit-cue windows",
+                      "c1": units.c1, "c2": units.c2, "trained_on": units.sizes},
         },
         "params": dict(DEFAULTS),          # the decision thresholds the hybrid stages use
         "libraries": library_versions(),
         "rules_fingerprint": rules_fingerprint(),
         "cv": None if cv is None else {
-            "folds": cv_folds, "by": "document (each speech of a file)", "documents": cv["_documents"],
+            "folds": cv["_k"], "by": "document (each speech of a file); real documents only in the test folds",
+            "documents": cv["_documents"],
             **{ex: {k: cv[ex][k] for k in ("tasks", "units", "deadlines", "targets", "accuracy", "macro_f1")}
-               for ex in ("rules", "ml", "hybrid")}},
-        "training_seconds": round(seconds, 1),
+               for ex in ("rules", "ml", "hybrid") if ex in cv}},
     }
     with open(os.path.join(out, CARD), "w", encoding="utf-8") as f:
         json.dump(card, f, ensure_ascii=False, indent=1, sort_keys=False)
@@ -326,26 +406,30 @@ def train_models(roots: list[str], out: str, seed: int = SEED, cv_folds: int = 5
 def card_markdown(card: dict, cv: dict | None) -> str:
     from speechledger.evaluate import cv_table
     td = card["training_data"]
+    sets = ", ".join(f"{k}: {v['files']}{' (composed)' if v['composed'] else ''}" for k, v in td["sets"].items())
     lines = [
         "# SpeechLedger learned extractors",
         "",
-        f"Trained {card['created']} with seed {card['seed']} by `speechledger train` "
-        f"in {card['training_seconds']} s. Deterministic: the same corpus and libraries give the same files.",
+        f"Trained {card['created']} with seed {card['seed']} by `speechledger train` on rules fingerprint "
+        f"`{card['rules_fingerprint']}`. Deterministic: the same corpus, rules and libraries give the same files.",
         "",
         "## Training data",
-        f"- corpus sha256 `{td['sha256'][:16]}…` from {', '.join(td['roots'])}",
-        f"- {td['files']} texts ({', '.join(f'{k}: {v}' for k, v in td['sets'].items())}), "
-        f"{td['documents']} documents (speeches), {td['characters']} characters",
+        f"- corpus sha256 `{td['sha256'][:16]}…`",
+        f"- {td['files']} texts ({sets}), {td['documents']} documents (speeches), "
+        f"{td['real_documents']} of them real, {td['characters']} characters",
         f"- {td['segments']} segments, {td['tasks']} task segments, {td['units']} responsible units",
+        "- the frozen test split (corpus/real/frozen_test.json) is never read; our gold corrections are applied",
         "",
-        "## Models",
+        "## Models (plain arrays and JSON, a crfsuite file; nothing is unpickled)",
     ]
     for name, m in card["models"].items():
-        lines.append(f"- `{name}`: {m['kind']}; trained on {json.dumps(m['trained_on'], ensure_ascii=False)}")
-    lines += ["", "## Libraries (loading refuses other versions)",
+        lines.append(f"- `{'`, `'.join(m['files'])}`: {m['kind']}; trained on "
+                     f"{json.dumps(m['trained_on'], ensure_ascii=False)}")
+    lines += ["", "## Libraries used for training (inference needs numpy and python-crfsuite only)",
               ", ".join(f"{k} {v}" for k, v in card["libraries"].items()), ""]
     if cv is not None:
-        lines += [f"## Cross-validation ({card['cv']['folds']}-fold by document, {card['cv']['documents']} documents)",
+        lines += [f"## Cross-validation ({card['cv']['folds']}-fold by document, "
+                  f"{card['cv']['documents']} real documents in the test folds)",
                   "", "```", cv_table(cv), "```", ""]
     lines += ["Deadlines and targets stay rule-based in every mode; their scores differ between",
               "columns only through the task segments each extractor keeps.", ""]

@@ -1,12 +1,14 @@
-"""Responsible units as BIO labelling over characters (sklearn-crfsuite).
+"""Responsible units as BIO labelling over characters (a crfsuite CRF, via python-crfsuite).
 
 The CRF reads only short windows of task segments around cues that a body is
 named (局/委/办/部门/各…/牵头…, see features.WINDOW_CUE), with character,
 lexicon and suffix features; it proposes spans that the hybrid merges with the
-rule units.
+rule units. The model is stored as NAME.crfsuite (crfsuite's own binary format, read
+by its C tagger) plus NAME.json (lexicon and settings): nothing is unpickled.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -26,13 +28,6 @@ class UnitCRF:
     sizes: dict = field(default_factory=dict)
     model_path: str | None = None
     _tagger: object = field(default=None, repr=False, compare=False)
-    _crf: object = field(default=None, repr=False, compare=False)
-
-    def __getstate__(self):
-        d = dict(self.__dict__)
-        d["_tagger"] = None
-        d["_crf"] = None
-        return d
 
     # -- training ---------------------------------------------------------------------
     @staticmethod
@@ -57,7 +52,7 @@ class UnitCRF:
         window is featurised with a lexicon that leaves out its own document's units, so the
         CRF learns how far a lexicon hit from *other* texts can be trusted instead of copying it.
         """
-        import sklearn_crfsuite
+        import pycrfsuite
         self.featurizer = CharFeaturizer(lexicon=sorted(set(lexicon)))
         if sample_lexicons is None:
             X = [self.featurizer.window(norm, s, e) for norm, s, e, _ in samples]
@@ -70,25 +65,38 @@ class UnitCRF:
                     fz = by_lex[id(lex)] = CharFeaturizer(lexicon=sorted(set(lex)))
                 X.append(fz.window(norm, s, e))
         y = [lab for *_, lab in samples]
-        crf = sklearn_crfsuite.CRF(algorithm="lbfgs", c1=self.c1, c2=self.c2,
-                                   max_iterations=self.max_iterations, all_possible_transitions=True,
-                                   model_filename=model_path)
-        crf.fit(X, y)
-        self._crf = crf
-        self._tagger = crf.tagger_
-        self.model_path = model_path
+        trainer = pycrfsuite.Trainer(algorithm="lbfgs", verbose=False)
+        trainer.set_params({"c1": self.c1, "c2": self.c2, "max_iterations": self.max_iterations,
+                            "feature.possible_transitions": True})
+        for xseq, yseq in zip(X, y):
+            trainer.append(xseq, yseq)
+        trainer.train(model_path)
+        self.open(model_path)
         self.sizes = {"windows": len(samples), "chars": sum(len(lab) for *_, lab in samples),
                       "units": sum(lab.count("B") for *_, lab in samples), "lexicon": len(self.featurizer.lexicon)}
         return self
 
-    def save_model(self, path: str) -> None:
-        """Copy the crfsuite model file to path."""
-        src = self.model_path or (self._crf.modelfile.name if self._crf is not None else None)
-        if src is None:
+    def save(self, stem: str) -> None:
+        """STEM.crfsuite (the trained model file) and STEM.json (lexicon and settings)."""
+        if self.model_path is None:
             raise RuntimeError("no trained CRF to save")
-        if os.path.abspath(src) != os.path.abspath(path):
-            shutil.copyfile(src, path)
-        self.model_path = path
+        path = stem + ".crfsuite"
+        if os.path.abspath(self.model_path) != os.path.abspath(path):
+            shutil.copyfile(self.model_path, path)
+        meta = {"c1": self.c1, "c2": self.c2, "max_iterations": self.max_iterations,
+                "min_confidence": self.min_confidence, "sizes": self.sizes, "lexicon": self.featurizer.lexicon}
+        with open(stem + ".json", "w", encoding="utf-8") as f:
+            json.dump(meta, f, ensure_ascii=False, indent=1, sort_keys=True)
+            f.write("\n")
+
+    @classmethod
+    def load(cls, stem: str) -> "UnitCRF":
+        with open(stem + ".json", encoding="utf-8") as f:
+            meta = json.load(f)
+        crf = cls(c1=meta["c1"], c2=meta["c2"], max_iterations=meta["max_iterations"],
+                  min_confidence=meta["min_confidence"], sizes=meta.get("sizes", {}),
+                  featurizer=CharFeaturizer(lexicon=list(meta["lexicon"])))
+        return crf.open(stem + ".crfsuite")
 
     def open(self, path: str) -> "UnitCRF":
         import pycrfsuite

@@ -1,7 +1,7 @@
 """Web app tables: users, login sessions, login attempts, task review state, reviewer corrections.
 
 Revision ID: 0003_web
-Revises: 0001
+Revises: 0002
 """
 import sqlalchemy as sa
 from alembic import op

@@ -1,0 +1,34 @@
+"""Model weights as plain arrays: a deterministic .npz writer and a loader that never unpickles.
+
+np.savez stamps each member with the current time, so two trainings would differ in
+bytes; this writer fixes the timestamps (and the member order) so `speechledger train`
+is byte-identical twice. Loading goes through np.load(allow_pickle=False): a model file
+can hold numbers only, never code.
+"""
+from __future__ import annotations
+
+import io
+import zipfile
+
+import numpy as np
+
+_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def save_npz(path: str, arrays: dict[str, np.ndarray]) -> None:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name in sorted(arrays):
+            arr = np.asarray(arrays[name])
+            if arr.dtype == object:
+                raise TypeError(f"{name}: object arrays cannot be stored without pickles")
+            buf = io.BytesIO()
+            np.lib.format.write_array(buf, np.ascontiguousarray(arr), allow_pickle=False)
+            info = zipfile.ZipInfo(name + ".npy", date_time=_EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, buf.getvalue())
+
+
+def load_npz(path: str) -> dict[str, np.ndarray]:
+    with np.load(path, allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}
