@@ -66,13 +66,19 @@ def structure_rules(lexicon) -> tuple[list[StructureRule], list[LabelLine]]:
             kind, score = (("score", float(eff["score"])) if isinstance(eff, dict) else (eff, 0.0))
             rules.append(StructureRule(r["id"], tuple(r.get("when", [])), frozenset(r.get("unless", [])),
                                        kind, score))
-        labels = [LabelLine(r["id"], re.compile(r["pattern"]), bool(r.get("item")))
-                  for r in data.get("label_lines", [])]
+        rows = data.get("label_lines", [])
+        labels = [LabelLine(r["id"], re.compile(r["pattern"]), bool(r.get("item"))) for r in rows]
+        # one search decides most segments: none of the rows matches
+        labels.append(LabelLine("_any", re.compile("|".join(f"(?:{r['pattern']})" for r in rows) or "(?!)"), False))
         return rules, labels
     return lexicon.cached("task_structure_rules", build)
 
 
 def label_of(text: str, labels: list[LabelLine]) -> LabelLine | None:
+    if labels and labels[-1].id == "_any":
+        if not labels[-1].pattern.search(text):
+            return None
+        labels = labels[:-1]
     for lb in labels:
         if lb.pattern.search(text):
             return lb
@@ -220,6 +226,7 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
         purpose_list = False
         last_item: dict[int | None, tuple[int, bool]] = {}   # parent heading -> (last 一是 item, task?)
         cand = _cue_candidates(doc.norm, sp, cues)
+        plan_doc = any(r.startswith("doc_") for sec in sp.sections for r in sec.rules)
         first = sp.segments[0].id if sp.segments else 0
         for seg in sp.segments:
             text = doc.norm[seg.start:seg.end]
@@ -308,7 +315,7 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                 score -= 1.0
                 fired.append("under_review_heading")
             forced = False
-            ctx = _Context(doc, sp, seg, text, hits, config, labels)
+            ctx = _Context(doc, sp, seg, text, hits, config, labels, plan_doc)
             for rule in srules:
                 if rule.effect == "join" or hits & rule.unless or not all(ctx.holds(c) for c in rule.when):
                     continue
@@ -337,9 +344,9 @@ def _kind_at(sp: Speech, pos: int) -> str | None:
 class _Context:
     """The named structural conditions of task_cues.yaml `structure_rules`, for one segment."""
 
-    def __init__(self, doc, sp, seg, text, hits, config, labels):
+    def __init__(self, doc, sp, seg, text, hits, config, labels, plan_doc=False):
         self.doc, self.sp, self.seg, self.text, self.hits = doc, sp, seg, text, hits
-        self.config, self.labels = config, labels
+        self.config, self.labels, self.plan_doc = config, labels, plan_doc
         self.kind = _kind_at(sp, seg.start)
 
     def holds(self, name: str) -> bool:
@@ -359,7 +366,7 @@ class _Context:
 
     def in_plan_document(self):
         """A plan or breakdown section of a document that is a plan as a whole (意见, 方案…)."""
-        return self.in_plan() and any(r.startswith("doc_") for sec in self.sp.sections for r in sec.rules)
+        return self.in_plan() and self.plan_doc
 
     def sentence_end(self):
         return bool(re.search(r"[。；;！!]\s*$", self.text)) and len(re.findall(r"[\u4e00-\u9fff]", self.text)) >= 4
