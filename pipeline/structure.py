@@ -91,7 +91,7 @@ def sections_of(norm: str, sp: Speech, rows: dict, newlines: list[int] | None = 
                 stack.pop()
             # a marker ends with its heading's scope; one before any heading, at the first
             # outline heading (一是/首先 items go on under it)
-            if marker is not None and h.level <= (marker[0] or 3):
+            if marker is not None and marker[4] != "rest" and h.level <= (marker[0] or 3):
                 marker = None
             body = text[len(h.marker):]
             # "六要确保在调区扩区上取得新进展": a directive heading names no section
@@ -100,7 +100,7 @@ def sections_of(norm: str, sp: Speech, rows: dict, newlines: list[int] | None = 
                 else first_match(rows["heading"], body[:40], rows["heading_any"])
             stack.append((h.level, r.kind if r else None, _year_of(body[:40], ref) if r and r.year else None,
                           r.id if r else None))
-        if marker is not None and marker[4] != "section" and seg.start > marker[5]:
+        if marker is not None and marker[4] not in ("section", "rest") and seg.start > marker[5]:
             # a goals line ends with its line; a bare-colon list goes on while lines read as items
             line = norm[seg.start:line_end]
             if marker[4] == "list" and h is None and (_ITEM_LINE.match(line) or

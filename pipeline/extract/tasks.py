@@ -226,7 +226,8 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
         purpose_list = False
         last_item: dict[int | None, tuple[int, bool]] = {}   # parent heading -> (last 一是 item, task?)
         cand = _cue_candidates(doc.norm, sp, cues)
-        plan_doc = any(r.startswith("doc_") for sec in sp.sections for r in sec.rules)
+        # a plan as a whole: by its title (doc_*), or opened by "为…制定/重点抓好以下几项工作："
+        plan_doc = any(r.startswith("doc_") or r == "mark_plan_intro" for sec in sp.sections for r in sec.rules)
         first = sp.segments[0].id if sp.segments else 0
         for seg in sp.segments:
             text = doc.norm[seg.start:seg.end]
