@@ -8,6 +8,7 @@ segments of one kind become a Section carrying the ids of the rows that decided 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from speechledger.doc import Section, Speech, SpeechDoc
@@ -31,13 +32,20 @@ def load_rows(lexicon) -> dict[str, list[Row]]:
     """The structure rows, compiled once per lexicon."""
     def build(_lex=None):
         data = lexicon.data("structure.yaml")
-        return {group: [Row(r["id"], r["kind"], re.compile(r["pattern"]), bool(r.get("year")),
-                            r.get("scope", "section")) for r in data.get(group, [])]
-                for group in ("document", "heading", "marker")}
+        out = {}
+        for group in ("document", "heading", "marker"):
+            rows = data.get(group, [])
+            out[group] = [Row(r["id"], r["kind"], re.compile(r["pattern"]), bool(r.get("year")),
+                              r.get("scope", "section")) for r in rows]
+            # a prefilter: one search tells that no row of the group matches (most segments)
+            out[group + "_any"] = re.compile("|".join(f"(?:{r['pattern']})" for r in rows) or "(?!)")
+        return out
     return lexicon.cached("structure_rows", build)
 
 
-def first_match(rows: list[Row], text: str) -> Row | None:
+def first_match(rows: list[Row], text: str, any_rx: re.Pattern | None = None) -> Row | None:
+    if any_rx is not None and not any_rx.search(text):
+        return None
     for r in rows:
         if r.pattern.search(text):
             return r
@@ -55,13 +63,16 @@ def _year_of(text: str, ref: int | None) -> int | None:
     return None
 
 
-def _at_line_start(norm: str, pos: int) -> bool:
-    return norm[norm.rfind("\n", 0, pos) + 1:pos].strip() == ""
+def _at_line_start(norm: str, pos: int, newlines: list[int]) -> bool:
+    i = bisect_left(newlines, pos) - 1
+    return norm[(newlines[i] + 1 if i >= 0 else 0):pos].strip() == ""
 
 
-def sections_of(norm: str, sp: Speech, rows: dict[str, list[Row]]) -> list[Section]:
+def sections_of(norm: str, sp: Speech, rows: dict, newlines: list[int] | None = None) -> list[Section]:
     """The sections of one speech, sorted and non-overlapping, covering kind-bearing stretches."""
     ref = sp.ref_year
+    if newlines is None:
+        newlines = [m.start() for m in re.finditer("\n", norm)]
     first_line = norm[sp.start:norm.find("\n", sp.start) if "\n" in norm[sp.start:sp.start + 200] else sp.start + 200]
     doc_row = first_match(rows["document"], sp.title or "") or first_match(rows["document"], first_line[:80])
     heading_at = {h.start: h for h in sp.headings}
@@ -72,24 +83,24 @@ def sections_of(norm: str, sp: Speech, rows: dict[str, list[Row]]) -> list[Secti
         if sp.body_start is not None and seg.end <= sp.body_start:
             continue
         text = norm[seg.start:seg.end]
-        nl = norm.find("\n", seg.start)
-        line_end = nl if nl >= 0 else len(norm)
+        i = bisect_left(newlines, seg.start)      # (a find per segment is quadratic on one-line texts)
+        line_end = newlines[i] if i < len(newlines) else len(norm)
         h = heading_at.get(seg.start)
         if h is not None:
             while stack and stack[-1][0] >= h.level:
                 stack.pop()
             # a marker ends with its heading's scope; one before any heading, at the first
             # outline heading (一是/首先 items go on under it)
-            if marker is not None and h.level <= (marker[0] or 3):
+            if marker is not None and marker[4] != "rest" and h.level <= (marker[0] or 3):
                 marker = None
             body = text[len(h.marker):]
             # "六要确保在调区扩区上取得新进展": a directive heading names no section
             # heading rows read outline headings; 一是/首先 items are sentences (markers read them)
             r = None if h.level > 3 or _DIRECTIVE_HEAD.match(h.marker + body[:8]) \
-                else first_match(rows["heading"], body[:40])
+                else first_match(rows["heading"], body[:40], rows["heading_any"])
             stack.append((h.level, r.kind if r else None, _year_of(body[:40], ref) if r and r.year else None,
                           r.id if r else None))
-        if marker is not None and marker[4] != "section" and seg.start > marker[5]:
+        if marker is not None and marker[4] not in ("section", "rest") and seg.start > marker[5]:
             # a goals line ends with its line; a bare-colon list goes on while lines read as items
             line = norm[seg.start:line_end]
             if marker[4] == "list" and h is None and (_ITEM_LINE.match(line) or
@@ -97,10 +108,10 @@ def sections_of(norm: str, sp: Speech, rows: dict[str, list[Row]]) -> list[Secti
                 marker[5] = line_end
             else:
                 marker = None
-        at_line = _at_line_start(norm, seg.start) or h is not None
+        at_line = _at_line_start(norm, seg.start, newlines) or h is not None
         # a marker opens a segment ("五年来，…" also inside a run-on paragraph); line-scoped
         # rows ("…目标任务是：") may sit anywhere in it
-        r = first_match(rows["marker"], text)
+        r = first_match(rows["marker"], text, rows["marker_any"])
         if r is not None:
             level = max((x[0] for x in stack), default=0)
             mode = r.scope
@@ -136,6 +147,7 @@ def find_sections(doc: SpeechDoc, config) -> SpeechDoc:
     """REQUIRES speeches (segments, headings); PROVIDES speech.sections."""
     rows = load_rows(config.lexicon)
     norm = doc.norm or doc.text
+    newlines = [m.start() for m in re.finditer("\n", norm)]
     for sp in doc.speeches:
-        sp.sections = sections_of(norm, sp, rows)
+        sp.sections = sections_of(norm, sp, rows, newlines)
     return doc

@@ -34,7 +34,10 @@ _OPENER = re.compile(r"^\s*(?:[（(][^（()）]{4,160}(?:负责|牵头)[)）])?\
                      r"(?:——|—|--|-|·|[(（]?[一二三四五六七八九十\d]{1,2}[)）、.．]|[一二三四五六七八九十]+是|第[一二三四五六七八九十]+[，,、])?\s*")
 # what a sentence of a plan says when it states rather than directs: 是/有利于/没有…就/a result
 _STATEMENT = re.compile(r"(?<![要还])是[^，,。；;]{0,30}(?:的|之一|所在|基础|前提|关键|重点|任务|目标|要求|举措|保障)(?:[，,。；;]|$)|"
-                        r"有利于|没有[^，,。]{0,20}就|得到[^，,。；;]{0,6}(?:改善|提高|提升|加强|遏制|解决|控制)|"
+                        r"有利于|没有[^。；;]{0,30}就|得到[^，,。；;]{0,6}(?:改善|提高|提升|加强|遏制|解决|控制)|"
+                        r"^[^，,。；;]{2,20}是[^，,。；;要]{2,30}[。；;]?\s*$|^我们有|包括[:：]|有待(?:提高|加强|改善)|未完全|"
+                        r"^(?:党中央|中共中央|国务院|中央|省委|市委|县委|区委)[^，,。]{0,12}高度重视|"
+                        r"^\d{4}年\d{1,2}月\d{1,2}日[，,][^。]{0,40}(?:在|召开|发表|主持)|"
                         r"(?:显著|明显|全面|基本|稳步|大幅)(?:提高|提升|改善|增强|形成|实现|建立|好转|缓解)(?:[，,。；;]|$)|"
                         r"[？?]\s*$|^[^，,。]{0,20}(?:认为|表示|说|看来)[，,:：]")
 _INTRO_ONLY = re.compile(r"[:：]\s*$")
@@ -66,13 +69,19 @@ def structure_rules(lexicon) -> tuple[list[StructureRule], list[LabelLine]]:
             kind, score = (("score", float(eff["score"])) if isinstance(eff, dict) else (eff, 0.0))
             rules.append(StructureRule(r["id"], tuple(r.get("when", [])), frozenset(r.get("unless", [])),
                                        kind, score))
-        labels = [LabelLine(r["id"], re.compile(r["pattern"]), bool(r.get("item")))
-                  for r in data.get("label_lines", [])]
+        rows = data.get("label_lines", [])
+        labels = [LabelLine(r["id"], re.compile(r["pattern"]), bool(r.get("item"))) for r in rows]
+        # one search decides most segments: none of the rows matches
+        labels.append(LabelLine("_any", re.compile("|".join(f"(?:{r['pattern']})" for r in rows) or "(?!)"), False))
         return rules, labels
     return lexicon.cached("task_structure_rules", build)
 
 
 def label_of(text: str, labels: list[LabelLine]) -> LabelLine | None:
+    if labels and labels[-1].id == "_any":
+        if not labels[-1].pattern.search(text):
+            return None
+        labels = labels[:-1]
     for lb in labels:
         if lb.pattern.search(text):
             return lb
@@ -220,6 +229,8 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
         purpose_list = False
         last_item: dict[int | None, tuple[int, bool]] = {}   # parent heading -> (last 一是 item, task?)
         cand = _cue_candidates(doc.norm, sp, cues)
+        # a plan as a whole: by its title (doc_*), or opened by "为…制定/重点抓好以下几项工作："
+        plan_doc = any(r.startswith("doc_") or r == "mark_plan_intro" for sec in sp.sections for r in sec.rules)
         first = sp.segments[0].id if sp.segments else 0
         for seg in sp.segments:
             text = doc.norm[seg.start:seg.end]
@@ -308,7 +319,7 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                 score -= 1.0
                 fired.append("under_review_heading")
             forced = False
-            ctx = _Context(doc, sp, seg, text, hits, config, labels)
+            ctx = _Context(doc, sp, seg, text, hits, config, labels, plan_doc)
             for rule in srules:
                 if rule.effect == "join" or hits & rule.unless or not all(ctx.holds(c) for c in rule.when):
                     continue
@@ -337,9 +348,9 @@ def _kind_at(sp: Speech, pos: int) -> str | None:
 class _Context:
     """The named structural conditions of task_cues.yaml `structure_rules`, for one segment."""
 
-    def __init__(self, doc, sp, seg, text, hits, config, labels):
+    def __init__(self, doc, sp, seg, text, hits, config, labels, plan_doc=False):
         self.doc, self.sp, self.seg, self.text, self.hits = doc, sp, seg, text, hits
-        self.config, self.labels = config, labels
+        self.config, self.labels, self.plan_doc = config, labels, plan_doc
         self.kind = _kind_at(sp, seg.start)
 
     def holds(self, name: str) -> bool:
@@ -359,7 +370,7 @@ class _Context:
 
     def in_plan_document(self):
         """A plan or breakdown section of a document that is a plan as a whole (意见, 方案…)."""
-        return self.in_plan() and any(r.startswith("doc_") for sec in self.sp.sections for r in sec.rules)
+        return self.in_plan() and self.plan_doc
 
     def sentence_end(self):
         return bool(re.search(r"[。；;！!]\s*$", self.text)) and len(re.findall(r"[\u4e00-\u9fff]", self.text)) >= 4
