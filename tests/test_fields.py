@@ -80,6 +80,8 @@ def test_multi_line_breakdown_task_in_pipeline_records_rules():
     ("确保完成全年目标任务", [("全年", "2024-12-31")]),
     ("认真分析今年形势", []),
     ("9月17日，市长对整改工作作出批示", []),
+    ("2021年6月底前制定政策，12月底前实现跨省结算", [("2021年6月底前", "2021-06-30"), ("12月底前", "2021-12-31")]),
+    ("2004年年底前投运的超标电厂要限期治理", []),
 ])
 def test_deadline_forms(text, expected):
     assert deadlines(text) == expected

@@ -164,10 +164,27 @@ def find_deadlines_with_rules(norm: str, start: int, end: int, ref: RefDate | No
                 continue
             if r.id == "n_years" and re.match(r"[来前]", norm[e:e + 1]):
                 continue
-            due, ph = resolve(r.kind, m.groupdict(), ref, r.off)
+            groups = m.groupdict()
+            if r.kind in ("month_end", "date", "xun") and not groups.get("y") and not r.off:
+                year = _written_year(out, s)
+                if year:
+                    groups["y"] = str(year)
+            due, ph = resolve(r.kind, groups, ref, r.off)
             taken.append((s, e))
             out.append((s, e, due, ph, (r.id,)))
     return sorted(out)
+
+
+def _written_year(found: list, pos: int) -> int | None:
+    """The year of the last deadline before pos that wrote its year out (2021年6月底前)."""
+    best = None
+    for s, e, due, _ph, rules in found:
+        if e <= pos and due and rules[0] in _YEAR_WRITTEN and (best is None or s > best[0]):
+            best = (s, int(due[:4]))
+    return best[1] if best else None
+
+
+_YEAR_WRITTEN = {"ymd", "ym_end", "y_end", "xun", "goal_year", "bare_year"}
 
 
 def extract_deadlines(doc: SpeechDoc, config) -> SpeechDoc:

@@ -40,6 +40,7 @@ class _Compiled:
     suffix_exclude: re.Pattern
     introduced: re.Pattern
     clauses: list
+    clause_hint: re.Pattern
 
 
 def _alt(words) -> str:
@@ -66,7 +67,8 @@ def _build(lexicon) -> _Compiled:
         blocked_next={k: v for k, v in d["suffix_blocked_next"].items()},
         suffix_exclude=re.compile(f"(?:{d['suffix_exclude']})$"),
         introduced=re.compile(rf"(?:{d['introduced_by']})\s*$"),
-        clauses=[{**row, "re": re.compile(row["pattern"])} for row in d["clauses"]],
+        clauses=[{**row, "re": re.compile(row["pattern"]), "hint": re.compile(row["hint"])} for row in d["clauses"]],
+        clause_hint=re.compile("|".join(f"(?:{row['hint']})" for row in d["clauses"])),
     )
 
 
@@ -243,14 +245,17 @@ def _table_cells(norm: str, start: int, end: int, c: _Compiled):
     return out
 
 
-def _clause_units(seg: str, scan: str, c: _Compiled) -> tuple[list[tuple[int, int, str, tuple[str, ...]]],
-                                                            list[tuple[int, int]]]:
+def _clause_units(seg: str, scan: str, c: _Compiled, cands: list[tuple[int, int]]
+                  ) -> tuple[list[tuple[int, int, str, tuple[str, ...]]], list[tuple[int, int]]]:
     """Units named by a responsibility clause row (units.yaml `clauses`): every name in
     the clause's lead/support list, whatever stands around it."""
     units: list[tuple[int, int, str, tuple[str, ...]]] = []
     claimed: list[tuple[int, int]] = []
-    cands = None
+    if not c.clause_hint.search(seg):
+        return units, claimed
     for row in c.clauses:
+        if not row["hint"].search(seg):
+            continue
         for m in row["re"].finditer(seg):
             if any(m.start() < b and a < m.end() for a, b in claimed):
                 continue
@@ -262,8 +267,6 @@ def _clause_units(seg: str, scan: str, c: _Compiled) -> tuple[list[tuple[int, in
                 if row.get("literal"):
                     units.append((gs, ge, role, (row["id"],)))
                     continue
-                if cands is None:
-                    cands = _candidates(scan, c, clause=True)
                 inside = [(max(s, gs), e) for s, e in cands if e <= ge and e - max(s, gs) >= 2 and e > gs]
                 for s, e in _shared_head(scan, inside):
                     if seg[s:e] not in c.not_units:
@@ -280,8 +283,9 @@ def _find_in_line(norm: str, start: int, end: int, c: _Compiled, sole_responsibl
         label_role = "lead" if c.lead_label.match(seg) else "support"
         if sole_responsible and "责任" in lm.group() and not re.match(r"\W*协同", lm.group()):
             label_role = "lead"     # a 责任单位 line with no 牵头单位 line: it is the lead
-    out, claimed = _clause_units(seg, scan, c) if not lm else ([], [])
-    for group in _groups(scan, c=c, cands=[x for x in _candidates(scan, c)
+    cands = _candidates(scan, c)
+    out, claimed = _clause_units(seg, scan, c, cands) if not lm else ([], [])
+    for group in _groups(scan, c=c, cands=[x for x in cands
                                 if not any(x[0] < b and a < x[1] for a, b in claimed)]):
         g_start, g_end = group[0][0], group[-1][1]
         before = scan[max(0, g_start - 6):g_start]
