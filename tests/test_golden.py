@@ -12,9 +12,10 @@ ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("update_golden", ROOT / "scripts" / "update_golden.py")
 update_golden = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(update_golden)
-sys.path.insert(0, str(ROOT / "scripts" / "referee"))
-from score import score  # noqa: E402  (the contract's referee, vendored unchanged)
 from conftest import need_shared  # noqa: E402
+from speechledger.referee import referee  # noqa: E402  (the contract's referee, shipped verbatim)
+
+score = referee().score
 
 
 @pytest.mark.parametrize("path", update_golden.FILES)
