@@ -71,7 +71,7 @@ def fingerprint(url: str) -> dict:
 def _ingester(url: str, folder: str, barrier, out) -> None:
     from speechledger.api import Pipeline  # noqa: F401  (imported before the start line)
     from speechledger.ledger.db import open_ledger
-    from speechledger.ledger.ingest import ingest
+    from speechledger.batch import ingest
     barrier.wait()
     try:
         with open_ledger(url) as led:
@@ -108,7 +108,7 @@ def concurrent_ingests(url: str, folder: Path, n: int, timeout: float, fresh: bo
     with tempfile.TemporaryDirectory() as tmp:
         ref_url = f"sqlite:///{Path(tmp) / 'ref.sqlite'}"
         from speechledger.ledger.db import open_ledger
-        from speechledger.ledger.ingest import ingest
+        from speechledger.batch import ingest
         with open_ledger(ref_url) as led:
             ingest(led, [str(folder)], extractors="rules", progress=False, report=lambda m: None)
         want = fingerprint(ref_url)

@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy import select
 
 from speechledger.ledger.db import open_ledger
-from speechledger.ledger.ingest import ingest, ingest_records
+from speechledger.batch import ingest
+from speechledger.ledger.ingest import ingest_records
 from speechledger.ledger.models import Speech
 
 from test_ledger import _record, _task, db_url  # noqa: F401  (fixture)

@@ -13,7 +13,8 @@ from speechledger.api import Pipeline, records
 from speechledger.ledger import ingest as ingest_mod
 from speechledger.ledger.api import speech_record
 from speechledger.ledger.db import LedgerError, open_ledger
-from speechledger.ledger.ingest import ingest, ingest_records
+from speechledger.batch import ingest
+from speechledger.ledger.ingest import ingest_records
 from speechledger.ledger.models import Speech, StatusEvent, Task
 from speechledger.ledger.queries import TaskQuery, find_tasks
 from speechledger.ledger.status import history, set_status

@@ -359,13 +359,13 @@ def build_routes(web: Web) -> list:
 
     def upload(c: Ctx) -> Response:
         c.need("admin", "supervisor")
-        from speechledger.ledger.ingest import ingest
+        from speechledger.batch import ingest
         f = c.form.get("file")
         if f is None or not getattr(f, "filename", ""):
             raise HTTPError(400, "请选择要上传的讲话文件")
         name = re.sub(r"[^\w.\-\u4e00-\u9fff]+", "_", Path(f.filename).name).lstrip(".") or "speech.txt"
         if Path(name).suffix.lower() not in UPLOAD_SUFFIXES:
-            raise HTTPError(400, f"不支持的文件类型“{Path(name).suffix}”，请上传 .txt 或 .docx")
+            raise HTTPError(400, f"不支持的文件类型“{Path(name).suffix}”，请上传 .txt、.docx、.doc、.wps 或 .pdf")
         date = str(c.form.get("date") or "").strip() or None
         if date:
             _date(date, "date")
