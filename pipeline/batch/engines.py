@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import defaultdict, deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -142,8 +143,9 @@ def dask_results(parts, spec: PipelineSpec, date, jobs: int, scheduler: str | No
         from speechledger.batch.dask_plugin import PipelinePlugin
         client.register_plugin(PipelinePlugin(spec))
         # pure=False: a rerun must really run; keys are unique per submission
+        run = uuid.uuid4().hex      # a cluster may serve several commands at once
         futures = {client.submit(process_partition, part, spec, date, pure=False,
-                                 key=f"speechledger-part-{i}-{id(parts):x}"): i
+                                 key=f"speechledger-{run}-{i}"): i
                    for i, part in enumerate(parts)}
         for fut in as_completed(futures):
             i = futures.pop(fut)

@@ -83,9 +83,10 @@ def process_file(task: FileTask, date: str | None, pipe) -> FileResult:
     t0 = time.process_time()
     res = FileResult(task.path, task.source_key)
     try:
-        res.text, res.encoding = read_file(task.path)
+        # the resolved path: a Dask worker's working folder is not the command's
+        res.text, res.encoding = read_file(task.source_key)
     except InputError as e:
-        res.error = str(e)
+        res.error = f"{task.path}: {getattr(e, 'reason', e)}"
         return res
     except Exception as e:  # a reader bug must not stop the batch
         res.error = f"{task.path}: cannot read: {e.__class__.__name__}: {e}"
