@@ -70,7 +70,7 @@ def ingest(ledger, paths: Iterable, *, date: str | None = None, jobs: int = 1, e
     report = report or _default_report
     summary = IngestSummary()
     t0 = time.perf_counter()
-    tasks = file_tasks(paths)
+    tasks = file_tasks(paths, summary.skipped)
     summary.files = len(tasks)
     todo = _not_yet_ingested(ledger, tasks, date, summary)
     sink = LedgerSink(ledger, spec.extractors, date, summary)
@@ -128,7 +128,10 @@ def extract(paths: Iterable, *, fmt: str = "jsonl", output: str | None = None, d
     report = report or _default_report
     stats = BatchStats()
     t0 = time.perf_counter()
-    tasks = file_tasks(paths)
+    skipped: list[str] = []
+    tasks = file_tasks(paths, skipped)
+    for item in skipped:
+        report(f"skipped {item}")
     stats.files = len(tasks)
     stdout = stdout or sys.stdout
     sink = (ParquetSink(output) if fmt == "parquet" else

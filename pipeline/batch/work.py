@@ -112,11 +112,16 @@ def process_partition(tasks: list[FileTask], spec: PipelineSpec, date: str | Non
     return [process_file(t, date, pipe) for t in tasks]
 
 
-def file_tasks(paths) -> list[FileTask]:
-    """Files and folders (recursively) as tasks, in the order given."""
-    from speechledger.api import iter_files
+def file_tasks(paths, skipped: list[str] | None = None) -> list[FileTask]:
+    """Files and folders (recursively) as tasks, in the order given; what a folder holds but
+    is not read (other types, hidden, special or too large files, unreadable folders) is
+    appended to `skipped` as "NAME: reason"."""
+    from speechledger.read import discover
+    found = discover(paths)
+    if skipped is not None:
+        skipped += [str(s) for s in found.skipped]
     out = []
-    for p in iter_files(paths):
+    for p in found.files:
         try:
             key, size = str(p.resolve()), p.stat().st_size
         except OSError:

@@ -39,8 +39,8 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     from speechledger.ledger.aliases import add_alias, read_alias_file
-    from speechledger.ledger.cliargs import fail
-    from speechledger.ledger.db import LedgerError, open_ledger
+    from speechledger.ledger.cliargs import fail, open_chosen_ledger
+    from speechledger.ledger.db import LedgerError
     from speechledger.batch import check_date, ingest
 
     if not args.paths and not args.alias and not args.aliases:
@@ -63,7 +63,7 @@ def run(args) -> int:
     except (OSError, ValueError) as e:
         return fail(str(e))
     try:
-        ledger = open_ledger(args.db)
+        ledger = open_chosen_ledger(args.db, create=True)
     except LedgerError as e:
         return fail(str(e))
     with ledger:
@@ -80,6 +80,8 @@ def run(args) -> int:
         except (ValueError, RuntimeError) as e:
             return fail(str(e))
     print(f"ingested into {ledger.url}: {summary.line()}", file=sys.stderr)
+    for skipped in summary.skipped:            # files in the folders that were not read, and why
+        print(f"  skipped {skipped}", file=sys.stderr)
     for change in summary.status_changes():     # re-ingested sources: what happened to each status
         print(f"  {change}", file=sys.stderr)
     if summary.interrupted:

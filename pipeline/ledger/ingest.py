@@ -40,6 +40,7 @@ class IngestSummary:
     reopened: list["TaskChange"] = field(default_factory=list)
     dropped: list["TaskChange"] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)   # "FILE: reason" for files in folders not read
     interrupted: bool = False
     seconds: float = 0.0
 
@@ -56,14 +57,16 @@ class IngestSummary:
         self.errors += other.errors
 
     def line(self) -> str:
+        from speechledger.output import plural as n
         status = ""
         if self.carried_over or self.reopened or self.dropped:
             status = (f", status carried over for {len(self.carried_over)}, reopened for "
-                      f"{len(self.reopened)}, dropped with {len(self.dropped)} tasks")
-        return (f"{self.speeches} speeches ({self.versions} new versions, {self.unchanged} unchanged), "
-                f"{self.tasks} tasks, {self.units} units, {self.deadlines} deadlines, "
-                f"{self.targets} targets{status}, {len(self.errors)} errors"
-                f"{' (interrupted)' if self.interrupted else ''} in {self.seconds:.1f}s")
+                      f"{len(self.reopened)}, dropped with {n(len(self.dropped), 'task')}")
+        files = n(self.files, "file") + (f" ({len(self.skipped)} more skipped)" if self.skipped else "")
+        return (f"{files}: {n(self.speeches, 'speech')} ({n(self.versions, 'new version')}, "
+                f"{self.unchanged} unchanged), {n(self.tasks, 'task')}, {n(self.units, 'unit')}, "
+                f"{n(self.deadlines, 'deadline')}, {n(self.targets, 'target')}{status}, "
+                f"{n(len(self.errors), 'error')}{' (interrupted)' if self.interrupted else ''} in {self.seconds:.1f}s")
 
     def status_changes(self) -> list[str]:
         """One line per task whose status a re-ingest carried over, reopened or dropped."""
