@@ -31,7 +31,7 @@ def score_on_gold_tasks(texts: str | Path, gold_path: str | Path, dates: dict | 
     """evaluate-style result of the field stages run on the gold task segments."""
     gold = ev.read_gold(gold_path)
     pipe = pipe or Pipeline()
-    total = ev.Counts()
+    recs: list[dict] = []
     for name in sorted(f for f in os.listdir(texts) if f.endswith(".txt")):
         stem = name[:-4]
         text = Path(texts, name).read_text(encoding="utf-8")
@@ -42,9 +42,8 @@ def score_on_gold_tasks(texts: str | Path, gold_path: str | Path, dates: dict | 
                         if s.id in g and sp.start <= s.start < sp.end]
         for stage in FIELD_STAGES:
             doc = pipe._stages[stage](doc, pipe.config)
-        preds = [t for r in records(doc) for t in r.get("tasks", [])]
-        total.add(ev.score_document(stem, text, g, preds))
-    return total.result()
+        recs += records(doc)
+    return ev.score_records(str(texts), str(gold_path), recs)
 
 
 def _set_paths(name: str) -> tuple[Path, Path, dict]:
