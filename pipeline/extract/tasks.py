@@ -321,7 +321,9 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
             forced = False
             ctx = _Context(doc, sp, seg, text, hits, config, labels, plan_doc)
             for rule in srules:
-                if rule.effect == "join" or hits & rule.unless or not all(ctx.holds(c) for c in rule.when):
+                if rule.effect == "join" or hits & rule.unless or \
+                        (ctx.kind is None and rule.when and rule.when[0] in _KIND_CONDITIONS) or \
+                        not all(ctx.holds(c) for c in rule.when):
                     continue
                 fired.append(rule.id)
                 if rule.effect == "score":
@@ -338,6 +340,11 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
 def _ids(hits: set[str], weights: dict[str, float], fired: list[str]) -> list[str]:
     """The rule ids behind a task: its positive cues, then the structural rows that fired."""
     return sorted(h for h in hits if weights.get(h, 0) > 0) + fired
+
+
+_KIND_CONDITIONS = frozenset({"in_review", "in_plan", "in_goals", "in_plan_document"})   # need a section
+_SENTENCE_END = re.compile(r"[。；;！!]\s*$")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def _kind_at(sp: Speech, pos: int) -> str | None:
@@ -373,7 +380,7 @@ class _Context:
         return self.in_plan() and self.plan_doc
 
     def sentence_end(self):
-        return bool(re.search(r"[。；;！!]\s*$", self.text)) and len(re.findall(r"[\u4e00-\u9fff]", self.text)) >= 4
+        return bool(_SENTENCE_END.search(self.text)) and len(_CJK.findall(self.text, 0, 40)) >= 4
 
     def not_statement(self):
         return not _STATEMENT.search(self.text)
