@@ -34,6 +34,7 @@ class _Rule:
     pattern: re.Pattern
     off: int
     not_after: re.Pattern | None = None
+    not_before: re.Pattern | None = None
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,8 @@ _HINT = re.compile(r"[年月季日周]")
 def _build(lexicon) -> tuple[list[_Rule], re.Pattern, re.Pattern, re.Pattern]:
     data = lexicon.data("deadlines.yaml")
     rules = [_Rule(r["id"], r["kind"], re.compile(r["pattern"]), int(r.get("years_ahead", 0)),
-                   re.compile(r["not_after"]) if r.get("not_after") else None) for r in data["rules"]]
+                   re.compile(r["not_after"]) if r.get("not_after") else None,
+                   re.compile(r["not_before"]) if r.get("not_before") else None) for r in data["rules"]]
     before = re.compile("(?:" + data["blockers"]["before"] + r")\s*$")
     after = re.compile(r"\s*(?:" + data["blockers"]["after"] + ")")
     topic = re.compile(r"\s*(?:" + data["year_topic_after"] + ")")
@@ -161,6 +163,8 @@ def find_deadlines_with_rules(norm: str, start: int, end: int, ref: RefDate | No
             if r.id in ("year_end_rel", "this_year") and topic.match(norm, e):
                 continue
             if r.not_after is not None and r.not_after.match(norm, e):
+                continue
+            if r.not_before is not None and r.not_before.search(norm, max(start, s - 14), s):
                 continue
             if r.id == "n_years" and re.match(r"[来前]", norm[e:e + 1]):
                 continue

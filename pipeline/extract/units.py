@@ -17,6 +17,8 @@ from speechledger.doc import Segment, SpeechDoc, Unit
 _AND_MARK = "龢"   # stands in for 和 inside official names while scanning (same length)
 _SEP = re.compile(r"\s*(?:、|和|及|与|以及|/|,|，)\s*")
 _OBJECT_BEFORE = re.compile(r"(?:争取|支持|鼓励|引导|帮助|推动|督促|要求|向|对|与|给|为|把|让|使|和|以|比照|同|组织|报|报送|上报|抄送|交|送)\s*$")
+# 各级各部门和丹霞景区投资开发企业要…: a known name coordinated with an unknown one, then the directive
+_AND_OTHER_DOER = re.compile(r"(?:和|及|与)[\u4e00-\u9fff]{2,12}?(?:要|必须|务必|一定要)")
 _MEMBER_OBJECT = re.compile(r"(?:支持|鼓励|引导|帮助|推动|督促|要求|向|对|给|把|让|使|比照|组织|报|报送|上报|抄送|送)\s*$")
 
 
@@ -291,8 +293,9 @@ def _find_in_line(norm: str, start: int, end: int, c: _Compiled, sole_responsibl
         before = scan[max(0, g_start - 6):g_start]
         tail = c.generic_tail.match(scan, g_end)
         after_pos = tail.end() if tail else g_end
-        after = scan[after_pos:after_pos + 8]
+        after = scan[after_pos:after_pos + 16]
         doer = bool(c.doer_after.match(after)) or bool(re.match(r"[，,]\s*(?:要|必须|务必|一定要)", after)) \
+            or bool(_AND_OTHER_DOER.match(after)) \
             or bool(c.support_after.match(after))
         introduced = c.introduced.search(before)
         if not (doer or introduced or lm):
@@ -303,8 +306,8 @@ def _find_in_line(norm: str, start: int, end: int, c: _Compiled, sole_responsibl
                 not c.support_after.match(after) and not re.match(r"(?:要|牵头|负责|必须)", after):
             continue
         # a member standing right after an object verb (报送区营商环境办，区营商环境办要…) is not a doer
-        group = [group[0]] + [(s, e) for s, e in group[1:]
-                              if not _MEMBER_OBJECT.search(scan, max(0, s - 4), s)]
+        group = [group[0]] + [(s, e) for (_, pe), (s, e) in zip(group, group[1:])
+                              if not _MEMBER_OBJECT.search(scan, max(pe, s - 4), s)]
         if len(group) > 1 and not introduced and _OBJECT_BEFORE.search(scan, max(0, group[0][0] - 4), group[0][0]):
             group = group[1:]
         role = "lead"
