@@ -118,6 +118,34 @@ def time_queries(url: str, repeat: int = 7) -> list[tuple[str, float, int]]:
     return out
 
 
+def writer_only(corpus: Path, work: Path, extractors: str) -> str:
+    """Extraction and ledger writes timed apart (same records): which one bounds the ingest."""
+    from speechledger.api import Pipeline, records
+    from speechledger.ledger.db import open_ledger
+    from speechledger.ledger.ingest import ingest_records
+    from speechledger.reader import read_file
+    pipe = Pipeline(extractors=extractors)
+    files = sorted(corpus.rglob("*.txt"))
+    texts = [(f, read_file(f)[0]) for f in files]
+    t0 = time.perf_counter()
+    recs = [records(pipe(text, source=str(f))) for f, text in texts]
+    t_extract = time.perf_counter() - t0
+    db = work / "ledger-writer.sqlite"
+    for p in work.glob(db.name + "*"):
+        p.unlink()
+    speeches = tasks = 0
+    with open_ledger(f"sqlite:///{db}") as led:
+        t0 = time.perf_counter()
+        for (f, text), rs in zip(texts, recs):
+            s = ingest_records(led, f, text, rs)
+            speeches += s.speeches
+            tasks += s.tasks
+        t_write = time.perf_counter() - t0
+    return (f"writer alone: {speeches} speeches, {tasks} tasks written in {t_write:.1f}s = "
+            f"{speeches / t_write:.0f} speeches/s, {tasks / t_write:.0f} tasks/s "
+            f"(extraction of the same files on one core: {t_extract:.1f}s)")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=2000, help="number of synthetic speeches (default 2000)")
@@ -125,6 +153,8 @@ def main() -> int:
     ap.add_argument("--extractors", default="rules", choices=("rules", "ml", "hybrid"))
     ap.add_argument("--keep", metavar="DIR", help="build in DIR and keep corpus and ledgers")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--writer", action="store_true",
+                    help="also time the ledger writes alone (records extracted beforehand)")
     args = ap.parse_args()
     jobs_list = args.jobs or [1, 2]
 
@@ -140,6 +170,8 @@ def main() -> int:
         chars = build_corpus(corpus, args.n, args.seed)
         print(f"synthetic corpus: {args.n} speeches, {chars / 1e6:.1f} M characters, "
               f"built in {time.perf_counter() - t0:.1f}s ({corpus})")
+        if args.writer:
+            print(writer_only(corpus, work, args.extractors))
         last_url = None
         for jobs in jobs_list:
             db = work / f"ledger-jobs{jobs}.sqlite"

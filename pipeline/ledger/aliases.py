@@ -99,7 +99,7 @@ def _insert_ignoring_duplicates(session: Session, model, rows: list[dict]) -> No
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    session.execute(insert(model).on_conflict_do_nothing(), rows)
+    session.connection().execute(insert(model.__table__).on_conflict_do_nothing(), rows)
 
 
 class UnitResolver:
@@ -124,17 +124,18 @@ class UnitResolver:
             else:
                 out[s] = uid
         if todo:
+            conn = session.connection()     # Core: no ORM bookkeeping on the ingest's hot path
             todo_list = sorted(todo)
-            found = dict(session.execute(select(UnitAlias.alias, UnitAlias.unit_id)
+            found = dict(conn.execute(select(UnitAlias.alias, UnitAlias.unit_id)
                                          .where(UnitAlias.alias.in_(todo_list))).all())
             new = [s for s in todo_list if s not in found]
             if new:
                 _insert_ignoring_duplicates(session, Unit, [{"name": s} for s in new])
-                ids = dict(session.execute(select(Unit.name, Unit.id).where(Unit.name.in_(new))).all())
+                ids = dict(conn.execute(select(Unit.name, Unit.id).where(Unit.name.in_(new))).all())
                 _insert_ignoring_duplicates(session, UnitAlias, [
                     {"alias": s, "unit_id": ids[s], "origin": "seen"} for s in new])
                 # another writer may have given the alias to another unit meanwhile: the table decides
-                found.update(session.execute(select(UnitAlias.alias, UnitAlias.unit_id)
+                found.update(conn.execute(select(UnitAlias.alias, UnitAlias.unit_id)
                                              .where(UnitAlias.alias.in_(new))).all())
             self._pending.update(found)
             out.update(found)

@@ -151,18 +151,18 @@ def known_content(session: Session, source_key: str, content_hash: str) -> str |
     return f"same content as {other}" if other else None
 
 
-def _document(session: Session, job: _Job, now: dt.datetime) -> Document:
-    """The (possibly half-written, after a crash) document row of this content, or a new one."""
-    doc = session.scalar(select(Document).where(Document.source_key == job.source_key,
-                                                Document.content_hash == job.content_hash)
-                         .order_by(Document.id.desc()).limit(1))
-    if doc is None:
-        doc = Document(source=str(job.path), source_key=job.source_key, content_hash=job.content_hash,
-                       encoding=job.encoding, text=job.text, complete=False, current=False,
-                       ingested_at=now)
-        session.add(doc)
-        session.flush()
-    return doc
+def _document(session: Session, job: _Job, now: dt.datetime) -> int:
+    """The id of the (possibly half-written, after a crash) document row of this content, or a new one."""
+    conn = session.connection()
+    doc_id = conn.execute(select(Document.id).where(Document.source_key == job.source_key,
+                                                    Document.content_hash == job.content_hash)
+                          .order_by(Document.id.desc()).limit(1)).scalar()
+    if doc_id is None:
+        (doc_id,) = _insert(session, Document, [dict(
+            source=str(job.path), source_key=job.source_key, content_hash=job.content_hash,
+            encoding=job.encoding, text=job.text, complete=False, current=False, ingested_at=now)],
+            ids=True)
+    return doc_id
 
 
 def _insert(session: Session, model, rows: list[dict], ids: bool = False) -> list[int]:
@@ -289,7 +289,7 @@ def write_speech(session: Session, job: _Job, rec: dict, extractor: str, resolve
         summary.unchanged += 1
         return None
     if job.document_id is None:
-        job.document_id = _document(session, job, now).id
+        job.document_id = _document(session, job, now)
     tasks = rec.get("tasks") or []
     matched: dict[int, tuple[Any, float]] = {}
     old_tasks: list = []
@@ -432,7 +432,7 @@ def store_file(ledger: Ledger, job: _Job, speeches: list[dict], extractor: str,
     def finish(s: Session) -> None:
         conn = s.connection()
         if job.document_id is None:
-            job.document_id = _document(s, job, _now()).id
+            job.document_id = _document(s, job, _now())
         conn.execute(update(Document).where(Document.source_key == job.source_key, Document.current,
                                             Document.id != job.document_id).values(current=False))
         conn.execute(update(Document).where(Document.id == job.document_id)
