@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,8 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("update_golden", ROOT / "scripts" / "update_golden.py")
 update_golden = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(update_golden)
-sys.path.insert(0, str(ROOT / "scripts" / "referee"))
-from score import score  # noqa: E402  (the contract's referee, vendored unchanged)
+from speechledger.evaluate import score  # noqa: E402  (the contract's referee, shipped unchanged)
 from conftest import need_shared  # noqa: E402
 
 
