@@ -50,6 +50,10 @@ def run(args) -> int:
         except (FileNotFoundError, ValueError) as e:
             print(f"speechledger: error: {e}", file=sys.stderr)
             return 2
+        except ImportError as e:
+            print(f"speechledger: error: --cv trains models and needs the [train] extra ({e.name} missing): "
+                  "pip install 'speechledger[train]'", file=sys.stderr)
+            return 2
         if args.json:
             print(json.dumps({k: v for k, v in cv.items() if not k.startswith("_") or k == "_folds"},
                              ensure_ascii=False, indent=1, default=str))

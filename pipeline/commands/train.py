@@ -44,11 +44,13 @@ def run(args) -> int:
 
     from speechledger.evaluate import cv_table
     from speechledger.ml.loading import default_model_dir
-    try:
-        from speechledger.ml import training
-        from speechledger.ml.cv import cross_validate
-    except ImportError as e:
-        print(f"speechledger: error: training needs the [train] extra ({e.name} missing): "
+    import importlib.util
+
+    from speechledger.ml import training
+    from speechledger.ml.cv import cross_validate
+    missing = [m for m in ("sklearn", "scipy") if importlib.util.find_spec(m) is None]
+    if missing:
+        print(f"speechledger: error: training needs the [train] extra ({', '.join(missing)} missing): "
               "pip install 'speechledger[train]'", file=sys.stderr)
         return 2
     out = args.out or default_model_dir()

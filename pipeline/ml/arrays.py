@@ -8,6 +8,7 @@ can hold numbers only, never code.
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 
 import numpy as np
@@ -32,3 +33,15 @@ def save_npz(path: str, arrays: dict[str, np.ndarray]) -> None:
 def load_npz(path: str) -> dict[str, np.ndarray]:
     with np.load(path, allow_pickle=False) as z:
         return {k: z[k] for k in z.files}
+
+
+def save_json(path: str, obj) -> None:
+    """A model's settings and vocabularies, in a stable layout (sorted keys) for byte-identical training."""
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(obj, f, ensure_ascii=False, indent=1, sort_keys=True)
+        f.write("\n")
+
+
+def load_json(path: str):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)

@@ -345,8 +345,15 @@ class SegmentFeaturizer:
         """The rule decision, its modality, the neighbours' decisions and the rule evidence."""
         n = len(rules.flag)
         k = len(self.evidence_keys)
-        ev = np.array([[e.get(key, 0.0) for key in self.evidence_keys] for e in rules.evidence],
-                      np.float64).reshape(n, k)
+        ev = np.zeros((n, k))
+        col = self.__dict__.get("_evidence_col")
+        if col is None or len(col) != k:
+            col = self.__dict__["_evidence_col"] = {key: j for j, key in enumerate(self.evidence_keys)}
+        for i, e in enumerate(rules.evidence):
+            for key, v in e.items():
+                j = col.get(key)
+                if j is not None:
+                    ev[i, j] = v
         f = rules.flag
         prev = np.concatenate([[0.0], f[:-1]]) if n else f
         nxt = np.concatenate([f[1:], [0.0]]) if n else f

@@ -21,7 +21,9 @@ DEFAULTS = {
     "specific_margin": 0.0,       # set specific when |p - 0.5| exceeds this
     "unit_confidence": 0.8,       # hybrid: minimum CRF marginal of a unit added to the rules' units
     "ml_unit_confidence": 0.5,    # ml: minimum CRF marginal of a unit span
-    "crf_scope": "unitless",      # hybrid: run the CRF only on tasks the rules gave no unit ("all": every task)
+    # hybrid: run the CRF on every task ("unitless": only where the rules found no unit); on real
+    # documents "all" gave units F1 0.683 against 0.596 in 5-fold CV by document, at a small speed cost
+    "crf_scope": "all",
 }
 
 

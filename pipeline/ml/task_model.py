@@ -7,12 +7,11 @@ the combined judgment).
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from speechledger.ml.arrays import load_npz, save_npz
+from speechledger.ml.arrays import load_json, load_npz, save_json, save_npz
 from speechledger.ml.features import MODALITIES, N_HASH, SegmentFeaturizer
 
 HEADS = ("task", "modality", "specific")
@@ -72,14 +71,11 @@ class TaskModel:
                 "n_hash": N_HASH, "heads": heads, "sizes": self.sizes,
                 "featurizer": {"evidence_keys": list(self.featurizer.evidence_keys),
                                "ngram_weight": self.featurizer.ngram_weight}}
-        with open(stem + ".json", "w", encoding="utf-8") as f:
-            json.dump(meta, f, ensure_ascii=False, indent=1, sort_keys=True)
-            f.write("\n")
+        save_json(stem + ".json", meta)
 
     @classmethod
     def load(cls, stem: str) -> "TaskModel":
-        with open(stem + ".json", encoding="utf-8") as f:
-            meta = json.load(f)
+        meta = load_json(stem + ".json")
         if meta.get("n_hash") != N_HASH:
             raise ValueError(f"{stem}.json: hashed for {meta.get('n_hash')} columns, this version uses {N_HASH}")
         arrays = load_npz(stem + ".npz")

@@ -8,11 +8,11 @@ by its C tagger) plus NAME.json (lexicon and settings): nothing is unpickled.
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from dataclasses import dataclass, field
 
+from speechledger.ml.arrays import load_json, save_json
 from speechledger.ml.features import CharFeaturizer, candidate_windows
 
 LABELS = ("B", "I", "O")
@@ -85,14 +85,11 @@ class UnitCRF:
             shutil.copyfile(self.model_path, path)
         meta = {"c1": self.c1, "c2": self.c2, "max_iterations": self.max_iterations,
                 "min_confidence": self.min_confidence, "sizes": self.sizes, "lexicon": self.featurizer.lexicon}
-        with open(stem + ".json", "w", encoding="utf-8") as f:
-            json.dump(meta, f, ensure_ascii=False, indent=1, sort_keys=True)
-            f.write("\n")
+        save_json(stem + ".json", meta)
 
     @classmethod
     def load(cls, stem: str) -> "UnitCRF":
-        with open(stem + ".json", encoding="utf-8") as f:
-            meta = json.load(f)
+        meta = load_json(stem + ".json")
         crf = cls(c1=meta["c1"], c2=meta["c2"], max_iterations=meta["max_iterations"],
                   min_confidence=meta["min_confidence"], sizes=meta.get("sizes", {}),
                   featurizer=CharFeaturizer(lexicon=list(meta["lexicon"])))
