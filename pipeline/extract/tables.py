@@ -295,18 +295,23 @@ def table_tasks(doc: SpeechDoc, config) -> SpeechDoc:
         ref = RefDate.of(sp.date, sp.ref_year)
         spans: list[tuple[int, int]] = []
         made: list[Task] = []
+        firsts = []
         for table in tables:
-            header = None
-            spans.append((table.rows[0].start, table.rows[-1].end))
+            header, taken = None, len(spans)
             for row in table.rows:
                 if row.header is not None:
                     header = row.header
+                    spans.append((row.start, row.end))
                     continue
                 roles = _roles(doc.norm, row, header, lex)
+                if header is None and not any(r in UNIT_ROLES for r in roles):
+                    continue                    # a figures table without a header: the segment stages decide
                 t = _row_task(doc, sp, row, roles, header, lex, cells_dl, ref)
+                spans.append((row.start, row.end))
                 if t is not None:
                     made.append(t)
-        firsts = [s for s, _ in spans]
+            if len(spans) > taken:
+                firsts.append(table.rows[0].start)
         kept = []
         for t in sp.tasks:
             if any(t.start < e and s < t.end for s, e in spans):
