@@ -164,3 +164,16 @@ def test_docx_table_in_the_ledger(tmp_path):
             assert [x["value"] for x in rows[0]["targets"]] == [100]
     finally:
         led.close()
+
+
+def test_header_row_never_joins_the_sentence_before(pipe):
+    text = "各单位要按照以下分工抓好落实：\n" + "\n".join(_row(r) for r in [HEADER] + ROWS) + "\n"
+    tasks = _tasks(pipe, text)
+    assert not any("序号" in t.text for t in tasks)
+    assert not any(u.text in ("牵头单位", "配合单位") for t in tasks for u in t.units)
+    assert len([t for t in tasks if t.text.startswith("|")]) == len(ROWS)
+
+
+def test_figures_table_without_header_is_not_taken_over(pipe):
+    text = "一、2024年工作回顾\n| 地区生产总值 | 26.7亿元 | 13.3% |\n| 一般公共预算收入 | 3.1亿元 | 4.1% |\n"
+    assert not any("table.row_no_header" in t.rules for t in _tasks(pipe, text))
