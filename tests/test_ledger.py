@@ -500,7 +500,7 @@ def test_commands_end_to_end(db_url, tmp_path, capsys):
     src = tmp_path / "s.txt"
     src.write_text(SPEECH, encoding="utf-8")
     assert main(["ingest", str(src), "--db", db_url, "--jobs", "1"]) == 0
-    assert "speeches" in capsys.readouterr().err
+    assert "1 speech (" in capsys.readouterr().err
     assert main(["speeches", "--db", db_url, "--format", "json"]) == 0
     speeches = json.loads(capsys.readouterr().out)
     assert len(speeches) == 1 and speeches[0]["tasks"] == len(Pipeline().run_file(src).speeches[0].tasks)

@@ -79,17 +79,17 @@ def process_file(task: FileTask, date: str | None, pipe) -> FileResult:
     """Read and extract one file; a bad file gives a result with `error` set, never an exception."""
     import time
 
-    from speechledger.reader import InputError, read_file
+    from speechledger.read import InputError, display_name, read_file
     t0 = time.process_time()
     res = FileResult(task.path, task.source_key)
     try:
         # the resolved path: a Dask worker's working folder is not the command's
         res.text, res.encoding = read_file(task.source_key)
     except InputError as e:
-        res.error = f"{task.path}: {getattr(e, 'reason', e)}"
+        res.error = f"{display_name(task.path)}: {getattr(e, 'reason', e)}"
         return res
     except Exception as e:  # a reader bug must not stop the batch
-        res.error = f"{task.path}: cannot read: {e.__class__.__name__}: {e}"
+        res.error = f"{display_name(task.path)}: cannot read: {e.__class__.__name__}: {e}"
         return res
     res.content_hash = content_hash(res.text, date)
     try:
@@ -100,7 +100,7 @@ def process_file(task: FileTask, date: str | None, pipe) -> FileResult:
             res.speeches.append(rec)
     except Exception as e:  # an extractor bug must not stop the batch either
         res.speeches = []
-        res.error = f"{task.path}: extraction failed: {e.__class__.__name__}: {e}"
+        res.error = f"{display_name(task.path)}: extraction failed: {e.__class__.__name__}: {e}"
     res.cpu = time.process_time() - t0
     return res
 

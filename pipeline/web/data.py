@@ -54,9 +54,9 @@ def published():
     return Task.id.not_in(select(TaskReview.task_id).where(TaskReview.state != "confirmed"))
 
 
-def unit_scope(unit: str):
-    """Tasks where `unit` (matched like --unit) is lead or support."""
-    return Task.id.in_(select(TaskUnit.task_id).where(TaskUnit.unit_id.in_(matching_unit_ids(unit))))
+def unit_scope(session: Session, unit: str):
+    """Tasks where `unit` (matched like --unit: aliases, level prefixes, both scripts) is lead or support."""
+    return Task.id.in_(select(TaskUnit.task_id).where(TaskUnit.unit_id.in_(matching_unit_ids(session, unit))))
 
 
 def _coloured(cond, col):
@@ -78,11 +78,11 @@ def task_page(session: Session, q: TaskQuery, *, scope_unit: str | None, as_of: 
               colour: str | None = None, sort: str = "due", desc: bool = False, page: int = 1,
               per_page: int = 50) -> Page:
     """One page of the 台账 for the query, with the total and the counts per colour."""
-    cond = [task_filter(q)]
+    cond = [task_filter(q, matching_unit_ids(session, q.unit) if q.unit else None)]
     if unpublished_exist(session):
         cond.append(published())
     if scope_unit:
-        cond.append(unit_scope(scope_unit))
+        cond.append(unit_scope(session, scope_unit))
     col = colour_expr(as_of, soon_days)
     base = and_(*cond)
     colours = dict.fromkeys(COLOURS, 0)
@@ -120,7 +120,7 @@ def overview(session: Session, *, scope_unit: str | None, as_of: dt.date, soon_d
     """Counts by colour and status per unit, the overdue list, tasks due per month."""
     cond = [Speech.current.is_(True), published()]
     if scope_unit:
-        cond.append(unit_scope(scope_unit))
+        cond.append(unit_scope(session, scope_unit))
     col = colour_expr(as_of, soon_days)
     per_unit: dict[str, Counter] = defaultdict(Counter)
     sub = _coloured(and_(*cond), col)
@@ -196,7 +196,7 @@ def in_unit(session: Session, task_id: int, unit: str | None) -> bool:
     if not unit:
         return False
     return session.scalar(select(TaskUnit.id).where(TaskUnit.task_id == task_id,
-                                                    TaskUnit.unit_id.in_(matching_unit_ids(unit))).limit(1)) is not None
+                                                    TaskUnit.unit_id.in_(matching_unit_ids(session, unit))).limit(1)) is not None
 
 
 def review_state(session: Session, task_id: int) -> TaskReview | None:
