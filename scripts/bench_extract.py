@@ -61,6 +61,7 @@ def main() -> int:
     import logging
 
     import jieba
+
     from speechledger.api import Pipeline
     from speechledger.ml_default import default_extractors
     logging.getLogger("jieba").setLevel(logging.WARNING)
@@ -113,8 +114,8 @@ def one_input(mb: float) -> str:
 def sizes(mbs: list[float], extractors: str) -> int:
     """Seconds for speech splitting and for the whole extraction, one input per size."""
     from speechledger.api import Pipeline
-    from speechledger.normalize import normalize
     from speechledger.doc import SpeechDoc
+    from speechledger.normalize import normalize
     from speechledger.speeches import split_speeches
     p = Pipeline(extractors=extractors)
     p(one_input(0.05), source="warmup.txt")

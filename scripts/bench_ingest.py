@@ -158,8 +158,8 @@ def main() -> int:
     args = ap.parse_args()
     jobs_list = args.jobs or [1, 2]
 
-    from speechledger.ledger.db import open_ledger
     from speechledger.batch import ingest
+    from speechledger.ledger.db import open_ledger
 
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="speechledger-bench-"))
     try:

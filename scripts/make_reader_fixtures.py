@@ -61,13 +61,15 @@ def to_pdf(docx_path: Path, outdir: Path) -> Path:
 
 
 def scanned_pdf(path: Path) -> None:
+    import io
+
+    # a tiny grey PNG stands in for the scanned page image
+    import struct
+    import zlib
+
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfgen import canvas
-    import io
-    import zlib
-    # a tiny grey PNG stands in for the scanned page image
-    import struct
 
     def png(w, h):
         raw = b"".join(b"\x00" + bytes([200]) * w for _ in range(h))

@@ -54,6 +54,7 @@ def reset(url: str) -> None:
 def fingerprint(url: str) -> dict:
     """What a ledger holds, independent of ids and backend."""
     from sqlalchemy import func, select
+
     from speechledger.ledger.db import open_ledger
     from speechledger.ledger.models import Deadline, Document, Speech, Target, Task, TaskUnit, Unit
     with open_ledger(url) as led, led.session() as s:
@@ -70,8 +71,8 @@ def fingerprint(url: str) -> dict:
 
 def _ingester(url: str, folder: str, barrier, out) -> None:
     from speechledger.api import Pipeline  # noqa: F401  (imported before the start line)
-    from speechledger.ledger.db import open_ledger
     from speechledger.batch import ingest
+    from speechledger.ledger.db import open_ledger
     barrier.wait()
     try:
         with open_ledger(url) as led:
@@ -107,8 +108,8 @@ def concurrent_ingests(url: str, folder: Path, n: int, timeout: float, fresh: bo
     got = fingerprint(url)
     with tempfile.TemporaryDirectory() as tmp:
         ref_url = f"sqlite:///{Path(tmp) / 'ref.sqlite'}"
-        from speechledger.ledger.db import open_ledger
         from speechledger.batch import ingest
+        from speechledger.ledger.db import open_ledger
         with open_ledger(ref_url) as led:
             ingest(led, [str(folder)], extractors="rules", progress=False, report=lambda m: None)
         want = fingerprint(ref_url)
@@ -162,6 +163,7 @@ def _updater(url: str, task_id: int, who: str, rounds: int, start, end, out) -> 
 
 def racing_updates(url: str, updaters: int, rounds: int, timeout: float) -> dict:
     from sqlalchemy import select
+
     from speechledger.ledger.db import open_ledger
     from speechledger.ledger.ingest import ingest_records
     from speechledger.ledger.models import Speech, StatusEvent, Task

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import SHARED_CORPUS, need_shared
+
 from speechledger import evaluate as ev
 from speechledger.referee import referee
 

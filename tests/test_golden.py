@@ -12,6 +12,7 @@ _spec = importlib.util.spec_from_file_location("update_golden", ROOT / "scripts"
 update_golden = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(update_golden)
 from conftest import need_shared  # noqa: E402
+
 from speechledger.referee import referee  # noqa: E402  (the contract's referee, shipped verbatim)
 
 score = referee().score

@@ -16,11 +16,11 @@ import pytest
 from sqlalchemy import func, select, text
 
 from speechledger.api import Pipeline
+from speechledger.batch import ingest
 from speechledger.cli import main
 from speechledger.ledger.api import load_speech_record
 from speechledger.ledger.db import LedgerError, open_ledger, resolve_url
 from speechledger.ledger.export import STATUS_LABELS, read_csv, read_xlsx
-from speechledger.batch import ingest
 from speechledger.ledger.ingest import ingest_records
 from speechledger.ledger.models import Deadline, Speech, StatusEvent, Target, Task, TaskUnit, Unit
 from speechledger.ledger.queries import TaskQuery, find_tasks, list_speeches

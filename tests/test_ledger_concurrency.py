@@ -14,13 +14,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from test_ledger import _record, _task, db_url  # noqa: F401  (fixture)
 
-from speechledger.ledger.db import open_ledger
 from speechledger.batch import ingest
+from speechledger.ledger.db import open_ledger
 from speechledger.ledger.ingest import ingest_records
 from speechledger.ledger.models import Speech
-
-from test_ledger import _record, _task, db_url  # noqa: F401  (fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
 STRESS = ROOT / "scripts" / "stress_ledger.py"

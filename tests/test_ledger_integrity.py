@@ -8,19 +8,18 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
+from test_ledger import _add_speech, _record, _task, db_url, ledger  # noqa: F401  (fixtures)
 
 from speechledger.api import Pipeline, records
+from speechledger.batch import ingest
 from speechledger.ledger import ingest as ingest_mod
 from speechledger.ledger.api import speech_record
 from speechledger.ledger.db import LedgerError, open_ledger
-from speechledger.batch import ingest
 from speechledger.ledger.ingest import ingest_records
 from speechledger.ledger.models import Speech, StatusEvent, Task
 from speechledger.ledger.queries import TaskQuery, find_tasks
 from speechledger.ledger.status import history, set_status
 from speechledger.records import FIELDS
-
-from test_ledger import _add_speech, _record, _task, db_url, ledger  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus" / "texts" / "speeches2024.txt"

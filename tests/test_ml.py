@@ -16,6 +16,7 @@ def _shared_train():
     need_shared("train")
 
 from conftest import SHARED_CORPUS, need_shared  # noqa: E402
+
 from speechledger.api import Pipeline, records  # noqa: E402
 from speechledger.ml import loading  # noqa: E402
 
@@ -232,7 +233,8 @@ def test_ml_stages_leave_documents_without_speeches_alone(tiny_models):
 
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st
 
 _ALPHABET = list("市县区局委办要必须确保力争各部门单位牵头配合负责，。；、：\n（）()一二三四五6789%XＸ×年月底前完成工作") + ["　", " "]
 

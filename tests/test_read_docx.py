@@ -10,8 +10,8 @@ import zlib
 
 import pytest
 from lxml import etree
-
 from read_probe import probe
+
 from speechledger.read import InputError, Limits, read_file
 
 docx = pytest.importorskip("docx")

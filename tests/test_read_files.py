@@ -135,8 +135,10 @@ def test_an_unreadable_sub_folder_is_reported_for_real(tmp_path):
 
 
 def test_api_keeps_iter_files():
-    from speechledger.api import discover as d, iter_files
-    from speechledger.reader import InputError as E, read_file as rf
+    from speechledger.api import discover as d
+    from speechledger.api import iter_files
+    from speechledger.reader import InputError as E
+    from speechledger.reader import read_file as rf
     assert d is discover and E is InputError and rf is read_file and callable(iter_files)
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from read_probe import probe
+
 from speechledger.read import InputError, discover, read_file
 
 DATA = Path(__file__).parent / "data" / "reader"   # built by scripts/make_reader_fixtures.py

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 import yaml
 from sqlalchemy import select
+from test_ledger import _add_speech
 
 from speechledger.cli import build_parser, main
 from speechledger.ledger.db import open_ledger
 from speechledger.ledger.models import StatusEvent, Task
-from test_ledger import _add_speech
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = "2024-08-01"
@@ -319,6 +319,7 @@ def test_impossible_dates_are_rejected(argv, capsys):
 def test_date_validator_messages():
     """The validator extract and ingest use for --date (iso_date_str) and everything else (iso_date)."""
     import argparse
+
     from speechledger.ledger.cliargs import iso_date_str, parse_date
     with pytest.raises(argparse.ArgumentTypeError, match="day is out of range"):
         iso_date_str("2023-02-30")
@@ -404,6 +405,7 @@ def test_trend_plot_groups_metrics_leaves_out_undated_and_warns_without_cjk_font
 
 def test_plot_uses_a_cjk_font_when_installed():
     from matplotlib import font_manager
+
     from speechledger.ledger.trend import find_cjk_font
     if not any("CJK" in Path(p).name or "wqy" in p for p in font_manager.findSystemFonts()):
         pytest.skip("no CJK font on this system (.ci/run installs fonts-noto-cjk)")

@@ -9,7 +9,6 @@ import pytest
 
 pytest.importorskip("starlette")
 from starlette.testclient import TestClient  # noqa: E402
-
 from web_helpers import AS_OF, PASSWORD, make_ledger, task_ids  # noqa: E402
 
 
@@ -226,8 +225,9 @@ def test_upload_review_and_corrections_export(app, ledger, tmp_path, capsys):
     r = c.post("/speeches/upload", data={"csrf_token": token, "date": "2024-05-01"},
                files={"file": ("经济会议.txt", src, "text/plain")})
     assert r.status_code == 200 and "待审核" in r.text, r.text
-    from speechledger.ledger.models import Task, TaskReview
     from sqlalchemy import select
+
+    from speechledger.ledger.models import Task, TaskReview
     with ledger.session() as s:
         pending = list(s.scalars(select(TaskReview.task_id).where(TaskReview.state == "pending")))
         speech_id = s.get(Task, pending[0]).speech_id
@@ -316,9 +316,10 @@ def test_users_command(tmp_path, capsys, monkeypatch):
     assert main(["users", "list", "--db", db]) == 0
     out = capsys.readouterr().out
     assert "gx\tunit\t工信局\tdisabled" in out
+    from sqlalchemy import select
+
     from speechledger.ledger.db import open_ledger
     from speechledger.ledger.models import User
-    from sqlalchemy import select
     with open_ledger(db) as led, led.session() as s:
         h = s.scalars(select(User.password_hash)).one()
     assert h.startswith("$argon2") and "a-long-password" not in h

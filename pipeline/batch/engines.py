@@ -16,8 +16,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Iterator
 
-from speechledger.batch.work import (FileResult, FileTask, PipelineSpec, get_pipeline, partition,
-                                    process_partition)
+from speechledger.batch.work import FileResult, FileTask, PipelineSpec, get_pipeline, partition, process_partition
 
 ENGINES = ("local", "dask")
 MAX_POOL_RESTARTS = 3

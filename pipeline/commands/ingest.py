@@ -38,10 +38,10 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
+    from speechledger.batch import check_date, ingest
     from speechledger.ledger.aliases import add_alias, read_alias_file
     from speechledger.ledger.cliargs import fail, open_chosen_ledger
     from speechledger.ledger.db import LedgerError
-    from speechledger.batch import check_date, ingest
 
     if not args.paths and not args.alias and not args.aliases:
         return fail("give files or folders to ingest (or --alias/--aliases)")

@@ -75,8 +75,8 @@ def run(args) -> int:
     from speechledger.ledger.db import LedgerError
     from speechledger.ledger.export import DEFAULT_TITLE, DUE_SOON_DAYS, FORMATS, export
     from speechledger.ledger.queries import find_tasks, unit_matches
-    from speechledger.output import plural
     from speechledger.outfile import OutputError, check_output_path, format_for
+    from speechledger.output import plural
 
     try:
         fmt = format_for(args.output, args.format, FORMATS)

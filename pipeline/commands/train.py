@@ -40,14 +40,13 @@ def gold_sets(corpus: list[str] | None):
 
 
 def run(args) -> int:
+    import importlib.util
     import time
 
     from speechledger.evaluate import cv_table
-    from speechledger.ml.loading import default_model_dir
-    import importlib.util
-
     from speechledger.ml import training
     from speechledger.ml.cv import cross_validate
+    from speechledger.ml.loading import default_model_dir
     missing = [m for m in ("sklearn", "scipy") if importlib.util.find_spec(m) is None]
     if missing:
         print(f"speechledger: error: training needs the [train] extra ({', '.join(missing)} missing): "

@@ -302,8 +302,9 @@ def print_tasks(rows: list[dict], out: TextIO, title: str | None = None, as_of: 
 
     Overdue tasks are red, due-soon yellow (colours only on a terminal).
     """
-    from speechledger.output import make_console
     from rich.table import Table
+
+    from speechledger.output import make_console
 
     console = make_console(out)
     table = Table(title=title, show_lines=True, expand=True)

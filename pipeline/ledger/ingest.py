@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,8 +19,7 @@ from sqlalchemy.orm import Session
 
 from speechledger.ledger.aliases import UnitResolver
 from speechledger.ledger.db import Ledger, LedgerBusy, LedgerError, is_lock_timeout, write_lock
-from speechledger.ledger.models import (Deadline, Document, Heading, Speech, StatusEvent, Target, Task,
-                                        TaskUnit)
+from speechledger.ledger.models import Deadline, Document, Heading, Speech, StatusEvent, Target, Task, TaskUnit
 
 
 @dataclass

@@ -10,8 +10,7 @@ from sqlalchemy.orm import Session
 
 from speechledger.ledger.aliases import matching_unit_ids
 from speechledger.ledger.db import LedgerError
-from speechledger.ledger.models import (CLOSED, STATUSES, Deadline, Heading, Speech, Target, Task,
-                                    TaskUnit, Unit)
+from speechledger.ledger.models import CLOSED, STATUSES, Deadline, Heading, Speech, Target, Task, TaskUnit, Unit
 
 
 @dataclass

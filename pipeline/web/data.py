@@ -14,8 +14,19 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from speechledger.ledger.aliases import matching_unit_ids
-from speechledger.ledger.models import (CLOSED, Correction, Deadline, Heading, Speech, StatusEvent, Target,
-                                        Task, TaskReview, TaskUnit, Unit)
+from speechledger.ledger.models import (
+    CLOSED,
+    Correction,
+    Deadline,
+    Heading,
+    Speech,
+    StatusEvent,
+    Target,
+    Task,
+    TaskReview,
+    TaskUnit,
+    Unit,
+)
 from speechledger.ledger.queries import TaskQuery, get_task_rows, task_filter
 
 COLOURS = ("red", "yellow", "green", "grey", "blue")
