@@ -62,7 +62,10 @@ class Lexicon:
     @cached_property
     def modality(self) -> dict[str, Any]:
         d = self._get("modality.yaml")
-        alt = lambda xs: re.compile("|".join(map(re.escape, sorted(xs, key=len, reverse=True))))
+
+        def alt(xs):
+            return re.compile("|".join(map(re.escape, sorted(xs, key=len, reverse=True))))
+
         return {
             "must": alt(d["must"]["markers"]), "strive": alt(d["strive"]["markers"]),
             "should_overrides": alt(d["should_overrides"]["markers"]),

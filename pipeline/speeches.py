@@ -11,14 +11,18 @@ from speechledger.segment import split_segments
 # A salutation alone on its line (possibly after the title on the same line).
 _SALUTATION = re.compile(r"^(?P<title>[^。；;！!？?]{0,80}?)\s*(同志们|同志們|各位代表|各位委员|各位领导|各位同志)"
                          r"[，,：:！!]?\s*$")
-_TITLE_PREFIX = re.compile(r"^\s*(第[一二三四五六七八九十百\d]+篇[：:]?|文章(?:标题|標題)[：:]|(?:标题|標題)[：:]|[0-9０-９]{1,2}[、.．]\s*)")
+_TITLE_PREFIX = re.compile(r"^\s*(第[一二三四五六七八九十百\d]+篇[：:]?|文章(?:标题|標題)[：:]|(?:标题|標題)[：:]|"
+                           r"[0-9０-９]{1,2}[、.．]\s*)")
 _END_PUNCT = re.compile(r"[。！？；!?;，,]\s*$")
 _FULL_DATE = re.compile(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
-_PURE_DATE_LINE = re.compile(r"^[\s（(]*[12１２][0-9０-９]{3}\s*年\s*[0-9０-９]{1,2}\s*月\s*[0-9０-９]{1,2}\s*日[\s）)]*$")
-_TITLEISH = re.compile(r"[讲講]\s*[话話]|[报報]\s*告|致[辞辭]|[发發]言|通知|意[见見]|方案|要[点點]|[纲綱]要|[总總][结結]|部署|[会會][议議]")
+_PURE_DATE_LINE = re.compile(r"^[\s（(]*[12１２][0-9０-９]{3}\s*年\s*[0-9０-９]{1,2}\s*月"
+                             r"\s*[0-9０-９]{1,2}\s*日[\s）)]*$")
+_TITLEISH = re.compile(r"[讲講]\s*[话話]|[报報]\s*告|致[辞辭]|[发發]言|通知|意[见見]|方案|要[点點]|"
+                       r"[纲綱]要|[总總][结結]|部署|[会會][议議]")
 _STRONG_TITLE = re.compile(r"[讲講]\s*[话話]|[报報]\s*告|致[辞辭]|[发發]言")
-_TRAILER = re.compile(r"\s+[\u4e00-\u9fff]{2,4}\s*[(（][^)）]{4,14}[)）]\s*$|\s*[(（][12１２][0-9０-９]{3}年[^)）]{2,10}[)）]\s*$")
+_TRAILER = re.compile(r"\s+[\u4e00-\u9fff]{2,4}\s*[(（][^)）]{4,14}[)）]\s*$|"
+                      r"\s*[(（][12１２][0-9０-９]{3}年[^)）]{2,10}[)）]\s*$")
 
 # Outline markers: (level, regex on the normalised segment start, needs line start)
 _HEADINGS = [

@@ -91,7 +91,8 @@ def main() -> int:
             results[w] = (wall, s)
             print(f"{args.engine} {w} worker(s): {wall:6.1f}s wall, {chars / wall / 1e3:7.0f} k chars/s, "
                   f"{s.speeches} speeches, {s.tasks} tasks, {len(s.errors)} errors; "
-                  f"driver writing {s.writer_seconds:.1f}s ({s.writer_seconds / wall:.0%} of wall, {s.writer_cpu:.1f} CPU-s); "
+                  f"driver writing {s.writer_seconds:.1f}s "
+                  f"({s.writer_seconds / wall:.0%} of wall, {s.writer_cpu:.1f} CPU-s); "
                   f"workers' CPU {s.extract_cpu:.1f}s = {s.chars / max(s.extract_cpu, 1e-9) / 1e3:.0f} k chars/CPU-s "
                   f"[load {load:.1f}]")
         if 1 in results and 2 in results:

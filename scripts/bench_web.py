@@ -43,7 +43,8 @@ def build(url: str, n_tasks: int, per_speech: int = 100) -> None:
             month = rnd.randint(1, 12)
             year = rnd.choice((2024, 2025, 2026))
             deadline = f"{year}年{month}月底前"
-            line = f"{lead}牵头，{sup}配合，{deadline}完成第{i + 1}项{rnd.choice(WORK)}工作，新增投资{rnd.randint(1, 99)}亿元以上。\n"
+            line = (f"{lead}牵头，{sup}配合，{deadline}完成第{i + 1}项{rnd.choice(WORK)}工作，"
+                    f"新增投资{rnd.randint(1, 99)}亿元以上。\n")
             s = pos
             t = {"start": s, "end": s + len(line) - 1, "text": line[:-1], "modality": "should", "specific": True,
                  "segment": i, "units": [], "deadlines": [], "targets": []}

@@ -227,7 +227,8 @@ def main(argv=None) -> int:
                 shutil.copy(f, folder / f"{f.parent.parent.name}-{f.name}")
             report["ingest"] = concurrent_ingests(args.db, folder, args.ingesters, args.timeout, args.fresh)
         r = report["ingest"]
-        print(f"concurrent ingests{' (new ledger)' if args.fresh else ''}: {r['ingesters']} processes x {r['files']} files in {r['seconds']}s: "
+        print(f"concurrent ingests{' (new ledger)' if args.fresh else ''}: "
+              f"{r['ingesters']} processes x {r['files']} files in {r['seconds']}s: "
               f"{'equal to' if r['equal_to_single_ingest'] else 'DIFFERENT from'} a single ingest, "
               f"{len(r['errors'])} errors", file=sys.stderr)
         if not r["equal_to_single_ingest"]:

@@ -78,8 +78,8 @@ def main() -> int:
                  "review": f"/speeches/{sid}/review", "users": "/users"}
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium",
-                                        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--lang=zh-CN",
-                                              "--disable-component-update", "--no-first-run"])
+                                        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                              "--lang=zh-CN", "--disable-component-update", "--no-first-run"])
             page = browser.new_page(viewport={"width": args.width, "height": 800}, locale="zh-CN")
             page.goto(base + "/login")
             page.screenshot(path=str(out / "login.png"))

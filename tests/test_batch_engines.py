@@ -272,9 +272,9 @@ def test_a_worker_killed_mid_batch_on_a_real_cluster_loses_and_duplicates_nothin
     procs = []
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     try:
-        procs.append(subprocess.Popen(_dask_cli() + ["scheduler", "--host", "127.0.0.1", "--port", addr.rsplit(":", 1)[1],
-                                                     "--no-dashboard"], env=env, stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL))
+        procs.append(subprocess.Popen(_dask_cli() + ["scheduler", "--host", "127.0.0.1",
+                                                     "--port", addr.rsplit(":", 1)[1], "--no-dashboard"],
+                                      env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         workers = [subprocess.Popen(_dask_cli() + ["worker", addr, "--nthreads", "1", "--no-nanny", "--no-dashboard",
                                                    "--host", "127.0.0.1", "--name", f"w{i}"],
                                     env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

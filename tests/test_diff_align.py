@@ -105,8 +105,10 @@ def test_classify_modality_direction_and_target_values():
     assert d["modality"]["direction"] == "strengthened"
     _, d = classify(_task("必须完成。", modality="must"), _task("力争完成。", modality="strive"))
     assert d["modality"]["direction"] == "weakened"
-    t_old = [{"start": 2, "end": 6, "metric": "产值", "value": 15, "unit": "%", "comparator": ">=", "placeholder": False}]
-    t_new = [{"start": 2, "end": 6, "metric": "产值", "value": 20, "unit": "%", "comparator": ">=", "placeholder": False}]
+    t_old = [{"start": 2, "end": 6, "metric": "产值", "value": 15, "unit": "%", "comparator": ">=",
+              "placeholder": False}]
+    t_new = [{"start": 2, "end": 6, "metric": "产值", "value": 20, "unit": "%", "comparator": ">=",
+              "placeholder": False}]
     _, d = classify(_task("产值增长15%以上", targets=t_old), _task("产值增长20%以上", targets=t_new))
     assert d["target"] == [{"metric": "产值", "old": "≥15%", "new": "≥20%"}]
 

@@ -115,7 +115,8 @@ def test_cv_tests_real_documents_only_and_matches_the_referee(tmp_path):
 def test_evaluate_command_prints_per_field_scores(capsys):
     need_shared("train")
     from speechledger.cli import main
-    rc = main(["evaluate", "--texts", str(SHARED_CORPUS / "train" / "texts"), "--gold", str(SHARED_CORPUS / "train" / "gold.jsonl"),
+    rc = main(["evaluate", "--texts", str(SHARED_CORPUS / "train" / "texts"),
+               "--gold", str(SHARED_CORPUS / "train" / "gold.jsonl"),
                "--dates", str(SHARED_CORPUS / "train" / "dates.json"), "--extractors", "rules"])
     out = capsys.readouterr().out
     assert rc == 0

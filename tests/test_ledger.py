@@ -438,7 +438,8 @@ def test_status_history_is_append_only_and_shown(ledger, capsys):
     _add_speech(ledger, "h.txt", [{"text": "要完成规划编制。"}])
     with ledger.session() as s:
         tid = s.scalar(select(Task.id))
-    assert main(["status", str(tid), "in_progress", "--note", "已完成初稿", "--by", "市工信局", "--db", ledger.url]) == 0
+    assert main(["status", str(tid), "in_progress", "--note", "已完成初稿", "--by", "市工信局",
+                 "--db", ledger.url]) == 0
     assert main(["status", str(tid), "done", "--note", "已完成规划编制", "--by", "督查室", "--db", ledger.url]) == 0
     capsys.readouterr()
     assert main(["history", str(tid), "--db", ledger.url]) == 0

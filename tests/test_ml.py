@@ -147,7 +147,8 @@ def test_a_corrupt_model_file_falls_back_to_rules_with_a_warning(tiny_models, tm
     with pytest.warns(RuntimeWarning, match="could not load"):
         assert loading.load_models(str(bad)) is None
     with pytest.warns(RuntimeWarning):
-        doc = Pipeline(extractors="hybrid", model_dir=str(bad))((TRAIN / "texts" / "t05.txt").read_text(encoding="utf-8"))
+        doc = Pipeline(extractors="hybrid", model_dir=str(bad))(
+            (TRAIN / "texts" / "t05.txt").read_text(encoding="utf-8"))
     assert all(t.extractor == "rules" for sp in doc.speeches for t in sp.tasks)
 
 
@@ -234,9 +235,10 @@ def test_ml_stages_leave_documents_without_speeches_alone(tiny_models):
 
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st
+from hypothesis import strategies as st  # noqa: E402 - must follow the importorskip above
 
-_ALPHABET = list("市县区局委办要必须确保力争各部门单位牵头配合负责，。；、：\n（）()一二三四五6789%XＸ×年月底前完成工作") + ["　", " "]
+_ALPHABET = list("市县区局委办要必须确保力争各部门单位牵头配合负责，。；、：\n"
+                 "（）()一二三四五6789%XＸ×年月底前完成工作") + ["　", " "]
 
 
 @settings(max_examples=40, deadline=None)

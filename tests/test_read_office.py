@@ -63,7 +63,8 @@ def test_doc_and_wps_are_converted_with_tables_in_order(tmp_path, monkeypatch):
                    check=True, capture_output=True, timeout=180)
     doc = tmp_path / "-讲话.doc"            # a leading '-' must not reach soffice as an option
     os.rename(tmp_path / "src.doc", doc)
-    expected = "市工信局要加快编制规划，确保7月底前完成。\n| 牵头单位 | 完成时限 |\n| 市住建局 | 2025年11月底前 |\n各县市区要抓好落实。"
+    expected = ("市工信局要加快编制规划，确保7月底前完成。\n| 牵头单位 | 完成时限 |\n"
+                "| 市住建局 | 2025年11月底前 |\n各县市区要抓好落实。")
     assert read_file(doc) == (expected, "doc")
     wps = tmp_path / "讲话.wps"             # WPS Writer files are Word-format OLE documents
     shutil.copyfile(doc, wps)

@@ -75,7 +75,8 @@ def test_missing_file_and_directory(tmp_path):
         read_file(tmp_path)
 
 
-CJK = st.text(alphabet=st.sampled_from(list("市县区局要加快推进确保完成年月底前，。；、：１２３ＸX%％—增长以上家个亿元縣牽頭單位")),
+CJK = st.text(alphabet=st.sampled_from(list("市县区局要加快推进确保完成年月底前，。；、："
+                                            "１２３ＸX%％—增长以上家个亿元縣牽頭單位")),
               min_size=1, max_size=200)
 
 

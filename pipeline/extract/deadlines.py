@@ -137,7 +137,8 @@ def resolve(rule_kind: str, groups: dict, ref: RefDate | None, off: int = 0) -> 
     return None, False
 
 
-def find_deadlines(norm: str, start: int, end: int, ref: RefDate | None, lexicon) -> list[tuple[int, int, str | None, bool]]:
+def find_deadlines(norm: str, start: int, end: int, ref: RefDate | None,
+                   lexicon) -> list[tuple[int, int, str | None, bool]]:
     """(start, end, due, placeholder) of every deadline in norm[start:end]."""
     return [d[:4] for d in find_deadlines_with_rules(norm, start, end, ref, lexicon)]
 

@@ -83,7 +83,8 @@ _HINT = re.compile(r"[0-9XxX×*零〇一二两三四五六七八九十百千万�
 _AT_LEAST_VERB = re.compile(r"(?:至少|不少于|不低于)[\u4e00-\u9fff]{1,4}$")
 _CLAUSE_CUT = re.compile(r"[，,；;：:。！？!?、（）()]")
 _VERB_CUT = re.compile(r"[，,；;：:。！？!?]")
-_FILLER = re.compile(r"^(?:[一二三四五六七八九十]+是|要|确保|力争|争取|努力|全年|今年|年内|实现|使|让|推动|推进|力促|其中|同时|并|和|及|以及|"
+_FILLER = re.compile(r"^(?:[一二三四五六七八九十]+是|要|确保|力争|争取|努力|全年|今年|年内|实现|"
+                     r"使|让|推动|推进|力促|其中|同时|并|和|及|以及|"
                      r"全力|确定了?|目标是|主要是|均|分别|预计|计划|将|再|进一步|共|累计)+")
 
 
@@ -159,7 +160,8 @@ def find_targets(norm: str, start: int, end: int, lexicon) -> list[dict]:
         if unit in ("人", "岁") and re.match(r"(?:以上|以下)?[\u4e00-\u9fff]", seg[e:]) \
                 and not re.match(r"(?:以上|以下)?(?:的目标|左右)", seg[e:]):
             continue  # 50人以上聚餐 / 60岁以上老人: who, not how many
-        if unit in ("万元", "亿元", "元", "%", "万亿元") and re.match(r"(?:以上|以下)?(?:的)?(?:企业|项目|单位|园区|工业企业)", seg[e:]):
+        if unit in ("万元", "亿元", "元", "%", "万亿元") \
+                and re.match(r"(?:以上|以下)?(?:的)?(?:企业|项目|单位|园区|工业企业)", seg[e:]):
             continue  # 年纳税X万元以上企业: a qualifier of the object
         value = {"十": 10, "百": 100, "千": 1000}.get(n1) if rank and n1 in ("十", "百", "千") \
             else parse_number(n1, lexicon)
@@ -210,7 +212,8 @@ def find_targets(norm: str, start: int, end: int, lexicon) -> list[dict]:
                       "comparator": "=", "placeholder": False, "metric": _metric(seg, m.start(), c),
                       "qualifier": False, "_local_end": m.end(), "rules": ("target.doubling",)})
     # 保十争八: keep a top-10 place, strive for top 8 — two rank targets
-    for m in re.finditer(r"保(?P<a>[一二三四五六七八九十]{1,2}|\d{1,2})争(?P<b>[一二三四五六七八九十]{1,2}|\d{1,2})", seg):
+    for m in re.finditer(r"保(?P<a>[一二三四五六七八九十]{1,2}|\d{1,2})"
+                         r"争(?P<b>[一二三四五六七八九十]{1,2}|\d{1,2})", seg):
         for g in ("a", "b"):
             value = {"十": 10}.get(m.group(g)) or parse_number(m.group(g), lexicon)
             if value is not None:
@@ -252,7 +255,8 @@ def _metric(seg: str, pos: int, c: _Compiled) -> str:
     if not clause.strip():
         # the counted object follows the number: "举办2次以上园区用工招聘会"
         right = seg[pos:]
-        m = re.search(r"[0-9XxX×*零一二两三四五六七八九十百千万]+[^\u4e00-\u9fff“]*?[\u4e00-\u9fff]{1,4}?(?:以上|以下|左右)?"
+        m = re.search(r"[0-9XxX×*零一二两三四五六七八九十百千万]+[^\u4e00-\u9fff“]*?"
+                      r"[\u4e00-\u9fff]{1,4}?(?:以上|以下|左右)?"
                       r"(?P<obj>[^，,；;。：:、]{1,20})", right)
         clause = m.group("obj") if m else ""
     return clause.strip(" 的")

@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
@@ -108,7 +109,8 @@ class TaskChange:
     def line(self, what: str) -> str:
         new = f" -> task {self.task_id}" if self.task_id else ""
         sim = f", similarity {self.similarity:.2f}" if self.similarity is not None else ""
-        return f"{what}: task {self.old_task_id}{new} [{self.status}{sim}] {self.source}#{self.speech + 1}: {self.text[:60]}"
+        return (f"{what}: task {self.old_task_id}{new} [{self.status}{sim}] "
+                f"{self.source}#{self.speech + 1}: {self.text[:60]}")
 
 
 def _sha(*parts: str) -> str:

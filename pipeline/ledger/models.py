@@ -182,7 +182,9 @@ class WriteLock(Base):
 
 
 class StatusEvent(Base):
-    """Append-only status history (database triggers refuse UPDATE and DELETE); `tasks.status` mirrors the latest event of the lineage."""
+    """Append-only status history (database triggers refuse UPDATE and DELETE).
+
+    `tasks.status` mirrors the latest event of the lineage."""
     __tablename__ = "status_events"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)

@@ -85,7 +85,8 @@ class TaskModel:
                 heads[h] = ("const", arrays[h + ".p"], None)
             else:
                 b = arrays[h + ".b"]
-                heads[h] = (d["kind"], np.ascontiguousarray(arrays[h + ".W"]), float(b[0]) if d["kind"] == "sigmoid" else b,
+                heads[h] = (d["kind"], np.ascontiguousarray(arrays[h + ".W"]),
+                            float(b[0]) if d["kind"] == "sigmoid" else b,
                             [int(c) for c in d["classes"]], int(d["n_classes"]))
         fz = SegmentFeaturizer(evidence_keys=list(meta["featurizer"]["evidence_keys"]),
                                ngram_weight=float(meta["featurizer"]["ngram_weight"]))

@@ -358,7 +358,8 @@ def train_models(sets: list[GoldSet], out: str, seed: int = SEED, cv: dict | Non
         models.task_ml.save(os.path.join(out, "tasks_ml"))
         models.task_hybrid.save(os.path.join(out, "tasks_hybrid"))
         models.units.save(os.path.join(out, "units"))
-    stale = [f for f in ("tasks_ml.joblib", "tasks_hybrid.joblib", "units.joblib") if os.path.exists(os.path.join(out, f))]
+    stale = [f for f in ("tasks_ml.joblib", "tasks_hybrid.joblib", "units.joblib")
+             if os.path.exists(os.path.join(out, f))]
     for f in stale:                       # pickles of an older layout: never loaded, so remove them
         os.unlink(os.path.join(out, f))
     units = models.units

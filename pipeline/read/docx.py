@@ -53,7 +53,8 @@ def check_archive(zf: zipfile.ZipFile, path, limits: Limits) -> None:
             raise InputError(path, f"{info.filename} inflates to {mb(info.file_size)} "
                                    f"(limit {mb(limits.max_member)}); not read")
         if info.file_size > 1 << 20 and info.file_size > limits.max_ratio * max(1, info.compress_size):
-            raise InputError(path, f"archive member {info.filename} inflates {info.file_size // max(1, info.compress_size)}"
+            raise InputError(path, f"archive member {info.filename} inflates "
+                                   f"{info.file_size // max(1, info.compress_size)}"
                                    f" times (limit {limits.max_ratio}); not read (a zip bomb?)")
     if total > limits.max_archive:
         raise InputError(path, f"archive inflates to {mb(total)} (limit {mb(limits.max_archive)}); not read")

@@ -44,7 +44,8 @@ def convert_to_docx(path: Path, limits: Limits) -> Path:
             proc.communicate(timeout=limits.convert_timeout)
         except subprocess.TimeoutExpired:
             _kill_group(proc)
-            raise InputError(path, f"LibreOffice did not convert {kind} within {limits.convert_timeout:.0f} s; not read "
+            raise InputError(path, f"LibreOffice did not convert {kind} "
+                                   f"within {limits.convert_timeout:.0f} s; not read "
                                    "(raise SPEECHLEDGER_CONVERT_TIMEOUT or save it as .docx)") from None
         out = tmp / "out" / "input.docx"
         if not out.is_file():

@@ -15,7 +15,8 @@ import zlib
 from speechledger.read.errors import InputError, Limits, mb, too_long
 
 _CLOSING = tuple("。！？!?；;：:…”’」』）)")
-_PAGE_NO = re.compile(r"^\s*(?:[-—–－－]\s*\d{1,4}\s*[-—–－－]|第\s*\d{1,4}\s*页(?:\s*共\s*\d+\s*页)?|\d{1,4}\s*/\s*\d{1,4}|\d{1,4})\s*$")
+_PAGE_NO = re.compile(r"^\s*(?:[-—–－－]\s*\d{1,4}\s*[-—–－－]|第\s*\d{1,4}\s*页(?:\s*共\s*\d+\s*页)?|"
+                      r"\d{1,4}\s*/\s*\d{1,4}|\d{1,4})\s*$")
 _CID = re.compile(r"\(cid:\d+\)")
 _CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 

@@ -330,8 +330,8 @@ def build_routes(web: Web) -> list:
 
     def speeches_page(c: Ctx) -> Response:
         c.need()
-        return c.page("speeches.html", speeches=sorted(list_speeches(c.s), key=lambda sp: -sp["id"]), pending=data.pending_counts(c.s),
-                      flash=c.request.query_params.get("msg"))
+        return c.page("speeches.html", speeches=sorted(list_speeches(c.s), key=lambda sp: -sp["id"]),
+                      pending=data.pending_counts(c.s), flash=c.request.query_params.get("msg"))
 
     def load_speech(c: Ctx) -> Speech:
         sid = _int(c.request.path_params["id"], "id")

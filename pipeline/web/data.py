@@ -207,7 +207,8 @@ def in_unit(session: Session, task_id: int, unit: str | None) -> bool:
     if not unit:
         return False
     return session.scalar(select(TaskUnit.id).where(TaskUnit.task_id == task_id,
-                                                    TaskUnit.unit_id.in_(matching_unit_ids(session, unit))).limit(1)) is not None
+                                                    TaskUnit.unit_id.in_(matching_unit_ids(session, unit)))
+                          .limit(1)) is not None
 
 
 def review_state(session: Session, task_id: int) -> TaskReview | None:
@@ -276,7 +277,8 @@ def mark_pending(session: Session, speech_ids: list[int]) -> int:
 
 
 def pending_counts(session: Session) -> dict[int, int]:
-    return dict(session.execute(select(Task.speech_id, func.count(Task.id)).join(TaskReview, TaskReview.task_id == Task.id)
+    return dict(session.execute(select(Task.speech_id, func.count(Task.id))
+                                .join(TaskReview, TaskReview.task_id == Task.id)
                                 .where(TaskReview.state == "pending").group_by(Task.speech_id)).all())
 
 
@@ -320,7 +322,7 @@ def parse_edit(task: Task, units: str, deadlines: str, targets: str) -> dict[str
     text = task.text
     out: dict[str, list[dict]] = {"units": [], "deadlines": [], "targets": []}
     used: Counter = Counter()
-    for line in filter(None, (l.strip() for l in units.splitlines())):
+    for line in filter(None, (raw.strip() for raw in units.splitlines())):
         parts = line.split()
         role = ROLE_WORDS.get(parts[-1]) if len(parts) > 1 else "lead"
         surface = " ".join(parts[:-1]) if len(parts) > 1 and role else line
@@ -329,7 +331,7 @@ def parse_edit(task: Task, units: str, deadlines: str, targets: str) -> dict[str
         s, e = _find(text, task.start, surface, used)
         out["units"].append({"start": s, "end": e, "text": surface, "role": role})
     used = Counter()
-    for line in filter(None, (l.strip() for l in deadlines.splitlines())):
+    for line in filter(None, (raw.strip() for raw in deadlines.splitlines())):
         parts = line.rsplit(None, 1)
         due = None
         if len(parts) == 2:
@@ -342,7 +344,7 @@ def parse_edit(task: Task, units: str, deadlines: str, targets: str) -> dict[str
         out["deadlines"].append({"start": s, "end": e, "text": line, "due": due,
                                  "placeholder": due is None and ("X" in line or "x" in line)})
     used = Counter()
-    for line in filter(None, (l.strip() for l in targets.splitlines())):
+    for line in filter(None, (raw.strip() for raw in targets.splitlines())):
         f = [p.strip() for p in line.split("|")] + [""] * 5
         surface, metric, value, unit, cmp = f[:5]
         if cmp not in CMP_WORDS:
