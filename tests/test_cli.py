@@ -68,7 +68,6 @@ def test_table_format_is_readable(dev_path, capsys):
 
 
 def test_missing_hanlp_backend_is_a_clear_error(dev_path, capsys):
-    pytest.importorskip("pytest")
     try:
         import hanlp  # noqa: F401
         pytest.skip("HanLP is installed here")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -212,7 +211,3 @@ def open_ledger(url: str | None = None, migrate_schema: bool = True,
             write_lock(s, "unit_aliases")
             seed_aliases(s)
     return Ledger(url, engine, sessionmaker(engine))
-
-
-def warn(msg: str) -> None:
-    print(f"speechledger: {msg}", file=sys.stderr)
