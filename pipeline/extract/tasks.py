@@ -141,8 +141,10 @@ def modality_of(text: str, lexicon) -> str:
 def make_task(doc: SpeechDoc, speech: Speech, seg: Segment, extractor: str = "rules",
               confidence: float = 1.0, lexicon=None, rules=()) -> Task:
     """A Task over one segment, with modality read from the segment and its parent heading."""
-    from speechledger.lexicon import Lexicon
-    lex = lexicon or Lexicon.load()
+    lex = lexicon
+    if lex is None:
+        from speechledger.lexicon import Lexicon
+        lex = Lexicon.load()
     text = doc.norm[seg.start:seg.end]
     return Task(start=seg.start, end=seg.end, text=seg.text, modality=modality_of(text, lex),
                 specific=False, segment=seg.id, heading=heading_of(speech, seg.start),
@@ -153,26 +155,26 @@ _CLAUSE = re.compile(r"[^，,；;：:]+[，,；;：:]?")
 _SPACE_IN_CJK = re.compile(r"(?<=[\u4e00-\u9fff])[ \t\u3000]+(?=[\u4e00-\u9fff])")
 
 
-def _cue_candidates(norm: str, sp: Speech, cues) -> list[set[str]] | None:
-    """The cues each segment may hold: one finditer per cue over the speech instead of a
+def _cue_candidates(norm: str, sp: Speech, cues) -> list[set[int]] | None:
+    """The cues (indices into cues) each segment may hold: one finditer per cue over the speech instead of a
     search per cue and segment (the per-segment search still decides). None when the
     speech has PDF spaces inside words, which only the per-segment scoring removes."""
     segs = sp.segments
     if not segs or _SPACE_IN_CJK.search(norm, sp.start, sp.end):
         return None
     starts = [s.start for s in segs]
-    cand: list[set[str]] = [set() for _ in segs]
+    cand: list[set[int]] = [set() for _ in segs]
     lo, hi = segs[0].start, segs[-1].end
-    for c in cues:
+    for n, c in enumerate(cues):
         if c.pattern.pattern.startswith("^"):
             for x in cand:
-                x.add(c.id)
+                x.add(n)
             continue
         for m in c.pattern.finditer(norm, lo, hi):
             i = bisect_right(starts, m.start()) - 1
             j = bisect_right(starts, max(m.start(), m.end() - 1)) - 1
             for k in range(max(i, 0), j + 1):
-                cand[k].add(c.id)
+                cand[k].add(n)
     return cand
 
 
@@ -238,7 +240,7 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                     (sp.body_start is not None and seg.start < sp.body_start and seg.end > sp.body_start
                      and seg.start == sp.start):
                 continue
-            seg_cues = cues if cand is None else [c for c in cues if c.id in cand[seg.id - first]]
+            seg_cues = cues if cand is None else [cues[k] for k in sorted(cand[seg.id - first])]
             score, hits = _score(text, seg_cues)
             h_here = heading_at.get(seg.start)
             if h_here is None or h_here.level != 4:
@@ -359,9 +361,14 @@ class _Context:
         self.doc, self.sp, self.seg, self.text, self.hits = doc, sp, seg, text, hits
         self.config, self.labels, self.plan_doc = config, labels, plan_doc
         self.kind = _kind_at(sp, seg.start)
+        self._memo: dict[str, bool] = {}
 
     def holds(self, name: str) -> bool:
-        return getattr(self, name)()
+        # several rows share a condition (in_plan, opens_with_verb: a POS tag): decide it once
+        v = self._memo.get(name)
+        if v is None:
+            v = self._memo[name] = bool(getattr(self, name)())
+        return v
 
     def in_review(self):
         return self.kind == "review"
@@ -524,9 +531,15 @@ def _title_block_end(norm: str, sp: Speech) -> int:
     return end
 
 
+_WS = re.compile(r"\s")
+_STOP_MARK = re.compile(r"[。；;！!]")
+
+
 def _is_title_like(text: str, title: str) -> bool:
-    t = re.sub(r"\s", "", text)
-    return bool(title) and len(t) <= len(title) + 12 and title[-8:] in t and not re.search(r"[。；;！!]", t)
+    if not title:
+        return False
+    t = _WS.sub("", text)
+    return len(t) <= len(title) + 12 and title[-8:] in t and not _STOP_MARK.search(t)
 
 
 _CONCRETE = re.compile(
