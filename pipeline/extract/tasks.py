@@ -274,7 +274,8 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                         and "call_on_audience" not in hits) \
                         or (_kind_at(sp, seg.start) == "review" and not directive) \
                         or "meeting" in hits \
-                        or (h.parent is not None and _under_review(sp, h.parent, review_parent) and not directive):
+                        or (h.parent is not None and _under_review(sp, h.parent, review_parent) and not directive
+                            and _kind_at(sp, seg.start) not in _PLAN_KINDS):   # "（二）工作要求" names its own kind
                     review_parent.add(hi)
                     continue
                 if item_rule is not None and not hits & item_rule.unless \
@@ -317,7 +318,8 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                                        rules=_ids(hits, weights, ["outline_item"])))
                 continue
             fired: list[str] = []
-            if parent is not None and _under_review(sp, parent, review_parent):
+            if parent is not None and _under_review(sp, parent, review_parent) \
+                    and _kind_at(sp, seg.start) not in _PLAN_KINDS:
                 score -= 1.0
                 fired.append("under_review_heading")
             forced = False
@@ -344,6 +346,7 @@ def _ids(hits: set[str], weights: dict[str, float], fired: list[str]) -> list[st
     return sorted(h for h in hits if weights.get(h, 0) > 0) + fired
 
 
+_PLAN_KINDS = ("plan", "goals", "breakdown")
 _KIND_CONDITIONS = frozenset({"in_review", "in_plan", "in_goals", "in_plan_document"})   # need a section
 _SENTENCE_END = re.compile(r"[。；;！!]\s*$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
