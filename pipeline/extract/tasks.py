@@ -166,7 +166,8 @@ def _cue_candidates(norm: str, sp: Speech, cues) -> list[set[int]] | None:
     cand: list[set[int]] = [set() for _ in segs]
     lo, hi = segs[0].start, segs[-1].end
     for n, c in enumerate(cues):
-        if c.pattern.pattern.startswith("^"):
+        # anchored cues read the segment's own start or end, which a speech-wide search misses
+        if c.pattern.pattern.startswith("^") or "$" in c.pattern.pattern:
             for x in cand:
                 x.add(n)
             continue
