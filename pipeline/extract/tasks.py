@@ -348,7 +348,7 @@ def _ids(hits: set[str], weights: dict[str, float], fired: list[str]) -> list[st
 
 
 _PLAN_KINDS = ("plan", "goals", "breakdown")
-_KIND_CONDITIONS = frozenset({"in_review", "in_plan", "in_goals", "in_plan_document"})   # need a section
+_KIND_CONDITIONS = frozenset({"in_review", "in_plan", "in_goals", "in_plan_document", "in_work_procedure"})   # need a section
 _SENTENCE_END = re.compile(r"[。；;！!]\s*$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -385,6 +385,11 @@ class _Context:
 
     def opens_with_verb(self):
         return opens_with_verb(self.text, self.hits, self.config)
+
+    def in_work_procedure(self):
+        """A procedure section named by a plan's step heading (督查方式, 督查程序), not an agenda."""
+        sec = self.sp.section_at(self.seg.start)
+        return self.kind == "procedure" and sec is not None and "head_work_procedure" in sec.rules
 
     def in_plan_document(self):
         """A plan or breakdown section of a document that is a plan as a whole (意见, 方案…)."""
