@@ -416,7 +416,8 @@ class _Context:
     def before_label_line(self):
         """Label lines follow: one naming units or a due date (牵头单位：…, （X牵头）), or two
         table cells (a flattened row "item。 | 徐国江 | 城管局 |"; one cell may be progress)."""
-        return not self.label_line() and item_before_labels(self.doc, self.sp, self.seg, self.labels)
+        return not self.label_line() and not _PIPE.match(self.text) \
+            and item_before_labels(self.doc, self.sp, self.seg, self.labels)
 
     def after_task(self):       # decided in _join_labels, over the tasks already made
         return False
