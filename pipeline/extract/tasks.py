@@ -141,8 +141,10 @@ def modality_of(text: str, lexicon) -> str:
 def make_task(doc: SpeechDoc, speech: Speech, seg: Segment, extractor: str = "rules",
               confidence: float = 1.0, lexicon=None, rules=()) -> Task:
     """A Task over one segment, with modality read from the segment and its parent heading."""
-    from speechledger.lexicon import Lexicon
-    lex = lexicon or Lexicon.load()
+    lex = lexicon
+    if lex is None:
+        from speechledger.lexicon import Lexicon
+        lex = Lexicon.load()
     text = doc.norm[seg.start:seg.end]
     return Task(start=seg.start, end=seg.end, text=seg.text, modality=modality_of(text, lex),
                 specific=False, segment=seg.id, heading=heading_of(speech, seg.start),
@@ -153,26 +155,27 @@ _CLAUSE = re.compile(r"[^，,；;：:]+[，,；;：:]?")
 _SPACE_IN_CJK = re.compile(r"(?<=[\u4e00-\u9fff])[ \t\u3000]+(?=[\u4e00-\u9fff])")
 
 
-def _cue_candidates(norm: str, sp: Speech, cues) -> list[set[str]] | None:
-    """The cues each segment may hold: one finditer per cue over the speech instead of a
+def _cue_candidates(norm: str, sp: Speech, cues) -> list[set[int]] | None:
+    """The cues (indices into cues) each segment may hold: one finditer per cue over the speech instead of a
     search per cue and segment (the per-segment search still decides). None when the
     speech has PDF spaces inside words, which only the per-segment scoring removes."""
     segs = sp.segments
     if not segs or _SPACE_IN_CJK.search(norm, sp.start, sp.end):
         return None
     starts = [s.start for s in segs]
-    cand: list[set[str]] = [set() for _ in segs]
+    cand: list[set[int]] = [set() for _ in segs]
     lo, hi = segs[0].start, segs[-1].end
-    for c in cues:
-        if c.pattern.pattern.startswith("^"):
+    for n, c in enumerate(cues):
+        # anchored cues read the segment's own start or end, which a speech-wide search misses
+        if c.pattern.pattern.startswith("^") or "$" in c.pattern.pattern:
             for x in cand:
-                x.add(c.id)
+                x.add(n)
             continue
         for m in c.pattern.finditer(norm, lo, hi):
             i = bisect_right(starts, m.start()) - 1
             j = bisect_right(starts, max(m.start(), m.end() - 1)) - 1
             for k in range(max(i, 0), j + 1):
-                cand[k].add(c.id)
+                cand[k].add(n)
     return cand
 
 
@@ -238,7 +241,7 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                     (sp.body_start is not None and seg.start < sp.body_start and seg.end > sp.body_start
                      and seg.start == sp.start):
                 continue
-            seg_cues = cues if cand is None else [c for c in cues if c.id in cand[seg.id - first]]
+            seg_cues = cues if cand is None else [cues[k] for k in sorted(cand[seg.id - first])]
             score, hits = _score(text, seg_cues)
             h_here = heading_at.get(seg.start)
             if h_here is None or h_here.level != 4:
@@ -272,7 +275,8 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                         and "call_on_audience" not in hits) \
                         or (_kind_at(sp, seg.start) == "review" and not directive) \
                         or "meeting" in hits \
-                        or (h.parent is not None and _under_review(sp, h.parent, review_parent) and not directive):
+                        or (h.parent is not None and _under_review(sp, h.parent, review_parent) and not directive
+                            and _kind_at(sp, seg.start) not in _PLAN_KINDS):   # "（二）工作要求" names its own kind
                     review_parent.add(hi)
                     continue
                 if item_rule is not None and not hits & item_rule.unless \
@@ -315,7 +319,8 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                                        rules=_ids(hits, weights, ["outline_item"])))
                 continue
             fired: list[str] = []
-            if parent is not None and _under_review(sp, parent, review_parent):
+            if parent is not None and _under_review(sp, parent, review_parent) \
+                    and _kind_at(sp, seg.start) not in _PLAN_KINDS:
                 score -= 1.0
                 fired.append("under_review_heading")
             forced = False
@@ -342,7 +347,8 @@ def _ids(hits: set[str], weights: dict[str, float], fired: list[str]) -> list[st
     return sorted(h for h in hits if weights.get(h, 0) > 0) + fired
 
 
-_KIND_CONDITIONS = frozenset({"in_review", "in_plan", "in_goals", "in_plan_document"})   # need a section
+_PLAN_KINDS = ("plan", "goals", "breakdown")
+_KIND_CONDITIONS = frozenset({"in_review", "in_plan", "in_goals", "in_plan_document", "in_work_procedure"})   # need a section
 _SENTENCE_END = re.compile(r"[。；;！!]\s*$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -359,9 +365,14 @@ class _Context:
         self.doc, self.sp, self.seg, self.text, self.hits = doc, sp, seg, text, hits
         self.config, self.labels, self.plan_doc = config, labels, plan_doc
         self.kind = _kind_at(sp, seg.start)
+        self._memo: dict[str, bool] = {}
 
     def holds(self, name: str) -> bool:
-        return getattr(self, name)()
+        # several rows share a condition (in_plan, opens_with_verb: a POS tag): decide it once
+        v = self._memo.get(name)
+        if v is None:
+            v = self._memo[name] = bool(getattr(self, name)())
+        return v
 
     def in_review(self):
         return self.kind == "review"
@@ -374,6 +385,11 @@ class _Context:
 
     def opens_with_verb(self):
         return opens_with_verb(self.text, self.hits, self.config)
+
+    def in_work_procedure(self):
+        """A procedure section named by a plan's step heading (督查方式, 督查程序), not an agenda."""
+        sec = self.sp.section_at(self.seg.start)
+        return self.kind == "procedure" and sec is not None and "head_work_procedure" in sec.rules
 
     def in_plan_document(self):
         """A plan or breakdown section of a document that is a plan as a whole (意见, 方案…)."""
@@ -400,7 +416,8 @@ class _Context:
     def before_label_line(self):
         """Label lines follow: one naming units or a due date (牵头单位：…, （X牵头）), or two
         table cells (a flattened row "item。 | 徐国江 | 城管局 |"; one cell may be progress)."""
-        return not self.label_line() and item_before_labels(self.doc, self.sp, self.seg, self.labels)
+        return not self.label_line() and not _PIPE.match(self.text) \
+            and item_before_labels(self.doc, self.sp, self.seg, self.labels)
 
     def after_task(self):       # decided in _join_labels, over the tasks already made
         return False
@@ -524,9 +541,15 @@ def _title_block_end(norm: str, sp: Speech) -> int:
     return end
 
 
+_WS = re.compile(r"\s")
+_STOP_MARK = re.compile(r"[。；;！!]")
+
+
 def _is_title_like(text: str, title: str) -> bool:
-    t = re.sub(r"\s", "", text)
-    return bool(title) and len(t) <= len(title) + 12 and title[-8:] in t and not re.search(r"[。；;！!]", t)
+    if not title:
+        return False
+    t = _WS.sub("", text)
+    return len(t) <= len(title) + 12 and title[-8:] in t and not _STOP_MARK.search(t)
 
 
 _CONCRETE = re.compile(
