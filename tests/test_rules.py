@@ -6,8 +6,8 @@ import re
 import pytest
 
 from speechledger.extract.deadlines import RefDate, find_deadlines, find_deadlines_with_rules
-from speechledger.extract.tasks import modality_of
 from speechledger.extract.targets import find_targets
+from speechledger.extract.tasks import modality_of
 from speechledger.extract.units import find_units, find_units_with_rules
 from speechledger.lexicon import Lexicon, load_tsv, load_yaml
 from speechledger.normalize import norm_text

@@ -63,7 +63,10 @@ def test_sections_are_sorted_non_overlapping_and_record_rules(report):
 
 def test_report_sections_by_heading_and_marker(report):
     sp = report.speeches[0]
-    kind = lambda needle: sp.section_at(report.text.index(needle)).kind
+
+    def kind(needle):
+        return sp.section_at(report.text.index(needle)).kind
+
     assert kind("过去一年") == "review"
     assert kind("一是坚持项目为王") == "review"
     assert kind("地区生产总值增长6%") == "goals"

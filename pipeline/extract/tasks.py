@@ -13,32 +13,42 @@ from dataclasses import dataclass
 from speechledger.doc import Segment, Speech, SpeechDoc, Task
 from speechledger.speeches import heading_of
 
-_HEADING_REVIEW = re.compile(r"肯定|成效|成绩|成就|回顾|总结(?!经验)|基本情况|总体情况|进展情况|主要做法|存在的问题|问题和不足|"
+_HEADING_REVIEW = re.compile(r"肯定|成效|成绩|成就|回顾|总结(?!经验)|基本情况|总体情况|进展情况|主要做法|存在的问题|"
+                             r"问题和不足|"
                              r"基本评价|去年|过去|以来|督查目的|督查时间|督查方式")
 _GOALS = re.compile(r"目标任务|预期目标|主要目标|目标是|奋斗目标|发展目标|目标要求|工作目标|具体目标|主要指标")
-_LIST_INTRO = re.compile(r"[：:]\s*(?=(?:[一二三四五六七八九十]+(?:是|要|、)|第[一二三四五六七八九十]+[，,、]|\d{1,2}[.、．]|[(（][一二三四五六七八九十\d]+[)）]))")
+_LIST_INTRO = re.compile(r"[：:]\s*(?=(?:[一二三四五六七八九十]+(?:是|要|、)|第[一二三四五六七八九十]+[，,、]|"
+                         r"\d{1,2}[.、．]|"
+                         r"[(（][一二三四五六七八九十\d]+[)）]))")
 _LABEL = re.compile(r"^[\s(（]*(?:[一二三四五六七八九十\d]+[)）、.．]?)\s*[\u4e00-\u9fff“”\"\d]{0,16}"
-                    r"(?:目标|要求|原则|思路|措施|任务|步骤|安排|意见|范围|对象|内容|依据|机制|组织领导|保障措施|职责分工|"
+                    r"(?:目标|要求|原则|思路|措施|任务|步骤|安排|意见|范围|对象|内容|依据|机制|组织领导|保障措施|"
+                    r"职责分工|"
                     r"时间|重点|方式|方法|时限|背景|情况|"
-                    r"指导思想|总体要求|基本原则|主要目标|预期目标|分解表|分工表|情况表|任务表|通知|方案|工作方法)[:：]?\s*$")
+                    r"指导思想|总体要求|基本原则|主要目标|预期目标|分解表|分工表|情况表|任务表|通知|方案|"
+                    r"工作方法)[:：]?\s*$")
 # "（一）指导思想。" "二、督查内容。": a section label closed by a full stop (a short one only:
 # "一要加强组织领导。" is a directive)
 _LABEL_STOP = re.compile(r"^[\s(（]*[一二三四五六七八九十\d]+[)）、.．]\s*[\u4e00-\u9fff]{0,2}"
-                         r"(?:指导思想|总体要求|基本原则|目标任务|主要目标|工作要求|工作目标|内容|程序|方式|时间|范围|对象|"
+                         r"(?:指导思想|总体要求|基本原则|目标任务|主要目标|工作要求|工作目标|内容|程序|方式|时间|"
+                         r"范围|对象|"
                          r"原则|要求|目标)。\s*$")
 
 
 
 # list markers, and a previous item's label "（X牵头，…负责）具体措施：" the segment starts with
 _OPENER = re.compile(r"^\s*(?:[（(][^（()）]{4,160}(?:负责|牵头)[)）])?\s*(?:具体措施[:：])?\s*"
-                     r"(?:——|—|--|-|·|[(（]?[一二三四五六七八九十\d]{1,2}[)）、.．]|[一二三四五六七八九十]+是|第[一二三四五六七八九十]+[，,、])?\s*")
+                     r"(?:——|—|--|-|·|[(（]?[一二三四五六七八九十\d]{1,2}[)）、.．]|[一二三四五六七八九十]+是|"
+                     r"第[一二三四五六七八九十]+[，,、])?\s*")
 # what a sentence of a plan says when it states rather than directs: 是/有利于/没有…就/a result
-_STATEMENT = re.compile(r"(?<![要还])是[^，,。；;]{0,30}(?:的|之一|所在|基础|前提|关键|重点|任务|目标|要求|举措|保障)(?:[，,。；;]|$)|"
+_STATEMENT = re.compile(r"(?<![要还])是[^，,。；;]{0,30}(?:的|之一|所在|基础|前提|关键|重点|任务|目标|要求|举措|"
+                        r"保障)(?:[，,。；;]|$)|"
                         r"有利于|没有[^。；;]{0,30}就|得到[^，,。；;]{0,6}(?:改善|提高|提升|加强|遏制|解决|控制)|"
-                        r"^[^，,。；;]{2,20}是[^，,。；;要]{2,30}[。；;]?\s*$|^我们有|包括[:：]|有待(?:提高|加强|改善)|未完全|"
+                        r"^[^，,。；;]{2,20}是[^，,。；;要]{2,30}[。；;]?\s*$|^我们有|包括[:：]|有待(?:提高|加强|"
+                        r"改善)|未完全|"
                         r"^(?:党中央|中共中央|国务院|中央|省委|市委|县委|区委)[^，,。]{0,12}高度重视|"
                         r"^\d{4}年\d{1,2}月\d{1,2}日[，,][^。]{0,40}(?:在|召开|发表|主持)|"
-                        r"(?:显著|明显|全面|基本|稳步|大幅)(?:提高|提升|改善|增强|形成|实现|建立|好转|缓解)(?:[，,。；;]|$)|"
+                        r"(?:显著|明显|全面|基本|稳步|大幅)(?:提高|提升|改善|增强|形成|实现|建立|好转|"
+                        r"缓解)(?:[，,。；;]|$)|"
                         r"[？?]\s*$|^[^，,。]{0,20}(?:认为|表示|说|看来)[，,:：]")
 _INTRO_ONLY = re.compile(r"[:：]\s*$")
 
@@ -288,8 +298,9 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                     continue
                 in_goals = goals or _kind_at(sp, seg.start) == "goals"
                 if in_goals and not directive and (hits & {"target_growth", "target_goal"} or score >= 0):
+                    # "6.居民收入增长与经济增长同步"
                     tasks.append(make_task(doc, sp, seg, "rules", 0.7, lexicon=lex,
-                                           rules=_ids(hits, weights, ["goals_item"])))   # "6.居民收入增长与经济增长同步"
+                                           rules=_ids(hits, weights, ["goals_item"])))
                     continue
                 # "收入结构得到优化，但突击入库现象突出": findings, not a call to act
                 negative_only = not (hits - {"achievement", "problem", "past", "analysis", "past_statistics"}) \
@@ -298,8 +309,10 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                 if not directive and "verb_start" not in hits and not hits & _FINDINGS \
                         and _opens_with_verb(body, config):
                     hits.add("verb_start")  # 坚守…/看住人: the outline item opens with a verb
-                if not directive and "verb_start" not in hits and (score <= 0 and label or negative_only and score <= 0.5):
-                    continue                # 一、文旅项目建设 / 2、收入结构得到优化，但…突出: a label or an analysis
+                # 一、文旅项目建设 / 2、收入结构得到优化，但…突出: a label or an analysis
+                if not directive and "verb_start" not in hits and \
+                        (score <= 0 and label or negative_only and score <= 0.5):
+                    continue
                 if not directive and hits & {"importance", "title_line", "report_procedure"} \
                         and ("verb_start" not in hits or not re.search(r"[，,]", body)):
                     continue                # （一）做好卫生健康工作是重大政治任务: a statement
@@ -348,7 +361,8 @@ def _ids(hits: set[str], weights: dict[str, float], fired: list[str]) -> list[st
 
 
 _PLAN_KINDS = ("plan", "goals", "breakdown")
-_KIND_CONDITIONS = frozenset({"in_review", "in_plan", "in_goals", "in_plan_document", "in_work_procedure"})   # need a section
+# conditions that need a section
+_KIND_CONDITIONS = frozenset({"in_review", "in_plan", "in_goals", "in_plan_document", "in_work_procedure"})
 _SENTENCE_END = re.compile(r"[。；;！!]\s*$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -522,7 +536,8 @@ def _under_review(sp: Speech, idx: int | None, review: set[int]) -> bool:
     return False
 
 
-_TITLE_LINE_STOP = re.compile(r"[。；;！!？?]|[:：]\s*$|^\s*(?:[一二三四五六七八九十\d]{1,2}[、.．]|[(（][一二三四五六七八九十\d]{1,2}[)）])")
+_TITLE_LINE_STOP = re.compile(r"[。；;！!？?]|[:：]\s*$|^\s*(?:[一二三四五六七八九十\d]{1,2}[、.．]|"
+                              r"[(（][一二三四五六七八九十\d]{1,2}[)）])")
 
 
 def _title_block_end(norm: str, sp: Speech) -> int:
@@ -556,7 +571,8 @@ _CONCRETE = re.compile(
     r"编制|制定|出台|建立|建成|设立|成立|组建|举办|召开|开展[^，,。]{0,8}(?:活动|行动|检查|排查|督查|培训|评估|调研)|"
     r"完成|实现|新增|引进|开工|竣工|投产|申报|创建|争创|验收|印发|报送|上报|起草|清理|整治|整改|搬迁|关停|改造|"
     r"招聘|培训|落地|签约|兑现|补贴|奖励|挂牌|启动|调整|评选|考核|通报|督查|检查|排查|安装|配备|修订|发布")
-_VAGUE = re.compile(r"^[^，,。；;]{0,6}(?:要)?(?:认真|切实|进一步|高度)?(?:领会|学习|增强|提高|统一|重视|认识|把握|树立|强化)"
+_VAGUE = re.compile(r"^[^，,。；;]{0,6}(?:要)?(?:认真|切实|进一步|高度)?(?:领会|学习|增强|提高|统一|重视|认识|把握|"
+                    r"树立|强化)"
                     r"[^。；;]{0,12}(?:意识|思想|认识|站位|信心|决心|责任感|紧迫感|重要性)")
 
 
@@ -588,4 +604,5 @@ def decide_specific(doc: SpeechDoc, config) -> SpeechDoc:
 
 
 _COLLECTIVE = re.compile(r"^(?:全[市县区省])?(?:各|有关|相关|市县|县乡|政府各)")
-_RESPONSIBILITY = re.compile(r"^\s*(?:牵头单位|责任单位|配合单位|协办单位|责任科室|牵头科室|责任部门|牵头部门|配合部门|完成时限)\s*[:：]")
+_RESPONSIBILITY = re.compile(r"^\s*(?:牵头单位|责任单位|配合单位|协办单位|责任科室|牵头科室|责任部门|牵头部门|"
+                             r"配合部门|完成时限)\s*[:：]")
