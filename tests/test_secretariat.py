@@ -322,7 +322,7 @@ def test_date_validator_messages():
     """The validator extract and ingest use for --date (iso_date_str) and everything else (iso_date)."""
     import argparse
 
-    from speechledger.ledger.cliargs import iso_date_str, parse_date
+    from speechledger.commands._ledgerargs import iso_date_str, parse_date
     with pytest.raises(argparse.ArgumentTypeError, match="day is out of range"):
         iso_date_str("2023-02-30")
     assert parse_date("2024-02-29") == dt.date(2024, 2, 29)
@@ -466,7 +466,7 @@ def test_html_diff_has_chinese_labels_and_a_changes_only_filter():
 
 
 def test_diff_output_file_is_atomic_and_format_from_name(tmp_path, capsys):
-    from speechledger.ledger.cliargs import iso_date_str
+    from speechledger.commands._ledgerargs import iso_date_str
     assert iso_date_str("2024-02-29") == "2024-02-29"
     out = tmp_path / "d.html"
     out.write_text("keep")

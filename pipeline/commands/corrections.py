@@ -15,7 +15,7 @@ deadlines and targets with their text and occurrence index `occ` in the task.
 
 
 def add_arguments(p) -> None:
-    from speechledger.ledger.cliargs import add_db_argument
+    from speechledger.commands._ledgerargs import add_db_argument
     p.add_argument("action", choices=("list", "export"))
     p.add_argument("-o", "--output", help="write to this file (default: standard output)")
     add_db_argument(p)
@@ -25,7 +25,7 @@ def run(args) -> int:
     import json
     import sys
 
-    from speechledger.ledger.cliargs import fail
+    from speechledger.commands._ledgerargs import fail
     from speechledger.ledger.db import LedgerError, open_ledger
     from speechledger.web import data
 

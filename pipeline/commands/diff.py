@@ -29,7 +29,7 @@ Exit status: 0 on success, 2 on a bad argument or unreadable input.
 def add_arguments(p) -> None:
     p.add_argument("old", metavar="OLD", help="FILE, FILE#N (1-based speech of a compilation) or ledger speech id")
     p.add_argument("new", metavar="NEW", help="FILE, FILE#N or ledger speech id")
-    from speechledger.ledger.cliargs import DB_HELP, iso_date_str
+    from speechledger.commands._ledgerargs import DB_HELP, iso_date_str
     p.add_argument("--format", choices=("table", "json", "html", "markdown"), default=None,
                    help="output format (default: from the -o file name: .html, .md, .json; else table)")
     p.add_argument("-o", "--output", help="write to this file instead of standard output")
@@ -43,9 +43,9 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
+    from speechledger.commands._ledgerargs import choose_ledger, fail
     from speechledger.diff import DiffError, diff_sources
     from speechledger.diff.render import FORMATS, render
-    from speechledger.ledger.cliargs import choose_ledger, fail
     from speechledger.outfile import OutputError, atomic_output, check_output_path, format_for
 
     if args.threshold is not None and not 0.0 < args.threshold <= 1.0:
@@ -58,7 +58,7 @@ def run(args) -> int:
         return fail(str(e))
     db = args.db
     if args.old.isdigit() or args.new.isdigit():
-        from speechledger.ledger.cliargs import open_chosen_ledger
+        from speechledger.commands._ledgerargs import open_chosen_ledger
         from speechledger.ledger.db import LedgerError
         db, _ = choose_ledger(args.db)
         try:

@@ -41,7 +41,7 @@ def default_extractors(model_dir: str | None = None) -> str:
 
 def run(args) -> int:
     from speechledger.batch import PipelineSpec, check_date, extract
-    from speechledger.ledger.cliargs import fail
+    from speechledger.commands._ledgerargs import fail
 
     if args.jobs < 1:
         return fail("--jobs must be at least 1")

@@ -14,7 +14,7 @@ the ingests of each version and each status change, oldest first.
 
 
 def add_arguments(p) -> None:
-    from speechledger.ledger.cliargs import add_db_argument
+    from speechledger.commands._ledgerargs import add_db_argument
     p.add_argument("task_id", type=int, help="task id (see `speechledger tasks`)")
     p.add_argument("--format", choices=("table", "json"), default="table")
     add_db_argument(p)
@@ -34,7 +34,7 @@ def timeline(h: dict) -> list[tuple[str, str]]:
 
 
 def run(args) -> int:
-    from speechledger.ledger.cliargs import fail, open_chosen_ledger
+    from speechledger.commands._ledgerargs import fail, open_chosen_ledger
     from speechledger.ledger.db import LedgerError
     from speechledger.ledger.export import STATUS_LABELS
     from speechledger.ledger.status import history

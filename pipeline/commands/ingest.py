@@ -25,7 +25,7 @@ finish the batch. Exit status: 0, 1 when some file failed, 130 when interrupted.
 
 def add_arguments(p) -> None:
     from speechledger.commands._batchargs import add_engine_arguments
-    from speechledger.ledger.cliargs import add_db_argument
+    from speechledger.commands._ledgerargs import add_db_argument
     p.add_argument("paths", nargs="*", help="speech files (.txt, .docx) and folders")
     add_db_argument(p)
     p.add_argument("--date", help="speech date YYYY-MM-DD for every file (overrides dates read from headings)")
@@ -39,8 +39,8 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     from speechledger.batch import check_date, ingest
+    from speechledger.commands._ledgerargs import fail, open_chosen_ledger
     from speechledger.ledger.aliases import add_alias, read_alias_file
-    from speechledger.ledger.cliargs import fail, open_chosen_ledger
     from speechledger.ledger.db import LedgerError
 
     if not args.paths and not args.alias and not args.aliases:

@@ -15,7 +15,7 @@ random key signs the session cookies and a restart logs everybody out).
 
 
 def add_arguments(p) -> None:
-    from speechledger.ledger.cliargs import add_db_argument, iso_date
+    from speechledger.commands._ledgerargs import add_db_argument, iso_date
     add_db_argument(p)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
@@ -29,7 +29,7 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     import sys
 
-    from speechledger.ledger.cliargs import fail
+    from speechledger.commands._ledgerargs import fail
     from speechledger.ledger.db import LedgerError, open_ledger
 
     if args.due_soon < 0:

@@ -13,7 +13,7 @@ A speech is named FILE#N, N counted from 1 (as `diff` takes it); the id is what
 
 
 def add_arguments(p) -> None:
-    from speechledger.ledger.cliargs import add_db_argument
+    from speechledger.commands._ledgerargs import add_db_argument
     add_db_argument(p)
     p.add_argument("--format", choices=("table", "csv", "json"), default=None,
                    help="output format (default: from the -o file name, else table)")
@@ -25,7 +25,7 @@ def run(args) -> int:
     import csv
     import json
 
-    from speechledger.ledger.cliargs import fail, open_chosen_ledger
+    from speechledger.commands._ledgerargs import fail, open_chosen_ledger
     from speechledger.ledger.db import LedgerError
     from speechledger.ledger.export import neutralise
     from speechledger.ledger.queries import list_speeches

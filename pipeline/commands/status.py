@@ -20,7 +20,7 @@ updated together or, when one is unknown, none is.
 
 
 def add_arguments(p) -> None:
-    from speechledger.ledger.cliargs import add_db_argument, iso_date
+    from speechledger.commands._ledgerargs import add_db_argument, iso_date
     p.add_argument("task_ids", type=int, nargs="+", metavar="TASK_ID", help="task ids (see `speechledger tasks`)")
     p.add_argument("status", help="new status: 未开始/推进中/已完成/已销号/已取消 or open/in_progress/done/cancelled")
     p.add_argument("--note", help="progress note (进展), e.g. what was done")
@@ -33,8 +33,8 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     import datetime as dt
 
+    from speechledger.commands._ledgerargs import fail, open_chosen_ledger
     from speechledger.config import ConfigError, load_config
-    from speechledger.ledger.cliargs import fail, open_chosen_ledger
     from speechledger.ledger.db import LedgerError
     from speechledger.ledger.export import STATUS_LABELS, parse_status
     from speechledger.ledger.status import set_status

@@ -30,7 +30,7 @@ a BOM. Cells that start like a formula (=, +, -, @) are written as text.
 
 
 def add_arguments(p) -> None:
-    from speechledger.ledger.cliargs import add_db_argument, iso_date
+    from speechledger.commands._ledgerargs import add_db_argument, iso_date
     add_db_argument(p)
     p.add_argument("--unit", help="responsible unit: canonical name, alias, short form, or a part of either")
     p.add_argument("--role", choices=("lead", "support"), help="with --unit: only as lead or as support unit")
@@ -70,8 +70,8 @@ def query_from_args(args, as_of):
 
 
 def run(args) -> int:
+    from speechledger.commands._ledgerargs import as_of_or_today, fail, open_chosen_ledger
     from speechledger.config import ConfigError, load_config
-    from speechledger.ledger.cliargs import as_of_or_today, fail, open_chosen_ledger
     from speechledger.ledger.db import LedgerError
     from speechledger.ledger.export import DEFAULT_TITLE, DUE_SOON_DAYS, FORMATS, export
     from speechledger.ledger.queries import find_tasks, unit_matches

@@ -19,7 +19,7 @@ undated speeches cannot sit on its time axis and are left out with a note.
 
 
 def add_arguments(p) -> None:
-    from speechledger.ledger.cliargs import add_db_argument
+    from speechledger.commands._ledgerargs import add_db_argument
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--unit", help="unit: canonical name, alias, short form, or a part of either")
     g.add_argument("--metric", help="target metric, or a part of it")
@@ -34,7 +34,7 @@ def run(args) -> int:
     import csv
     import json
 
-    from speechledger.ledger.cliargs import fail, open_chosen_ledger
+    from speechledger.commands._ledgerargs import fail, open_chosen_ledger
     from speechledger.ledger.db import LedgerError
     from speechledger.ledger.export import neutralise
     from speechledger.ledger.trend import METRIC_COLUMNS, UNIT_COLUMNS, metric_trend, plot_trend, unit_trend

@@ -16,7 +16,7 @@ and reviews extraction; admin also manages users.
 
 
 def add_arguments(p) -> None:
-    from speechledger.ledger.cliargs import add_db_argument
+    from speechledger.commands._ledgerargs import add_db_argument
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     a = sub.add_parser("add", help="add an account")
     a.add_argument("name")
@@ -35,7 +35,7 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     import sys
 
-    from speechledger.ledger.cliargs import fail
+    from speechledger.commands._ledgerargs import fail
     from speechledger.ledger.db import LedgerError, open_ledger
     from speechledger.web import auth
 

@@ -1,4 +1,4 @@
-"""Arguments and helpers shared by the ledger commands (light: no SQLAlchemy import here)."""
+"""Pieces shared by the commands: which ledger (--db, SPEECHLEDGER_DB, speechledger.toml), dates, errors."""
 from __future__ import annotations
 
 import argparse
