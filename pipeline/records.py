@@ -84,3 +84,13 @@ FIELDS = {name: tuple(cls.__annotations__) for name, cls in
 
 __all__ = ["SpeechRecord", "HeadingRecord", "TaskRecord", "UnitRecord", "DeadlineRecord",
            "TargetRecord", "FIELDS"]
+
+
+def content_sha(*parts: str) -> str:
+    """The ledger's content hash (sha256 of the NUL-separated parts): idempotent ingest keys on it."""
+    import hashlib
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p.encode("utf-8", "surrogatepass"))
+        h.update(b"\0")
+    return h.hexdigest()

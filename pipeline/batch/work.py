@@ -71,8 +71,8 @@ class FileResult:
 
 
 def content_hash(text: str, date: str | None) -> str:
-    from speechledger.ledger.ingest import _sha
-    return _sha(date or "", text)
+    from speechledger.records import content_sha  # light: extract needs no ledger import
+    return content_sha(date or "", text)
 
 
 def process_file(task: FileTask, date: str | None, pipe) -> FileResult:

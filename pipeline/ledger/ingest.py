@@ -9,7 +9,6 @@ tasks whose text is unchanged keep their lineage (status and history).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -21,6 +20,7 @@ from sqlalchemy.orm import Session
 from speechledger.ledger.aliases import UnitResolver
 from speechledger.ledger.db import Ledger, LedgerBusy, LedgerError, is_lock_timeout, write_lock
 from speechledger.ledger.models import Deadline, Document, Heading, Speech, StatusEvent, Target, Task, TaskUnit
+from speechledger.records import content_sha as _sha
 
 
 @dataclass
@@ -111,14 +111,6 @@ class TaskChange:
         sim = f", similarity {self.similarity:.2f}" if self.similarity is not None else ""
         return (f"{what}: task {self.old_task_id}{new} [{self.status}{sim}] "
                 f"{self.source}#{self.speech + 1}: {self.text[:60]}")
-
-
-def _sha(*parts: str) -> str:
-    h = hashlib.sha256()
-    for p in parts:
-        h.update(p.encode("utf-8", "surrogatepass"))
-        h.update(b"\0")
-    return h.hexdigest()
 
 
 def _date(s: str | None) -> dt.date | None:
