@@ -7,8 +7,8 @@ segment's; its units, deadlines and targets get start/end by finding `text`
 at occurrence `occ` inside the segment, as the scorer's `locate` does. One JSON
 object is printed per DOC.txt in DIR (docs without gold get an empty task
 list), so score.py can compare a second annotation pass with the gold.
-The segment splitter is taken from --eval-dir (default: ../shared/eval next to
-the repository, or /work/shared/eval).
+The segment splitter is the referee's (shipped in the package; --eval-dir names
+another copy of shared/eval).
 """
 from __future__ import annotations
 
@@ -20,27 +20,19 @@ from collections import defaultdict
 
 
 def _load_split(eval_dir: str | None):
-    here = os.path.dirname(os.path.abspath(__file__))
-    candidates = [eval_dir] if eval_dir else [
-        os.path.join(here, "..", "..", "shared", "eval"),
-        "/work/shared/eval",
-    ]
-    for d in candidates:
-        if d and os.path.exists(os.path.join(d, "segments.py")):
-            sys.path.insert(0, os.path.abspath(d))
-            from segments import split  # noqa: E402
-            return split
-    raise SystemExit(f"segments.py not found in {candidates}")
+    """The reference splitter: --eval-dir's segments.py, else the referee shipped in the package."""
+    if eval_dir:
+        sys.path.insert(0, os.path.abspath(eval_dir))
+        from segments import split  # noqa: E402
+        return split
+    from speechledger.referee import referee
+    return referee().split
 
 
 def locate(seg_text: str, seg_start: int, item: dict) -> tuple[int, int]:
-    text, occ = item["text"], item.get("occ", 0)
-    pos = -1
-    for _ in range(occ + 1):
-        pos = seg_text.find(text, pos + 1)
-        if pos < 0:
-            raise ValueError(f"text {text!r} (occ {occ}) not in segment {seg_text[:40]!r}")
-    return seg_start + pos, seg_start + pos + len(text)
+    """Where the scorer puts a gold item: its `locate`, the one copy of that logic."""
+    from speechledger.referee import referee
+    return referee().locate(seg_text, seg_start, item)
 
 
 def convert(texts_dir: str, gold_path: str, split) -> list[dict]:
