@@ -98,7 +98,7 @@ def test_deadline_forms(text, expected):
     ("投入两千万元", [(2000, "万元", "=")]),
     ("全省考核力争保十争八", [(10, "名", ">="), (8, "名", ">=")]),
     ("有1家以上园区进入全省综合实力排名前30强", [(1, "家", ">="), (30, "名", ">=")]),
-    ("能繁母猪存栏量稳定在25万头以上", [(25, "万头", ">=")]),
+    ("生猪出栏量稳定在30万头以上", [(30, "万头", ">=")]),
     ("水产品产量达125万吨", [(125, "万吨", "=")]),
 ])
 def test_target_forms(text, expected):
@@ -108,7 +108,7 @@ def test_target_forms(text, expected):
 @pytest.mark.parametrize("text", [
     "要举办一场主场招商会",
     "实现两位数增长",
-    "会议原则同意启动实施兴县15万吨新能源汽车零部件项目",    # a project's name
+    "会议原则同意启动实施XX镇20万吨再生铝加工项目",    # a project's name
     "在深化对外开放方面（分解任务15项）",                      # counts a document's items
     "推动海岸带建设2公里未启动",                               # a status report
     "对装机容量5万千瓦以下的锅炉限期改造",                    # a class of objects

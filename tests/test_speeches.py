@@ -81,10 +81,10 @@ def test_notice_date_line_dates_the_speech(rules_pipeline):
 
 
 def test_title_on_the_first_line_of_a_web_excerpt(rules_pipeline):
-    text = ("全力以赴 攻坚克难 ——在全县经济形势分析会上的讲话 张三 (2017年5月18日) "
-            "同志们: 在全年时间即将过半的时候召开这次会议。各乡镇要抓好落实。")
+    text = ("全力以赴 攻坚克难 ——在全县经济形势分析会上的讲话 张三 (2018年6月12日) "
+            "同志们: 在上半年即将结束的时候召开这次会议。各乡镇要抓好落实。")
     sp = rules_pipeline(text, source="w.txt").speeches[0]
-    assert sp.title == "在全县经济形势分析会上的讲话" and sp.date == "2017-05-18"
+    assert sp.title == "在全县经济形势分析会上的讲话" and sp.date == "2018-06-12"
     assert [t.text for t in sp.tasks] == ["各乡镇要抓好落实。"]
 
 

@@ -10,7 +10,7 @@ from speechledger.doc import SECTION_KINDS
 REPORT = """县人民政府工作报告
 
 一、2024年工作回顾
-过去一年，我们重点加强了基础设施建设，全年完成一般公共预算收入36.7亿元，增长4.1%。
+过去一年，我们重点加强了基础设施建设，全年完成一般公共预算收入28.3亿元，增长5.2%。
 一是坚持项目为王，新开工项目42个。
 二、2025年工作安排
 今年主要预期目标是：地区生产总值增长6%左右；城镇新增就业1.2万人；居民收入增长与经济增长同步。
@@ -111,8 +111,8 @@ def test_breakdown_item_is_one_task_with_its_label_lines(rules_pipeline, text):
 
 def test_sections_do_not_leak_past_a_goals_sentence(rules_pipeline):
     text = ("在全县防汛工作会议上的讲话\n同志们：\n今年我县防汛工作总的目标任务是：确保水库不垮坝。"
-            "防汛工作涉及全县人民群众的生命财产安全，县委历来高度重视。\n")
+            "防汛工作关系全县群众生命财产安全，县委历来高度重视。\n")
     doc = rules_pipeline(text, source="speech.txt")
     sp = doc.speeches[0]
-    sec = sp.section_at(doc.text.index("防汛工作涉及"))
+    sec = sp.section_at(doc.text.index("防汛工作关系"))
     assert sec is None or sec.kind != "goals"

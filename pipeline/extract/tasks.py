@@ -302,7 +302,7 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                     tasks.append(make_task(doc, sp, seg, "rules", 0.7, lexicon=lex,
                                            rules=_ids(hits, weights, ["goals_item"])))
                     continue
-                # "收入结构得到优化，但突击入库现象突出": findings, not a call to act
+                # "产业结构有所优化，但企业融资难问题突出": findings, not a call to act
                 negative_only = not (hits - {"achievement", "problem", "past", "analysis", "past_statistics"}) \
                     or ("problem" in hits and bool(re.search(r"但[^，,]*$", body)))
                 label = len(re.sub(r"\s", "", body)) <= 12 and not re.search(r"[，,、]", body)
@@ -541,8 +541,8 @@ _TITLE_LINE_STOP = re.compile(r"[。；;！!？?]|[:：]\s*$|^\s*(?:[一二三�
 
 
 def _title_block_end(norm: str, sp: Speech) -> int:
-    """End of the title lines that open a speech without a salutation ("省人民政府关于" /
-    "进一步优化营商环境的若干意见"): up to three short lines without a sentence end."""
+    """End of the title lines that open a speech without a salutation ("市人民政府关于" /
+    "加快发展数字经济的若干意见"): up to three short lines without a sentence end."""
     end, pos, n = -1, sp.start, 0
     while pos < sp.end and n < 3:
         nl = norm.find("\n", pos, sp.end)

@@ -18,7 +18,7 @@ _AND_MARK = "龢"   # stands in for 和 inside official names while scanning (sa
 _SEP = re.compile(r"\s*(?:、|和|及|与|以及|/|,|，)\s*")
 _OBJECT_BEFORE = re.compile(r"(?:争取|支持|鼓励|引导|帮助|推动|督促|要求|向|对|与|给|为|把|让|使|和|以|"
                             r"比照|同|组织|报|报送|上报|抄送|交|送)\s*$")
-# 各级各部门和丹霞景区投资开发企业要…: a known name coordinated with an unknown one, then the directive
+# 各级各部门和园区运营企业要…: a known name coordinated with an unknown one, then the directive
 _AND_OTHER_DOER = re.compile(r"(?:和|及|与)[\u4e00-\u9fff]{2,12}?(?:要|必须|务必|一定要)")
 _MEMBER_OBJECT = re.compile(r"(?:支持|鼓励|引导|帮助|推动|督促|要求|向|对|给|把|让|使|"
                             r"比照|组织|报|报送|上报|抄送|送)\s*$")
