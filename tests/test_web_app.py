@@ -270,6 +270,10 @@ def test_upload_review_and_corrections_export(app, ledger, tmp_path, capsys):
         from speechledger.ledger.models import Document
         doc = s.scalars(select(Document).order_by(Document.id.desc())).first().text
     assert doc[g["start"]:g["end"]] == text
+    # `seg` and the span are the referee's segment, so score.py reads the export as gold
+    from speechledger.referee.segments import split
+    seg = split(doc)[g["seg"]]
+    assert (seg.start, seg.end) == (g["start"], g["end"])
     assert main(["corrections", "list", "--db", ledger.url]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(x["action"], x["by"]) for x in lines] == [("edit", "duban")]

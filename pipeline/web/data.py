@@ -28,6 +28,7 @@ from speechledger.ledger.models import (
     Unit,
 )
 from speechledger.ledger.queries import TaskQuery, get_task_rows, task_filter
+from speechledger.referee.segments import split
 
 COLOURS = ("red", "yellow", "green", "grey", "blue")
 COLOUR_LABELS = {"red": "逾期", "yellow": "临期", "green": "已完成/销号", "grey": "无时限", "blue": "正常推进"}
@@ -473,24 +474,38 @@ def gold_lines(session: Session) -> list[dict[str, Any]]:
     stmt = (select(Task).join(TaskReview, TaskReview.task_id == Task.id)
             .where(Task.id.in_(reviewed), TaskReview.state == "confirmed").order_by(Task.speech_id, Task.start))
     out = []
+    segs_of: dict[int, list] = {}
     for task in session.scalars(stmt):
         snap = snapshot(session, task)
         stem = PurePath(task.speech.source.replace("\\", "/")).stem
+        doc = task.speech.document
+        if doc.id not in segs_of:   # the referee's segments, so `seg` ids match what score.py counts
+            segs_of[doc.id] = split(doc.text)
+        segs = segs_of[doc.id]
+        # the segments the task covers for at least half (as the referee credits it, ANNOTATION.md §6)
+        # and those holding one of its units, deadlines or targets
+        items = [it for kind in ("units", "deadlines", "targets") for it in snap[kind]]
+        covered = [s for s in segs
+                   if 2 * (min(s.end, task.end) - max(s.start, task.start)) >= s.end - s.start > 0
+                   or any(s.start <= it["start"] < s.end for it in items)]
+        if not covered:
+            covered = [max(segs, key=lambda s: min(s.end, task.end) - max(s.start, task.start))]
+        for seg in covered:
+            def inside(items: list[dict], keys: tuple[str, ...], seg=seg) -> list[dict]:
+                res = []
+                for it in items:
+                    if seg.start <= it["start"] < seg.end:
+                        rel = it["start"] - seg.start
+                        n = sum(1 for i in range(rel) if seg.text.startswith(it["text"], i))
+                        res.append({**{k: it[k] for k in keys}, "occ": n})
+                return res
 
-        def occ(items: list[dict], keys: tuple[str, ...]) -> list[dict]:
-            res = []
-            for it in items:
-                rel = it["start"] - task.start
-                n = sum(1 for i in range(rel) if task.text.startswith(it["text"], i))
-                res.append({**{k: it[k] for k in keys}, "occ": n})
-            return res
-
-        out.append({"doc": stem, "seg": task.segment, "start": task.start, "end": task.end,
-                    "modality": task.modality, "specific": bool(task.specific),
-                    "units": occ(snap["units"], ("text", "role")),
-                    "deadlines": occ(snap["deadlines"], ("text", "due", "placeholder")),
-                    "targets": occ(snap["targets"], ("text", "metric", "value", "unit", "comparator",
-                                                     "placeholder"))})
+            out.append({"doc": stem, "seg": seg.id, "start": seg.start, "end": seg.end,
+                        "modality": task.modality, "specific": bool(task.specific),
+                        "units": inside(snap["units"], ("text", "role")),
+                        "deadlines": inside(snap["deadlines"], ("text", "due", "placeholder")),
+                        "targets": inside(snap["targets"], ("text", "metric", "value", "unit", "comparator",
+                                                            "placeholder"))})
     return out
 
 
