@@ -38,7 +38,7 @@ def _add(text: str, s: int, e: int, out: list[Segment]) -> None:
 
 # A line that ends a sentence, a clause list or a label; a line that opens a new item.
 _LINE_DONE = re.compile(r"[。！？；：!?;:…]+[”’」』）)\]】]*\s*$")
-_LABEL_LINE = re.compile(r"\s*[\u4e00-\u9fff]{2,8}\s*[:：]")
+_LABEL_LINE = re.compile(r"\s*[\u4e00-\u9fff]{2,8}\s*[:：]\s*\S")
 _LABEL_END = re.compile(r"[:：]\s*$")
 _LINE_END = re.compile(r"[。！？；：!?;:…，,、]+[”’」』）)\]】]*\s*$")
 _NEW_ITEM = re.compile(r"\s|[（(]?[一二三四五六七八九十\d]{1,3}[、.．)）]|第[一二三四五六七八九十]{1,3}[，,、章节条部]"

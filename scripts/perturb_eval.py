@@ -12,6 +12,7 @@ perturbed gold says exactly what the original gold says about the rewritten text
   numbering  numbering styles rotated: 一、 -> 1. -> （一） -> 第一， -> 一、
   bom-crlf   the file written as UTF-8 with a BOM and CRLF line endings (read by read_file)
   gb18030    the file written as GB18030 with CRLF line endings (read by read_file)
+  big5-tw    trad-tw written as Big5 (HKSCS) with CRLF line endings (read by read_file)
 
   python scripts/perturb_eval.py [SET…] [--perturb P…] [--extractors rules hybrid] [--errors]
 
@@ -36,7 +37,7 @@ from speechledger.referee import referee
 ROOT = Path(__file__).resolve().parent.parent
 FIELDS = ev.FIELDS
 TEXT_PERTURBATIONS = ("trad", "trad-tw", "trad-hk", "fullwidth", "pdfspace", "pdfglyph", "wrap", "numbering")
-FILE_PERTURBATIONS = ("bom-crlf", "gb18030")
+FILE_PERTURBATIONS = ("bom-crlf", "gb18030", "big5-tw")
 PERTURBATIONS = TEXT_PERTURBATIONS + FILE_PERTURBATIONS
 SETS = ("real-dev", "long-dev", "train", "seed")
 
@@ -334,17 +335,29 @@ def perturbed_set(ds: DevSet, kind: str, out: Path, docs: list[str] | None = Non
     return tdir, gpath, lost
 
 
-def encoded_set(ds: DevSet, kind: str, out: Path, docs: list[str] | None = None) -> tuple[Path, list[str]]:
-    """Write ds's texts as bytes of another encoding / line ending; returns (dir, docs whose text read back differs)."""
+# file perturbation -> (text perturbation first, encoding, BOM)
+ENCODED = {"bom-crlf": ("identity", "utf-8", True), "gb18030": ("identity", "gb18030", False),
+           "big5-tw": ("trad-tw", "big5hkscs", False)}
+
+
+def encoded_set(texts: Path, kind: str, out: Path, docs: list[str]) -> tuple[Path, list[str]]:
+    """Write the texts in texts/ as CRLF bytes of another encoding; returns (dir, docs read back differently).
+
+    A character the encoding lacks is written as its simplified form's bytes when it has
+    them (a Big5 file of a converted text holds a few such), else the document is misread."""
     from speechledger.read import read_file
+    _, enc, bom = ENCODED[kind]
     out.mkdir(parents=True, exist_ok=True)
     bad = []
-    for doc in docs or _docs(ds):
-        text = _read(ds, doc)
-        crlf = text.replace("\n", "\r\n")
-        data = (b"\xef\xbb\xbf" + crlf.encode("utf-8")) if kind == "bom-crlf" else crlf.encode("gb18030")
-        (out / f"{doc}.txt").write_bytes(data)
-        if read_file(out / f"{doc}.txt")[0] != text:
+    for doc in docs:
+        text = (texts / f"{doc}.txt").read_text(encoding="utf-8")
+        try:
+            data = text.replace("\n", "\r\n").encode(enc)
+        except UnicodeEncodeError:
+            bad.append(doc)
+            data = text.replace("\n", "\r\n").encode(enc, errors="replace")
+        (out / f"{doc}.txt").write_bytes((b"\xef\xbb\xbf" if bom else b"") + data)
+        if read_file(out / f"{doc}.txt")[0] != text and doc not in bad:
             bad.append(doc)
     return out, bad
 
@@ -380,8 +393,14 @@ def evaluate_perturbations(ds: DevSet, kinds, pipe, docs: list[str] | None = Non
         res["original"] = {**_score(pipe, t, t, g, ds.dates, docs), "lost": lost}
         for kind in kinds:
             if kind in FILE_PERTURBATIONS:
-                enc, bad = encoded_set(ds, kind, tmp / kind, docs)
-                res[kind] = {**_score(pipe, enc, t, g, ds.dates, docs), "lost": 0, "misread": bad}
+                base = ENCODED[kind][0]
+                t2, g2, lost = (t, g, 0) if base == "identity" else perturbed_set(ds, base, tmp / base, docs)
+                enc, bad = encoded_set(t2, kind, tmp / kind, docs)
+                # documents the encoding cannot hold are left out of both sides' score
+                keep = [d for d in docs if d not in bad] if bad and len(bad) < len(docs) else docs
+                res[kind] = {**_score(pipe, enc, t2, g2, ds.dates, keep), "lost": lost, "misread": bad}
+                if keep != docs:     # the drop is measured against the original of the same documents
+                    res[kind]["base"] = _score(pipe, t, t, g, ds.dates, keep)
             else:
                 t2, g2, lost = perturbed_set(ds, kind, tmp / kind, docs)
                 res[kind] = {**_score(pipe, t2, t2, g2, ds.dates, docs), "lost": lost}
@@ -394,13 +413,14 @@ def table(name: str, extractor: str, res: dict[str, dict]) -> str:
     lines = [head, "-" * len(head)]
     for kind, r in res.items():
         row = kind.ljust(22)
+        base = r.get("base", o)
         for f in FIELDS:
             v = r[f]["f1"]
-            row += f"{v:>10.3f}" + ("" if kind == "original" else f" ({v - o[f]['f1']:+.3f})").rjust(8) \
+            row += f"{v:>10.3f}" + ("" if kind == "original" else f" ({v - base[f]['f1']:+.3f})").rjust(8) \
                 if kind != "original" else f"{v:>10.3f}        "
         row += f"{r['offset_errors']:>7d}{r.get('lost', 0):>6d}"
         if r.get("misread"):
-            row += f"  misread: {' '.join(r['misread'])}"
+            row += f"  not encodable, left out: {' '.join(r['misread'])}"
         lines.append(row)
     return "\n".join(lines)
 
