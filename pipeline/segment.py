@@ -36,16 +36,19 @@ def _add(text: str, s: int, e: int, out: list[Segment]) -> None:
         out.append(Segment(len(out), s, e, text[s:e]))
 
 
-# A line that ends a sentence, a clause list or a label; a line that opens a new item.
-_LINE_DONE = re.compile(r"[。！？；：!?;:…]+[”’」』）)\]】]*\s*$")
+# A line that ends a sentence / a clause or list item / an intro or label (its last
+# character before closing quotes and brackets); a line that opens a new item.
+_DONE = frozenset("。！？；：!?;:…")
+_END = _DONE | frozenset("，,、")
+_CLOSERS = "”’」』）)]】"
 _LABEL_LINE = re.compile(r"\s*[\u4e00-\u9fff]{2,8}\s*[:：]\s*\S")
-_LABEL_END = re.compile(r"[:：]\s*$")
-_LINE_END = re.compile(r"[。！？；：!?;:…，,、]+[”’」』）)\]】]*\s*$")
 _NEW_ITEM = re.compile(r"\s|[（(]?[一二三四五六七八九十\d]{1,3}[、.．)）]|第[一二三四五六七八九十]{1,3}[，,、章节条部]"
                        r"|[一二三四五六七八九十]{1,2}[是要]|[|｜●◆■▲★※·•\-—]")
-
-
 _HALF = re.compile(r"[A-Za-z0-9 .]")
+
+
+def _last(line: str) -> str:
+    return line.rstrip().rstrip(_CLOSERS)[-1:]
 
 
 def _width(line: str) -> float:
@@ -82,23 +85,24 @@ def soft_wraps(norm: str) -> list[int]:
         if i - j + 1 >= best:
             best, full = i - j + 1, w
     band = [k for k, w in enumerate(widths) if full - 2.5 <= w <= full and not label[k]]
-    mid = sum(1 for k in band if not _LINE_END.search(lines[k][1]))
+    last = [_last(line) for _, line in lines]
+    mid = sum(1 for k in band if last[k] not in _END)
     if full < 15 or best < 0.4 * len(long_) or mid < 4 or mid < 0.5 * len(band):
         return []
     out = []
     for k in range(len(lines) - 1):
         pos, line = lines[k]
         nxt = lines[k + 1][1]
-        if widths[k] < full - 3 or not nxt.strip() or label[k] or label[k + 1] or _NEW_ITEM.match(nxt) \
-                or _LABEL_END.search(line):
+        if widths[k] < full - 3 or not last[k + 1] or label[k] or label[k + 1] or last[k] in ":：" \
+                or _NEW_ITEM.match(nxt):
             continue
         # a full line ending a sentence still wraps a paragraph (line-scoped structure
         # reads on) when it fills the line to the last place
-        if _LINE_DONE.search(line) and widths[k] < full - 1:
+        if last[k] in _DONE and widths[k] < full - 1:
             continue
         # the next line goes on (full) or ends a sentence: a short unpunctuated line after a
         # full one is a line of its own (a title block's author line)
-        if widths[k + 1] >= full - 3 or _LINE_END.search(nxt):
+        if widths[k + 1] >= full - 3 or last[k + 1] in _END:
             out.append(pos + len(line))
     return out
 
@@ -108,7 +112,9 @@ def blank_soft_wraps(norm: str) -> str:
     wraps = soft_wraps(norm)
     if not wraps:
         return norm
-    chars = list(norm)
+    parts, pos = [], 0
     for i in wraps:
-        chars[i] = " "
-    return "".join(chars)
+        parts += [norm[pos:i], " "]
+        pos = i + 1
+    parts.append(norm[pos:])
+    return "".join(parts)
