@@ -93,7 +93,7 @@ def soft_wraps(norm: str) -> list[int]:
     for k in range(len(lines) - 1):
         pos, line = lines[k]
         nxt = lines[k + 1][1]
-        if widths[k] < full - 3 or not last[k + 1] or label[k] or label[k + 1] or last[k] in ":：" \
+        if widths[k] < full - 3 or not last[k + 1] or label[k] or label[k + 1] \
                 or _NEW_ITEM.match(nxt):
             continue
         # a full line ending a sentence still wraps a paragraph (line-scoped structure
