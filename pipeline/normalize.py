@@ -6,12 +6,19 @@ itself is never changed.
 """
 from __future__ import annotations
 
+import re
+import unicodedata
 from functools import lru_cache
 
 from speechledger.doc import SpeechDoc
+from speechledger.segment import blank_soft_wraps
 
 _EXTRA = {"—": "-", "–": "-", "－": "-", "～": "~", "％": "%", "　": " ", "﹪": "%",
-          "〇": "〇", "×": "×", "Ｘ": "X", "ｘ": "x"}
+          "〇": "〇", "×": "×", "Ｘ": "X", "ｘ": "x",
+          # Hong Kong / Taiwan forms that OpenCC's t2s keeps (衞生, 瞭解, 麻痺, 甦醒)
+          "衞": "卫", "瞭": "了", "痺": "痹", "甦": "苏"}
+# Taiwan script writes 着 (着力, 围绕着) as 著; simplified keeps 著 only in these words
+_ZHUO = re.compile(r"(?<![显卓昭土名专论编原巨遗译新合拙])著(?![名作称述录者书])")
 
 
 class Normalizer:
@@ -27,6 +34,11 @@ class Normalizer:
             return chr(o - 0xFEE0)
         if ch in _EXTRA:
             return _EXTRA[ch]
+        if 0x2E80 <= o <= 0x2FDF or 0xF900 <= o <= 0xFAFF:
+            # Kangxi radicals and compatibility ideographs that PDFs emit for 工, 人, 金…
+            nf = unicodedata.normalize("NFKC", ch)
+            ch = nf if len(nf) == 1 else ch
+            o = ord(ch)
         if o < 0x3400:
             return ch
         if self._cc is None:
@@ -41,13 +53,16 @@ class Normalizer:
         for c in missing:
             table[ord(c)] = self._convert_char(c)
         out = text.translate(table)
+        if "著" in out:
+            out = _ZHUO.sub("着", out)
         assert len(out) == len(text)
         return out
 
 
 def normalize(doc: SpeechDoc, config) -> SpeechDoc:
     """REQUIRES text; PROVIDES norm."""
-    doc.norm = config.normalizer(doc.text)
+    # a PDF copy's line wraps inside sentences become spaces, so segments run across them
+    doc.norm = blank_soft_wraps(config.normalizer(doc.text))
     return doc
 
 

@@ -1,4 +1,5 @@
-"""Segments as ANNOTATION.md §1 defines them (same cuts as shared/eval/segments.py)."""
+"""Segments as ANNOTATION.md §1 defines them (same cuts as shared/eval/segments.py),
+and the soft line wraps of text copied out of a PDF, which the normalised copy blanks."""
 from __future__ import annotations
 
 import re
@@ -8,12 +9,17 @@ from speechledger.doc import Segment
 _CUT = re.compile(r"[。！？；!?;][”’」』）)]*|\n")
 
 
-def split_segments(text: str, start: int = 0, end: int | None = None) -> list[Segment]:
-    """Split text[start:end] into trimmed, non-empty segments with absolute offsets."""
+def split_segments(text: str, start: int = 0, end: int | None = None, norm: str | None = None) -> list[Segment]:
+    """Split text[start:end] into trimmed, non-empty segments with absolute offsets.
+
+    With norm (the same-length normalised copy) the cuts are read from norm, so a line
+    wrap that norm blanked (soft_wraps) does not cut a sentence; texts stay the source's.
+    """
     end = len(text) if end is None else end
+    cuts = text if norm is None else norm
     out: list[Segment] = []
     pos = start
-    for m in _CUT.finditer(text, start, end):
+    for m in _CUT.finditer(cuts, start, end):
         cut = m.start() if m.group() == "\n" else m.end()
         _add(text, pos, cut, out)
         pos = m.end()
@@ -28,3 +34,87 @@ def _add(text: str, s: int, e: int, out: list[Segment]) -> None:
         e -= 1
     if e > s:
         out.append(Segment(len(out), s, e, text[s:e]))
+
+
+# A line that ends a sentence / a clause or list item / an intro or label (its last
+# character before closing quotes and brackets); a line that opens a new item.
+_DONE = frozenset("。！？；：!?;:…")
+_END = _DONE | frozenset("，,、")
+_CLOSERS = "”’」』）)]】"
+_LABEL_LINE = re.compile(r"\s*[\u4e00-\u9fff]{2,8}\s*[:：]\s*\S")
+_NEW_ITEM = re.compile(r"\s|[（(]?[一二三四五六七八九十\d]{1,3}[、.．)）]|第[一二三四五六七八九十]{1,3}[，,、章节条部]"
+                       r"|[一二三四五六七八九十]{1,2}[是要]|[|｜●◆■▲★※·•\-—]")
+_HALF = re.compile(r"[A-Za-z0-9 .]")
+
+
+def _last(line: str) -> str:
+    return line.rstrip().rstrip(_CLOSERS)[-1:]
+
+
+def _width(line: str) -> float:
+    """Display width: ASCII letters, digits and spaces ½, the rest 1 (punctuation copied out
+    of a PDF is often ASCII but took a full-width place there)."""
+    return len(line) - len(_HALF.findall(line)) / 2
+
+
+def soft_wraps(norm: str) -> list[int]:
+    """Offsets of the newlines that only wrap a sentence in a hard-wrapped (PDF-copied) text.
+
+    A text is hard-wrapped when many of its lines have the same full width and most of
+    those stop mid-sentence; such a full line, not ending a sentence, followed by a line
+    that does not open a new item, paragraph (indent) or label ("牵头单位：…"), goes on
+    on the next line. Texts with paragraphs or items on one line each give none.
+    """
+    if norm.count("\n") < 4:
+        return []
+    lines, pos = [], 0
+    for line in norm.split("\n"):
+        lines.append((pos, line))
+        pos += len(line) + 1
+    widths = [_width(line.rstrip()) for _, line in lines]
+    label = [bool(_LABEL_LINE.match(line)) for _, line in lines]
+    long_ = sorted(w for w, lab in zip(widths, label) if w >= 12 and not lab)
+    if len(long_) < 4:
+        return []
+    # the wrap width: the width (± a character or two) most lines reach
+    best, full = 0, 0.0
+    j = 0
+    for i, w in enumerate(long_):
+        while long_[j] < w - 2.5:
+            j += 1
+        if i - j + 1 >= best:
+            best, full = i - j + 1, w
+    band = [k for k, w in enumerate(widths) if full - 2.5 <= w <= full and not label[k]]
+    last = [_last(line) for _, line in lines]
+    mid = sum(1 for k in band if last[k] not in _END)
+    if full < 15 or best < 0.4 * len(long_) or mid < 4 or mid < 0.5 * len(band):
+        return []
+    out = []
+    for k in range(len(lines) - 1):
+        pos, line = lines[k]
+        nxt = lines[k + 1][1]
+        if widths[k] < full - 3 or not last[k + 1] or label[k] or label[k + 1] \
+                or _NEW_ITEM.match(nxt):
+            continue
+        # a full line ending a sentence still wraps a paragraph (line-scoped structure
+        # reads on) when it fills the line to the last place
+        if last[k] in _DONE and widths[k] < full - 1:
+            continue
+        # the next line goes on (full) or ends a sentence: a short unpunctuated line after a
+        # full one is a line of its own (a title block's author line)
+        if widths[k + 1] >= full - 3 or last[k + 1] in _END:
+            out.append(pos + len(line))
+    return out
+
+
+def blank_soft_wraps(norm: str) -> str:
+    """norm with its soft wraps as spaces (same length; segments then run across them)."""
+    wraps = soft_wraps(norm)
+    if not wraps:
+        return norm
+    parts, pos = [], 0
+    for i in wraps:
+        parts += [norm[pos:i], " "]
+        pos = i + 1
+    parts.append(norm[pos:])
+    return "".join(parts)

@@ -107,7 +107,7 @@ def split_speeches(doc: SpeechDoc, config=None) -> SpeechDoc:
         sp = Speech(index=k, start=s0, end=e0, title=title, date=date, year=year, body_start=body_start)
         if doc.date:
             sp.date, sp.year = doc.date, int(doc.date[:4])
-        sp.segments = split_segments(text, s0, e0)
+        sp.segments = split_segments(text, s0, e0, norm=norm)
         body = lines[sal][1] if sal >= 0 else s0
         sp.headings = outline(norm, [g for g in sp.segments if g.start >= body], line_starts)
         speeches.append(sp)

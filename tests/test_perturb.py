@@ -1,0 +1,200 @@
+"""Robustness: the same speech written differently (script, digits, PDF spaces and line
+wraps, numbering style, file encoding) gives the same commitments.
+
+scripts/perturb_eval.py rewrites a text and its gold together; these tests check that
+rewriting keeps the gold exact, that the soft-wrap reader joins PDF line wraps only, and
+that the rules extractor scores within a small tolerance of the original on the rewritten
+seed compilation and on a few real dev passages.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import need_shared
+
+from speechledger.normalize import norm_text
+from speechledger.referee import referee
+from speechledger.segment import blank_soft_wraps, soft_wraps, split_segments
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _script(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+pe = _script("perturb_eval")
+
+SAMPLE = ("一、要在5月底前完成605万平方米改造，增长15.5%以上。\n（二）县发改委牵头，各乡镇配合。\n"
+          "3.加快推进项目建设\n第四，抓好落实。")
+
+
+# --- the rewriting itself -------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", pe.TEXT_PERTURBATIONS)
+def test_perturbation_keeps_spans_aligned(kind):
+    ed = pe.p_wrap(SAMPLE, [], width=10) if kind == "wrap" else pe.PERTURB[kind](SAMPLE, [])
+    assert ed.text != SAMPLE
+    for word in ("605万平方米", "县发改委", "5月底前", "15.5%以上"):
+        s = SAMPLE.index(word)
+        got = ed.text[slice(*ed.span(s, s + len(word)))]
+        # the same words, written the perturbation's way
+        assert norm_text(got).replace(" ", "").replace("\n", "") == word.replace("．", ".")
+
+
+def test_pdf_spaces_and_full_width_digits_are_what_pdfs_show():
+    assert "5 月底前" in pe.p_pdfspace(SAMPLE, []).text
+    assert "605 万平方米" in pe.p_pdfspace(SAMPLE, []).text
+    assert "１５．５％" in pe.p_fullwidth(SAMPLE, []).text
+    assert "縣發改委牽頭" in pe.p_trad(SAMPLE, []).text
+    assert pe.p_numbering(SAMPLE, []).text.splitlines()[:4] == [
+        "1.要在5月底前完成605万平方米改造，增长15.5%以上。", "第二，县发改委牵头，各乡镇配合。",
+        "（三）加快推进项目建设", "四、抓好落实。"]
+
+
+def test_wraps_never_cut_a_protected_span():
+    text = "各县市区要" + "加快推进重点项目建设" * 6 + "。"
+    s = text.index("推进重点项目建设", 30)
+    ed = pe.p_wrap(text, [(s, s + 8)], width=20)
+    assert "\n" in ed.text
+    assert "\n" not in ed.text[slice(*ed.span(s, s + 8))]
+
+
+def _seed_gold():
+    from speechledger import evaluate as ev
+    return ev.read_gold(ROOT / "corpus" / "gold" / "dev.jsonl")["speeches2024"]
+
+
+@pytest.mark.parametrize("kind", [*pe.TEXT_PERTURBATIONS, "identity"])
+def test_remapped_gold_is_valid_for_the_rewritten_text(kind):
+    text = (ROOT / "corpus" / "texts" / "speeches2024.txt").read_text(encoding="utf-8")
+    gold = _seed_gold()
+    ed = pe.PERTURB[kind](text, pe.gold_spans(text, gold))
+    lines, lost = pe.remap_gold(text, ed, gold)
+    assert lost == 0
+    segs = referee().split(ed.text)
+    n_old = sum(len(g.get(k, [])) for g in gold.values() for k in ("units", "deadlines", "targets"))
+    n_new = sum(len(g[k]) for g in lines for k in ("units", "deadlines", "targets"))
+    assert n_new == n_old
+    for g in lines:
+        s = segs[g["seg"]]
+        assert (g["start"], g["end"]) == (s.start, s.end)
+        for k in ("units", "deadlines", "targets"):
+            for it in g[k]:
+                referee().locate(s.text, s.start, it)     # raises when the text is not there
+    if kind == "identity":
+        assert [(g["seg"], g["units"], g["targets"]) for g in lines] == \
+            [(sid, gold[sid]["units"], gold[sid]["targets"]) for sid in sorted(gold)]
+
+
+# --- soft wraps -----------------------------------------------------------------------
+
+_PARA = ("招商引资是推动经济社会发展的强大动力，各乡镇各部门要进一步统一思想、提高认识，增强紧迫感和责任感，"
+         "确保全面完成年度招商引资任务。今年全区要引进国内资金6.2亿元，外贸进出口额完成1亿美元，"
+         "县商务局牵头，县发改委、县财政局配合，于10月底前完成项目签约。")
+
+
+def _hard_wrap(text: str, width: int = 24) -> str:
+    return pe.p_wrap(text, [], width=width).text
+
+
+def test_soft_wraps_join_a_pdf_copied_paragraph():
+    wrapped = "在全区招商引资工作推进会议上的讲话\n同志们：\n" + _hard_wrap(_PARA) + \
+        "\n一、认清形势\n" + _hard_wrap(_PARA)
+    norm = blank_soft_wraps(norm_text(wrapped))
+    assert len(norm) == len(wrapped)
+    assert "同志们:\n" in norm and "\n一、认清形势\n" in norm     # titles, labels, headings stay lines
+    assert norm.count("\n") == 4
+    segs = split_segments(wrapped, norm=norm)
+    assert all(wrapped[s.start:s.end] == s.text for s in segs)
+    assert any("县商务局牵头" in s.text.replace("\n", "") and "10月底前" in s.text for s in segs)
+
+
+def test_one_paragraph_per_line_has_no_soft_wraps():
+    text = "\n".join([_PARA, _PARA[:40] + "。", "二、强化保障", _PARA[10:], "同志们，" + _PARA[20:]] * 3)
+    assert soft_wraps(norm_text(text)) == []
+
+
+def test_a_title_block_author_line_is_not_joined():
+    text = "政府工作报告\n——2025 年 3 月 5 日在某市第十届人民代表大会第三次会议上\n市长 张三\n各位代表：\n" + \
+        _hard_wrap(_PARA * 2, width=30)
+    norm = blank_soft_wraps(norm_text(text))
+    assert "会议上\n市长 张三\n各位代表:\n" in norm
+
+
+def test_extraction_of_a_wrapped_speech_covers_its_wrapped_tasks(rules_pipeline):
+    text = "同志们：\n" + _hard_wrap(_PARA)
+    doc = rules_pipeline(text)
+    tasks = [t for sp in doc.speeches for t in sp.tasks]
+    assert any("\n" in t.text for t in tasks)           # a task runs over a line wrap
+    assert all(text[t.start:t.end] == t.text for t in tasks)
+    deadlines = {d.text for t in tasks for d in t.deadlines}
+    assert "10月底前" in deadlines
+
+
+# The field finders read the normalised copy, where a wrap is a space: a space inside a cue
+# ("县商务局牵 头", "到 2010 年") still hides it. The fix belongs to extract/units.py and
+# extract/deadlines.py (deadlines.yaml); these say what it must do.
+@pytest.mark.xfail(reason="extract/units.py: lead cues do not allow a space (PDF wrap) inside them", strict=False)
+def test_a_wrap_inside_a_lead_cue_keeps_the_lead_unit(rules_pipeline):
+    doc = rules_pipeline("同志们：\n" + _PARA.replace("牵头", "牵\n头"))
+    assert "县商务局" in {u.text for sp in doc.speeches for t in sp.tasks for u in t.units}
+
+
+@pytest.mark.xfail(reason="deadlines.yaml: 到/在/于/至 before a year allow no space (PDF)", strict=False)
+def test_pdf_space_after_dao_keeps_the_deadline(rules_pipeline):
+    doc = rules_pipeline("到 2027 年，全市要完成老旧小区改造120个。", date="2024-03-01")
+    assert "2027-12-31" in {d.due for sp in doc.speeches for t in sp.tasks for d in t.deadlines}
+
+
+# --- invariance of the extractor ------------------------------------------------------
+
+# perturbation -> largest drop of F1 allowed per field
+TOLERANCE = {
+    "trad": {"tasks": 0.01, "units": 0.01, "deadlines": 0.01, "targets": 0.01},
+    "fullwidth": {"tasks": 0.01, "units": 0.01, "deadlines": 0.01, "targets": 0.01},
+    "pdfspace": {"tasks": 0.01, "units": 0.01, "deadlines": 0.01, "targets": 0.01},
+    # the units finder does not read across a wrap's space yet (see the xfail tests above)
+    "wrap": {"tasks": 0.03},
+    # known gaps for extract/tasks.py: "第一，" items of minutes, "第一，指导思想。" labels
+    "numbering": {"tasks": 0.04, "units": 0.04},
+    "bom-crlf": {"tasks": 0.0, "units": 0.0, "deadlines": 0.0, "targets": 0.0},
+    "gb18030": {"tasks": 0.0, "units": 0.0, "deadlines": 0.0, "targets": 0.0},
+}
+
+
+def _assert_invariant(res: dict):
+    orig = res["original"]
+    assert orig["offset_errors"] == 0
+    for kind, tol in TOLERANCE.items():
+        r = res[kind]
+        assert r["offset_errors"] == 0, kind
+        assert r.get("lost", 0) == 0 and not r.get("misread"), kind
+        for field, t in tol.items():
+            drop = orig[field]["f1"] - r[field]["f1"]
+            assert drop <= t + 1e-9, f"{kind}: {field} F1 {orig[field]['f1']} -> {r[field]['f1']}"
+
+
+@pytest.mark.slow
+def test_seed_speeches_score_the_same_written_differently(rules_pipeline):
+    ds = pe.DevSet("seed", ROOT / "corpus" / "texts", ROOT / "corpus" / "gold" / "dev.jsonl", {})
+    _assert_invariant(pe.evaluate_perturbations(ds, list(TOLERANCE), rules_pipeline))
+
+
+@pytest.mark.slow
+def test_real_passages_score_the_same_written_differently(rules_pipeline, tmp_path_factory):
+    need_shared("real")
+    sets = _script("real_sets").lay_out(tmp_path_factory.mktemp("sets"))
+    d = sets["real-dev"]
+    ds = pe.DevSet("real-dev", d / "texts", d / "gold.jsonl",
+                   json.loads((d / "dates.json").read_text(encoding="utf-8")))
+    docs = pe._docs(ds)[::2]            # every other passage keeps it quick
+    _assert_invariant(pe.evaluate_perturbations(ds, list(TOLERANCE), rules_pipeline, docs))
