@@ -88,22 +88,33 @@ _FILLER = re.compile(r"^(?:[一二三四五六七八九十]+是|要|确保|力�
                      r"全力|确定了?|目标是|主要是|均|分别|预计|计划|将|再|进一步|共|累计)+")
 
 
-def find_targets(norm: str, start: int, end: int, lexicon) -> list[dict]:
-    """Target candidates in norm[start:end] as dicts with span, value, unit, comparator, metric."""
+def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = None) -> list[dict]:
+    """Target candidates in norm[start:end] as dicts with span, value, unit, comparator, metric.
+
+    With `trace` (a list), every candidate a filter row drops is appended as
+    (start, end, filter id) — scripts/audit_rules.py counts them against gold.
+    """
     if not _HINT.search(norm, start, end):
         return []                   # no digit, Chinese numeral, placeholder or 番
     c = lexicon.cached("targets", _build)
     seg = norm[start:end]
     found = []
+
+    def drop(why: str) -> None:
+        if trace is not None:
+            trace.append((start + s, start + e, why))
+
     for m in c.number.finditer(seg):
         s, e = m.span()
         if m.group("rank2"):
             n1 = m.group("n3")
             if not c.rank_verbs.search(seg[max(0, s - 20):s]):
+                drop("target.filter.rank_no_verb")
                 continue
             value = parse_number(n1, lexicon)
             is_ph = re.fullmatch(PLACEHOLDER, n1) is not None
             if value is None and not is_ph:
+                drop("target.filter.no_value")
                 continue
             found.append({"start": start + s, "end": start + e, "value": value, "unit": "名", "comparator": ">=",
                           "placeholder": is_ph, "metric": _metric(seg, s, c), "qualifier": False, "_local_end": e,
@@ -118,17 +129,22 @@ def find_targets(norm: str, start: int, end: int, lexicon) -> list[dict]:
         if rank:
             unit = "名"
         elif unit_raw in ("强", "位"):
+            drop("target.filter.rank_unit_no_rank")
             continue
         before_txt = seg[max(0, s - 6):s]
         if c.describe_before.search(before_txt) and not rank:
+            drop("target.filter.describe_before")
             continue
         cut = max((x.end() for x in _VERB_CUT.finditer(seg, 0, s)), default=0)
         clause = seg[cut:s]
         if c.describe_clause.search(clause):
+            drop("target.filter.describe_clause")
             continue
         if _in_quotes(seg, s) and not (rank and c.rank_verbs.search(seg, max(0, seg.rfind("“", 0, s) - 4), s)):
+            drop("target.filter.in_quotes")
             continue
         if rank and (not (m.group("rank") or c.rank_verbs.search(clause)) or seg[max(0, s - 1):s] == "后"):
+            drop("target.filter.rank_bottom")
             continue        # 排名后3位: the bottom of a ranking, not a goal
         if rank:
             why = "target.rank"
@@ -141,31 +157,41 @@ def find_targets(norm: str, start: int, end: int, lexicon) -> list[dict]:
         elif re.match(r"的[^，,。；;]{1,12}(?:达到|实现|完成|建成)", seg[e:]):
             why = "target.object_then_verb"
         else:
+            drop("target.filter.no_commit")
             continue
         if c.describe_after.match(seg[e:]):
+            drop("target.filter.describe_after")
             continue
         if unit in c.project_name_units and c.project_name.match(seg[e:]) and not c.verbs.search(seg[e:e + 24]):
+            drop("target.filter.project_name")
             continue    # 兴县15万吨新能源汽车零部件项目: the project's name
         if is_cn:
             if n1 in ("一",) and unit in ("个", "场", "批", "项", "次", "家", "条", "套", "所", "名", "座", "处",
                                          "支", "只", "件", "份", "张", "部") \
                     and not re.search(r"(?:至少|不少于|不低于|每)[^，,。]{0,6}$", seg[max(0, s - 8):s]):
+                drop("target.filter.cn_one_means_a")
                 continue  # 一场/一个 mean "a" (but 至少组织一次 counts)
             if not c.cn_verbs.search(clause) or _in_quotes(seg, s):
+                drop("target.filter.cn_no_verb")
                 continue
             if n1 in ("万", "千", "百", "十") and not (rank and n1 in ("百", "千", "十")):
+                drop("target.filter.cn_bare_magnitude")
                 continue
         if re.match(r"(?:以下|以内)的(?![\u4e00-\u9fff]{0,6}(?:目标|任务|指标))", seg[e:]):
+            drop("target.filter.class_of_objects")
             continue  # 装机容量5万千瓦以下的锅炉: a class of objects, not a commitment
         if unit in ("人", "岁") and re.match(r"(?:以上|以下)?[\u4e00-\u9fff]", seg[e:]) \
                 and not re.match(r"(?:以上|以下)?(?:的目标|左右)", seg[e:]):
+            drop("target.filter.who_not_how_many")
             continue  # 50人以上聚餐 / 60岁以上老人: who, not how many
         if unit in ("万元", "亿元", "元", "%", "万亿元") \
                 and re.match(r"(?:以上|以下)?(?:的)?(?:企业|项目|单位|园区|工业企业)", seg[e:]):
+            drop("target.filter.object_qualifier")
             continue  # 年纳税X万元以上企业: a qualifier of the object
         value = {"十": 10, "百": 100, "千": 1000}.get(n1) if rank and n1 in ("十", "百", "千") \
             else parse_number(n1, lexicon)
         if value is None and not is_ph:
+            drop("target.filter.no_value")
             continue
         comparator = "="
         ext_end = e
@@ -221,7 +247,7 @@ def find_targets(norm: str, start: int, end: int, lexicon) -> list[dict]:
                               "comparator": ">=", "placeholder": False, "metric": _metric(seg, m.start(), c),
                               "qualifier": False, "_local_end": m.end(g), "rules": ("target.keep_strive_rank",)})
     found.sort(key=lambda f: f["start"])
-    return _drop_qualifiers(found, norm)
+    return _drop_qualifiers(found, norm, trace)
 
 
 def _parallel(found: list[dict], seg: str, clause_start: int, unit: str) -> bool:
@@ -262,15 +288,15 @@ def _metric(seg: str, pos: int, c: _Compiled) -> str:
     return clause.strip(" 的")
 
 
-def _drop_qualifiers(found: list[dict], norm: str) -> list[dict]:
+def _drop_qualifiers(found: list[dict], norm: str, trace: list | None = None) -> list[dict]:
     """A number that is followed, in the same clause, by another target qualifies it (§5)."""
     out = []
     for i, t in enumerate(found):
         later = [u for u in found[i + 1:] if not _CLAUSE_CUT.search(norm[t["end"]:u["start"]])]
-        if later and (t["qualifier"] or t["unit"] not in ("%",) and later[0]["unit"] != "名"):
-            if not (t["unit"] == "名" or later[0]["start"] - t["end"] > 12):
-                continue
-        if t["qualifier"] and later:
+        if later and (t["qualifier"] or t["unit"] not in ("%",) and later[0]["unit"] != "名") \
+                and not (t["unit"] == "名" or later[0]["start"] - t["end"] > 12) or t["qualifier"] and later:
+            if trace is not None:
+                trace.append((t["start"], t["end"], "target.filter.qualifier"))
             continue
         out.append(t)
     return out
