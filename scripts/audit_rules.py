@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -28,7 +29,7 @@ from pathlib import Path
 from speechledger import evaluate as ev
 from speechledger.api import Pipeline
 from speechledger.extract.deadlines import RefDate, find_deadlines_with_rules, task_ref
-from speechledger.extract.targets import find_targets
+from speechledger.extract.targets import find_targets, parse_number, review_commits
 from speechledger.referee import referee
 from speechledger.segment import split_segments
 
@@ -53,6 +54,7 @@ class Tally:
         self.gold_total = self.gold_reached = self.gold_ok = 0
         self.gaps: list[tuple] = []
         self.dropped: list[tuple] = []
+        self.kept_other: list[tuple] = []
 
     def add(self, row: str, is_gold: bool, doc: str) -> None:
         r = self.n[row]
@@ -88,23 +90,38 @@ def audit_set(name: str, pipe: Pipeline, tg: Tally, dl: Tally) -> None:
             _audit_deadlines(doc, stem, s, g, ref, lex, ref_mod, dl)
 
 
+_NUM = re.compile(r"[\d.]+|[XxX×*]+|[零〇一二两三四五六七八九十百千万]+")
+
+
+def _value(text: str, lex):
+    """The value of a dropped candidate's first number (dropped candidates carry only a span)."""
+    m = _NUM.search(text.replace(",", "").replace(" ", ""))
+    return parse_number(m.group(), lex) if m else None
+
+
 def _audit_targets(doc, stem, s, g, sec, lex, ref_mod, tg: Tally) -> None:
     gold_items = [(ref_mod.locate(s.text, s.start, it), it) for it in g.get("targets", [])]
     trace: list = []
-    kept = find_targets(doc.norm, s.start, s.end, lex, trace)
-    review = sec is not None and sec.kind == "review"
+    kept = find_targets(doc.norm, s.start, s.end, lex, trace, goals=sec is not None and sec.kind == "goals")
+    review = sec is not None and sec.kind == "review" and not review_commits(doc.norm, s.start, s.end, lex)
     cands = [((k["start"], k["end"]), ("target.filter.review_section",) if review else k["rules"], k) for k in kept]
     cands += [((a, b), (why,), None) for a, b, why in trace]
     for span, rows, item in cands:
-        hit = next((it for gs, it in gold_items if _overlaps(gs, span)), None)
+        value = item["value"] if item is not None else _value(doc.norm[span[0]:span[1]], lex)
+        hit = next((it for gs, it in gold_items if _overlaps(gs, span) and ref_mod.same_value(it.get("value"), value)),
+                   None)
         for row in rows:
             tg.add(row, hit is not None, stem)
         if hit is not None and (item is None or review):
             tg.dropped.append((stem, s.id, rows[0], doc.text[span[0]:span[1]], hit["text"]))
+        if hit is None and item is not None and not review:
+            tg.kept_other.append((stem, s.id, ",".join(rows), doc.text[span[0]:span[1]],
+                                  doc.text[max(s.start, span[0] - 20):span[1] + 8]))
     for gs, it in gold_items:
         tg.gold_total += 1
         reach = [c for c in cands if _overlaps(gs, c[0])]
-        if reach:
+        if any(ref_mod.same_value(it.get("value"), k["value"] if k is not None else _value(doc.norm[a:b], lex))
+               for (a, b), _, k in reach):
             tg.gold_reached += 1
         else:
             tg.gaps.append((stem, s.id, it["text"], it.get("value"), it.get("unit"), s.text[:80]))
@@ -149,6 +166,8 @@ def report(title: str, t: Tally, gaps: bool, rows: bool) -> None:
     if rows:
         for d in t.dropped:
             print("  dropped gold", *d, sep="\t")
+        for d in t.kept_other:
+            print("  kept non-gold", *d, sep="\t")
     if gaps:
         for gp in t.gaps:
             print("  gap", *gp, sep="\t")
@@ -158,7 +177,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("sets", nargs="*", default=["real-dev", "long-dev", "train", "seed"])
     ap.add_argument("--gaps", action="store_true", help="list gold items no raw candidate reaches")
-    ap.add_argument("--rows", action="store_true", help="list gold items a filter dropped")
+    ap.add_argument("--rows", action="store_true", help="list gold items a filter dropped and non-gold items a row kept")
     ap.add_argument("--per-set", action="store_true", help="a table per set as well as the total")
     args = ap.parse_args(argv)
     pipe = Pipeline()
