@@ -172,9 +172,22 @@ def test_target_rule_examples(rule, row):
     """Each target rule row gives its example target and records its id."""
     text, value, unit, comparator = row
     norm = norm_text("要" + text)
-    found = [(t["value"], t["unit"], t["comparator"]) for t in find_targets(norm, 0, len(norm), LEX)
+    goals = any(r.get("goals") for r in TG["rules"] if r["id"] == rule)
+    found = [(t["value"], t["unit"], t["comparator"]) for t in find_targets(norm, 0, len(norm), LEX, goals=goals)
              if rule in t.get("rules", ())]
     assert (value, unit, comparator) in found
+
+
+TARGET_FILTER_ROWS = [(r["id"], ex) for r in TG["filters"] for ex in r["examples"]]
+
+
+@pytest.mark.parametrize("rule,text", TARGET_FILTER_ROWS, ids=[f"{r}:{x[:10]}" for r, x in TARGET_FILTER_ROWS])
+def test_target_filter_examples(rule, text):
+    """Each filter row drops a number of its example, and says so in the trace."""
+    norm = norm_text(text)
+    trace = []
+    find_targets(norm, 0, len(norm), LEX, trace)
+    assert rule in [why for *_, why in trace], trace
 
 
 def test_qualifier_number_stays_in_metric():
