@@ -59,7 +59,8 @@ _HINT = re.compile(r"[年月季日周]")
 
 def _build(lexicon) -> tuple[list[_Rule], re.Pattern, re.Pattern, re.Pattern]:
     data = lexicon.data("deadlines.yaml")
-    rules = [_Rule(r["id"], r["kind"], re.compile(r["pattern"]), int(r.get("years_ahead", 0)),
+    rules = [_Rule(r["id"], r["kind"], re.compile(r["pattern"].replace("YYYY", data["year"])),
+                   int(r.get("years_ahead", 0)),
                    re.compile(r["not_after"]) if r.get("not_after") else None,
                    re.compile(r["not_before"]) if r.get("not_before") else None) for r in data["rules"]]
     before = re.compile("(?:" + data["blockers"]["before"] + r")\s*$")
@@ -77,7 +78,7 @@ def resolve(rule_kind: str, groups: dict, ref: RefDate | None, off: int = 0) -> 
     g = {k.rstrip("23456789"): v for k, v in groups.items() if v}
     if rule_kind == "placeholder":
         return None, True
-    y = int(g["y"]) if "y" in g else None
+    y = cn_int(g["y"]) if "y" in g else None      # 2025 or 二〇二五
     try:
         if rule_kind == "date":
             m, d = int(g["m"]), int(g["d"])
