@@ -94,6 +94,7 @@ def test_multi_line_breakdown_task_in_pipeline_records_rules():
     ("今明两年完成改造", [("今明两年", "2025-12-31")]),
     ("2024—2026年，每年新建公路100公里", [("2024—2026年", "2026-12-31")]),
     ("6月份完成摸底排查", [("6月份", "2024-06-30")]),
+    ("二〇二五年主要預期目標是：", [("二〇二五年", "2025-12-31")]),
     ("| 市住建局 | 2025年11月底前 |", [("2025年11月底前", "2025-11-30")]),
     ("年底前完成驗收，明年6月底前投入使用", [("年底前", "2024-12-31"), ("明年6月底前", "2025-06-30")]),
 ])
@@ -129,6 +130,7 @@ def test_deadline_forms(text, expected):
     ("新签约项目30个", [(30, "个", "=")]),
     ("行政村生活垃圾100%全覆盖收运", [(100, "%", "=")]),
     ("开办企业时间压缩至2天以内", [(2, "天", "<=")]),
+    ("全年新增城镇就业3000人以上。", [(3000, "人", ">=")]),
     ("完成固定資產投資150億元，新增規上工業企業30家以上", [(150, "亿元", "="), (30, "家", ">=")]),
 ])
 def test_target_forms(text, expected):
@@ -200,3 +202,19 @@ def test_field_floors_on_gold_tasks(name, dev_sets):
     assert r["offset_errors"] == 0
     for field, floor in FIELD_FLOORS[name].items():
         assert r[field]["f1"] >= floor, f"{name} {field} F1 {r[field]['f1']:.3f} < {floor}"
+
+
+@pytest.mark.parametrize("text,targets_,dues", [
+    ("1.新建改造农村公路120公里，完成危桥改造8座。\n牵头单位：县交通运输局\n完成时限：2025年11月底前\n",
+     {(120, "公里"), (8, "座")}, {"2025-11-30"}),
+    ("2.全年新增城镇就业3000人以上。\n责任单位：县人社局\n完成时限：全年\n", {(3000, "人")}, {"2025-12-31"}),
+    ("| 序号 | 工作任务 | 牵头单位 | 完成时限 |\n| 1 | 完成高标准农田建设5万亩 | 县农业农村局 | 2025年10月底前 |\n"
+     "| 2 | 新增规上工业企业15家 | 县工信局 | 2025年 |\n", {(5, "万亩"), (15, "家")}, {"2025-10-31", "2025-12-31"}),
+    ("要加快推進項目建設，年底前完成固定資產投資150億元，糧食產量穩定在50萬噸以上。\n", {(150, "億元"), (50, "萬噸")},
+     {"2025-12-31"}),
+])
+def test_breakdown_items_tables_and_traditional_script_carry_fields(text, targets_, dues):
+    doc = Pipeline()(text, date="2025-02-10")
+    tasks = [t for sp in doc.speeches for t in sp.tasks]
+    assert {(x.value, x.unit) for t in tasks for x in t.targets} == targets_
+    assert {d.due for t in tasks for d in t.deadlines} == dues
