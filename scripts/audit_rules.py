@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Audit the target and deadline rows against gold: what each row keeps and what each filter drops.
 
-    python scripts/audit_rules.py [--gaps] [--rows] [real-dev long-dev train seed]
+    python scripts/audit_rules.py [--gaps] [--rows] [--per-set] [real-dev long-dev train seed]
 
 On the gold task segments of each development set (outputs/sets from
 scripts/real_sets.py; "seed" is corpus/texts + corpus/gold/dev.jsonl) every raw
@@ -19,7 +19,6 @@ frozen test sets.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import sys
@@ -33,17 +32,8 @@ from speechledger.extract.targets import find_targets, parse_number, review_comm
 from speechledger.referee import referee
 from speechledger.segment import split_segments
 
-ROOT = Path(__file__).resolve().parent.parent
-STAGES = ("normalize", "speeches", "structure")
-
-
-def _set_paths(name: str) -> tuple[Path, Path, dict]:
-    if name == "seed":
-        return ROOT / "corpus" / "texts", ROOT / "corpus" / "gold" / "dev.jsonl", {}
-    if name.endswith("-test"):
-        raise SystemExit(f"{name}: the frozen test split is scored once, by the lead")
-    d = ROOT / "outputs" / "sets" / name
-    return d / "texts", d / "gold.jsonl", json.loads((d / "dates.json").read_text(encoding="utf-8"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from eval_fields import _set_paths  # noqa: E402  (the same sets, the same refusal of the frozen split)
 
 
 class Tally:
@@ -177,8 +167,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("sets", nargs="*", default=["real-dev", "long-dev", "train", "seed"])
     ap.add_argument("--gaps", action="store_true", help="list gold items no raw candidate reaches")
-    ap.add_argument("--rows", action="store_true", help="list gold items a filter dropped and non-gold items a row kept")
-    ap.add_argument("--per-set", action="store_true", help="a table per set as well as the total")
+    ap.add_argument("--rows", action="store_true", help="list dropped gold items and kept non-gold ones")
+    ap.add_argument("--per-set", action="store_true", help="a table per set instead of the total")
     args = ap.parse_args(argv)
     pipe = Pipeline()
     tot_t, tot_d = Tally(), Tally()
