@@ -86,8 +86,11 @@ def test_deadline_in_context(rule, text, span):
 
 @pytest.mark.parametrize("rule,text", NO_CTX)
 def test_year_as_topic_is_not_a_deadline(rule, text):
-    found = [text[s:e] for s, e, *_ in find_deadlines(text, 0, len(text), RefDate(2024), LEX)]
-    assert not any(w in found for w in ("今年", "全年")), found
+    found = find_deadlines_with_rules(text, 0, len(text), RefDate(2024), LEX)
+    if rule == "this_year":
+        assert not any(text[s:e] in ("今年", "全年") for s, e, *_ in found), found
+    else:
+        assert not any(rule in rules for *_, rules in found), found
 
 
 def test_deadlines_past_month_rolls_to_next_year():
@@ -169,9 +172,22 @@ def test_target_rule_examples(rule, row):
     """Each target rule row gives its example target and records its id."""
     text, value, unit, comparator = row
     norm = norm_text("要" + text)
-    found = [(t["value"], t["unit"], t["comparator"]) for t in find_targets(norm, 0, len(norm), LEX)
+    goals = any(r.get("goals") for r in TG["rules"] if r["id"] == rule)
+    found = [(t["value"], t["unit"], t["comparator"]) for t in find_targets(norm, 0, len(norm), LEX, goals=goals)
              if rule in t.get("rules", ())]
     assert (value, unit, comparator) in found
+
+
+TARGET_FILTER_ROWS = [(r["id"], ex) for r in TG["filters"] for ex in r["examples"]]
+
+
+@pytest.mark.parametrize("rule,text", TARGET_FILTER_ROWS, ids=[f"{r}:{x[:10]}" for r, x in TARGET_FILTER_ROWS])
+def test_target_filter_examples(rule, text):
+    """Each filter row drops a number of its example, and says so in the trace."""
+    norm = norm_text(text)
+    trace = []
+    find_targets(norm, 0, len(norm), LEX, trace)
+    assert rule in [why for *_, why in trace], trace
 
 
 def test_qualifier_number_stays_in_metric():

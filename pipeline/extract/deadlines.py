@@ -59,7 +59,8 @@ _HINT = re.compile(r"[年月季日周]")
 
 def _build(lexicon) -> tuple[list[_Rule], re.Pattern, re.Pattern, re.Pattern]:
     data = lexicon.data("deadlines.yaml")
-    rules = [_Rule(r["id"], r["kind"], re.compile(r["pattern"]), int(r.get("years_ahead", 0)),
+    rules = [_Rule(r["id"], r["kind"], re.compile(r["pattern"].replace("YYYY", data["year"])),
+                   int(r.get("years_ahead", 0)),
                    re.compile(r["not_after"]) if r.get("not_after") else None,
                    re.compile(r["not_before"]) if r.get("not_before") else None) for r in data["rules"]]
     before = re.compile("(?:" + data["blockers"]["before"] + r")\s*$")
@@ -77,7 +78,7 @@ def resolve(rule_kind: str, groups: dict, ref: RefDate | None, off: int = 0) -> 
     g = {k.rstrip("23456789"): v for k, v in groups.items() if v}
     if rule_kind == "placeholder":
         return None, True
-    y = int(g["y"]) if "y" in g else None
+    y = cn_int(g["y"]) if "y" in g else None      # 2025 or 二〇二五
     try:
         if rule_kind == "date":
             m, d = int(g["m"]), int(g["d"])
@@ -143,13 +144,18 @@ def find_deadlines(norm: str, start: int, end: int, ref: RefDate | None,
     return [d[:4] for d in find_deadlines_with_rules(norm, start, end, ref, lexicon)]
 
 
-def find_deadlines_with_rules(norm: str, start: int, end: int, ref: RefDate | None, lexicon
-                              ) -> list[tuple[int, int, str | None, bool, tuple[str, ...]]]:
-    """(start, end, due, placeholder, rule ids) of every deadline in norm[start:end]."""
+def find_deadlines_with_rules(norm: str, start: int, end: int, ref: RefDate | None, lexicon,
+                              trace: list | None = None) -> list[tuple[int, int, str | None, bool, tuple[str, ...]]]:
+    """(start, end, due, placeholder, rule ids) of every deadline in norm[start:end].
+
+    With `trace` (a list), every match a filter drops is appended as (start, end, rule id,
+    filter id) — scripts/audit_rules.py counts them against gold.
+    """
     if not _HINT.search(norm, start, end):
         return []                   # no 年/月/季/日 at all: nothing to parse
     rules, before, after, topic = lexicon.cached("deadlines", _build)
-    taken: list[tuple[int, int]] = [m.span() for m in _TITLE.finditer(norm, start, end)]
+    titles = [m.span() for m in _TITLE.finditer(norm, start, end)]
+    taken: list[tuple[int, int]] = list(titles)
     out = []
     for r in rules:
         for m in r.pattern.finditer(norm, start, end):
@@ -157,17 +163,24 @@ def find_deadlines_with_rules(norm: str, start: int, end: int, ref: RefDate | No
             for g in ("span", "span2", "span3", "span4", "span5"):
                 if g in r.pattern.groupindex and m.group(g):
                     s, e = m.span(g)
+            why = None
             if s == e or any(s < b and a < e for a, b in taken):
-                continue
-            if before.search(norm[max(start, s - 2):s]) or after.match(norm, e):
-                continue
-            if r.id in ("year_end_rel", "this_year") and topic.match(norm, e):
-                continue
-            if r.not_after is not None and r.not_after.match(norm, e):
-                continue
-            if r.not_before is not None and r.not_before.search(norm, max(start, s - 14), s):
-                continue
-            if r.id == "n_years" and re.match(r"[来前]", norm[e:e + 1]):
+                why = "" if s == e or not any(s < b and a < e for a, b in titles) else "deadline.filter.title"
+            elif before.search(norm[max(start, s - 2):s]):
+                why = "deadline.filter.blocker_before"
+            elif after.match(norm, e):
+                why = "deadline.filter.blocker_after"
+            elif r.id in ("year_end_rel", "this_year") and topic.match(norm, e):
+                why = "deadline.filter.year_topic"
+            elif r.not_after is not None and r.not_after.match(norm, e):
+                why = f"deadline.filter.{r.id}.not_after"
+            elif r.not_before is not None and r.not_before.search(norm, max(start, s - 14), s):
+                why = f"deadline.filter.{r.id}.not_before"
+            elif r.id == "n_years" and re.match(r"[来前]", norm[e:e + 1]):
+                why = "deadline.filter.n_years_past"
+            if why is not None:
+                if why and trace is not None:
+                    trace.append((s, e, r.id, why))
                 continue
             groups = m.groupdict()
             if r.kind in ("month_end", "date", "xun") and not groups.get("y") and not r.off:
@@ -192,17 +205,22 @@ def _written_year(found: list, pos: int) -> int | None:
 _YEAR_WRITTEN = {"ymd", "ym_end", "y_end", "xun", "goal_year", "bare_year"}
 
 
+def task_ref(sp, pos: int, speech_ref: RefDate | None) -> RefDate | None:
+    """The reference date of a task at pos: the speech's, else the year of the goals section holding it."""
+    if speech_ref is None:
+        # an undated speech: a goals section stated for a year (structure stage) dates its lines
+        sec = sp.section_at(pos) if sp.sections else None
+        if sec is not None and sec.kind == "goals" and sec.year:
+            return RefDate(sec.year)
+    return speech_ref
+
+
 def extract_deadlines(doc: SpeechDoc, config) -> SpeechDoc:
     """REQUIRES tasks; PROVIDES task.deadlines."""
     for sp in doc.speeches:
         speech_ref = RefDate.of(sp.date, sp.ref_year)
         for t in sp.tasks:
-            ref = speech_ref
-            if ref is None:
-                # an undated speech: a goals section stated for a year (structure stage) dates its lines
-                sec = sp.section_at(t.start) if sp.sections else None
-                if sec is not None and sec.kind == "goals" and sec.year:
-                    ref = RefDate(sec.year)
+            ref = task_ref(sp, t.start, speech_ref)
             t.deadlines = [Deadline(s, e, doc.text[s:e], due, ph, rules=rules)
                            for s, e, due, ph, rules in find_deadlines_with_rules(doc.norm, t.start, t.end, ref,
                                                                                  config.lexicon)]

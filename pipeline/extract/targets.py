@@ -33,25 +33,38 @@ class _Compiled:
     describe_clause: re.Pattern
     project_name: re.Pattern
     project_name_units: set
+    count_words: set
+    time_units: set
+    number_then_verb: re.Pattern
+    clause_final: re.Pattern
+    metric_before: re.Pattern
+    review_forward: re.Pattern
 
 
 def _build(lexicon) -> _Compiled:
     rows = lexicon.data("measures.tsv")
-    units = {r["unit"]: r["canonical"] for r in rows}
-    unit_alt = "|".join(map(re.escape, sorted(units, key=len, reverse=True)))
     d = lexicon.data("targets.yaml")
+    units = {r["unit"]: r["canonical"] for r in rows}
+    for base in d["magnitude_units"]:       # 15万辆, 30亿千瓦时, 1.3万亿斤: a magnitude before a unit
+        for mag in d["magnitudes"]:
+            units.setdefault(mag + base, mag + units[base])
+    unit_alt = "|".join(map(re.escape, sorted(units, key=len, reverse=True)))
     num = rf"(?:{_ARABIC}|{PLACEHOLDER}|{_CN_NUM})"
     number = re.compile(
         rf"(?P<rank>前|排名前|前列前)?(?P<n1>{num})(?:\s*%?\s*(?P<rng>[-—–~～至到])\s*(?P<n2>{num}))?\s*"
         rf"(?P<approx>多|余)?\s*(?P<unit>{unit_alt})"
-        rf"|(?P<rank2>前)\s*(?P<n3>\d{{1,3}}|{PLACEHOLDER}|[一二三四五六七八九十百]{{1,3}})(?![\d.%个家项亿万])")
+        rf"|(?P<rank2>前)\s*(?P<n3>\d{{1,3}}|{PLACEHOLDER}|[一二三四五六七八九十百]{{1,3}})(?![\d.%个家项亿万])"
+        rf"|(?P<per>百分之|千分之)(?P<n4>{_ARABIC}|{PLACEHOLDER}|[零〇一二两三四五六七八九十点]+)")
     after = sorted(((w, c) for c, ws in d["comparators"]["after"].items() for w in ws), key=lambda x: -len(x[0]))
     before = sorted(((w, c) for c, ws in d["comparators"]["before"].items() for w in ws), key=lambda x: -len(x[0]))
     verbs = re.compile("|".join(map(re.escape, sorted(d["verbs"], key=len, reverse=True))))
     return _Compiled(number, units, after, before, verbs, set(d["keep_verb_in_metric"]),
                      re.compile(f"(?:{d['describe_before']})\\s*$"), re.compile(d["describe_after"]),
                      re.compile(d["cn_verbs"]), re.compile(d["commit_verbs"]), re.compile(d["rank_verbs"]),
-                     re.compile(d["describe_clause"]), re.compile(d["project_name"]), set(d["project_name_units"]))
+                     re.compile(d["describe_clause"]), re.compile(d["project_name"]), set(d["project_name_units"]),
+                     set(d["count_words"]), set(d["time_units"]), re.compile(d["number_then_verb"]),
+                     re.compile(d["clause_final"]), re.compile(d["metric_before"]),
+                     re.compile(d["review_forward"]))
 
 
 def _cn2an(_lexicon):
@@ -80,6 +93,9 @@ def parse_number(s: str, lexicon=None) -> float | int | None:
 
 
 _HINT = re.compile(r"[0-9XxX×*零〇一二两三四五六七八九十百千万番]")
+_DESCRIBE = {"target.filter.describe_before", "target.filter.describe_clause", "target.filter.describe_list_continues"}
+_THIS_YEAR = re.compile(r"今年|全年|本年|年内")
+_WORD_YUE = re.compile(r"[签节制预合履特公邀践]约$")    # 签约30个: a word, not 约 "about"
 _AT_LEAST_VERB = re.compile(r"(?:至少|不少于|不低于)[\u4e00-\u9fff]{1,4}$")
 _CLAUSE_CUT = re.compile(r"[，,；;：:。！？!?、（）()]")
 _VERB_CUT = re.compile(r"[，,；;：:。！？!?]")
@@ -88,51 +104,75 @@ _FILLER = re.compile(r"^(?:[一二三四五六七八九十]+是|要|确保|力�
                      r"全力|确定了?|目标是|主要是|均|分别|预计|计划|将|再|进一步|共|累计)+")
 
 
-def find_targets(norm: str, start: int, end: int, lexicon) -> list[dict]:
-    """Target candidates in norm[start:end] as dicts with span, value, unit, comparator, metric."""
+def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = None,
+                 goals: bool = False) -> list[dict]:
+    """Target candidates in norm[start:end] as dicts with span, value, unit, comparator, metric.
+
+    `goals`: the segment is a line of a goals section, where a metric and its value commit
+    without a verb. With `trace` (a list), every candidate a filter row drops is appended as
+    (start, end, filter id) — scripts/audit_rules.py counts them against gold.
+    """
     if not _HINT.search(norm, start, end):
         return []                   # no digit, Chinese numeral, placeholder or 番
     c = lexicon.cached("targets", _build)
     seg = norm[start:end]
     found = []
+
+    described = -1         # end of the last number a describe filter dropped (local offset)
+
+    def drop(why: str) -> None:
+        nonlocal described
+        if why in _DESCRIBE:
+            described = e
+        if trace is not None:
+            trace.append((start + s, start + e, why))
+
     for m in c.number.finditer(seg):
         s, e = m.span()
         if m.group("rank2"):
             n1 = m.group("n3")
             if not c.rank_verbs.search(seg[max(0, s - 20):s]):
+                drop("target.filter.rank_no_verb")
                 continue
             value = parse_number(n1, lexicon)
             is_ph = re.fullmatch(PLACEHOLDER, n1) is not None
             if value is None and not is_ph:
+                drop("target.filter.no_value")
                 continue
             found.append({"start": start + s, "end": start + e, "value": value, "unit": "名", "comparator": ">=",
                           "placeholder": is_ph, "metric": _metric(seg, s, c), "qualifier": False, "_local_end": e,
                           "rules": ("target.rank",)})
             continue
-        n1 = m.group("n1")
+        per = m.group("per")        # 百分之八 / 千分之五: the unit is written first
+        n1 = m.group("n4") if per else m.group("n1")
         is_ph = re.fullmatch(PLACEHOLDER, n1.strip()) is not None
         is_cn = re.fullmatch(_CN_NUM, n1) is not None
-        unit_raw = m.group("unit")
+        unit_raw = ("%" if per == "百分之" else "‰") if per else m.group("unit")
         unit = c.units[unit_raw]
         rank = (bool(m.group("rank")) and unit_raw in ("名", "强", "位")) or unit_raw in ("强", "位")
         if rank:
             unit = "名"
         elif unit_raw in ("强", "位"):
+            drop("target.filter.rank_unit_no_rank")
             continue
         before_txt = seg[max(0, s - 6):s]
         if c.describe_before.search(before_txt) and not rank:
+            drop("target.filter.describe_before")
             continue
         cut = max((x.end() for x in _VERB_CUT.finditer(seg, 0, s)), default=0)
         clause = seg[cut:s]
         if c.describe_clause.search(clause):
+            drop("target.filter.describe_clause")
             continue
         if _in_quotes(seg, s) and not (rank and c.rank_verbs.search(seg, max(0, seg.rfind("“", 0, s) - 4), s)):
+            drop("target.filter.in_quotes")
             continue
         if rank and (not (m.group("rank") or c.rank_verbs.search(clause)) or seg[max(0, s - 1):s] == "后"):
+            drop("target.filter.rank_bottom")
             continue        # 排名后3位: the bottom of a ranking, not a goal
         if rank:
             why = "target.rank"
-        elif c.commit.search(clause):
+        elif c.commit.search(seg, cut, s + 1):   # (+1: the 增 row looks at the number after it)
             why = "target.committed"
         elif _has_comparator(seg, s, e, c):
             why = "target.comparator"
@@ -140,32 +180,53 @@ def find_targets(norm: str, start: int, end: int, lexicon) -> list[dict]:
             why = "target.list_continues"
         elif re.match(r"的[^，,。；;]{1,12}(?:达到|实现|完成|建成)", seg[e:]):
             why = "target.object_then_verb"
+        elif goals and not is_cn:
+            why = "target.in_goals"
+        elif not is_cn and unit not in c.time_units and c.number_then_verb.match(seg, e):
+            why = "target.number_then_verb"
+        elif not is_cn and c.clause_final.match(seg, e) and c.metric_before.search(clause):
+            why = "target.clause_final_value"
         else:
+            drop("target.filter.no_commit")
             continue
+        if described >= 0 and not rank and not c.review_forward.search(seg, described, s) \
+                and not _THIS_YEAR.search(seg, described, s):
+            drop("target.filter.describe_list_continues")
+            continue    # "去年…达540亿元，…扣除3300亿元，…退税4600亿元": a list of figures that describe
         if c.describe_after.match(seg[e:]):
+            drop("target.filter.describe_after")
             continue
         if unit in c.project_name_units and c.project_name.match(seg[e:]) and not c.verbs.search(seg[e:e + 24]):
+            drop("target.filter.project_name")
             continue    # 兴县15万吨新能源汽车零部件项目: the project's name
         if is_cn:
             if n1 in ("一",) and unit in ("个", "场", "批", "项", "次", "家", "条", "套", "所", "名", "座", "处",
                                          "支", "只", "件", "份", "张", "部") \
                     and not re.search(r"(?:至少|不少于|不低于|每)[^，,。]{0,6}$", seg[max(0, s - 8):s]):
+                drop("target.filter.cn_one_means_a")
                 continue  # 一场/一个 mean "a" (but 至少组织一次 counts)
-            if not c.cn_verbs.search(clause) or _in_quotes(seg, s):
+            if not (c.cn_verbs.search(clause) or unit not in c.count_words and why == "target.committed") \
+                    or _in_quotes(seg, s):
+                drop("target.filter.cn_no_verb")
                 continue
             if n1 in ("万", "千", "百", "十") and not (rank and n1 in ("百", "千", "十")):
+                drop("target.filter.cn_bare_magnitude")
                 continue
         if re.match(r"(?:以下|以内)的(?![\u4e00-\u9fff]{0,6}(?:目标|任务|指标))", seg[e:]):
+            drop("target.filter.class_of_objects")
             continue  # 装机容量5万千瓦以下的锅炉: a class of objects, not a commitment
-        if unit in ("人", "岁") and re.match(r"(?:以上|以下)?[\u4e00-\u9fff]", seg[e:]) \
+        if unit in ("人", "岁") and re.match(r"(?:以上|以下)[\u4e00-\u9fff]|(?!以上|以下)[\u4e00-\u9fff]", seg[e:]) \
                 and not re.match(r"(?:以上|以下)?(?:的目标|左右)", seg[e:]):
+            drop("target.filter.who_not_how_many")
             continue  # 50人以上聚餐 / 60岁以上老人: who, not how many
         if unit in ("万元", "亿元", "元", "%", "万亿元") \
                 and re.match(r"(?:以上|以下)?(?:的)?(?:企业|项目|单位|园区|工业企业)", seg[e:]):
+            drop("target.filter.object_qualifier")
             continue  # 年纳税X万元以上企业: a qualifier of the object
         value = {"十": 10, "百": 100, "千": 1000}.get(n1) if rank and n1 in ("十", "百", "千") \
             else parse_number(n1, lexicon)
         if value is None and not is_ph:
+            drop("target.filter.no_value")
             continue
         comparator = "="
         ext_end = e
@@ -181,7 +242,7 @@ def find_targets(norm: str, start: int, end: int, lexicon) -> list[dict]:
         stripped = head.rstrip()
         if comparator != "~":
             for w, comp in c.before:
-                if stripped.endswith(w):
+                if stripped.endswith(w) and not _WORD_YUE.search(stripped):
                     comparator, ext_start = comp, s - (len(head) - len(stripped)) - len(w)
                     break
         if comparator == "=" and _AT_LEAST_VERB.search(seg, max(0, s - 8), s):
@@ -198,7 +259,7 @@ def find_targets(norm: str, start: int, end: int, lexicon) -> list[dict]:
             pass
         metric = _metric(seg, ext_start if not rank else s, c)
         # as written when only the script differs (小時 stays 小時); 个亿 → 亿元 and ranks → 名 otherwise
-        written = (start + m.start("unit"), start + m.end("unit")) if unit == unit_raw else None
+        written = (start + m.start("unit"), start + m.end("unit")) if unit == unit_raw and not per else None
         at = seg.rfind(metric, 0, s + len(metric)) if metric else -1
         found.append({"start": start + ext_start, "end": start + ext_end, "value": value, "unit": unit,
                       "unit_span": written, "metric_span": (start + at, start + at + len(metric)) if at >= 0 else None,
@@ -221,7 +282,7 @@ def find_targets(norm: str, start: int, end: int, lexicon) -> list[dict]:
                               "comparator": ">=", "placeholder": False, "metric": _metric(seg, m.start(), c),
                               "qualifier": False, "_local_end": m.end(g), "rules": ("target.keep_strive_rank",)})
     found.sort(key=lambda f: f["start"])
-    return _drop_qualifiers(found, norm)
+    return _drop_qualifiers(found, norm, trace)
 
 
 def _parallel(found: list[dict], seg: str, clause_start: int, unit: str) -> bool:
@@ -233,7 +294,8 @@ def _parallel(found: list[dict], seg: str, clause_start: int, unit: str) -> bool
 
 
 def _has_comparator(seg: str, s: int, e: int, c: _Compiled) -> bool:
-    return any(seg.startswith(w, e) for w, _ in c.after) or any(seg[:s].endswith(w) for w, _ in c.before)
+    return any(seg.startswith(w, e) for w, _ in c.after) \
+        or any(seg[:s].endswith(w) for w, _ in c.before) and not _WORD_YUE.search(seg, 0, s)
 
 
 def _in_quotes(seg: str, pos: int) -> bool:
@@ -262,15 +324,15 @@ def _metric(seg: str, pos: int, c: _Compiled) -> str:
     return clause.strip(" 的")
 
 
-def _drop_qualifiers(found: list[dict], norm: str) -> list[dict]:
+def _drop_qualifiers(found: list[dict], norm: str, trace: list | None = None) -> list[dict]:
     """A number that is followed, in the same clause, by another target qualifies it (§5)."""
     out = []
     for i, t in enumerate(found):
         later = [u for u in found[i + 1:] if not _CLAUSE_CUT.search(norm[t["end"]:u["start"]])]
-        if later and (t["qualifier"] or t["unit"] not in ("%",) and later[0]["unit"] != "名"):
-            if not (t["unit"] == "名" or later[0]["start"] - t["end"] > 12):
-                continue
-        if t["qualifier"] and later:
+        if later and (t["qualifier"] or t["unit"] not in ("%",) and later[0]["unit"] != "名") \
+                and not (t["unit"] == "名" or later[0]["start"] - t["end"] > 12) or t["qualifier"] and later:
+            if trace is not None:
+                trace.append((t["start"], t["end"], "target.filter.qualifier"))
             continue
         out.append(t)
     return out
@@ -290,16 +352,23 @@ def _metric_text(doc: SpeechDoc, f: dict) -> str:
     return doc.text[span[0]:span[1]] if span and doc.norm[span[0]:span[1]] == metric else metric
 
 
+def review_commits(norm: str, start: int, end: int, lexicon) -> bool:
+    """A task inside a review section whose own words look ahead (要, 确保, 目标 …): its numbers commit."""
+    return lexicon.cached("targets", _build).review_forward.search(norm, start, end) is not None
+
+
 def extract_targets(doc: SpeechDoc, config) -> SpeechDoc:
     """REQUIRES tasks; PROVIDES task.targets."""
     for sp in doc.speeches:
         for t in sp.tasks:
             sec = sp.section_at(t.start) if sp.sections else None
-            if sec is not None and sec.kind == "review":
+            if sec is not None and sec.kind == "review" and not review_commits(doc.norm, t.start, t.end,
+                                                                               config.lexicon):
                 t.targets = []      # figures of a review of past work describe, they do not commit (§8)
                 continue
+            goals = sec is not None and sec.kind == "goals"
             t.targets = [Target(f["start"], f["end"], doc.text[f["start"]:f["end"]], _metric_text(doc, f),
                                 f["value"], _unit_text(doc, f), f["comparator"], f["placeholder"],
                                 rules=f.get("rules", ()))
-                         for f in find_targets(doc.norm, t.start, t.end, config.lexicon)]
+                         for f in find_targets(doc.norm, t.start, t.end, config.lexicon, goals=goals)]
     return doc
