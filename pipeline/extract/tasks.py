@@ -101,16 +101,56 @@ def label_of(text: str, labels: list[LabelLine]) -> LabelLine | None:
 _PIPE = re.compile(r"^\s*\|+\s*$")
 
 
-def item_before_labels(doc, sp, seg, labels) -> bool:
-    i = seg.id - sp.segments[0].id + 1
+class _SpeechView:
+    """What the task rules read of one speech, computed once: segment texts, label rows,
+    section and parent heading at each segment start."""
+
+    def __init__(self, doc: SpeechDoc, sp: Speech, labels):
+        self.sp, self.labels = sp, labels
+        segs = sp.segments
+        self.first = segs[0].id if segs else 0
+        self.texts = [doc.norm[g.start:g.end] for g in segs]
+        self._label: list = [_UNSET] * len(segs)
+        self._hstarts = [h.start for h in sp.headings]
+        self.sections: list = []         # Speech.section_at at each segment start
+        secs, i = sp.sections, 0
+        for g in segs:
+            while i < len(secs) and secs[i].start <= g.start:
+                i += 1
+            sec = secs[i - 1] if i else None
+            self.sections.append(sec if sec is not None and g.start < sec.end else None)
+
+    def label(self, k: int):
+        lb = self._label[k]
+        if lb is _UNSET:
+            lb = self._label[k] = label_of(self.texts[k], self.labels)
+        return lb
+
+    def kind(self, k: int) -> str | None:
+        sec = self.sections[k]
+        return sec.kind if sec is not None else None
+
+    def parent(self, pos: int) -> int | None:
+        """speeches.heading_of over the view's heading starts."""
+        i = bisect_right(self._hstarts, pos) - 1
+        if i < 0:
+            return None
+        return self.sp.headings[i].parent if self._hstarts[i] == pos else i
+
+
+_UNSET = object()
+
+
+def item_before_labels(view: _SpeechView, k: int) -> bool:
+    """Label lines follow segment k (one that marks an item, or two table cells)."""
+    i = k + 1
     cells = 0
-    while i < len(sp.segments) and i - seg.id + sp.segments[0].id <= 8:
-        nxt = sp.segments[i]
-        t = doc.norm[nxt.start:nxt.end]
+    while i < len(view.texts) and i - k <= 8:
+        t = view.texts[i]
         if _PIPE.match(t):
             i += 1
             continue
-        lb = label_of(t, labels)
+        lb = view.label(i)
         if lb is None:
             return False
         if lb.item:
@@ -149,7 +189,7 @@ def modality_of(text: str, lexicon) -> str:
 
 
 def make_task(doc: SpeechDoc, speech: Speech, seg: Segment, extractor: str = "rules",
-              confidence: float = 1.0, lexicon=None, rules=()) -> Task:
+              confidence: float = 1.0, lexicon=None, rules=(), view: _SpeechView | None = None) -> Task:
     """A Task over one segment, with modality read from the segment and its parent heading."""
     lex = lexicon
     if lex is None:
@@ -157,7 +197,8 @@ def make_task(doc: SpeechDoc, speech: Speech, seg: Segment, extractor: str = "ru
         lex = Lexicon.load()
     text = doc.norm[seg.start:seg.end]
     return Task(start=seg.start, end=seg.end, text=seg.text, modality=modality_of(text, lex),
-                specific=False, segment=seg.id, heading=heading_of(speech, seg.start),
+                specific=False, segment=seg.id,
+                heading=view.parent(seg.start) if view is not None else heading_of(speech, seg.start),
                 extractor=extractor, confidence=confidence, rules=list(rules))
 
 
@@ -165,33 +206,126 @@ _CLAUSE = re.compile(r"[^，,；;：:]+[，,；;：:]?")
 _SPACE_IN_CJK = re.compile(r"(?<=[\u4e00-\u9fff])[ \t\u3000]+(?=[\u4e00-\u9fff])")
 
 
-def _cue_candidates(norm: str, sp: Speech, cues) -> list[set[int]] | None:
-    """The cues (indices into cues) each segment may hold: one finditer per cue over the speech instead of a
-    search per cue and segment (the per-segment search still decides). None when the
-    speech has PDF spaces inside words, which only the per-segment scoring removes."""
-    segs = sp.segments
-    if not segs or _SPACE_IN_CJK.search(norm, sp.start, sp.end):
+def _required_literals(pattern: re.Pattern) -> list[str] | None:
+    """Strings one of which every match of pattern contains (read from the parsed regex), or
+    None when no such set is known: a segment without any of them cannot match."""
+    if pattern.flags & re.IGNORECASE:
         return None
-    starts = [s.start for s in segs]
-    cand: list[set[int]] = [set() for _ in segs]
-    lo, hi = segs[0].start, segs[-1].end
-    for n, c in enumerate(cues):
-        # anchored cues read the segment's own start or end, which a speech-wide search misses
-        if c.pattern.pattern.startswith("^") or "$" in c.pattern.pattern:
-            for x in cand:
-                x.add(n)
-            continue
-        for m in c.pattern.finditer(norm, lo, hi):
-            i = bisect_right(starts, m.start()) - 1
-            j = bisect_right(starts, max(m.start(), m.end() - 1)) - 1
-            for k in range(max(i, 0), j + 1):
-                cand[k].add(n)
-    return cand
+    from re import _constants as C, _parser as P     # noqa: N814 (the stdlib's own regex parser)
+
+    def seq(items):
+        opts, run = [], ""
+        for op, av in items:
+            if op is C.LITERAL:
+                run += chr(av)
+                continue
+            if run:
+                opts.append({run})
+                run = ""
+            got = item(op, av)
+            if got:
+                opts.append(got)
+        if run:
+            opts.append({run})
+        # the most selective: the longest shortest string, then the fewest strings
+        return max(opts, key=lambda o: (min(map(len, o)), -len(o))) if opts else None
+
+    def item(op, av):
+        if op is C.LITERAL:
+            return {chr(av)}
+        if op is C.IN:
+            return {chr(x) for _, x in av} if all(o is C.LITERAL for o, _ in av) else None
+        if op is C.SUBPATTERN:
+            return seq(av[3]) if not av[1] and not av[2] else None
+        if op is C.BRANCH:
+            out: set[str] = set()
+            for b in av[1]:
+                got = seq(b)
+                if not got:
+                    return None
+                out |= got
+            return out
+        if op in (C.MAX_REPEAT, C.MIN_REPEAT):
+            return seq(av[2]) if av[0] >= 1 else None
+        return None                 # anchors, lookarounds, classes: nothing required
+
+    try:
+        lits = seq(P.parse(pattern.pattern))
+    except Exception:               # pragma: no cover - a construct the parser reads otherwise
+        return None
+    if not lits:
+        return None
+    # "将" already finds every segment "我们将" would
+    return sorted(x for x in lits if not any(y != x and y in x for y in lits))
 
 
-def _score(text: str, cues) -> tuple[float, set[str]]:
+def _cue_plan(lexicon):
+    """Per lexicon: for each cue with a small set of required literals, one regex of them
+    and the cue's bit; the cues without one (bits in `always`) are searched in every segment."""
+    def build(_lex=None):
+        _, cues = lexicon.task_cues
+        always = 0
+        scans = []
+        for n, c in enumerate(cues):
+            lits = _required_literals(c.pattern)
+            if lits and len(lits) <= 64:
+                alt = "|".join(map(re.escape, sorted(lits, key=len, reverse=True)))
+                scans.append((1 << n, re.compile(alt).search))
+            else:
+                always |= 1 << n
+        return always, scans, {}
+    return lexicon.cached("task_cue_plan", build)
+
+
+def _cue_candidates(norm: str, sp: Speech, view: _SpeechView, cues, plan) -> tuple[list[str], list[list]]:
+    """The text each segment is scored on (PDF spaces inside words removed: "政治 任务") and
+    the cues it may hold: those one of whose required literals it contains, found by one
+    scan per cue over the speech (the per-segment search decides)."""
+    segs = sp.segments
+    texts = view.texts
+    if not segs:
+        return texts, []
+    always, scans, decoded = plan
+    if _SPACE_IN_CJK.search(norm, sp.start, sp.end):
+        texts = [_SPACE_IN_CJK.sub("", t) for t in texts]
+        src = "\n".join(texts)             # scanned as the segments will be scored
+        starts, ends, pos = [], [], 0
+        for t in texts:
+            starts.append(pos)
+            ends.append(pos + len(t))
+            pos += len(t) + 1
+        lo, hi = 0, len(src)
+    else:
+        src = norm
+        starts = [s.start for s in segs]
+        ends = [s.end for s in segs]
+        lo, hi = segs[0].start, segs[-1].end
+    mask = [always] * len(segs)
+    for bit, search in scans:
+        pos = lo
+        while True:
+            m = search(src, pos, hi)
+            if m is None:
+                break
+            s, e = m.span()
+            i = max(bisect_right(starts, s) - 1, 0)
+            mask[i] |= bit
+            # the segment holds one: go on from its end; one across a segment end (or in
+            # between) proves nothing, and another may start inside it
+            pos = ends[i] if e <= ends[i] else s + 1
+    out = []
+    for x in mask:
+        sel = decoded.get(x)
+        if sel is None:
+            sel = decoded[x] = [c for n, c in enumerate(cues) if x >> n & 1]
+        out.append(sel)
+    return texts, out
+
+
+def _score(text: str, cues, spaced: bool = True) -> tuple[float, set[str]]:
     """Segment cues once, clause cues in the best clause (+ half the negatives elsewhere)."""
-    text = _SPACE_IN_CJK.sub("", text)       # PDF extraction spaces: "政治 任务"
+    if spaced:
+        text = _SPACE_IN_CJK.sub("", text)       # PDF extraction spaces: "政治 任务"
     total, hits = 0.0, set()
     clause_cues = []
     for c in cues:
@@ -201,9 +335,13 @@ def _score(text: str, cues) -> tuple[float, set[str]]:
             else:
                 total += c.weight
                 hits.add(c.id)
-    clauses = _CLAUSE.findall(text) if clause_cues else []
+    if not clause_cues:
+        return total, hits
+    clauses = _CLAUSE.findall(text)
     if len(clauses) <= 1:
-        clauses = [text]
+        # one clause: the segment's own hits
+        hits.update(c.id for c in clause_cues)
+        return total + sum(c.weight for c in clause_cues), hits
     best, best_hits = None, set()
     per_clause = []
     for cl in clauses:
@@ -228,7 +366,11 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
     weights = {c.id: c.weight for c in cues}
     evidence = doc.task_evidence
     srules, labels = structure_rules(lex)
+    plan = _cue_plan(lex)
     item_rule = next((r for r in srules if r.id == "breakdown_item"), None)
+    # the rows a segment can fire (join rows act in _label_tasks); a row whose first condition
+    # needs a section is skipped outside one
+    seg_rules = [(r, bool(r.when) and r.when[0] in _KIND_CONDITIONS) for r in srules if r.effect != "join"]
     for sp in doc.speeches:
         heading_at = {h.start: h for h in sp.headings}
         heading_idx = {h.start: i for i, h in enumerate(sp.headings)}
@@ -241,18 +383,19 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
         goals = False
         purpose_list = False
         last_item: dict[int | None, tuple[int, bool]] = {}   # parent heading -> (last 一是 item, task?)
-        cand = _cue_candidates(doc.norm, sp, cues)
+        view = _SpeechView(doc, sp, labels)
+        score_texts, cand = _cue_candidates(doc.norm, sp, view, cues, plan)
         # a plan as a whole: by its title (doc_*), or opened by "为…制定/重点抓好以下几项工作："
         plan_doc = any(r.startswith("doc_") or r == "mark_plan_intro" for sec in sp.sections for r in sec.rules)
-        first = sp.segments[0].id if sp.segments else 0
+        first = view.first
         for seg in sp.segments:
-            text = doc.norm[seg.start:seg.end]
+            k = seg.id - first
+            text = view.texts[k]
             if seg.end <= title_end or _is_title_like(text, sp.title) or \
                     (sp.body_start is not None and seg.start < sp.body_start and seg.end > sp.body_start
                      and seg.start == sp.start):
                 continue
-            seg_cues = cues if cand is None else [cues[k] for k in sorted(cand[seg.id - first])]
-            score, hits = _score(text, seg_cues)
+            score, hits = _score(score_texts[k], cand[k], False)
             h_here = heading_at.get(seg.start)
             if h_here is None or h_here.level != 4:
                 purpose_list = "meeting" in hits and bool(re.search(r"(?:目的|任务是|主要是)[^。]*[一1]是", text))
@@ -264,42 +407,43 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                 if re.match(r"[一二三四五六七八九十]+(?:是|要)", text[intro.end():]) and \
                         "verb_start" in _score(re.sub(r"^[一二三四五六七八九十]+是", "", text[intro.end():]), cues)[1]:
                     score = max(score, threshold)
+            goals_word = _GOALS.search(text) is not None
             if seg.start in heading_at and heading_at[seg.start].level <= 2:
-                goals = bool(_GOALS.search(text))
-            if _GOALS.search(text) and (re.search(r"[：:]$|是[：:]?$", text.rstrip())
+                goals = goals_word
+            if goals_word and (re.search(r"[：:]$|是[：:]?$", text.rstrip())
                                         or re.search(r"(?:明确|确定)了[^。；;]{0,24}目标", text)):
                 goals = True
             if goals and hits & {"target_growth", "target_goal", "verb_start", "unit_commit"}:
                 score += 1.5
             elif goals and re.search(r"[；;]$", text) and not hits & {"past", "achievement", "past_statistics"}:
                 score += 2.0        # an item of a goals list: "城乡居民收入增长与经济增长同步；"
-            if _stat_dense(text) and not hits & {"yao", "must", "strive", "target_goal"}:
+            if not hits & {"yao", "must", "strive", "target_goal"} and _stat_dense(text):
                 score -= 2.0
             h = heading_at.get(seg.start)
-            parent = heading_of(sp, seg.start)
+            parent = view.parent(seg.start)
             if h is not None:
                 hi = heading_idx[h.start]
                 body = text[len(h.marker):]
                 directive = bool(hits & {"yao", "must", "strive", "call_on_audience"})
                 if (_HEADING_REVIEW.search(body) and not re.search(r"认清|增强|进一步", body)
                         and "call_on_audience" not in hits) \
-                        or (_kind_at(sp, seg.start) == "review" and not directive) \
+                        or (view.kind(k) == "review" and not directive) \
                         or "meeting" in hits \
                         or (h.parent is not None and _under_review(sp, h.parent, review_parent) and not directive
-                            and _kind_at(sp, seg.start) not in _PLAN_KINDS):   # "（二）工作要求" names its own kind
+                            and view.kind(k) not in _PLAN_KINDS):   # "（二）工作要求" names its own kind
                     review_parent.add(hi)
                     continue
                 if item_rule is not None and not hits & item_rule.unless \
-                        and item_before_labels(doc, sp, seg, labels):
-                    tasks.append(make_task(doc, sp, seg, "rules", 0.8, lexicon=lex,
+                        and item_before_labels(view, k):
+                    tasks.append(make_task(doc, sp, seg, "rules", 0.8, lexicon=lex, view=view,
                                            rules=_ids(hits, weights, [item_rule.id])))
                     continue        # "1.完善城市更新机制" over 牵头单位：…: an item, not a label
                 if _LABEL.match(text) or _LABEL_STOP.match(text):
                     continue
-                in_goals = goals or _kind_at(sp, seg.start) == "goals"
+                in_goals = goals or view.kind(k) == "goals"
                 if in_goals and not directive and (hits & {"target_growth", "target_goal"} or score >= 0):
                     # "6.居民收入增长与经济增长同步"
-                    tasks.append(make_task(doc, sp, seg, "rules", 0.7, lexicon=lex,
+                    tasks.append(make_task(doc, sp, seg, "rules", 0.7, lexicon=lex, view=view,
                                            rules=_ids(hits, weights, ["goals_item"])))
                     continue
                 # "收入结构得到优化，但突击入库现象突出": findings, not a call to act
@@ -328,19 +472,18 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                         continue
                 if h.level == 4:
                     last_item[h.parent] = (hi, True)
-                tasks.append(make_task(doc, sp, seg, "rules", min(1.0, 0.6 + 0.1 * max(score, 0)), lexicon=lex,
+                tasks.append(make_task(doc, sp, seg, "rules", min(1.0, 0.6 + 0.1 * max(score, 0)), lexicon=lex, view=view,
                                        rules=_ids(hits, weights, ["outline_item"])))
                 continue
             fired: list[str] = []
             if parent is not None and _under_review(sp, parent, review_parent) \
-                    and _kind_at(sp, seg.start) not in _PLAN_KINDS:
+                    and view.kind(k) not in _PLAN_KINDS:
                 score -= 1.0
                 fired.append("under_review_heading")
             forced = False
-            ctx = _Context(doc, sp, seg, text, hits, config, labels, plan_doc)
-            for rule in srules:
-                if rule.effect == "join" or hits & rule.unless or \
-                        (ctx.kind is None and rule.when and rule.when[0] in _KIND_CONDITIONS) or \
+            ctx = _Context(view, k, text, hits, config, plan_doc)
+            for rule, needs_kind in seg_rules:
+                if hits & rule.unless or (needs_kind and ctx.kind is None) or \
                         not all(ctx.holds(c) for c in rule.when):
                     continue
                 fired.append(rule.id)
@@ -349,9 +492,9 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                 elif rule.effect == "task":
                     forced = True
             if forced or score >= threshold - 1e-9:
-                tasks.append(make_task(doc, sp, seg, "rules", min(1.0, 0.5 + 0.1 * max(score, 0)), lexicon=lex,
+                tasks.append(make_task(doc, sp, seg, "rules", min(1.0, 0.5 + 0.1 * max(score, 0)), lexicon=lex, view=view,
                                        rules=_ids(hits, weights, fired)))
-        sp.tasks = _label_tasks(doc, sp, tasks, labels, srules, lex)
+        sp.tasks = _label_tasks(doc, sp, tasks, view, srules, lex)
     return doc
 
 
@@ -367,18 +510,13 @@ _SENTENCE_END = re.compile(r"[。；;！!]\s*$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-def _kind_at(sp: Speech, pos: int) -> str | None:
-    sec = sp.section_at(pos)
-    return sec.kind if sec is not None else None
-
-
 class _Context:
     """The named structural conditions of task_cues.yaml `structure_rules`, for one segment."""
 
-    def __init__(self, doc, sp, seg, text, hits, config, labels, plan_doc=False):
-        self.doc, self.sp, self.seg, self.text, self.hits = doc, sp, seg, text, hits
-        self.config, self.labels, self.plan_doc = config, labels, plan_doc
-        self.kind = _kind_at(sp, seg.start)
+    def __init__(self, view: _SpeechView, k: int, text, hits, config, plan_doc=False):
+        self.view, self.k, self.text, self.hits = view, k, text, hits
+        self.config, self.plan_doc = config, plan_doc
+        self.kind = view.kind(k)
         self._memo: dict[str, bool] = {}
 
     def holds(self, name: str) -> bool:
@@ -402,7 +540,7 @@ class _Context:
 
     def in_work_procedure(self):
         """A procedure section named by a plan's step heading (督查方式, 督查程序), not an agenda."""
-        sec = self.sp.section_at(self.seg.start)
+        sec = self.view.sections[self.k]
         return self.kind == "procedure" and sec is not None and "head_work_procedure" in sec.rules
 
     def in_plan_document(self):
@@ -419,25 +557,25 @@ class _Context:
         return self.text.lstrip().startswith(("——", "—", "--"))    # the normalised copy has "--"
 
     def not_intro_only(self):
-        return not _INTRO_ONLY.search(self.text) and label_of(self.text, self.labels) is None
+        return not _INTRO_ONLY.search(self.text) and self.view.label(self.k) is None
 
     def not_heading_label(self):
         return not _LABEL.match(self.text)
 
     def label_line(self):
-        return label_of(self.text, self.labels) is not None
+        return self.view.label(self.k) is not None
 
     def before_label_line(self):
         """Label lines follow: one naming units or a due date (牵头单位：…, （X牵头）), or two
         table cells (a flattened row "item。 | 徐国江 | 城管局 |"; one cell may be progress)."""
         return not self.label_line() and not _PIPE.match(self.text) \
-            and item_before_labels(self.doc, self.sp, self.seg, self.labels)
+            and item_before_labels(self.view, self.k)
 
     def after_task(self):       # decided in _join_labels, over the tasks already made
         return False
 
 
-def _label_tasks(doc, sp, tasks, labels, srules, lex) -> list[Task]:
+def _label_tasks(doc, sp, tasks, view: _SpeechView, srules, lex) -> list[Task]:
     """Every label line after a task item (牵头单位：…, （X牵头…负责）, table cells) is a task of
     its own here, so the unit, deadline and target stages read it as before; join_labels
     then folds it into its item."""
@@ -446,11 +584,10 @@ def _label_tasks(doc, sp, tasks, labels, srules, lex) -> list[Task]:
         return tasks
     by_seg = {t.segment: t for t in tasks}
     owner: Task | None = None
-    for seg in sp.segments:
-        text = doc.norm[seg.start:seg.end]
-        if owner is not None and _PIPE.match(text):
+    for k, seg in enumerate(sp.segments):
+        if owner is not None and _PIPE.match(view.texts[k]):
             continue
-        lb = label_of(text, labels)
+        lb = view.label(k)
         if lb is None:
             owner = by_seg.get(seg.id)
             continue
@@ -458,7 +595,7 @@ def _label_tasks(doc, sp, tasks, labels, srules, lex) -> list[Task]:
             continue
         own = by_seg.get(seg.id)
         if own is None:
-            own = make_task(doc, sp, seg, "rules", 0.7, lexicon=lex, rules=[join.id])
+            own = make_task(doc, sp, seg, "rules", 0.7, lexicon=lex, rules=[join.id], view=view)
             by_seg[seg.id] = own
             tasks.append(own)
         elif join.id not in own.rules:
@@ -561,7 +698,7 @@ _STOP_MARK = re.compile(r"[。；;！!]")
 
 
 def _is_title_like(text: str, title: str) -> bool:
-    if not title:
+    if not title or _STOP_MARK.search(text):
         return False
     t = _WS.sub("", text)
     return len(t) <= len(title) + 12 and title[-8:] in t and not _STOP_MARK.search(t)
