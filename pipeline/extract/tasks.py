@@ -13,6 +13,13 @@ from dataclasses import dataclass
 from speechledger.doc import Segment, Speech, SpeechDoc, Task
 from speechledger.speeches import heading_of
 
+try:        # the stdlib's regex parser reads the literals a cue needs
+    from re import _constants as _C
+    from re import _parser as _P
+except ImportError:                 # Python 3.10
+    import sre_constants as _C
+    import sre_parse as _P
+
 _HEADING_REVIEW = re.compile(r"肯定|成效|成绩|成就|回顾|总结(?!经验)|基本情况|总体情况|进展情况|主要做法|存在的问题|"
                              r"问题和不足|"
                              r"基本评价|去年|过去|以来|督查目的|督查时间|督查方式")
@@ -87,6 +94,14 @@ def structure_rules(lexicon) -> tuple[list[StructureRule], list[LabelLine]]:
     return lexicon.cached("task_structure_rules", build)
 
 
+def _label_literals(labels: list[LabelLine]):
+    """search() for a literal that every label line holds (any search when none is known)."""
+    lits = _required_literals(labels[-1].pattern) if labels else None
+    if not lits:
+        return re.compile(r"[\s\S]").search
+    return re.compile("|".join(map(re.escape, sorted(lits, key=len, reverse=True)))).search
+
+
 def label_of(text: str, labels: list[LabelLine]) -> LabelLine | None:
     if labels and labels[-1].id == "_any":
         if not labels[-1].pattern.search(text):
@@ -105,12 +120,19 @@ class _SpeechView:
     """What the task rules read of one speech, computed once: segment texts, label rows,
     section and parent heading at each segment start."""
 
-    def __init__(self, doc: SpeechDoc, sp: Speech, labels):
+    def __init__(self, doc: SpeechDoc, sp: Speech, labels, label_search):
         self.sp, self.labels = sp, labels
         segs = sp.segments
         self.first = segs[0].id if segs else 0
         self.texts = [doc.norm[g.start:g.end] for g in segs]
-        self._label: list = [_UNSET] * len(segs)
+        self._label: list = [None] * len(segs)
+        if segs:
+            # a segment without any literal the label rows need is no label line
+            search = label_search
+            starts = [g.start for g in segs]
+            ends = [g.end for g in segs]
+            for i in _segments_with(search, doc.norm, starts, ends, segs[0].start, segs[-1].end):
+                self._label[i] = _UNSET
         self._hstarts = [h.start for h in sp.headings]
         self.sections: list = []         # Speech.section_at at each segment start
         secs, i = sp.sections, 0
@@ -211,12 +233,10 @@ def _required_literals(pattern: re.Pattern) -> list[str] | None:
     None when no such set is known: a segment without any of them cannot match."""
     if pattern.flags & re.IGNORECASE:
         return None
-    from re import _constants as C, _parser as P     # noqa: N814 (the stdlib's own regex parser)
-
     def seq(items):
         opts, run = [], ""
         for op, av in items:
-            if op is C.LITERAL:
+            if op is _C.LITERAL:
                 run += chr(av)
                 continue
             if run:
@@ -231,13 +251,13 @@ def _required_literals(pattern: re.Pattern) -> list[str] | None:
         return max(opts, key=lambda o: (min(map(len, o)), -len(o))) if opts else None
 
     def item(op, av):
-        if op is C.LITERAL:
+        if op is _C.LITERAL:
             return {chr(av)}
-        if op is C.IN:
-            return {chr(x) for _, x in av} if all(o is C.LITERAL for o, _ in av) else None
-        if op is C.SUBPATTERN:
+        if op is _C.IN:
+            return {chr(x) for _, x in av} if all(o is _C.LITERAL for o, _ in av) else None
+        if op is _C.SUBPATTERN:
             return seq(av[3]) if not av[1] and not av[2] else None
-        if op is C.BRANCH:
+        if op is _C.BRANCH:
             out: set[str] = set()
             for b in av[1]:
                 got = seq(b)
@@ -245,12 +265,12 @@ def _required_literals(pattern: re.Pattern) -> list[str] | None:
                     return None
                 out |= got
             return out
-        if op in (C.MAX_REPEAT, C.MIN_REPEAT):
+        if op in (_C.MAX_REPEAT, _C.MIN_REPEAT):
             return seq(av[2]) if av[0] >= 1 else None
         return None                 # anchors, lookarounds, classes: nothing required
 
     try:
-        lits = seq(P.parse(pattern.pattern))
+        lits = seq(_P.parse(pattern.pattern))
     except Exception:               # pragma: no cover - a construct the parser reads otherwise
         return None
     if not lits:
@@ -260,32 +280,58 @@ def _required_literals(pattern: re.Pattern) -> list[str] | None:
 
 
 def _cue_plan(lexicon):
-    """Per lexicon: for each cue with a small set of required literals, one regex of them
-    and the cue's bit; the cues without one (bits in `always`) are searched in every segment."""
+    """Per lexicon: the required literals of the cues that have a small set of them, in a
+    few regexes of about 32 literals each (sorted, so each regex starts with few different
+    characters and scans fast), the cue bits each literal stands for (its own cues and those
+    of the literals that are its prefixes: they start at the same place), and the bits of
+    the cues searched in every segment (`always`: no literal set, or too large a one)."""
     def build(_lex=None):
         _, cues = lexicon.task_cues
         always = 0
-        scans = []
+        bits: dict[str, int] = {}
         for n, c in enumerate(cues):
             lits = _required_literals(c.pattern)
             if lits and len(lits) <= 64:
-                alt = "|".join(map(re.escape, sorted(lits, key=len, reverse=True)))
-                scans.append((1 << n, re.compile(alt).search))
+                for x in lits:
+                    bits[x] = bits.get(x, 0) | 1 << n
             else:
                 always |= 1 << n
-        return always, scans, {}
+        found = {x: 0 for x in bits}
+        for x in found:
+            for y, b in bits.items():
+                if x.startswith(y):
+                    found[x] |= b
+        lits = sorted(bits)
+        scans = [re.compile("|".join(map(re.escape, sorted(lits[i:i + 32], key=len, reverse=True)))).search
+                 for i in range(0, len(lits), 32)]
+        return always, scans, found, {}
     return lexicon.cached("task_cue_plan", build)
+
+
+def _segments_with(search, src: str, starts: list[int], ends: list[int], lo: int, hi: int):
+    """Indices of the segments (sorted starts/ends in src) where search finds a literal."""
+    pos = lo
+    while True:
+        m = search(src, pos, hi)
+        if m is None:
+            return
+        s, e = m.span()
+        i = max(bisect_right(starts, s) - 1, 0)
+        yield i
+        # the segment holds one: go on from its end; one across a segment end (or in
+        # between) proves nothing, and another may start inside it
+        pos = ends[i] if e <= ends[i] else s + 1
 
 
 def _cue_candidates(norm: str, sp: Speech, view: _SpeechView, cues, plan) -> tuple[list[str], list[list]]:
     """The text each segment is scored on (PDF spaces inside words removed: "政治 任务") and
-    the cues it may hold: those one of whose required literals it contains, found by one
-    scan per cue over the speech (the per-segment search decides)."""
+    the cues it may hold: those one of whose required literals it contains, found by a few
+    scans over the speech that stop wherever a literal starts (the per-segment search decides)."""
     segs = sp.segments
     texts = view.texts
     if not segs:
         return texts, []
-    always, scans, decoded = plan
+    always, scans, found, decoded = plan
     if _SPACE_IN_CJK.search(norm, sp.start, sp.end):
         texts = [_SPACE_IN_CJK.sub("", t) for t in texts]
         src = "\n".join(texts)             # scanned as the segments will be scored
@@ -301,18 +347,16 @@ def _cue_candidates(norm: str, sp: Speech, view: _SpeechView, cues, plan) -> tup
         ends = [s.end for s in segs]
         lo, hi = segs[0].start, segs[-1].end
     mask = [always] * len(segs)
-    for bit, search in scans:
+    for search in scans:
         pos = lo
         while True:
             m = search(src, pos, hi)
             if m is None:
                 break
-            s, e = m.span()
-            i = max(bisect_right(starts, s) - 1, 0)
-            mask[i] |= bit
-            # the segment holds one: go on from its end; one across a segment end (or in
-            # between) proves nothing, and another may start inside it
-            pos = ends[i] if e <= ends[i] else s + 1
+            s = m.start()
+            # a literal across a segment end marks the segment it starts in: more candidates, never fewer
+            mask[max(bisect_right(starts, s) - 1, 0)] |= found[m.group()]
+            pos = s + 1         # literals overlap: the next may start inside this one
     out = []
     for x in mask:
         sel = decoded.get(x)
@@ -367,6 +411,7 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
     evidence = doc.task_evidence
     srules, labels = structure_rules(lex)
     plan = _cue_plan(lex)
+    label_search = lex.cached("task_label_literals", lambda _lex: _label_literals(labels))
     item_rule = next((r for r in srules if r.id == "breakdown_item"), None)
     # the rows a segment can fire (join rows act in _label_tasks); a row whose first condition
     # needs a section is skipped outside one
@@ -383,7 +428,7 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
         goals = False
         purpose_list = False
         last_item: dict[int | None, tuple[int, bool]] = {}   # parent heading -> (last 一是 item, task?)
-        view = _SpeechView(doc, sp, labels)
+        view = _SpeechView(doc, sp, labels, label_search)
         score_texts, cand = _cue_candidates(doc.norm, sp, view, cues, plan)
         # a plan as a whole: by its title (doc_*), or opened by "为…制定/重点抓好以下几项工作："
         plan_doc = any(r.startswith("doc_") or r == "mark_plan_intro" for sec in sp.sections for r in sec.rules)
@@ -472,8 +517,8 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                         continue
                 if h.level == 4:
                     last_item[h.parent] = (hi, True)
-                tasks.append(make_task(doc, sp, seg, "rules", min(1.0, 0.6 + 0.1 * max(score, 0)), lexicon=lex, view=view,
-                                       rules=_ids(hits, weights, ["outline_item"])))
+                tasks.append(make_task(doc, sp, seg, "rules", min(1.0, 0.6 + 0.1 * max(score, 0)), lexicon=lex,
+                                       view=view, rules=_ids(hits, weights, ["outline_item"])))
                 continue
             fired: list[str] = []
             if parent is not None and _under_review(sp, parent, review_parent) \
@@ -492,8 +537,8 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                 elif rule.effect == "task":
                     forced = True
             if forced or score >= threshold - 1e-9:
-                tasks.append(make_task(doc, sp, seg, "rules", min(1.0, 0.5 + 0.1 * max(score, 0)), lexicon=lex, view=view,
-                                       rules=_ids(hits, weights, fired)))
+                tasks.append(make_task(doc, sp, seg, "rules", min(1.0, 0.5 + 0.1 * max(score, 0)), lexicon=lex,
+                                       view=view, rules=_ids(hits, weights, fired)))
         sp.tasks = _label_tasks(doc, sp, tasks, view, srules, lex)
     return doc
 
