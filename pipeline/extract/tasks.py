@@ -386,6 +386,25 @@ def _score(text: str, cues, spaced: bool = True) -> tuple[float, set[str]]:
         # one clause: the segment's own hits
         hits.update(c.id for c in clause_cues)
         return total + sum(c.weight for c in clause_cues), hits
+    if len(clause_cues) == 1 and clause_cues[0].weight:
+        # one clause cue: only whether some clause has it (and, for a negative one, whether
+        # some clause lacks it) decides: the sums below, without a search per clause
+        c = clause_cues[0]
+        has = lacks = False
+        for cl in clauses:
+            if c.pattern.search(cl):
+                has = True
+            else:
+                lacks = True
+            if has and (c.weight > 0 or lacks):
+                break
+        if has:
+            hits.add(c.id)
+        if c.weight > 0:
+            return total + (c.weight if has else 0.0) + 0.5 * 0, hits
+        if has and lacks:
+            return total + 0.0 + 0.5 * c.weight, hits
+        return total + (c.weight if has else 0.0) + 0.5 * 0, hits
     best, best_hits = None, set()
     per_clause = []
     for cl in clauses:
