@@ -20,44 +20,10 @@ except ImportError:                 # Python 3.10
     import sre_constants as _C
     import sre_parse as _P
 
-_HEADING_REVIEW = re.compile(r"肯定|成效|成绩|成就|回顾|总结(?!经验)|基本情况|总体情况|进展情况|主要做法|存在的问题|"
-                             r"问题和不足|"
-                             r"基本评价|去年|过去|以来|督查目的|督查时间|督查方式")
-_GOALS = re.compile(r"目标任务|预期目标|主要目标|目标是|奋斗目标|发展目标|目标要求|工作目标|具体目标|主要指标")
-_LIST_INTRO = re.compile(r"[：:]\s*(?=(?:[一二三四五六七八九十]+(?:是|要|、)|第[一二三四五六七八九十]+[，,、]|"
-                         r"\d{1,2}[.、．]|"
-                         r"[(（][一二三四五六七八九十\d]+[)）]))")
-_LABEL = re.compile(r"^[\s(（]*(?:[一二三四五六七八九十\d]+[)）、.．]?)\s*[\u4e00-\u9fff“”\"\d]{0,16}"
-                    r"(?:目标|要求|原则|思路|措施|任务|步骤|安排|意见|范围|对象|内容|依据|机制|组织领导|保障措施|"
-                    r"职责分工|"
-                    r"时间|重点|方式|方法|时限|背景|情况|"
-                    r"指导思想|总体要求|基本原则|主要目标|预期目标|分解表|分工表|情况表|任务表|通知|方案|"
-                    r"工作方法)[:：]?\s*$")
-# "（一）指导思想。" "二、督查内容。": a section label closed by a full stop (a short one only:
-# "一要加强组织领导。" is a directive)
-_LABEL_STOP = re.compile(r"^[\s(（]*[一二三四五六七八九十\d]+[)）、.．]\s*[\u4e00-\u9fff]{0,2}"
-                         r"(?:指导思想|总体要求|基本原则|目标任务|主要目标|工作要求|工作目标|内容|程序|方式|时间|"
-                         r"范围|对象|"
-                         r"原则|要求|目标)。\s*$")
-
-
-
-# list markers, and a previous item's label "（X牵头，…负责）具体措施：" the segment starts with
-_OPENER = re.compile(r"^\s*(?:[（(][^（()）]{4,160}(?:负责|牵头)[)）])?\s*(?:具体措施[:：])?\s*"
-                     r"(?:——|—|--|-|·|[(（]?[一二三四五六七八九十\d]{1,2}[)）、.．]|[一二三四五六七八九十]+是|"
-                     r"第[一二三四五六七八九十]+[，,、])?\s*")
-# what a sentence of a plan says when it states rather than directs: 是/有利于/没有…就/a result
-_STATEMENT = re.compile(r"(?<![要还])是[^，,。；;]{0,30}(?:的|之一|所在|基础|前提|关键|重点|任务|目标|要求|举措|"
-                        r"保障)(?:[，,。；;]|$)|"
-                        r"有利于|没有[^。；;]{0,30}就|得到[^，,。；;]{0,6}(?:改善|提高|提升|加强|遏制|解决|控制)|"
-                        r"^[^，,。；;]{2,20}是[^，,。；;要]{2,30}[。；;]?\s*$|^我们有|包括[:：]|有待(?:提高|加强|"
-                        r"改善)|未完全|"
-                        r"^(?:党中央|中共中央|国务院|中央|省委|市委|县委|区委)[^，,。]{0,12}高度重视|"
-                        r"^\d{4}年\d{1,2}月\d{1,2}日[，,][^。]{0,40}(?:在|召开|发表|主持)|"
-                        r"(?:显著|明显|全面|基本|稳步|大幅)(?:提高|提升|改善|增强|形成|实现|建立|好转|"
-                        r"缓解)(?:[，,。；;]|$)|"
-                        r"[？?]\s*$|^[^，,。]{0,20}(?:认为|表示|说|看来)[，,:：]")
-_INTRO_ONLY = re.compile(r"[:：]\s*$")
+def patterns(lexicon) -> dict[str, re.Pattern]:
+    """The named patterns of task_cues.yaml (`patterns`), compiled once per lexicon."""
+    return lexicon.cached("task_patterns", lambda _lex: {r["id"]: re.compile(r["pattern"])
+                                                         for r in lexicon.data("task_cues.yaml")["patterns"]})
 
 
 @dataclass(frozen=True)
@@ -67,6 +33,33 @@ class StructureRule:
     unless: frozenset[str]
     effect: str             # task | score | join
     score: float = 0.0
+
+
+@dataclass(frozen=True)
+class HeadingRule:
+    id: str
+    when: tuple[str, ...]
+    any_cue: frozenset[str]
+    unless: frozenset[str]
+    max_score: float | None
+    effect: str             # review | skip | hit | task
+    cue: str | None = None  # the cue a `hit` row adds
+    confidence: tuple[float, float] = (0.0, 0.0)   # base, per unit of score
+    list: bool | None = None
+
+
+def heading_rules(lexicon) -> list[HeadingRule]:
+    """The heading rows of task_cues.yaml, compiled once per lexicon."""
+    def build(_lex=None):
+        rows = []
+        for r in lexicon.data("task_cues.yaml").get("heading_rules", []):
+            conf = r.get("confidence", 0.0)
+            conf = (float(conf["base"]), float(conf["per_score"])) if isinstance(conf, dict) else (float(conf), 0.0)
+            rows.append(HeadingRule(r["id"], tuple(r.get("when", [])), frozenset(r.get("any_cue", [])),
+                                    frozenset(r.get("unless", [])), r.get("max_score"), r["effect"], r.get("cue"),
+                                    conf, r.get("list")))
+        return rows
+    return lexicon.cached("task_heading_rules", build)
 
 
 @dataclass(frozen=True)
@@ -120,8 +113,8 @@ class _SpeechView:
     """What the task rules read of one speech, computed once: segment texts, label rows,
     section and parent heading at each segment start."""
 
-    def __init__(self, doc: SpeechDoc, sp: Speech, labels, label_search):
-        self.sp, self.labels = sp, labels
+    def __init__(self, doc: SpeechDoc, sp: Speech, labels, label_search, pats):
+        self.sp, self.labels, self.pats = sp, labels, pats
         segs = sp.segments
         self.first = segs[0].id if segs else 0
         self.texts = [doc.norm[g.start:g.end] for g in segs]
@@ -188,7 +181,7 @@ def opens_with_verb(text: str, hits: set[str], config) -> bool:
     """The segment, past its list marker, opens with an action (a verb, or 对/把/在… before one)."""
     if "verb_start" in hits:
         return True
-    body = _OPENER.sub("", text, count=1)
+    body = patterns(config.lexicon)["item_opener"].sub("", text, count=1)
     words = config.tokenizer.tag(body[:12])
     if not words:
         return False
@@ -431,7 +424,8 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
     srules, labels = structure_rules(lex)
     plan = _cue_plan(lex)
     label_search = lex.cached("task_label_literals", lambda _lex: _label_literals(labels))
-    item_rule = next((r for r in srules if r.id == "breakdown_item"), None)
+    hrules = heading_rules(lex)
+    pats = patterns(lex)
     # the rows a segment can fire (join rows act in _label_tasks); a row whose first condition
     # needs a section is skipped outside one
     seg_rules = [(r, bool(r.when) and r.when[0] in _KIND_CONDITIONS) for r in srules if r.effect != "join"]
@@ -442,12 +436,12 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
         title_end = sp.segments[0].end if sp.segments and sp.title and \
             doc.norm[sp.segments[0].start:sp.segments[0].end].strip().endswith(sp.title[-4:]) else -1
         if sp.body_start is None:
-            title_end = max(title_end, _title_block_end(doc.norm, sp))
+            title_end = max(title_end, _title_block_end(doc.norm, sp, pats))
         tasks: list[Task] = []
         goals = False
         purpose_list = False
         last_item: dict[int | None, tuple[int, bool]] = {}   # parent heading -> (last 一是 item, task?)
-        view = _SpeechView(doc, sp, labels, label_search)
+        view = _SpeechView(doc, sp, labels, label_search, pats)
         score_texts, cand = _cue_candidates(doc.norm, sp, view, cues, plan)
         # a plan as a whole: by its title (doc_*), or opened by "为…制定/重点抓好以下几项工作："
         plan_doc = any(r.startswith("doc_") or r == "mark_plan_intro" for sec in sp.sections for r in sec.rules)
@@ -462,82 +456,51 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
             score, hits = _score(score_texts[k], cand[k], False)
             h_here = heading_at.get(seg.start)
             if h_here is None or h_here.level != 4:
-                purpose_list = "meeting" in hits and bool(re.search(r"(?:目的|任务是|主要是)[^。]*[一1]是", text))
+                purpose_list = "meeting" in hits and bool(pats["meeting_purpose_list"].search(text))
             evidence[seg.start] = {h: weights[h] for h in hits}     # read by the learned layer
-            intro = _LIST_INTRO.search(text)
+            intro = pats["list_intro_colon"].search(text)
             if intro:
                 # "下面，我讲三点意见：一是认清形势": the item after the colon decides
-                score, hits = max((score, hits), _score(text[intro.end():], cues), key=lambda x: x[0])
-                if re.match(r"[一二三四五六七八九十]+(?:是|要)", text[intro.end():]) and \
-                        "verb_start" in _score(re.sub(r"^[一二三四五六七八九十]+是", "", text[intro.end():]), cues)[1]:
+                item = text[intro.end():]
+                score, hits = max((score, hits), _score(item, cues), key=lambda x: x[0])
+                if pats["list_item_opens"].search(item) and \
+                        "verb_start" in _score(pats["list_item_marker"].sub("", item), cues)[1]:
                     score = max(score, threshold)
-            goals_word = _GOALS.search(text) is not None
+            goals_word = pats["goals_words"].search(text) is not None
             if seg.start in heading_at and heading_at[seg.start].level <= 2:
                 goals = goals_word
-            if goals_word and (re.search(r"[：:]$|是[：:]?$", text.rstrip())
-                                        or re.search(r"(?:明确|确定)了[^。；;]{0,24}目标", text)):
+            if goals_word and (pats["goals_intro_end"].search(text.rstrip()) or pats["goals_set_out"].search(text)):
                 goals = True
             if goals and hits & {"target_growth", "target_goal", "verb_start", "unit_commit"}:
                 score += 1.5
-            elif goals and re.search(r"[；;]$", text) and not hits & {"past", "achievement", "past_statistics"}:
+            elif goals and pats["list_item_end"].search(text) and not hits & {"past", "achievement", "past_statistics"}:
                 score += 2.0        # an item of a goals list: "城乡居民收入增长与经济增长同步；"
-            if not hits & {"yao", "must", "strive", "target_goal"} and _stat_dense(text):
+            if not hits & {"yao", "must", "strive", "target_goal"} and _stat_dense(text, pats):
                 score -= 2.0
             h = heading_at.get(seg.start)
             parent = view.parent(seg.start)
             if h is not None:
                 hi = heading_idx[h.start]
-                body = text[len(h.marker):]
-                directive = bool(hits & {"yao", "must", "strive", "call_on_audience"})
-                if (_HEADING_REVIEW.search(body) and not re.search(r"认清|增强|进一步", body)
-                        and "call_on_audience" not in hits) \
-                        or (view.kind(k) == "review" and not directive) \
-                        or "meeting" in hits \
-                        or (h.parent is not None and _under_review(sp, h.parent, review_parent) and not directive
-                            and view.kind(k) not in _PLAN_KINDS):   # "（二）工作要求" names its own kind
-                    review_parent.add(hi)
-                    continue
-                if item_rule is not None and not hits & item_rule.unless \
-                        and item_before_labels(view, k):
-                    tasks.append(make_task(doc, sp, seg, "rules", 0.8, lexicon=lex, view=view,
-                                           rules=_ids(hits, weights, [item_rule.id])))
-                    continue        # "1.完善城市更新机制" over 牵头单位：…: an item, not a label
-                if _LABEL.match(text) or _LABEL_STOP.match(text):
-                    continue
-                in_goals = goals or view.kind(k) == "goals"
-                if in_goals and not directive and (hits & {"target_growth", "target_goal"} or score >= 0):
-                    # "6.居民收入增长与经济增长同步"
-                    tasks.append(make_task(doc, sp, seg, "rules", 0.7, lexicon=lex, view=view,
-                                           rules=_ids(hits, weights, ["goals_item"])))
-                    continue
-                # "收入结构得到优化，但突击入库现象突出": findings, not a call to act
-                negative_only = not (hits - {"achievement", "problem", "past", "analysis", "past_statistics"}) \
-                    or ("problem" in hits and bool(re.search(r"但[^，,]*$", body)))
-                label = len(re.sub(r"\s", "", body)) <= 12 and not re.search(r"[，,、]", body)
-                if not directive and "verb_start" not in hits and not hits & _FINDINGS \
-                        and _opens_with_verb(body, config):
-                    hits.add("verb_start")  # 坚守…/看住人: the outline item opens with a verb
-                # 一、文旅项目建设 / 2、收入结构得到优化，但…突出: a label or an analysis
-                if not directive and "verb_start" not in hits and \
-                        (score <= 0 and label or negative_only and score <= 0.5):
-                    continue
-                if not directive and hits & {"importance", "title_line", "report_procedure"} \
-                        and ("verb_start" not in hits or not re.search(r"[，,]", body)):
-                    continue                # （一）做好卫生健康工作是重大政治任务: a statement
-                if h.level == 4 and purpose_list:
-                    continue                # 主要目的有两方面，一是…二是…: the meeting's purpose, not tasks
-                # 一是/二是 items: a task when they open with an action, a review when with a noun,
-                # and like their previous sibling when neither (lists are homogeneous)
-                if h.level == 4 and not directive and "verb_start" not in hits and score < threshold:
-                    prev = last_item.get(h.parent)
-                    if not (prev is not None and prev[1]):
-                        review_parent.add(hi)
-                        last_item[h.parent] = (hi, False)
+                hctx = _HeadingContext(view, k, h, text, hits, score, threshold, goals, purpose_list,
+                                       last_item, review_parent, config)
+                for row in hrules:
+                    if (row.any_cue and not hits & row.any_cue) or hits & row.unless or \
+                            (row.max_score is not None and score > row.max_score) or \
+                            not all(getattr(hctx, c)() for c in row.when):
                         continue
-                if h.level == 4:
-                    last_item[h.parent] = (hi, True)
-                tasks.append(make_task(doc, sp, seg, "rules", min(1.0, 0.6 + 0.1 * max(score, 0)), lexicon=lex,
-                                       view=view, rules=_ids(hits, weights, ["outline_item"])))
+                    if row.effect == "hit":
+                        hits.add(row.cue)
+                        continue
+                    if row.list is not None and h.level == 4:
+                        last_item[h.parent] = (hi, row.list)
+                    if row.effect == "review":
+                        review_parent.add(hi)
+                    elif row.effect == "task":
+                        base, per = row.confidence
+                        tasks.append(make_task(doc, sp, seg, "rules", min(1.0, base + per * max(score, 0)) if per
+                                               else base, lexicon=lex, view=view,
+                                               rules=_ids(hits, weights, [row.id])))
+                    break
                 continue
             fired: list[str] = []
             if parent is not None and _under_review(sp, parent, review_parent) \
@@ -615,16 +578,16 @@ class _Context:
         return bool(_SENTENCE_END.search(self.text)) and len(_CJK.findall(self.text, 0, 40)) >= 4
 
     def not_statement(self):
-        return not _STATEMENT.search(self.text)
+        return not self.view.pats["statement"].search(self.text)
 
     def dash_item(self):
         return self.text.lstrip().startswith(("——", "—", "--"))    # the normalised copy has "--"
 
     def not_intro_only(self):
-        return not _INTRO_ONLY.search(self.text) and self.view.label(self.k) is None
+        return not self.view.pats["intro_only"].search(self.text) and self.view.label(self.k) is None
 
     def not_heading_label(self):
-        return not _LABEL.match(self.text)
+        return not self.view.pats["section_label"].search(self.text)
 
     def label_line(self):
         return self.view.label(self.k) is not None
@@ -709,15 +672,80 @@ def _only_labels_between(doc, sp, start: int, end: int, labels) -> bool:
     return True
 
 
-_STAT = re.compile(r"\d+(?:\.\d+)?\s*(?:%|亿|万|个|家|项|人|户|元)")
-
-
-def _stat_dense(text: str) -> bool:
+def _stat_dense(text: str, pats) -> bool:
     """Three or more figures without a commitment word: a statistics report."""
-    return len(_STAT.findall(text)) >= 3
+    return len(pats["stat_figure"].findall(text)) >= 3
 
 
-_FINDINGS = {"problem", "achievement", "past", "analysis", "past_statistics", "importance"}
+class _HeadingContext:
+    """The named conditions of task_cues.yaml `heading_rules`, for one outline heading."""
+
+    def __init__(self, view, k, h, text, hits, score, threshold, goals, purpose_list, last_item, review_parent,
+                 config):
+        self.view, self.k, self.h, self.text, self.hits = view, k, h, text, hits
+        self.body = text[len(h.marker):]
+        self.score, self.threshold, self.goals, self.purpose_list = score, threshold, goals, purpose_list
+        self.last_item, self.review_parent, self.config = last_item, review_parent, config
+
+    def review_words_heading(self):
+        """回顾/成效/存在的问题… in the heading, unless it calls to see or raise (认清, 增强)."""
+        pats = self.view.pats
+        return bool(pats["heading_review_words"].search(self.body)) \
+            and not pats["heading_review_exempt"].search(self.body)
+
+    def in_review(self):
+        return self.view.kind(self.k) == "review"
+
+    def parent_under_review(self):
+        return self.h.parent is not None and _under_review(self.view.sp, self.h.parent, self.review_parent)
+
+    def not_plan_section(self):     # "（二）工作要求" names its own kind
+        return self.view.kind(self.k) not in _PLAN_KINDS
+
+    def items_follow(self):
+        return item_before_labels(self.view, self.k)
+
+    def section_label(self):
+        pats = self.view.pats
+        return bool(pats["section_label"].search(self.text) or pats["section_label_stop"].search(self.text))
+
+    def in_goals_list(self):
+        return self.goals or self.view.kind(self.k) == "goals"
+
+    def goal_like(self):
+        """A target cue, or nothing against: "6.居民收入增长与经济增长同步"."""
+        return bool(self.hits & {"target_growth", "target_goal"}) or self.score >= 0
+
+    def heading_opens_with_verb(self):
+        return _opens_with_verb(self.body, self.config)
+
+    def short_heading(self):
+        """Twelve characters at most and one clause: a label."""
+        return len(_WS.sub("", self.body)) <= 12 and not any(c in self.body for c in "，,、")
+
+    def findings_only(self):
+        """Only findings (problems, achievements, the past), or a problem closed by a 但 clause."""
+        return not (self.hits - _FINDING_CUES) or \
+            ("problem" in self.hits and bool(self.view.pats["ends_with_but"].search(self.body)))
+
+    def not_verb_clause(self):
+        return "verb_start" not in self.hits or not any(c in self.body for c in "，,")
+
+    def list_item(self):
+        return self.h.level == 4
+
+    def in_purpose_list(self):
+        return self.purpose_list
+
+    def previous_item_not_task(self):
+        prev = self.last_item.get(self.h.parent)
+        return not (prev is not None and prev[1])
+
+    def below_threshold(self):
+        return self.score < self.threshold
+
+
+_FINDING_CUES = frozenset({"achievement", "problem", "past", "analysis", "past_statistics"})
 
 
 def _opens_with_verb(body: str, config) -> bool:
@@ -737,11 +765,7 @@ def _under_review(sp: Speech, idx: int | None, review: set[int]) -> bool:
     return False
 
 
-_TITLE_LINE_STOP = re.compile(r"[。；;！!？?]|[:：]\s*$|^\s*(?:[一二三四五六七八九十\d]{1,2}[、.．]|"
-                              r"[(（][一二三四五六七八九十\d]{1,2}[)）])")
-
-
-def _title_block_end(norm: str, sp: Speech) -> int:
+def _title_block_end(norm: str, sp: Speech, pats) -> int:
     """End of the title lines that open a speech without a salutation ("省人民政府关于" /
     "进一步优化营商环境的若干意见"): up to three short lines without a sentence end."""
     end, pos, n = -1, sp.start, 0
@@ -750,7 +774,7 @@ def _title_block_end(norm: str, sp: Speech) -> int:
         stop = sp.end if nl < 0 else nl
         line = norm[pos:stop].strip()
         if line:
-            if len(line) > 60 or _TITLE_LINE_STOP.search(line) or "|" in line:
+            if len(line) > 60 or pats["title_line_stop"].search(line) or "|" in line:
                 break
             end, n = stop, n + 1
         pos = stop + 1
@@ -768,15 +792,6 @@ def _is_title_like(text: str, title: str) -> bool:
     return len(t) <= len(title) + 12 and title[-8:] in t and not _STOP_MARK.search(t)
 
 
-_CONCRETE = re.compile(
-    r"编制|制定|出台|建立|建成|设立|成立|组建|举办|召开|开展[^，,。]{0,8}(?:活动|行动|检查|排查|督查|培训|评估|调研)|"
-    r"完成|实现|新增|引进|开工|竣工|投产|申报|创建|争创|验收|印发|报送|上报|起草|清理|整治|整改|搬迁|关停|改造|"
-    r"招聘|培训|落地|签约|兑现|补贴|奖励|挂牌|启动|调整|评选|考核|通报|督查|检查|排查|安装|配备|修订|发布")
-_VAGUE = re.compile(r"^[^，,。；;]{0,6}(?:要)?(?:认真|切实|进一步|高度)?(?:领会|学习|增强|提高|统一|重视|认识|把握|"
-                    r"树立|强化)"
-                    r"[^。；;]{0,12}(?:意识|思想|认识|站位|信心|决心|责任感|紧迫感|重要性)")
-
-
 def decide_specific(doc: SpeechDoc, config) -> SpeechDoc:
     """REQUIRES tasks with units, deadlines, targets; PROVIDES task.specific.
 
@@ -784,26 +799,24 @@ def decide_specific(doc: SpeechDoc, config) -> SpeechDoc:
     line or a named doer with a concrete action; section headings and exhortations
     (认真领会, 增强意识) are not checkable on their own.
     """
+    pats = patterns(config.lexicon)
+    concrete, vague = pats["concrete_action"], pats["vague_exhortation"]
+    collective, responsibility = pats["collective_body"], pats["responsibility_label"]
     for sp in doc.speeches:
         heading_starts = {h.start for h in sp.headings}
         for t in sp.tasks:
             text = doc.norm[t.start:t.end]
             p = t.p_specific              # the learned layer's P(specific), when it ran
-            if t.deadlines or t.targets or _RESPONSIBILITY.match(text):
+            if t.deadlines or t.targets or responsibility.match(text):
                 t.specific = True
             elif p is not None:
                 t.specific = p >= 0.5
-            elif _VAGUE.search(text) and not _CONCRETE.search(text):
+            elif vague.search(text) and not concrete.search(text):
                 t.specific = False
             elif t.start in heading_starts:
-                t.specific = bool(t.units) and bool(_CONCRETE.search(text))
-            elif any(not _COLLECTIVE.match(u.text) for u in t.units):
+                t.specific = bool(t.units) and bool(concrete.search(text))
+            elif any(not collective.match(u.text) for u in t.units):
                 t.specific = True       # a named body to hold to account (各级各部门 is not)
             else:
-                t.specific = bool(_CONCRETE.search(text))
+                t.specific = bool(concrete.search(text))
     return doc
-
-
-_COLLECTIVE = re.compile(r"^(?:全[市县区省])?(?:各|有关|相关|市县|县乡|政府各)")
-_RESPONSIBILITY = re.compile(r"^\s*(?:牵头单位|责任单位|配合单位|协办单位|责任科室|牵头科室|责任部门|牵头部门|"
-                             r"配合部门|完成时限)\s*[:：]")
