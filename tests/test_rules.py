@@ -237,7 +237,7 @@ def test_label_line_examples(rule, pattern, example, should_match):
 
 # a `hit` heading row shows in the cue it adds
 SROWS = [(r.get("cue") or r["id"], ex, ok)
-         for group in ("structure_rules", "heading_rules") for r in load_yaml("task_cues.yaml")[group]
+         for group in ("score_rules", "structure_rules", "heading_rules") for r in load_yaml("task_cues.yaml")[group]
          for ok, key in ((True, "match"), (False, "no_match"), (None, "no_task")) for ex in r.get(key, [])]
 
 

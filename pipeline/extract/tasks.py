@@ -33,6 +33,7 @@ class StructureRule:
     unless: frozenset[str]
     effect: str             # task | score | join
     score: float = 0.0
+    any_cue: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,14 @@ class HeadingRule:
     cue: str | None = None  # the cue a `hit` row adds
     confidence: tuple[float, float] = (0.0, 0.0)   # base, per unit of score
     list: bool | None = None
+
+
+def score_rules(lexicon) -> list[StructureRule]:
+    """The score rows of task_cues.yaml (every segment, headings too), compiled once per lexicon."""
+    return lexicon.cached("task_score_rules", lambda _lex: [
+        StructureRule(r["id"], tuple(r.get("when", [])), frozenset(r.get("unless", [])), "score",
+                      float(r["score"]), frozenset(r.get("any_cue", [])))
+        for r in lexicon.data("task_cues.yaml").get("score_rules", [])])
 
 
 def heading_rules(lexicon) -> list[HeadingRule]:
@@ -127,6 +136,7 @@ class _SpeechView:
             for i in _segments_with(search, doc.norm, starts, ends, segs[0].start, segs[-1].end):
                 self._label[i] = _UNSET
         self._hstarts = [h.start for h in sp.headings]
+        self.heading_starts = frozenset(self._hstarts)
         self.sections: list = []         # Speech.section_at at each segment start
         secs, i = sp.sections, 0
         for g in segs:
@@ -425,6 +435,7 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
     plan = _cue_plan(lex)
     label_search = lex.cached("task_label_literals", lambda _lex: _label_literals(labels))
     hrules = heading_rules(lex)
+    srows = score_rules(lex)
     pats = patterns(lex)
     # the rows a segment can fire (join rows act in _label_tasks); a row whose first condition
     # needs a section is skipped outside one
@@ -471,14 +482,16 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                 goals = goals_word
             if goals_word and (pats["goals_intro_end"].search(text.rstrip()) or pats["goals_set_out"].search(text)):
                 goals = True
-            if goals and hits & {"target_growth", "target_goal", "verb_start", "unit_commit"}:
-                score += 1.5
-            elif goals and pats["list_item_end"].search(text) and not hits & {"past", "achievement", "past_statistics"}:
-                score += 2.0        # an item of a goals list: "城乡居民收入增长与经济增长同步；"
-            if not hits & {"yao", "must", "strive", "target_goal"} and _stat_dense(text, pats):
-                score -= 2.0
             h = heading_at.get(seg.start)
             parent = view.parent(seg.start)
+            ctx = _Context(view, k, text, hits, config, plan_doc, goals, parent, review_parent)
+            fired: list[str] = []
+            for rule in srows:
+                if (rule.any_cue and not hits & rule.any_cue) or hits & rule.unless or \
+                        not all(ctx.holds(c) for c in rule.when):
+                    continue
+                fired.append(rule.id)
+                score += rule.score
             if h is not None:
                 hi = heading_idx[h.start]
                 hctx = _HeadingContext(view, k, h, text, hits, score, threshold, goals, purpose_list,
@@ -499,16 +512,10 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                         base, per = row.confidence
                         tasks.append(make_task(doc, sp, seg, "rules", min(1.0, base + per * max(score, 0)) if per
                                                else base, lexicon=lex, view=view,
-                                               rules=_ids(hits, weights, [row.id])))
+                                               rules=_ids(hits, weights, fired + [row.id])))
                     break
                 continue
-            fired: list[str] = []
-            if parent is not None and _under_review(sp, parent, review_parent) \
-                    and view.kind(k) not in _PLAN_KINDS:
-                score -= 1.0
-                fired.append("under_review_heading")
             forced = False
-            ctx = _Context(view, k, text, hits, config, plan_doc)
             for rule, needs_kind in seg_rules:
                 if hits & rule.unless or (needs_kind and ctx.kind is None) or \
                         not all(ctx.holds(c) for c in rule.when):
@@ -540,9 +547,11 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 class _Context:
     """The named structural conditions of task_cues.yaml `structure_rules`, for one segment."""
 
-    def __init__(self, view: _SpeechView, k: int, text, hits, config, plan_doc=False):
+    def __init__(self, view: _SpeechView, k: int, text, hits, config, plan_doc=False, goals=False, parent=None,
+                 review_parent=frozenset()):
         self.view, self.k, self.text, self.hits = view, k, text, hits
         self.config, self.plan_doc = config, plan_doc
+        self.goals, self.parent, self.review_parent = goals, parent, review_parent
         self.kind = view.kind(k)
         self._memo: dict[str, bool] = {}
 
@@ -600,6 +609,25 @@ class _Context:
 
     def after_task(self):       # decided in _join_labels, over the tasks already made
         return False
+
+    def in_goals_list(self):
+        """After a goals intro ("主要预期目标是：") or under a goals heading, until the next top heading."""
+        return self.goals
+
+    def list_item_end(self):
+        return bool(self.view.pats["list_item_end"].search(self.text))
+
+    def stat_dense(self):
+        return _stat_dense(self.text, self.view.pats)
+
+    def not_heading(self):
+        return self.view.sp.segments[self.k].start not in self.view.heading_starts
+
+    def parent_under_review(self):
+        return self.parent is not None and _under_review(self.view.sp, self.parent, self.review_parent)
+
+    def not_plan_section(self):
+        return self.kind not in _PLAN_KINDS
 
 
 def _label_tasks(doc, sp, tasks, view: _SpeechView, srules, lex) -> list[Task]:
