@@ -410,12 +410,16 @@ def _score(text: str, cues, spaced: bool = True) -> tuple[float, set[str]]:
         return total + (c.weight if has else 0.0) + 0.5 * 0, hits
     best, best_hits = None, set()
     per_clause = []
+    # with positive cues only, the first clause holding all of them is the best one
+    all_positive = all(c.weight > 0 for c in clause_cues)
     for cl in clauses:
         found = {c.id: c.weight for c in clause_cues if c.pattern.search(cl)}
         per_clause.append(found)
         sc = sum(found.values())
         if best is None or sc > best:
             best, best_hits = sc, set(found)
+        if all_positive and len(found) == len(clause_cues):
+            break
     negatives: dict[str, float] = {}
     for found in per_clause:
         for cid, w in found.items():
@@ -434,12 +438,13 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
     srules, labels = structure_rules(lex)
     plan = _cue_plan(lex)
     label_search = lex.cached("task_label_literals", lambda _lex: _label_literals(labels))
-    hrules = heading_rules(lex)
-    srows = score_rules(lex)
+    hrules = [(r, _conditions(_HeadingContext, r.when)) for r in heading_rules(lex)]
+    srows = [(r, _conditions(_Context, r.when)) for r in score_rules(lex)]
     pats = patterns(lex)
     # the rows a segment can fire (join rows act in _label_tasks); a row whose first condition
     # needs a section is skipped outside one
-    seg_rules = [(r, bool(r.when) and r.when[0] in _KIND_CONDITIONS) for r in srules if r.effect != "join"]
+    seg_rules = [(r, bool(r.when) and r.when[0] in _KIND_CONDITIONS, _conditions(_Context, r.when))
+                 for r in srules if r.effect != "join"]
     for sp in doc.speeches:
         heading_at = {h.start: h for h in sp.headings}
         heading_idx = {h.start: i for i, h in enumerate(sp.headings)}
@@ -486,20 +491,23 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
             parent = view.parent(seg.start)
             ctx = _Context(view, k, text, hits, config, plan_doc, goals, parent, review_parent)
             fired: list[str] = []
-            for rule in srows:
-                if (rule.any_cue and not hits & rule.any_cue) or hits & rule.unless or \
-                        not all(ctx.holds(c) for c in rule.when):
+            for rule, conds in srows:
+                if (rule.any_cue and not hits & rule.any_cue) or hits & rule.unless:
                     continue
-                fired.append(rule.id)
-                score += rule.score
+                for cond in conds:
+                    if not cond(ctx):
+                        break
+                else:
+                    fired.append(rule.id)
+                    score += rule.score
             if h is not None:
                 hi = heading_idx[h.start]
                 hctx = _HeadingContext(view, k, h, text, hits, score, threshold, goals, purpose_list,
                                        last_item, review_parent, config)
-                for row in hrules:
+                for row, conds in hrules:
                     if (row.any_cue and not hits & row.any_cue) or hits & row.unless or \
                             (row.max_score is not None and score > row.max_score) or \
-                            not all(getattr(hctx, c)() for c in row.when):
+                            not all(cond(hctx) for cond in conds):
                         continue
                     if row.effect == "hit":
                         hits.add(row.cue)
@@ -516,9 +524,10 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                     break
                 continue
             forced = False
-            for rule, needs_kind in seg_rules:
-                if hits & rule.unless or (needs_kind and ctx.kind is None) or \
-                        not all(ctx.holds(c) for c in rule.when):
+            for rule, needs_kind, conds in seg_rules:
+                if hits & rule.unless or (needs_kind and ctx.kind is None):
+                    continue
+                if not all(cond(ctx) for cond in conds):
                     continue
                 fired.append(rule.id)
                 if rule.effect == "score":
@@ -530,6 +539,11 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                                        view=view, rules=_ids(hits, weights, fired)))
         sp.tasks = _label_tasks(doc, sp, tasks, view, srules, lex)
     return doc
+
+
+def _conditions(ctx_class, names) -> tuple:
+    """The methods deciding a row's named conditions (an unknown name fails here, at once)."""
+    return tuple(getattr(ctx_class, n) for n in names)
 
 
 def _ids(hits: set[str], weights: dict[str, float], fired: list[str]) -> list[str]:
@@ -555,13 +569,6 @@ class _Context:
         self.kind = view.kind(k)
         self._memo: dict[str, bool] = {}
 
-    def holds(self, name: str) -> bool:
-        # several rows share a condition (in_plan, opens_with_verb: a POS tag): decide it once
-        v = self._memo.get(name)
-        if v is None:
-            v = self._memo[name] = bool(getattr(self, name)())
-        return v
-
     def in_review(self):
         return self.kind == "review"
 
@@ -572,7 +579,11 @@ class _Context:
         return self.kind == "goals"
 
     def opens_with_verb(self):
-        return opens_with_verb(self.text, self.hits, self.config)
+        # several rows read it (a POS tag): decide it once
+        v = self._memo.get("opens_with_verb")
+        if v is None:
+            v = self._memo["opens_with_verb"] = opens_with_verb(self.text, self.hits, self.config)
+        return v
 
     def in_work_procedure(self):
         """A procedure section named by a plan's step heading (督查方式, 督查程序), not an agenda."""
@@ -587,7 +598,10 @@ class _Context:
         return bool(_SENTENCE_END.search(self.text)) and len(_CJK.findall(self.text, 0, 40)) >= 4
 
     def not_statement(self):
-        return not self.view.pats["statement"].search(self.text)
+        v = self._memo.get("not_statement")
+        if v is None:
+            v = self._memo["not_statement"] = not self.view.pats["statement"].search(self.text)
+        return v
 
     def dash_item(self):
         return self.text.lstrip().startswith(("——", "—", "--"))    # the normalised copy has "--"
