@@ -1,8 +1,14 @@
 """Task segments (ANNOTATION.md §2, §8): which segments direct or commit someone to act.
 
 A segment's score is the sum of the weights of the cues (pipeline/data/task_cues.yaml)
-it matches, adjusted by its place in the outline; it is a task when the score
-reaches the threshold. Modality comes from pipeline/data/modality.yaml.
+it matches, adjusted by the score rows (its place: a goals list, a statistics report,
+under a review heading); an outline heading is then decided by the heading rows, any
+other segment by the structure rows and the threshold. Every row is data (an id, named
+conditions, an effect, examples); the engine here applies them without rule-specific
+branches and records the ids in Task.rules. Modality comes from pipeline/data/modality.yaml.
+
+Speed: a cue is searched only in the segments holding one of its required literals
+(read from its parsed regex), found by a few scans over the whole speech.
 """
 from __future__ import annotations
 
