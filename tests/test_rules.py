@@ -224,14 +224,15 @@ def test_structure_row_examples(group, rule, pattern, example, should_match):
     assert bool(re.search(pattern, norm_text(example))) is should_match
 
 
-LABELS = load_yaml("task_cues.yaml")["label_lines"]
-LABEL_ROWS = [(r["id"], r["pattern"], ex, ok) for r in LABELS
+# label lines and the named patterns of the task engine
+LABEL_ROWS = [(r["id"], r["pattern"], ex, ok) for group in ("label_lines", "patterns")
+              for r in load_yaml("task_cues.yaml")[group]
               for ok, key in ((True, "match"), (False, "no_match")) for ex in r.get(key, [])]
 
 
 @pytest.mark.parametrize("rule,pattern,example,should_match", LABEL_ROWS,
                          ids=[f"{r[0]}:{r[2][:12]}:{r[3]}" for r in LABEL_ROWS])
-def test_label_line_examples(rule, pattern, example, should_match):
+def test_label_line_and_pattern_examples(rule, pattern, example, should_match):
     assert bool(re.search(pattern, norm_text(example))) is should_match
 
 
@@ -259,17 +260,6 @@ def test_structure_rule_examples(rules_pipeline, rule, text, should_fire):
         assert not covering, [(t.text, t.rules) for t in tasks]
 
 
-PATTERNS = load_yaml("task_cues.yaml")["patterns"]
-PATTERN_ROWS = [(r["id"], r["pattern"], ex, ok) for r in PATTERNS
-                for ok, key in ((True, "match"), (False, "no_match")) for ex in r.get(key, [])]
-
-
-@pytest.mark.parametrize("name,pattern,example,should_match", PATTERN_ROWS,
-                         ids=[f"{r[0]}:{r[2][:12]}:{r[3]}" for r in PATTERN_ROWS])
-def test_task_pattern_examples(name, pattern, example, should_match):
-    assert bool(re.search(pattern, norm_text(example))) is should_match
-
-
 def test_every_heading_row_condition_is_defined():
     """A heading row naming a condition the engine does not know would never fire."""
     from speechledger.extract.tasks import _HeadingContext
@@ -284,8 +274,15 @@ def test_cue_candidates_never_miss_a_cue():
     plain text, on PDF-spaced text ("政治 任务") and with literals across segment ends."""
     from speechledger.api import Pipeline
     from speechledger.doc import SpeechDoc
-    from speechledger.extract.tasks import _cue_candidates, _cue_plan, _label_literals, _score, _SpeechView, \
-        patterns, structure_rules
+    from speechledger.extract.tasks import (
+        _cue_candidates,
+        _cue_plan,
+        _label_literals,
+        _score,
+        _SpeechView,
+        patterns,
+        structure_rules,
+    )
     examples = [norm_text(ex) for r in CUES for ex in r.get("match", [])]
     texts = ["。\n".join(examples) + "。",
              "在全县工作会议上的讲话\n同志们：\n各 地 要 抓 紧 落 实，确 保 年 底 前 完 成。\n必须\n以项目为抓手。"]
