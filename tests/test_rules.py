@@ -240,18 +240,21 @@ def test_structure_row_examples(group, rule, pattern, example, should_match):
     assert bool(re.search(pattern, norm_text(example))) is should_match
 
 
-LABELS = load_yaml("task_cues.yaml")["label_lines"]
-LABEL_ROWS = [(r["id"], r["pattern"], ex, ok) for r in LABELS
+# label lines and the named patterns of the task engine
+LABEL_ROWS = [(r["id"], r["pattern"], ex, ok) for group in ("label_lines", "patterns")
+              for r in load_yaml("task_cues.yaml")[group]
               for ok, key in ((True, "match"), (False, "no_match")) for ex in r.get(key, [])]
 
 
 @pytest.mark.parametrize("rule,pattern,example,should_match", LABEL_ROWS,
                          ids=[f"{r[0]}:{r[2][:12]}:{r[3]}" for r in LABEL_ROWS])
-def test_label_line_examples(rule, pattern, example, should_match):
+def test_label_line_and_pattern_examples(rule, pattern, example, should_match):
     assert bool(re.search(pattern, norm_text(example))) is should_match
 
 
-SROWS = [(r["id"], ex, ok) for r in load_yaml("task_cues.yaml")["structure_rules"]
+# a `hit` heading row shows in the cue it adds
+SROWS = [(r.get("cue") or r["id"], ex, ok)
+         for group in ("score_rules", "structure_rules", "heading_rules") for r in load_yaml("task_cues.yaml")[group]
          for ok, key in ((True, "match"), (False, "no_match"), (None, "no_task")) for ex in r.get(key, [])]
 
 
@@ -271,3 +274,43 @@ def test_structure_rule_examples(rules_pipeline, rule, text, should_fire):
         assert not any(rule in t.rules for t in covering), [(t.text, t.rules) for t in tasks]
     else:
         assert not covering, [(t.text, t.rules) for t in tasks]
+
+
+def test_every_heading_row_condition_is_defined():
+    """A heading row naming a condition the engine does not know would never fire."""
+    from speechledger.extract.tasks import _HeadingContext
+    rows = load_yaml("task_cues.yaml")["heading_rules"]
+    assert {c for r in rows for c in r.get("when", [])} <= set(dir(_HeadingContext))
+    assert {r["effect"] for r in rows} <= {"review", "skip", "hit", "task"}
+    assert all(r.get("match") or r.get("no_task") for r in rows)
+
+
+def test_cue_candidates_never_miss_a_cue():
+    """The literal prefilter of extract_tasks keeps every cue a per-segment search finds: on
+    plain text, on PDF-spaced text ("政治 任务") and with literals across segment ends."""
+    from speechledger.api import Pipeline
+    from speechledger.doc import SpeechDoc
+    from speechledger.extract.tasks import (
+        _cue_candidates,
+        _cue_plan,
+        _label_literals,
+        _score,
+        _SpeechView,
+        patterns,
+        structure_rules,
+    )
+    examples = [norm_text(ex) for r in CUES for ex in r.get("match", [])]
+    texts = ["。\n".join(examples) + "。",
+             "在全县工作会议上的讲话\n同志们：\n各 地 要 抓 紧 落 实，确 保 年 底 前 完 成。\n必须\n以项目为抓手。"]
+    pipe = Pipeline(extractors="rules")
+    _, cues = LEX.task_cues
+    _, labels = structure_rules(LEX)
+    for text in texts:
+        doc = SpeechDoc(source="x.txt", text=text)
+        for stage in ("normalize", "speeches", "structure"):
+            doc = pipe._stages[stage](doc, pipe.config)
+        for sp in doc.speeches:
+            view = _SpeechView(doc, sp, labels, _label_literals(labels), patterns(LEX))
+            scored, cand = _cue_candidates(doc.norm, sp, view, cues, _cue_plan(LEX))
+            for k, seg in enumerate(sp.segments):
+                assert _score(scored[k], cand[k], False) == _score(view.texts[k], cues), view.texts[k]

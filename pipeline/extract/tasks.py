@@ -1,8 +1,14 @@
 """Task segments (ANNOTATION.md §2, §8): which segments direct or commit someone to act.
 
 A segment's score is the sum of the weights of the cues (pipeline/data/task_cues.yaml)
-it matches, adjusted by its place in the outline; it is a task when the score
-reaches the threshold. Modality comes from pipeline/data/modality.yaml.
+it matches, adjusted by the score rows (its place: a goals list, a statistics report,
+under a review heading); an outline heading is then decided by the heading rows, any
+other segment by the structure rows and the threshold. Every row is data (an id, named
+conditions, an effect, examples); the engine here applies them without rule-specific
+branches and records the ids in Task.rules. Modality comes from pipeline/data/modality.yaml.
+
+Speed: a cue is searched only in the segments holding one of its required literals
+(read from its parsed regex), found by a few scans over the whole speech.
 """
 from __future__ import annotations
 
@@ -13,44 +19,17 @@ from dataclasses import dataclass
 from speechledger.doc import Segment, Speech, SpeechDoc, Task
 from speechledger.speeches import heading_of
 
-_HEADING_REVIEW = re.compile(r"肯定|成效|成绩|成就|回顾|总结(?!经验)|基本情况|总体情况|进展情况|主要做法|存在的问题|"
-                             r"问题和不足|"
-                             r"基本评价|去年|过去|以来|督查目的|督查时间|督查方式")
-_GOALS = re.compile(r"目标任务|预期目标|主要目标|目标是|奋斗目标|发展目标|目标要求|工作目标|具体目标|主要指标")
-_LIST_INTRO = re.compile(r"[：:]\s*(?=(?:[一二三四五六七八九十]+(?:是|要|、)|第[一二三四五六七八九十]+[，,、]|"
-                         r"\d{1,2}[.、．]|"
-                         r"[(（][一二三四五六七八九十\d]+[)）]))")
-_LABEL = re.compile(r"^[\s(（]*(?:[一二三四五六七八九十\d]+[)）、.．]?)\s*[\u4e00-\u9fff“”\"\d]{0,16}"
-                    r"(?:目标|要求|原则|思路|措施|任务|步骤|安排|意见|范围|对象|内容|依据|机制|组织领导|保障措施|"
-                    r"职责分工|"
-                    r"时间|重点|方式|方法|时限|背景|情况|"
-                    r"指导思想|总体要求|基本原则|主要目标|预期目标|分解表|分工表|情况表|任务表|通知|方案|"
-                    r"工作方法)[:：]?\s*$")
-# "（一）指导思想。" "二、督查内容。": a section label closed by a full stop (a short one only:
-# "一要加强组织领导。" is a directive)
-_LABEL_STOP = re.compile(r"^[\s(（]*[一二三四五六七八九十\d]+[)）、.．]\s*[\u4e00-\u9fff]{0,2}"
-                         r"(?:指导思想|总体要求|基本原则|目标任务|主要目标|工作要求|工作目标|内容|程序|方式|时间|"
-                         r"范围|对象|"
-                         r"原则|要求|目标)。\s*$")
+try:        # the stdlib's regex parser reads the literals a cue needs
+    from re import _constants as _C
+    from re import _parser as _P
+except ImportError:                 # Python 3.10
+    import sre_constants as _C
+    import sre_parse as _P
 
-
-
-# list markers, and a previous item's label "（X牵头，…负责）具体措施：" the segment starts with
-_OPENER = re.compile(r"^\s*(?:[（(][^（()）]{4,160}(?:负责|牵头)[)）])?\s*(?:具体措施[:：])?\s*"
-                     r"(?:——|—|--|-|·|[(（]?[一二三四五六七八九十\d]{1,2}[)）、.．]|[一二三四五六七八九十]+是|"
-                     r"第[一二三四五六七八九十]+[，,、])?\s*")
-# what a sentence of a plan says when it states rather than directs: 是/有利于/没有…就/a result
-_STATEMENT = re.compile(r"(?<![要还])是[^，,。；;]{0,30}(?:的|之一|所在|基础|前提|关键|重点|任务|目标|要求|举措|"
-                        r"保障)(?:[，,。；;]|$)|"
-                        r"有利于|没有[^。；;]{0,30}就|得到[^，,。；;]{0,6}(?:改善|提高|提升|加强|遏制|解决|控制)|"
-                        r"^[^，,。；;]{2,20}是[^，,。；;要]{2,30}[。；;]?\s*$|^我们有|包括[:：]|有待(?:提高|加强|"
-                        r"改善)|未完全|"
-                        r"^(?:党中央|中共中央|国务院|中央|省委|市委|县委|区委)[^，,。]{0,12}高度重视|"
-                        r"^\d{4}年\d{1,2}月\d{1,2}日[，,][^。]{0,40}(?:在|召开|发表|主持)|"
-                        r"(?:显著|明显|全面|基本|稳步|大幅)(?:提高|提升|改善|增强|形成|实现|建立|好转|"
-                        r"缓解)(?:[，,。；;]|$)|"
-                        r"[？?]\s*$|^[^，,。]{0,20}(?:认为|表示|说|看来)[，,:：]")
-_INTRO_ONLY = re.compile(r"[:：]\s*$")
+def patterns(lexicon) -> dict[str, re.Pattern]:
+    """The named patterns of task_cues.yaml (`patterns`), compiled once per lexicon."""
+    return lexicon.cached("task_patterns", lambda _lex: {r["id"]: re.compile(r["pattern"])
+                                                         for r in lexicon.data("task_cues.yaml")["patterns"]})
 
 
 @dataclass(frozen=True)
@@ -60,6 +39,42 @@ class StructureRule:
     unless: frozenset[str]
     effect: str             # task | score | join
     score: float = 0.0
+    any_cue: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class HeadingRule:
+    id: str
+    when: tuple[str, ...]
+    any_cue: frozenset[str]
+    unless: frozenset[str]
+    max_score: float | None
+    effect: str             # review | skip | hit | task
+    cue: str | None = None  # the cue a `hit` row adds
+    confidence: tuple[float, float] = (0.0, 0.0)   # base, per unit of score
+    list: bool | None = None
+
+
+def score_rules(lexicon) -> list[StructureRule]:
+    """The score rows of task_cues.yaml (every segment, headings too), compiled once per lexicon."""
+    return lexicon.cached("task_score_rules", lambda _lex: [
+        StructureRule(r["id"], tuple(r.get("when", [])), frozenset(r.get("unless", [])), "score",
+                      float(r["score"]), frozenset(r.get("any_cue", [])))
+        for r in lexicon.data("task_cues.yaml").get("score_rules", [])])
+
+
+def heading_rules(lexicon) -> list[HeadingRule]:
+    """The heading rows of task_cues.yaml, compiled once per lexicon."""
+    def build(_lex=None):
+        rows = []
+        for r in lexicon.data("task_cues.yaml").get("heading_rules", []):
+            conf = r.get("confidence", 0.0)
+            conf = (float(conf["base"]), float(conf["per_score"])) if isinstance(conf, dict) else (float(conf), 0.0)
+            rows.append(HeadingRule(r["id"], tuple(r.get("when", [])), frozenset(r.get("any_cue", [])),
+                                    frozenset(r.get("unless", [])), r.get("max_score"), r["effect"], r.get("cue"),
+                                    conf, r.get("list")))
+        return rows
+    return lexicon.cached("task_heading_rules", build)
 
 
 @dataclass(frozen=True)
@@ -87,6 +102,14 @@ def structure_rules(lexicon) -> tuple[list[StructureRule], list[LabelLine]]:
     return lexicon.cached("task_structure_rules", build)
 
 
+def _label_literals(labels: list[LabelLine]):
+    """search() for a literal that every label line holds (any search when none is known)."""
+    lits = _required_literals(labels[-1].pattern) if labels else None
+    if not lits:
+        return re.compile(r"[\s\S]").search
+    return re.compile("|".join(map(re.escape, sorted(lits, key=len, reverse=True)))).search
+
+
 def label_of(text: str, labels: list[LabelLine]) -> LabelLine | None:
     if labels and labels[-1].id == "_any":
         if not labels[-1].pattern.search(text):
@@ -101,16 +124,64 @@ def label_of(text: str, labels: list[LabelLine]) -> LabelLine | None:
 _PIPE = re.compile(r"^\s*\|+\s*$")
 
 
-def item_before_labels(doc, sp, seg, labels) -> bool:
-    i = seg.id - sp.segments[0].id + 1
+class _SpeechView:
+    """What the task rules read of one speech, computed once: segment texts, label rows,
+    section and parent heading at each segment start."""
+
+    def __init__(self, doc: SpeechDoc, sp: Speech, labels, label_search, pats):
+        self.sp, self.labels, self.pats = sp, labels, pats
+        segs = sp.segments
+        self.first = segs[0].id if segs else 0
+        self.texts = [doc.norm[g.start:g.end] for g in segs]
+        self._label: list = [None] * len(segs)
+        if segs:
+            # a segment without any literal the label rows need is no label line
+            search = label_search
+            starts = [g.start for g in segs]
+            ends = [g.end for g in segs]
+            for i in _segments_with(search, doc.norm, starts, ends, segs[0].start, segs[-1].end):
+                self._label[i] = _UNSET
+        self._hstarts = [h.start for h in sp.headings]
+        self.heading_starts = frozenset(self._hstarts)
+        self.sections: list = []         # Speech.section_at at each segment start
+        secs, i = sp.sections, 0
+        for g in segs:
+            while i < len(secs) and secs[i].start <= g.start:
+                i += 1
+            sec = secs[i - 1] if i else None
+            self.sections.append(sec if sec is not None and g.start < sec.end else None)
+
+    def label(self, k: int):
+        lb = self._label[k]
+        if lb is _UNSET:
+            lb = self._label[k] = label_of(self.texts[k], self.labels)
+        return lb
+
+    def kind(self, k: int) -> str | None:
+        sec = self.sections[k]
+        return sec.kind if sec is not None else None
+
+    def parent(self, pos: int) -> int | None:
+        """speeches.heading_of over the view's heading starts."""
+        i = bisect_right(self._hstarts, pos) - 1
+        if i < 0:
+            return None
+        return self.sp.headings[i].parent if self._hstarts[i] == pos else i
+
+
+_UNSET = object()
+
+
+def item_before_labels(view: _SpeechView, k: int) -> bool:
+    """Label lines follow segment k (one that marks an item, or two table cells)."""
+    i = k + 1
     cells = 0
-    while i < len(sp.segments) and i - seg.id + sp.segments[0].id <= 8:
-        nxt = sp.segments[i]
-        t = doc.norm[nxt.start:nxt.end]
+    while i < len(view.texts) and i - k <= 8:
+        t = view.texts[i]
         if _PIPE.match(t):
             i += 1
             continue
-        lb = label_of(t, labels)
+        lb = view.label(i)
         if lb is None:
             return False
         if lb.item:
@@ -126,7 +197,7 @@ def opens_with_verb(text: str, hits: set[str], config) -> bool:
     """The segment, past its list marker, opens with an action (a verb, or 对/把/在… before one)."""
     if "verb_start" in hits:
         return True
-    body = _OPENER.sub("", text, count=1)
+    body = patterns(config.lexicon)["item_opener"].sub("", text, count=1)
     words = config.tokenizer.tag(body[:12])
     if not words:
         return False
@@ -149,7 +220,7 @@ def modality_of(text: str, lexicon) -> str:
 
 
 def make_task(doc: SpeechDoc, speech: Speech, seg: Segment, extractor: str = "rules",
-              confidence: float = 1.0, lexicon=None, rules=()) -> Task:
+              confidence: float = 1.0, lexicon=None, rules=(), view: _SpeechView | None = None) -> Task:
     """A Task over one segment, with modality read from the segment and its parent heading."""
     lex = lexicon
     if lex is None:
@@ -157,7 +228,8 @@ def make_task(doc: SpeechDoc, speech: Speech, seg: Segment, extractor: str = "ru
         lex = Lexicon.load()
     text = doc.norm[seg.start:seg.end]
     return Task(start=seg.start, end=seg.end, text=seg.text, modality=modality_of(text, lex),
-                specific=False, segment=seg.id, heading=heading_of(speech, seg.start),
+                specific=False, segment=seg.id,
+                heading=view.parent(seg.start) if view is not None else heading_of(speech, seg.start),
                 extractor=extractor, confidence=confidence, rules=list(rules))
 
 
@@ -165,33 +237,148 @@ _CLAUSE = re.compile(r"[^，,；;：:]+[，,；;：:]?")
 _SPACE_IN_CJK = re.compile(r"(?<=[\u4e00-\u9fff])[ \t\u3000]+(?=[\u4e00-\u9fff])")
 
 
-def _cue_candidates(norm: str, sp: Speech, cues) -> list[set[int]] | None:
-    """The cues (indices into cues) each segment may hold: one finditer per cue over the speech instead of a
-    search per cue and segment (the per-segment search still decides). None when the
-    speech has PDF spaces inside words, which only the per-segment scoring removes."""
-    segs = sp.segments
-    if not segs or _SPACE_IN_CJK.search(norm, sp.start, sp.end):
+def _required_literals(pattern: re.Pattern) -> list[str] | None:
+    """Strings one of which every match of pattern contains (read from the parsed regex), or
+    None when no such set is known: a segment without any of them cannot match."""
+    if pattern.flags & re.IGNORECASE:
         return None
-    starts = [s.start for s in segs]
-    cand: list[set[int]] = [set() for _ in segs]
-    lo, hi = segs[0].start, segs[-1].end
-    for n, c in enumerate(cues):
-        # anchored cues read the segment's own start or end, which a speech-wide search misses
-        if c.pattern.pattern.startswith("^") or "$" in c.pattern.pattern:
-            for x in cand:
-                x.add(n)
-            continue
-        for m in c.pattern.finditer(norm, lo, hi):
-            i = bisect_right(starts, m.start()) - 1
-            j = bisect_right(starts, max(m.start(), m.end() - 1)) - 1
-            for k in range(max(i, 0), j + 1):
-                cand[k].add(n)
-    return cand
+    def seq(items):
+        opts, run = [], ""
+        for op, av in items:
+            if op is _C.LITERAL:
+                run += chr(av)
+                continue
+            if run:
+                opts.append({run})
+                run = ""
+            got = item(op, av)
+            if got:
+                opts.append(got)
+        if run:
+            opts.append({run})
+        # the most selective: the longest shortest string, then the fewest strings
+        return max(opts, key=lambda o: (min(map(len, o)), -len(o))) if opts else None
+
+    def item(op, av):
+        if op is _C.LITERAL:
+            return {chr(av)}
+        if op is _C.IN:
+            return {chr(x) for _, x in av} if all(o is _C.LITERAL for o, _ in av) else None
+        if op is _C.SUBPATTERN:
+            return seq(av[3]) if not av[1] and not av[2] else None
+        if op is _C.BRANCH:
+            out: set[str] = set()
+            for b in av[1]:
+                got = seq(b)
+                if not got:
+                    return None
+                out |= got
+            return out
+        if op in (_C.MAX_REPEAT, _C.MIN_REPEAT):
+            return seq(av[2]) if av[0] >= 1 else None
+        return None                 # anchors, lookarounds, classes: nothing required
+
+    try:
+        lits = seq(_P.parse(pattern.pattern))
+    except Exception:               # pragma: no cover - a construct the parser reads otherwise
+        return None
+    if not lits:
+        return None
+    # "将" already finds every segment "我们将" would
+    return sorted(x for x in lits if not any(y != x and y in x for y in lits))
 
 
-def _score(text: str, cues) -> tuple[float, set[str]]:
+def _cue_plan(lexicon):
+    """Per lexicon: the required literals of the cues that have a small set of them, in a
+    few regexes of about 32 literals each (sorted, so each regex starts with few different
+    characters and scans fast), the cue bits each literal stands for (its own cues and those
+    of the literals that are its prefixes: they start at the same place), and the bits of
+    the cues searched in every segment (`always`: no literal set, or too large a one)."""
+    def build(_lex=None):
+        _, cues = lexicon.task_cues
+        always = 0
+        bits: dict[str, int] = {}
+        for n, c in enumerate(cues):
+            lits = _required_literals(c.pattern)
+            if lits and len(lits) <= 64:
+                for x in lits:
+                    bits[x] = bits.get(x, 0) | 1 << n
+            else:
+                always |= 1 << n
+        found = {x: 0 for x in bits}
+        for x in found:
+            for y, b in bits.items():
+                if x.startswith(y):
+                    found[x] |= b
+        lits = sorted(bits)
+        scans = [re.compile("|".join(map(re.escape, sorted(lits[i:i + 32], key=len, reverse=True)))).search
+                 for i in range(0, len(lits), 32)]
+        return always, scans, found, {}
+    return lexicon.cached("task_cue_plan", build)
+
+
+def _segments_with(search, src: str, starts: list[int], ends: list[int], lo: int, hi: int):
+    """Indices of the segments (sorted starts/ends in src) where search finds a literal."""
+    pos = lo
+    while True:
+        m = search(src, pos, hi)
+        if m is None:
+            return
+        s, e = m.span()
+        i = max(bisect_right(starts, s) - 1, 0)
+        yield i
+        # the segment holds one: go on from its end; one across a segment end (or in
+        # between) proves nothing, and another may start inside it
+        pos = ends[i] if e <= ends[i] else s + 1
+
+
+def _cue_candidates(norm: str, sp: Speech, view: _SpeechView, cues, plan) -> tuple[list[str], list[list]]:
+    """The text each segment is scored on (PDF spaces inside words removed: "政治 任务") and
+    the cues it may hold: those one of whose required literals it contains, found by a few
+    scans over the speech that stop wherever a literal starts (the per-segment search decides)."""
+    segs = sp.segments
+    texts = view.texts
+    if not segs:
+        return texts, []
+    always, scans, found, decoded = plan
+    if _SPACE_IN_CJK.search(norm, sp.start, sp.end):
+        texts = [_SPACE_IN_CJK.sub("", t) for t in texts]
+        src = "\n".join(texts)             # scanned as the segments will be scored
+        starts, ends, pos = [], [], 0
+        for t in texts:
+            starts.append(pos)
+            ends.append(pos + len(t))
+            pos += len(t) + 1
+        lo, hi = 0, len(src)
+    else:
+        src = norm
+        starts = [s.start for s in segs]
+        ends = [s.end for s in segs]
+        lo, hi = segs[0].start, segs[-1].end
+    mask = [always] * len(segs)
+    for search in scans:
+        pos = lo
+        while True:
+            m = search(src, pos, hi)
+            if m is None:
+                break
+            s = m.start()
+            # a literal across a segment end marks the segment it starts in: more candidates, never fewer
+            mask[max(bisect_right(starts, s) - 1, 0)] |= found[m.group()]
+            pos = s + 1         # literals overlap: the next may start inside this one
+    out = []
+    for x in mask:
+        sel = decoded.get(x)
+        if sel is None:
+            sel = decoded[x] = [c for n, c in enumerate(cues) if x >> n & 1]
+        out.append(sel)
+    return texts, out
+
+
+def _score(text: str, cues, spaced: bool = True) -> tuple[float, set[str]]:
     """Segment cues once, clause cues in the best clause (+ half the negatives elsewhere)."""
-    text = _SPACE_IN_CJK.sub("", text)       # PDF extraction spaces: "政治 任务"
+    if spaced:
+        text = _SPACE_IN_CJK.sub("", text)       # PDF extraction spaces: "政治 任务"
     total, hits = 0.0, set()
     clause_cues = []
     for c in cues:
@@ -201,17 +388,44 @@ def _score(text: str, cues) -> tuple[float, set[str]]:
             else:
                 total += c.weight
                 hits.add(c.id)
-    clauses = _CLAUSE.findall(text) if clause_cues else []
+    if not clause_cues:
+        return total, hits
+    clauses = _CLAUSE.findall(text)
     if len(clauses) <= 1:
-        clauses = [text]
+        # one clause: the segment's own hits
+        hits.update(c.id for c in clause_cues)
+        return total + sum(c.weight for c in clause_cues), hits
+    if len(clause_cues) == 1 and clause_cues[0].weight:
+        # one clause cue: only whether some clause has it (and, for a negative one, whether
+        # some clause lacks it) decides: the sums below, without a search per clause
+        c = clause_cues[0]
+        has = lacks = False
+        for cl in clauses:
+            if c.pattern.search(cl):
+                has = True
+            else:
+                lacks = True
+            if has and (c.weight > 0 or lacks):
+                break
+        if has:
+            hits.add(c.id)
+        if c.weight > 0:
+            return total + (c.weight if has else 0.0) + 0.5 * 0, hits
+        if has and lacks:
+            return total + 0.0 + 0.5 * c.weight, hits
+        return total + (c.weight if has else 0.0) + 0.5 * 0, hits
     best, best_hits = None, set()
     per_clause = []
+    # with positive cues only, the first clause holding all of them is the best one
+    all_positive = all(c.weight > 0 for c in clause_cues)
     for cl in clauses:
         found = {c.id: c.weight for c in clause_cues if c.pattern.search(cl)}
         per_clause.append(found)
         sc = sum(found.values())
         if best is None or sc > best:
             best, best_hits = sc, set(found)
+        if all_positive and len(found) == len(clause_cues):
+            break
     negatives: dict[str, float] = {}
     for found in per_clause:
         for cid, w in found.items():
@@ -228,7 +442,15 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
     weights = {c.id: c.weight for c in cues}
     evidence = doc.task_evidence
     srules, labels = structure_rules(lex)
-    item_rule = next((r for r in srules if r.id == "breakdown_item"), None)
+    plan = _cue_plan(lex)
+    label_search = lex.cached("task_label_literals", lambda _lex: _label_literals(labels))
+    hrules = [(r, _conditions(_HeadingContext, r.when)) for r in heading_rules(lex)]
+    srows = [(r, _conditions(_Context, r.when)) for r in score_rules(lex)]
+    pats = patterns(lex)
+    # the rows a segment can fire (join rows act in _label_tasks); a row whose first condition
+    # needs a section is skipped outside one
+    seg_rules = [(r, bool(r.when) and r.when[0] in _KIND_CONDITIONS, _conditions(_Context, r.when))
+                 for r in srules if r.effect != "join"]
     for sp in doc.speeches:
         heading_at = {h.start: h for h in sp.headings}
         heading_idx = {h.start: i for i, h in enumerate(sp.headings)}
@@ -236,112 +458,82 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
         title_end = sp.segments[0].end if sp.segments and sp.title and \
             doc.norm[sp.segments[0].start:sp.segments[0].end].strip().endswith(sp.title[-4:]) else -1
         if sp.body_start is None:
-            title_end = max(title_end, _title_block_end(doc.norm, sp))
+            title_end = max(title_end, _title_block_end(doc.norm, sp, pats))
         tasks: list[Task] = []
         goals = False
         purpose_list = False
         last_item: dict[int | None, tuple[int, bool]] = {}   # parent heading -> (last 一是 item, task?)
-        cand = _cue_candidates(doc.norm, sp, cues)
+        view = _SpeechView(doc, sp, labels, label_search, pats)
+        score_texts, cand = _cue_candidates(doc.norm, sp, view, cues, plan)
         # a plan as a whole: by its title (doc_*), or opened by "为…制定/重点抓好以下几项工作："
         plan_doc = any(r.startswith("doc_") or r == "mark_plan_intro" for sec in sp.sections for r in sec.rules)
-        first = sp.segments[0].id if sp.segments else 0
+        first = view.first
         for seg in sp.segments:
-            text = doc.norm[seg.start:seg.end]
+            k = seg.id - first
+            text = view.texts[k]
             if seg.end <= title_end or _is_title_like(text, sp.title) or \
                     (sp.body_start is not None and seg.start < sp.body_start and seg.end > sp.body_start
                      and seg.start == sp.start):
                 continue
-            seg_cues = cues if cand is None else [cues[k] for k in sorted(cand[seg.id - first])]
-            score, hits = _score(text, seg_cues)
+            score, hits = _score(score_texts[k], cand[k], False)
             h_here = heading_at.get(seg.start)
             if h_here is None or h_here.level != 4:
-                purpose_list = "meeting" in hits and bool(re.search(r"(?:目的|任务是|主要是)[^。]*[一1]是", text))
+                purpose_list = "meeting" in hits and bool(pats["meeting_purpose_list"].search(text))
             evidence[seg.start] = {h: weights[h] for h in hits}     # read by the learned layer
-            intro = _LIST_INTRO.search(text)
+            intro = pats["list_intro_colon"].search(text)
             if intro:
                 # "下面，我讲三点意见：一是认清形势": the item after the colon decides
-                score, hits = max((score, hits), _score(text[intro.end():], cues), key=lambda x: x[0])
-                if re.match(r"[一二三四五六七八九十]+(?:是|要)", text[intro.end():]) and \
-                        "verb_start" in _score(re.sub(r"^[一二三四五六七八九十]+是", "", text[intro.end():]), cues)[1]:
+                item = text[intro.end():]
+                score, hits = max((score, hits), _score(item, cues), key=lambda x: x[0])
+                if pats["list_item_opens"].search(item) and \
+                        "verb_start" in _score(pats["list_item_marker"].sub("", item), cues)[1]:
                     score = max(score, threshold)
+            goals_word = pats["goals_words"].search(text) is not None
             if seg.start in heading_at and heading_at[seg.start].level <= 2:
-                goals = bool(_GOALS.search(text))
-            if _GOALS.search(text) and (re.search(r"[：:]$|是[：:]?$", text.rstrip())
-                                        or re.search(r"(?:明确|确定)了[^。；;]{0,24}目标", text)):
+                goals = goals_word
+            if goals_word and (pats["goals_intro_end"].search(text.rstrip()) or pats["goals_set_out"].search(text)):
                 goals = True
-            if goals and hits & {"target_growth", "target_goal", "verb_start", "unit_commit"}:
-                score += 1.5
-            elif goals and re.search(r"[；;]$", text) and not hits & {"past", "achievement", "past_statistics"}:
-                score += 2.0        # an item of a goals list: "城乡居民收入增长与经济增长同步；"
-            if _stat_dense(text) and not hits & {"yao", "must", "strive", "target_goal"}:
-                score -= 2.0
             h = heading_at.get(seg.start)
-            parent = heading_of(sp, seg.start)
+            parent = view.parent(seg.start)
+            ctx = _Context(view, k, text, hits, config, plan_doc, goals, parent, review_parent)
+            fired: list[str] = []
+            for rule, conds in srows:
+                if (rule.any_cue and not hits & rule.any_cue) or hits & rule.unless:
+                    continue
+                for cond in conds:
+                    if not cond(ctx):
+                        break
+                else:
+                    fired.append(rule.id)
+                    score += rule.score
             if h is not None:
                 hi = heading_idx[h.start]
-                body = text[len(h.marker):]
-                directive = bool(hits & {"yao", "must", "strive", "call_on_audience"})
-                if (_HEADING_REVIEW.search(body) and not re.search(r"认清|增强|进一步", body)
-                        and "call_on_audience" not in hits) \
-                        or (_kind_at(sp, seg.start) == "review" and not directive) \
-                        or "meeting" in hits \
-                        or (h.parent is not None and _under_review(sp, h.parent, review_parent) and not directive
-                            and _kind_at(sp, seg.start) not in _PLAN_KINDS):   # "（二）工作要求" names its own kind
-                    review_parent.add(hi)
-                    continue
-                if item_rule is not None and not hits & item_rule.unless \
-                        and item_before_labels(doc, sp, seg, labels):
-                    tasks.append(make_task(doc, sp, seg, "rules", 0.8, lexicon=lex,
-                                           rules=_ids(hits, weights, [item_rule.id])))
-                    continue        # "1.完善城市更新机制" over 牵头单位：…: an item, not a label
-                if _LABEL.match(text) or _LABEL_STOP.match(text):
-                    continue
-                in_goals = goals or _kind_at(sp, seg.start) == "goals"
-                if in_goals and not directive and (hits & {"target_growth", "target_goal"} or score >= 0):
-                    # "6.居民收入增长与经济增长同步"
-                    tasks.append(make_task(doc, sp, seg, "rules", 0.7, lexicon=lex,
-                                           rules=_ids(hits, weights, ["goals_item"])))
-                    continue
-                # "产业结构有所优化，但企业融资难问题突出": findings, not a call to act
-                negative_only = not (hits - {"achievement", "problem", "past", "analysis", "past_statistics"}) \
-                    or ("problem" in hits and bool(re.search(r"但[^，,]*$", body)))
-                label = len(re.sub(r"\s", "", body)) <= 12 and not re.search(r"[，,、]", body)
-                if not directive and "verb_start" not in hits and not hits & _FINDINGS \
-                        and _opens_with_verb(body, config):
-                    hits.add("verb_start")  # 坚守…/看住人: the outline item opens with a verb
-                # 一、文旅项目建设 / 2、收入结构得到优化，但…突出: a label or an analysis
-                if not directive and "verb_start" not in hits and \
-                        (score <= 0 and label or negative_only and score <= 0.5):
-                    continue
-                if not directive and hits & {"importance", "title_line", "report_procedure"} \
-                        and ("verb_start" not in hits or not re.search(r"[，,]", body)):
-                    continue                # （一）做好卫生健康工作是重大政治任务: a statement
-                if h.level == 4 and purpose_list:
-                    continue                # 主要目的有两方面，一是…二是…: the meeting's purpose, not tasks
-                # 一是/二是 items: a task when they open with an action, a review when with a noun,
-                # and like their previous sibling when neither (lists are homogeneous)
-                if h.level == 4 and not directive and "verb_start" not in hits and score < threshold:
-                    prev = last_item.get(h.parent)
-                    if not (prev is not None and prev[1]):
-                        review_parent.add(hi)
-                        last_item[h.parent] = (hi, False)
+                hctx = _HeadingContext(view, k, h, text, hits, score, threshold, goals, purpose_list,
+                                       last_item, review_parent, config)
+                for row, conds in hrules:
+                    if (row.any_cue and not hits & row.any_cue) or hits & row.unless or \
+                            (row.max_score is not None and score > row.max_score) or \
+                            not all(cond(hctx) for cond in conds):
                         continue
-                if h.level == 4:
-                    last_item[h.parent] = (hi, True)
-                tasks.append(make_task(doc, sp, seg, "rules", min(1.0, 0.6 + 0.1 * max(score, 0)), lexicon=lex,
-                                       rules=_ids(hits, weights, ["outline_item"])))
+                    if row.effect == "hit":
+                        hits.add(row.cue)
+                        continue
+                    if row.list is not None and h.level == 4:
+                        last_item[h.parent] = (hi, row.list)
+                    if row.effect == "review":
+                        review_parent.add(hi)
+                    elif row.effect == "task":
+                        base, per = row.confidence
+                        tasks.append(make_task(doc, sp, seg, "rules", min(1.0, base + per * max(score, 0)) if per
+                                               else base, lexicon=lex, view=view,
+                                               rules=_ids(hits, weights, fired + [row.id])))
+                    break
                 continue
-            fired: list[str] = []
-            if parent is not None and _under_review(sp, parent, review_parent) \
-                    and _kind_at(sp, seg.start) not in _PLAN_KINDS:
-                score -= 1.0
-                fired.append("under_review_heading")
             forced = False
-            ctx = _Context(doc, sp, seg, text, hits, config, labels, plan_doc)
-            for rule in srules:
-                if rule.effect == "join" or hits & rule.unless or \
-                        (ctx.kind is None and rule.when and rule.when[0] in _KIND_CONDITIONS) or \
-                        not all(ctx.holds(c) for c in rule.when):
+            for rule, needs_kind, conds in seg_rules:
+                if hits & rule.unless or (needs_kind and ctx.kind is None):
+                    continue
+                if not all(cond(ctx) for cond in conds):
                     continue
                 fired.append(rule.id)
                 if rule.effect == "score":
@@ -350,9 +542,14 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                     forced = True
             if forced or score >= threshold - 1e-9:
                 tasks.append(make_task(doc, sp, seg, "rules", min(1.0, 0.5 + 0.1 * max(score, 0)), lexicon=lex,
-                                       rules=_ids(hits, weights, fired)))
-        sp.tasks = _label_tasks(doc, sp, tasks, labels, srules, lex)
+                                       view=view, rules=_ids(hits, weights, fired)))
+        sp.tasks = _label_tasks(doc, sp, tasks, view, srules, lex)
     return doc
+
+
+def _conditions(ctx_class, names) -> tuple:
+    """The methods deciding a row's named conditions (an unknown name fails here, at once)."""
+    return tuple(getattr(ctx_class, n) for n in names)
 
 
 def _ids(hits: set[str], weights: dict[str, float], fired: list[str]) -> list[str]:
@@ -367,26 +564,16 @@ _SENTENCE_END = re.compile(r"[。；;！!]\s*$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-def _kind_at(sp: Speech, pos: int) -> str | None:
-    sec = sp.section_at(pos)
-    return sec.kind if sec is not None else None
-
-
 class _Context:
     """The named structural conditions of task_cues.yaml `structure_rules`, for one segment."""
 
-    def __init__(self, doc, sp, seg, text, hits, config, labels, plan_doc=False):
-        self.doc, self.sp, self.seg, self.text, self.hits = doc, sp, seg, text, hits
-        self.config, self.labels, self.plan_doc = config, labels, plan_doc
-        self.kind = _kind_at(sp, seg.start)
+    def __init__(self, view: _SpeechView, k: int, text, hits, config, plan_doc=False, goals=False, parent=None,
+                 review_parent=frozenset()):
+        self.view, self.k, self.text, self.hits = view, k, text, hits
+        self.config, self.plan_doc = config, plan_doc
+        self.goals, self.parent, self.review_parent = goals, parent, review_parent
+        self.kind = view.kind(k)
         self._memo: dict[str, bool] = {}
-
-    def holds(self, name: str) -> bool:
-        # several rows share a condition (in_plan, opens_with_verb: a POS tag): decide it once
-        v = self._memo.get(name)
-        if v is None:
-            v = self._memo[name] = bool(getattr(self, name)())
-        return v
 
     def in_review(self):
         return self.kind == "review"
@@ -398,11 +585,15 @@ class _Context:
         return self.kind == "goals"
 
     def opens_with_verb(self):
-        return opens_with_verb(self.text, self.hits, self.config)
+        # several rows read it (a POS tag): decide it once
+        v = self._memo.get("opens_with_verb")
+        if v is None:
+            v = self._memo["opens_with_verb"] = opens_with_verb(self.text, self.hits, self.config)
+        return v
 
     def in_work_procedure(self):
         """A procedure section named by a plan's step heading (督查方式, 督查程序), not an agenda."""
-        sec = self.sp.section_at(self.seg.start)
+        sec = self.view.sections[self.k]
         return self.kind == "procedure" and sec is not None and "head_work_procedure" in sec.rules
 
     def in_plan_document(self):
@@ -413,31 +604,53 @@ class _Context:
         return bool(_SENTENCE_END.search(self.text)) and len(_CJK.findall(self.text, 0, 40)) >= 4
 
     def not_statement(self):
-        return not _STATEMENT.search(self.text)
+        v = self._memo.get("not_statement")
+        if v is None:
+            v = self._memo["not_statement"] = not self.view.pats["statement"].search(self.text)
+        return v
 
     def dash_item(self):
         return self.text.lstrip().startswith(("——", "—", "--"))    # the normalised copy has "--"
 
     def not_intro_only(self):
-        return not _INTRO_ONLY.search(self.text) and label_of(self.text, self.labels) is None
+        return not self.view.pats["intro_only"].search(self.text) and self.view.label(self.k) is None
 
     def not_heading_label(self):
-        return not _LABEL.match(self.text)
+        return not self.view.pats["section_label"].search(self.text)
 
     def label_line(self):
-        return label_of(self.text, self.labels) is not None
+        return self.view.label(self.k) is not None
 
     def before_label_line(self):
         """Label lines follow: one naming units or a due date (牵头单位：…, （X牵头）), or two
         table cells (a flattened row "item。 | 徐国江 | 城管局 |"; one cell may be progress)."""
         return not self.label_line() and not _PIPE.match(self.text) \
-            and item_before_labels(self.doc, self.sp, self.seg, self.labels)
+            and item_before_labels(self.view, self.k)
 
     def after_task(self):       # decided in _join_labels, over the tasks already made
         return False
 
+    def in_goals_list(self):
+        """After a goals intro ("主要预期目标是：") or under a goals heading, until the next top heading."""
+        return self.goals
 
-def _label_tasks(doc, sp, tasks, labels, srules, lex) -> list[Task]:
+    def list_item_end(self):
+        return bool(self.view.pats["list_item_end"].search(self.text))
+
+    def stat_dense(self):
+        return _stat_dense(self.text, self.view.pats)
+
+    def not_heading(self):
+        return self.view.sp.segments[self.k].start not in self.view.heading_starts
+
+    def parent_under_review(self):
+        return self.parent is not None and _under_review(self.view.sp, self.parent, self.review_parent)
+
+    def not_plan_section(self):
+        return self.kind not in _PLAN_KINDS
+
+
+def _label_tasks(doc, sp, tasks, view: _SpeechView, srules, lex) -> list[Task]:
     """Every label line after a task item (牵头单位：…, （X牵头…负责）, table cells) is a task of
     its own here, so the unit, deadline and target stages read it as before; join_labels
     then folds it into its item."""
@@ -446,11 +659,10 @@ def _label_tasks(doc, sp, tasks, labels, srules, lex) -> list[Task]:
         return tasks
     by_seg = {t.segment: t for t in tasks}
     owner: Task | None = None
-    for seg in sp.segments:
-        text = doc.norm[seg.start:seg.end]
-        if owner is not None and _PIPE.match(text):
+    for k, seg in enumerate(sp.segments):
+        if owner is not None and _PIPE.match(view.texts[k]):
             continue
-        lb = label_of(text, labels)
+        lb = view.label(k)
         if lb is None:
             owner = by_seg.get(seg.id)
             continue
@@ -458,7 +670,7 @@ def _label_tasks(doc, sp, tasks, labels, srules, lex) -> list[Task]:
             continue
         own = by_seg.get(seg.id)
         if own is None:
-            own = make_task(doc, sp, seg, "rules", 0.7, lexicon=lex, rules=[join.id])
+            own = make_task(doc, sp, seg, "rules", 0.7, lexicon=lex, rules=[join.id], view=view)
             by_seg[seg.id] = own
             tasks.append(own)
         elif join.id not in own.rules:
@@ -508,15 +720,80 @@ def _only_labels_between(doc, sp, start: int, end: int, labels) -> bool:
     return True
 
 
-_STAT = re.compile(r"\d+(?:\.\d+)?\s*(?:%|亿|万|个|家|项|人|户|元)")
-
-
-def _stat_dense(text: str) -> bool:
+def _stat_dense(text: str, pats) -> bool:
     """Three or more figures without a commitment word: a statistics report."""
-    return len(_STAT.findall(text)) >= 3
+    return len(pats["stat_figure"].findall(text)) >= 3
 
 
-_FINDINGS = {"problem", "achievement", "past", "analysis", "past_statistics", "importance"}
+class _HeadingContext:
+    """The named conditions of task_cues.yaml `heading_rules`, for one outline heading."""
+
+    def __init__(self, view, k, h, text, hits, score, threshold, goals, purpose_list, last_item, review_parent,
+                 config):
+        self.view, self.k, self.h, self.text, self.hits = view, k, h, text, hits
+        self.body = text[len(h.marker):]
+        self.score, self.threshold, self.goals, self.purpose_list = score, threshold, goals, purpose_list
+        self.last_item, self.review_parent, self.config = last_item, review_parent, config
+
+    def review_words_heading(self):
+        """回顾/成效/存在的问题… in the heading, unless it calls to see or raise (认清, 增强)."""
+        pats = self.view.pats
+        return bool(pats["heading_review_words"].search(self.body)) \
+            and not pats["heading_review_exempt"].search(self.body)
+
+    def in_review(self):
+        return self.view.kind(self.k) == "review"
+
+    def parent_under_review(self):
+        return self.h.parent is not None and _under_review(self.view.sp, self.h.parent, self.review_parent)
+
+    def not_plan_section(self):     # "（二）工作要求" names its own kind
+        return self.view.kind(self.k) not in _PLAN_KINDS
+
+    def items_follow(self):
+        return item_before_labels(self.view, self.k)
+
+    def section_label(self):
+        pats = self.view.pats
+        return bool(pats["section_label"].search(self.text) or pats["section_label_stop"].search(self.text))
+
+    def in_goals_list(self):
+        return self.goals or self.view.kind(self.k) == "goals"
+
+    def goal_like(self):
+        """A target cue, or nothing against: "6.居民收入增长与经济增长同步"."""
+        return bool(self.hits & {"target_growth", "target_goal"}) or self.score >= 0
+
+    def heading_opens_with_verb(self):
+        return _opens_with_verb(self.body, self.config)
+
+    def short_heading(self):
+        """Twelve characters at most and one clause: a label."""
+        return len(_WS.sub("", self.body)) <= 12 and not any(c in self.body for c in "，,、")
+
+    def findings_only(self):
+        """Only findings (problems, achievements, the past), or a problem closed by a 但 clause."""
+        return not (self.hits - _FINDING_CUES) or \
+            ("problem" in self.hits and bool(self.view.pats["ends_with_but"].search(self.body)))
+
+    def not_verb_clause(self):
+        return "verb_start" not in self.hits or not any(c in self.body for c in "，,")
+
+    def list_item(self):
+        return self.h.level == 4
+
+    def in_purpose_list(self):
+        return self.purpose_list
+
+    def previous_item_not_task(self):
+        prev = self.last_item.get(self.h.parent)
+        return not (prev is not None and prev[1])
+
+    def below_threshold(self):
+        return self.score < self.threshold
+
+
+_FINDING_CUES = frozenset({"achievement", "problem", "past", "analysis", "past_statistics"})
 
 
 def _opens_with_verb(body: str, config) -> bool:
@@ -536,11 +813,7 @@ def _under_review(sp: Speech, idx: int | None, review: set[int]) -> bool:
     return False
 
 
-_TITLE_LINE_STOP = re.compile(r"[。；;！!？?]|[:：]\s*$|^\s*(?:[一二三四五六七八九十\d]{1,2}[、.．]|"
-                              r"[(（][一二三四五六七八九十\d]{1,2}[)）])")
-
-
-def _title_block_end(norm: str, sp: Speech) -> int:
+def _title_block_end(norm: str, sp: Speech, pats) -> int:
     """End of the title lines that open a speech without a salutation ("市人民政府关于" /
     "加快发展数字经济的若干意见"): up to three short lines without a sentence end."""
     end, pos, n = -1, sp.start, 0
@@ -549,7 +822,7 @@ def _title_block_end(norm: str, sp: Speech) -> int:
         stop = sp.end if nl < 0 else nl
         line = norm[pos:stop].strip()
         if line:
-            if len(line) > 60 or _TITLE_LINE_STOP.search(line) or "|" in line:
+            if len(line) > 60 or pats["title_line_stop"].search(line) or "|" in line:
                 break
             end, n = stop, n + 1
         pos = stop + 1
@@ -561,19 +834,10 @@ _STOP_MARK = re.compile(r"[。；;！!]")
 
 
 def _is_title_like(text: str, title: str) -> bool:
-    if not title:
+    if not title or _STOP_MARK.search(text):
         return False
     t = _WS.sub("", text)
     return len(t) <= len(title) + 12 and title[-8:] in t and not _STOP_MARK.search(t)
-
-
-_CONCRETE = re.compile(
-    r"编制|制定|出台|建立|建成|设立|成立|组建|举办|召开|开展[^，,。]{0,8}(?:活动|行动|检查|排查|督查|培训|评估|调研)|"
-    r"完成|实现|新增|引进|开工|竣工|投产|申报|创建|争创|验收|印发|报送|上报|起草|清理|整治|整改|搬迁|关停|改造|"
-    r"招聘|培训|落地|签约|兑现|补贴|奖励|挂牌|启动|调整|评选|考核|通报|督查|检查|排查|安装|配备|修订|发布")
-_VAGUE = re.compile(r"^[^，,。；;]{0,6}(?:要)?(?:认真|切实|进一步|高度)?(?:领会|学习|增强|提高|统一|重视|认识|把握|"
-                    r"树立|强化)"
-                    r"[^。；;]{0,12}(?:意识|思想|认识|站位|信心|决心|责任感|紧迫感|重要性)")
 
 
 def decide_specific(doc: SpeechDoc, config) -> SpeechDoc:
@@ -583,26 +847,24 @@ def decide_specific(doc: SpeechDoc, config) -> SpeechDoc:
     line or a named doer with a concrete action; section headings and exhortations
     (认真领会, 增强意识) are not checkable on their own.
     """
+    pats = patterns(config.lexicon)
+    concrete, vague = pats["concrete_action"], pats["vague_exhortation"]
+    collective, responsibility = pats["collective_body"], pats["responsibility_label"]
     for sp in doc.speeches:
         heading_starts = {h.start for h in sp.headings}
         for t in sp.tasks:
             text = doc.norm[t.start:t.end]
             p = t.p_specific              # the learned layer's P(specific), when it ran
-            if t.deadlines or t.targets or _RESPONSIBILITY.match(text):
+            if t.deadlines or t.targets or responsibility.match(text):
                 t.specific = True
             elif p is not None:
                 t.specific = p >= 0.5
-            elif _VAGUE.search(text) and not _CONCRETE.search(text):
+            elif vague.search(text) and not concrete.search(text):
                 t.specific = False
             elif t.start in heading_starts:
-                t.specific = bool(t.units) and bool(_CONCRETE.search(text))
-            elif any(not _COLLECTIVE.match(u.text) for u in t.units):
+                t.specific = bool(t.units) and bool(concrete.search(text))
+            elif any(not collective.match(u.text) for u in t.units):
                 t.specific = True       # a named body to hold to account (各级各部门 is not)
             else:
-                t.specific = bool(_CONCRETE.search(text))
+                t.specific = bool(concrete.search(text))
     return doc
-
-
-_COLLECTIVE = re.compile(r"^(?:全[市县区省])?(?:各|有关|相关|市县|县乡|政府各)")
-_RESPONSIBILITY = re.compile(r"^\s*(?:牵头单位|责任单位|配合单位|协办单位|责任科室|牵头科室|责任部门|牵头部门|"
-                             r"配合部门|完成时限)\s*[:：]")
