@@ -4,7 +4,7 @@ from __future__ import annotations
 import codecs
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from speechledger.reader import InputError, decode_bytes, read_file
@@ -82,6 +82,7 @@ CJK = st.text(alphabet=st.sampled_from(list("市县区局要加快推进确保�
 
 @settings(max_examples=60, deadline=None)
 @given(text=CJK, encoding=st.sampled_from(["utf-8", "utf-8-sig", "gb18030", "utf-16"]))
+@example(text="—", encoding="gb18030")     # once read as Big5's 〞
 def test_any_text_round_trips_through_its_encoding(text, encoding):
     if not text.strip():
         return

@@ -60,7 +60,9 @@ def decode_bytes(data: bytes, path: str | Path = "<bytes>") -> tuple[str, str]:
 
 def _chinese_score(text: str) -> float:
     common = _common_hanzi()
-    good = sum(1 for c in text if c in common or c.isascii() or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef")
+    # general punctuation (—, “”, …) counts too: else a GB18030 dash alone reads as Big5's 〞
+    good = sum(1 for c in text if c in common or c.isascii() or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef"
+               or "\u2000" <= c <= "\u206f")
     return good / max(1, len(text))
 
 
