@@ -79,7 +79,7 @@ def _first_chars(pattern: str) -> str | None:
     when that cannot be told (a match may be empty, start with any character, …)."""
     try:
         try:
-            from re import _parser as sre_parse      # Python 3.11+
+            from re import _parser as sre_parse  # Python 3.11+
         except ImportError:                           # pragma: no cover - Python 3.10
             import sre_parse
         tree = sre_parse.parse(pattern)
