@@ -31,13 +31,13 @@ class _Compiled:
     stem: re.Pattern
     stem_prefixed: re.Pattern       # stem without its 部门 alternative, for lines without 部门
     with_and: re.Pattern
-    left_stop: re.Pattern
     generic_tail: re.Pattern
     doer_after: re.Pattern
     support_after: re.Pattern
     support_before: re.Pattern
     support_label: re.Pattern
     lead_label: re.Pattern
+    label_inline: re.Pattern        # a label inside a line, after a bracket or a clause mark
     not_units: set[str]
     incomplete_heads: set[str]
     bare_list: re.Pattern
@@ -46,8 +46,9 @@ class _Compiled:
     introduced: re.Pattern
     clauses: list
     clause_hint: re.Pattern
-    name_run: re.Pattern | None     # over the reversed line: the characters a name may take
-    stop_at: re.Pattern | None      # over the reversed line: a left stop ends here
+    name_run: re.Pattern            # over the reversed line: the characters a name may take
+    stop_at: re.Pattern             # over the reversed line: a left stop ends here
+    quoted_suffixes: tuple          # suffixes of names that may hold a quoted stretch
     speech_verb_end: re.Pattern
     comma_must: re.Pattern
     about_before: re.Pattern
@@ -179,16 +180,16 @@ def _split_top(pattern: str) -> list[str]:
     return out
 
 
-def _reversed_stops(left_stops: str) -> str | None:
+def _reversed_stops(left_stops: str) -> str:
     """left_stops read right to left: a word ending at i of the line is the reversed word
     starting at len - i of the reversed line. Its (?<!x) becomes a look-ahead; a trailing
     (?!x) never fails where the finder uses it (at the end of the searched window) and is
-    dropped. None when an alternative has another form (the finder then scans char by char)."""
+    dropped. Other forms are refused (ValueError) when the lexicon is compiled."""
     out = []
     for alt in _split_top(left_stops):
         m = _STOP_ALT.fullmatch(alt)
         if m is None:
-            return None
+            raise ValueError(f"units.yaml left_stops: {alt!r} is not a word, a [class], (?<!x)word or word(?!x)")
         body = m.group("body")
         rbody = body if body.startswith("[") else re.escape(body[::-1])
         out.append(rbody + (f"(?!{re.escape(m.group('before')[::-1])})" if m.group("before") else ""))
@@ -210,13 +211,13 @@ def _build(lexicon) -> _Compiled:
         stem=_scanner(f"(?:市|县|区|省|旗|州|镇|乡){_trie(d['stems'])}(?:部门)?|{_trie(d['stems'])}部门"),
         stem_prefixed=_scanner(f"(?:市|县|区|省|旗|州|镇|乡){_trie(d['stems'])}(?:部门)?"),
         with_and=re.compile("|".join(re.escape(n) for n in d["names_with_and"])),
-        left_stop=re.compile(f"(?:{d['left_stops']})$"),
         generic_tail=re.compile(f"(?:{d['generic_tail']})"),
-        doer_after=re.compile(rf"(?:{d['doer_after']})"),
+        doer_after=re.compile(rf"(?:{d['doer_time']})?(?:{d['doer_after']})"),
         support_after=re.compile(rf"(?:要|也要|都要|还要)?(?:密切|积极|主动|全力|加强|搞好|做好|大力)?(?:{d['support_after']})"),
         support_before=re.compile(rf"(?:{d['support_before']})\s*$"),
         support_label=re.compile(d["support_labels"]),
         lead_label=re.compile(d["lead_labels"]),
+        label_inline=re.compile(rf"(?<=[（(；;。，,\s])(?:{d['lead_labels']}|{d['support_labels']})"),
         not_units=set(d["not_units"]),
         incomplete_heads=set(d["incomplete_heads"]),
         bare_list=_scanner(r"(?P<list>(?:[\u4e00-\u9fffX×]{2,8}、){1,8}[\u4e00-\u9fffX×]{2,8})等(?:有关|相关)?(?:部门|单位|企业)"),
@@ -225,9 +226,10 @@ def _build(lexicon) -> _Compiled:
         introduced=re.compile(rf"(?:{d['introduced_by']})\s*$"),
         clauses=[{**row, "re": re.compile(row["pattern"]), "hint": re.compile(row["hint"])} for row in d["clauses"]],
         clause_hint=_scanner("|".join(f"(?:{row['hint']})" for row in d["clauses"])),
-        name_run=None if rstops is None else
-        re.compile(rf"(?:(?!{rstops})(?:[\u4e00-\u9fffX×*()（）]|[^\W_])){{0,{_NAME_LIMIT}}}"),
-        stop_at=None if rstops is None else re.compile(rstops),
+        # a quoted stretch inside a name (县“两违”整治办公室) is one step: read reversed, ”…“
+        name_run=re.compile(rf"(?:{_QUOTED_REVERSED}|(?!{rstops})(?:[\u4e00-\u9fffX×*()（）]|[^\W_])){{0,{_NAME_LIMIT}}}"),
+        stop_at=re.compile(rstops),
+        quoted_suffixes=tuple(d["quoted_name_suffixes"]),
         speech_verb_end=re.compile(r"(?:强调|指出|要求|希望|表示|提出)$"),
         comma_must=re.compile(r"[，,]\s*(?:要|必须|务必|一定要)"),
         about_before=re.compile(r"关于[^，,。；;]*$"),
@@ -257,33 +259,19 @@ def _scan_copy(seg: str, c: _Compiled) -> str:
 
 
 _NAME_LIMIT = 16    # characters a name may reach left of its suffix
+_CLOSING_QUOTES = '”"」'
+_OPENING_QUOTES = '“"「'
+_QUOTED_REVERSED = "|".join(rf"{b}[\u4e00-\u9fffA-Za-z0-9·]{{1,10}}{a}"      # ”…“ read right to left
+                            for a, b in zip(_OPENING_QUOTES, _CLOSING_QUOTES))
 
 
 def _name_start(scan: str, end_of_prefix: int, c: _Compiled, rscan: str | None = None) -> int:
     """Scan left from end_of_prefix while the characters can belong to a name (letters, CJK,
-    X×*()) and no left stop ends there; rscan is scan reversed (one match instead of a loop)."""
-    if c.name_run is not None:
-        if rscan is None:
-            rscan = scan[::-1]
-        q = len(scan) - end_of_prefix
-        return end_of_prefix - (c.name_run.match(rscan, q).end() - q)
-    i = end_of_prefix
-    lo = max(0, end_of_prefix - _NAME_LIMIT)
-    while i > lo:
-        ch = scan[i - 1]
-        if not (("\u4e00" <= ch <= "\u9fff") or ch.isalnum() or ch in "X×*()（）"):
-            break
-        if c.left_stop.search(scan, max(0, i - 8), i):
-            break
-        i -= 1
-    return i
-
-
-def _stop_ends_at(scan: str, rscan: str, i: int, c: _Compiled) -> bool:
-    """A left stop (要求, 由, punctuation …) ends at scan[i]."""
-    if c.stop_at is not None:
-        return c.stop_at.match(rscan, len(scan) - i) is not None
-    return c.left_stop.search(scan, max(0, i - 8), i) is not None
+    X×*(), a quoted stretch) and no left stop ends there: one match over the reversed line."""
+    if rscan is None:
+        rscan = scan[::-1]
+    q = len(scan) - end_of_prefix
+    return end_of_prefix - (c.name_run.match(rscan, q).end() - q)
 
 
 def _candidates(scan: str, c: _Compiled, clause: bool = False) -> list[tuple[int, int]]:
@@ -296,6 +284,7 @@ def _candidates(scan: str, c: _Compiled, clause: bool = False) -> list[tuple[int
         if not (label and m.start() < label.end()):
             cands.append(m.span())
     blocked, n, name_run = c.blocked_next, len(scan), c.name_run
+    quoted = any(ch in scan for ch in _CLOSING_QUOTES)
     for m in c.suffix.finditer(scan):
         ms, me = m.span()
         suffix = m.group()
@@ -303,11 +292,13 @@ def _candidates(scan: str, c: _Compiled, clause: bool = False) -> list[tuple[int
             after = blocked.get(suffix)
             if scan[me] in (blocked.get(suffix[-1], "") if after is None else after):
                 continue
-        if name_run is not None:     # _name_start, inlined: the hot loop of the finder
-            q = n - ms
-            s = ms - (name_run.match(rscan, q).end() - q)
-        else:
-            s = _name_start(scan, ms, c)
+        q = n - ms      # _name_start, inlined: the hot loop of the finder
+        s = ms - (name_run.match(rscan, q).end() - q)
+        if quoted:      # a quoted stretch inside an office's name (县“两违”整治办); “五好”园区 is none
+            close = max(scan.rfind(ch, s, ms) for ch in _CLOSING_QUOTES)
+            if close >= 0 and (not suffix.endswith(c.quoted_suffixes)
+                               or ms - close - 1 < 2 and scan[s] in _OPENING_QUOTES):
+                s = close + 1
         if (ms - s < 1 and me - s < 3) or c.suffix_exclude.search(scan, s, me):
             continue
         if len(suffix) == 1 and me - s < 3 and scan[s] not in "市县区省镇乡旗州":
@@ -322,7 +313,7 @@ def _candidates(scan: str, c: _Compiled, clause: bool = False) -> list[tuple[int
         cands.append((s, me))
     for m in (c.stem if "部门" in scan else c.stem_prefixed).finditer(scan):
         if m.start() == 0 or not ("\u4e00" <= scan[m.start() - 1] <= "\u9fff") or \
-                _stop_ends_at(scan, rscan, m.start(), c):
+                c.stop_at.match(rscan, len(scan) - m.start()):
             cands.append(m.span())
     for m in (c.bare_list.finditer(scan) if "等" in scan and "、" in scan else ()):   # "X、Y等部门" only
         pos = m.start("list")
@@ -384,17 +375,26 @@ def find_units_with_rules(norm: str, start: int, end: int, lexicon, sole_respons
     each line is read on its own, so a label line anywhere in the task counts."""
     c = lexicon.cached("units", _build)
     out: list[tuple[int, int, str, tuple[str, ...]]] = []
-    lines = norm[start:end].split("\n")
-    has_lead_label = _has_colon(norm, start, end) and any(c.lead_label.match(line.strip()) for line in lines)
+    labels = _has_colon(norm, start, end)
+    pieces: list[tuple[int, int, bool]] = []    # (start, end, is a table row)
     pos = start
-    for line in lines:
+    for line in norm[start:end].split("\n"):
         stripped = line.strip()
         lo = pos + line.find(stripped[:1]) if stripped else pos
+        hi = lo + len(stripped)
         pos += len(line) + 1
         if "|" in line:
-            out += _table_cells(norm, lo, lo + len(stripped), c)
+            pieces.append((lo, hi, True))
         elif stripped:
-            out += _find_in_line(norm, lo, lo + len(stripped), c, sole_responsible and not has_lead_label)
+            # "完成改造（牵头单位：县住建局；配合单位：各乡镇）": each label reads its own piece
+            cuts = [m.start() for m in c.label_inline.finditer(norm, lo + 1, hi)] if labels else []
+            pieces += [(a, b, False) for a, b in zip([lo] + cuts, cuts + [hi])]
+    has_lead_label = labels and any(c.lead_label.match(norm, a, b) for a, b, _ in pieces)
+    for a, b, row in pieces:
+        if row:
+            out += _table_cells(norm, a, b, c)
+        else:
+            out += _find_in_line(norm, a, b, c, sole_responsible and not has_lead_label)
     if len(out) < 2:
         return out
     seen = set()
