@@ -231,7 +231,7 @@ def _build(lexicon) -> _Compiled:
         stop_at=re.compile(rstops),
         quoted_suffixes=tuple(d["quoted_name_suffixes"]),
         speech_verb_end=re.compile(r"(?:强调|指出|要求|希望|表示|提出)$"),
-        comma_must=re.compile(r"[，,]\s*(?:要|必须|务必|一定要)"),
+        comma_must=re.compile(r"[，,]\s*(?:要|必须|务必|一定要)|[:：]\s*(?:负责|牵头)"),     # 县水务局：负责…
         about_before=re.compile(r"关于[^，,。；;]*$"),
         lead_verb=re.compile(r"(?:要|牵头|负责|必须)"),
     )
