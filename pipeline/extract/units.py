@@ -185,15 +185,18 @@ def _reversed_stops(left_stops: str) -> str:
     starting at len - i of the reversed line. Its (?<!x) becomes a look-ahead; a trailing
     (?!x) never fails where the finder uses it (at the end of the searched window) and is
     dropped. Other forms are refused (ValueError) when the lexicon is compiled."""
-    out = []
+    out, words = [], []
     for alt in _split_top(left_stops):
         m = _STOP_ALT.fullmatch(alt)
         if m is None:
             raise ValueError(f"units.yaml left_stops: {alt!r} is not a word, a [class], (?<!x)word or word(?!x)")
-        body = m.group("body")
+        body, before = m.group("body"), m.group("before")
+        if not before and not body.startswith("["):
+            words.append(body[::-1])        # plain words go into one prefix tree (only presence counts)
+            continue
         rbody = body if body.startswith("[") else re.escape(body[::-1])
-        out.append(rbody + (f"(?!{re.escape(m.group('before')[::-1])})" if m.group("before") else ""))
-    return "|".join(out)
+        out.append(rbody + (f"(?!{re.escape(before[::-1])})" if before else ""))
+    return "|".join(out + ([_trie(words)] if words else []))
 
 
 def _alt(words) -> str:
@@ -207,9 +210,10 @@ def _build(lexicon) -> _Compiled:
         raise ValueError("units.yaml names_with_and: every name holds 和 (_scan_copy skips lines without 和)")
     return _Compiled(
         collective=_scanner(d["collective"]),
-        suffix=_scanner(_trie(d["suffixes"])),
+        # a prefix tree starts with literals: re skips impossible positions itself (no look-ahead needed)
+        suffix=re.compile(_trie(d["suffixes"])),
         stem=_scanner(f"(?:市|县|区|省|旗|州|镇|乡){_trie(d['stems'])}(?:部门)?|{_trie(d['stems'])}部门"),
-        stem_prefixed=_scanner(f"(?:市|县|区|省|旗|州|镇|乡){_trie(d['stems'])}(?:部门)?"),
+        stem_prefixed=re.compile(f"(?:市|县|区|省|旗|州|镇|乡){_trie(d['stems'])}(?:部门)?"),
         with_and=re.compile("|".join(re.escape(n) for n in d["names_with_and"])),
         generic_tail=re.compile(f"(?:{d['generic_tail']})"),
         doer_after=re.compile(rf"(?:{d['doer_time']})?(?:{d['doer_after']})"),
@@ -220,14 +224,14 @@ def _build(lexicon) -> _Compiled:
         label_inline=re.compile(rf"(?<=[（(；;。，,\s])(?:{d['lead_labels']}|{d['support_labels']})"),
         not_units=set(d["not_units"]),
         incomplete_heads=set(d["incomplete_heads"]),
-        bare_list=_scanner(r"(?P<list>(?:[\u4e00-\u9fffX×]{2,8}、){1,8}[\u4e00-\u9fffX×]{2,8})等(?:有关|相关)?(?:部门|单位|企业)"),
+        bare_list=re.compile(r"(?P<list>(?:[\u4e00-\u9fffX×]{2,8}、){1,8}[\u4e00-\u9fffX×]{2,8})等(?:有关|相关)?(?:部门|单位|企业)"),
         blocked_next={k: v for k, v in d["suffix_blocked_next"].items()},
         suffix_exclude=re.compile(f"(?:{d['suffix_exclude']})$"),
         introduced=re.compile(rf"(?:{d['introduced_by']})\s*$"),
         clauses=[{**row, "re": re.compile(row["pattern"]), "hint": re.compile(row["hint"])} for row in d["clauses"]],
         clause_hint=_scanner("|".join(f"(?:{row['hint']})" for row in d["clauses"])),
         # a quoted stretch inside a name (县“两违”整治办公室) is one step: read reversed, ”…“
-        name_run=re.compile(rf"(?:{_QUOTED_REVERSED}|(?!{rstops})(?:[\u4e00-\u9fffX×*()（）]|[^\W_])){{0,{_NAME_LIMIT}}}"),
+        name_run=re.compile(rf"(?:(?!{rstops})(?:[\u4e00-\u9fffX×*()（）]|[^\W_])|{_QUOTED_REVERSED}){{0,{_NAME_LIMIT}}}"),
         stop_at=re.compile(rstops),
         quoted_suffixes=tuple(d["quoted_name_suffixes"]),
         speech_verb_end=re.compile(r"(?:强调|指出|要求|希望|表示|提出)$"),
@@ -373,9 +377,31 @@ def find_units_with_rules(norm: str, start: int, end: int, lexicon, sole_respons
 
     A task may span several lines (a breakdown item with its 牵头单位：/责任单位： lines):
     each line is read on its own, so a label line anywhere in the task counts."""
-    c = lexicon.cached("units", _build)
-    out: list[tuple[int, int, str, tuple[str, ...]]] = []
+    return _units(norm, start, end, lexicon.cached("units", _build), sole_responsible)
+
+
+def _units(norm: str, start: int, end: int, c: _Compiled, sole_responsible: bool
+           ) -> list[tuple[int, int, str, tuple[str, ...]]]:
     labels = _has_colon(norm, start, end)
+    if not labels and norm.find("\n", start, end) < 0 and norm.find("|", start, end) < 0:
+        seg = norm[start:end]       # one plain line, no label: the common case
+        stripped = seg.strip()
+        if not stripped:
+            return []
+        lo = start + seg.find(stripped[0])
+        out = _find_in_line(norm, lo, lo + len(stripped), c, sole_responsible)
+    else:
+        out = _lines_units(norm, start, end, c, sole_responsible, labels)
+    if len(out) < 2:
+        return out
+    seen = set()
+    return [u for u in out if not ((u[0], u[1]) in seen or seen.add((u[0], u[1])))]
+
+
+def _lines_units(norm: str, start: int, end: int, c: _Compiled, sole_responsible: bool, labels: bool
+                 ) -> list[tuple[int, int, str, tuple[str, ...]]]:
+    """Units of a task over several lines, or holding labels or table cells: line by line."""
+    out: list[tuple[int, int, str, tuple[str, ...]]] = []
     pieces: list[tuple[int, int, bool]] = []    # (start, end, is a table row)
     pos = start
     for line in norm[start:end].split("\n"):
@@ -395,10 +421,7 @@ def find_units_with_rules(norm: str, start: int, end: int, lexicon, sole_respons
             out += _table_cells(norm, a, b, c)
         else:
             out += _find_in_line(norm, a, b, c, sole_responsible and not has_lead_label)
-    if len(out) < 2:
-        return out
-    seen = set()
-    return [u for u in out if not ((u[0], u[1]) in seen or seen.add((u[0], u[1])))]
+    return out
 
 
 _CELL_FILLER = re.compile(r"[\s、，,；;和及与|]*")
@@ -585,6 +608,5 @@ def extract_units(doc: SpeechDoc, config) -> SpeechDoc:
             sole = not (_has_colon(doc.norm, lo, t.start) and any(
                 c.lead_label.match(line.strip()) for line in _LINE_OR_SENTENCE.split(doc.norm[lo:t.start])[-3:]))
             t.units = [Unit(s, e, doc.text[s:e], role, rules=rules)
-                       for s, e, role, rules in find_units_with_rules(doc.norm, t.start, t.end, config.lexicon,
-                                                                      sole_responsible=sole)]
+                       for s, e, role, rules in _units(doc.norm, t.start, t.end, c, sole)]
     return doc
