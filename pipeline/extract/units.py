@@ -288,7 +288,7 @@ def _candidates(scan: str, c: _Compiled, clause: bool = False) -> list[tuple[int
         if not (label and m.start() < label.end()):
             cands.append(m.span())
     blocked, n, name_run = c.blocked_next, len(scan), c.name_run
-    quoted = any(ch in scan for ch in _CLOSING_QUOTES)
+    quoted = "”" in scan or '"' in scan or "」" in scan     # _CLOSING_QUOTES
     for m in c.suffix.finditer(scan):
         ms, me = m.span()
         suffix = m.group()
@@ -299,7 +299,7 @@ def _candidates(scan: str, c: _Compiled, clause: bool = False) -> list[tuple[int
         q = n - ms      # _name_start, inlined: the hot loop of the finder
         s = ms - (name_run.match(rscan, q).end() - q)
         if quoted:      # a quoted stretch inside an office's name (县“两违”整治办); “五好”园区 is none
-            close = max(scan.rfind(ch, s, ms) for ch in _CLOSING_QUOTES)
+            close = max(scan.rfind("”", s, ms), scan.rfind('"', s, ms), scan.rfind("」", s, ms))
             if close >= 0 and (not suffix.endswith(c.quoted_suffixes)
                                or ms - close - 1 < 2 and scan[s] in _OPENING_QUOTES):
                 s = close + 1
@@ -328,9 +328,13 @@ def _candidates(scan: str, c: _Compiled, clause: bool = False) -> list[tuple[int
             if len(part) >= 2:
                 cands.append((pos, pos + len(part)))
             pos += len(part) + 1
-    cands = [(s + (m.end() if scan[s] in _MARKER_FIRST and (m := _MARKER.match(scan, s)) else 0), e)
-             for s, e in cands]
-    cands = [(s, e) for s, e in cands if e - s >= 2]
+    kept = []
+    for s, e in cands:
+        if scan[s] in _MARKER_FIRST and (m := _MARKER.match(scan, s)):
+            s += m.end()        # a list marker (（一）, 1.) opens the line: not part of the name
+        if e - s >= 2:
+            kept.append((s, e))
+    cands = kept
     if len(cands) < 2:
         return cands
     # keep the longest of overlapping candidates (of equal ones, the first)
