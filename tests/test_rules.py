@@ -221,6 +221,37 @@ def test_unit_clause_examples(rule, row):
     assert any(rule in rules for *_, rules in found) or not found
 
 
+def test_unit_finder_shortcuts_find_what_the_plain_patterns_find():
+    """The compiled shortcuts (prefix tree, first-character look-ahead, right-to-left name scan)
+    find what the plain patterns and a character-by-character scan find."""
+    import re
+
+    from speechledger.extract import units as U
+    c = LEX.cached("units", U._build)
+    words = ["局", "住建局", "住建", "委员会", "委"]
+    assert [m.group() for m in re.finditer(U._trie(words), "县住建局和委员会")] == \
+        [m.group() for m in re.finditer(U._alt(words), "县住建局和委员会")]
+    assert U._first_chars("a?") is None and U._first_chars("[^x]y") is None and U._first_chars("a?b") == "[ab]"
+    stop = re.compile(f"(?:{LEX.data('units.yaml')['left_stops']})$")
+
+    def plain_start(scan, i):
+        lo = max(0, i - U._NAME_LIMIT)
+        while i > lo and ("\u4e00" <= scan[i - 1] <= "\u9fff" or scan[i - 1].isalnum() or scan[i - 1] in "X×*()（）") \
+                and not stop.search(scan, max(0, i - 8), i):
+            i -= 1
+        return i
+    lines = ["由县发改局牵头，县财政局、县自然资源局配合，制定实施方案。", "会议要求各乡镇认真落实。",
+             "市住房和城乡建设局要会同县应急管理局开展排查。", "要求区工信局以上企业，组织部门和第一责任单位参加。",
+             "经贸局、统计局等部门要结合实际。", "组织市场监管局对接。", "ABC公司和XX县政府要配合。"]
+    raw = re.compile(LEX.data("units.yaml")["collective"])
+    for line in lines:
+        scan = U._scan_copy(norm_text(line), c)
+        assert [U._name_start(scan, i, c) for i in range(len(scan))] == [plain_start(scan, i) for i in range(len(scan))]
+        assert [m.span() for m in c.collective.finditer(scan)] == [m.span() for m in raw.finditer(scan)]
+    scan = U._scan_copy(norm_text("要求县“两违”整治办公室"), c)
+    assert scan[U._name_start(scan, len(scan) - 3, c):] == "县“两违”整治办公室"
+
+
 def test_units_found_in_traditional_script_keep_original_text():
     text = "各牽頭單位要緊密結合工作實際"
     norm = norm_text(text)

@@ -177,3 +177,49 @@ def test_header_row_never_joins_the_sentence_before(pipe):
 def test_figures_table_without_header_is_not_taken_over(pipe):
     text = "一、2024年工作回顾\n| 地区生产总值 | 26.7亿元 | 13.3% |\n| 一般公共预算收入 | 3.1亿元 | 4.1% |\n"
     assert not any("table.row_no_header" in t.rules for t in _tasks(pipe, text))
+
+
+# --- a table pasted one cell a line (Word/PDF) ---------------------------------
+def _cell_lines(rows, header=HEADER):
+    return "\n".join(c for r in [header] + rows for c in r) + "\n"
+
+
+def test_cell_per_line_table_gives_one_task_per_row(pipe):
+    text = INTRO + _cell_lines(ROWS) + "请各单位认真抓好落实。\n"
+    tasks = _tasks(pipe, text)
+    _check_items(tasks)
+    rows = [t for t in tasks if "table.cell_lines" in t.rules]
+    assert len(rows) == len(ROWS)
+    assert not any(t.text in HEADER for t in tasks)                 # no header-cell task
+    assert not any(t.text.strip() in ("市住建局", "市工信局") for t in tasks)   # no bare unit-cell task
+    assert all(t.text.startswith(r[0] + "\n") for t, r in zip(rows, ROWS))
+
+
+def test_cell_per_line_table_without_index_column(pipe):
+    header = HEADER[1:]
+    text = INTRO + _cell_lines([r[1:] for r in ROWS], header) + "\n请各单位认真抓好落实。\n"
+    _check_items(_tasks(pipe, text))
+
+
+def test_cell_per_line_row_with_a_wrapped_cell_reads_cells_by_content(pipe):
+    rows = [ROWS[0], ["2", "完成100个老旧小区改造", "市住建局", "市财政局", "全年", "（含加装电梯）"], ROWS[2]]
+    tasks = [t for t in _tasks(pipe, INTRO + _cell_lines(rows)) if "table.cell_lines" in t.rules]
+    assert len(tasks) == 3
+    assert {u.text for u in tasks[1].units if u.role == "lead"} == {"市住建局"}
+    assert {u.text for u in tasks[1].units if u.role == "support"} == {"市财政局"}
+    assert [x.value for x in tasks[1].targets] == [100]
+
+
+def test_label_lines_are_no_cell_per_line_header(pipe):
+    text = "1.完成老旧小区改造200个。\n牵头单位：市住建局\n配合单位：市财政局\n完成时限：2025年11月底前\n"
+    assert not any("table.cell_lines" in t.rules for t in _tasks(pipe, text))
+
+
+def test_docx_table_pasted_as_paragraphs(pipe, tmp_path):
+    docx = pytest.importorskip("docx")
+    d = docx.Document()
+    for line in INTRO.strip().split("\n") + [c for r in [HEADER] + ROWS for c in r] + ["请各单位认真抓好落实。"]:
+        d.add_paragraph(line)
+    d.save(tmp_path / "分解方案.docx")
+    text, _enc = read_file(tmp_path / "分解方案.docx")
+    _check_items(_tasks(pipe, text))

@@ -6,7 +6,9 @@ tabs. A header row (cells naming columns, pipeline/data/tables.yaml) is no task 
 none; each later row whose task cell has text is one task spanning the row, with the units
 of the unit columns in the column's role, the due date of the deadline column and the
 targets of the task cell only. Without a header the cells decide (units.py's rule: the
-first cell of unit names leads, the next supports). The stage runs after the per-task
+first cell of unit names leads, the next supports). A table pasted one cell a line (header
+lines 序号 / 重点任务 / 牵头单位 / 配合单位 / 完成时限, then the cells row after row) is grouped
+into rows the same way (rule id table.cell_lines). The stage runs after the per-task
 field stages and replaces whatever they made of the row lines.
 """
 from __future__ import annotations
@@ -27,6 +29,9 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _SEPARATORS = re.compile(r"[\s、，,；;/和及与]*")
 _ROW_OPEN = re.compile(r"^\s*\|[^|\n]*[^|\s][^|\n]*\|")   # a row opens with a closed cell
 _NAME_PART = re.compile(r"[^、，,；;/\s]+")   # not at 和/及: 人力资源和社会保障局
+# a line holding only a unit-column name: a table may be pasted one cell a line
+_HEADER_LINE = re.compile(r"(?m)^[ \t]*(?:牵头|责任|配合|协同|主责|负责)[^\n:：]{0,10}$")
+_COLON = re.compile(r"[:：]")     # a label line (牵头单位：X), not a column name
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,8 @@ class Row:
     end: int                                    # after the last "|" (or last cell)
     cells: list[tuple[int, int]]                # stripped cell spans, empty cells kept (s == e)
     header: list[Column | None] | None = None   # set on a header row: each cell's column
+    by_content: bool = False                    # cells did not line up with the header: roles from content
+    cell_lines: bool = False                    # a row of a table pasted one cell a line
 
 
 @dataclass
@@ -145,6 +152,84 @@ def find_tables(norm: str, start: int, end: int, columns: list[Column]) -> list[
         for r in t.rows:
             r.header = _header(norm, r, columns)
     return tables
+
+
+_INDEX_CELL = re.compile(r"[(（]?([0-9]{1,3})[)）.、．]?")
+
+
+def _lines(norm: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Stripped spans of the non-blank lines of norm[start:end]; a line holding "|" ends a run
+    (cells closed by "|" are read by units.py and the segment stages, row by line)."""
+    out, pos = [], start
+    while pos < end:
+        nl = norm.find("\n", pos, end)
+        line_end = end if nl < 0 else nl
+        lo = pos + len(norm[pos:line_end]) - len(norm[pos:line_end].lstrip())
+        hi = pos + len(norm[pos:line_end].rstrip())
+        if hi > lo:
+            out.append((lo, hi) if norm.find("|", lo, hi) < 0 else (lo, lo))
+        pos = line_end + 1
+    return out
+
+
+def find_cell_line_tables(norm: str, start: int, end: int, columns: list[Column]) -> list[Table]:
+    """Tables pasted one cell a line (Word/PDF): a run of 3+ header lines naming columns, among
+    them a task column and a unit column, then the rows. With an index column a row runs from
+    one serial number (1, 2, 3 …) to the next, else every N lines make a row (N header lines);
+    a row whose line count differs from N takes its cell roles from the cells' content. The
+    table ends at the first line that breaks the numbering (or, without numbers, at a chunk
+    whose unit cells name no unit)."""
+    lines = _lines(norm, start, end)
+    tables: list[Table] = []
+    i = 0
+    while i < len(lines):
+        cols: list[Column] = []
+        j = i
+        while j < len(lines) and 0 < lines[j][1] - lines[j][0] <= 16 and not _COLON.search(norm, *lines[j]) \
+                and (col := column_of(norm[lines[j][0]:lines[j][1]], columns)) is not None:
+            cols.append(col)
+            j += 1
+        roles = {c.role for c in cols}
+        if len(cols) < 3 or "task" not in roles or not roles & {"lead", "support"}:
+            i = max(j, i + 1)
+            continue
+        head = Row(lines[i][0], lines[j - 1][1], lines[i:j], header=list(cols))
+        table = Table([head])
+        rows, j = _cell_line_rows(norm, lines, j, cols)
+        for cells in rows:
+            table.rows.append(Row(cells[0][0], cells[-1][1], cells, by_content=len(cells) != len(cols),
+                                  cell_lines=True))
+        if len(table.rows) > 1:
+            tables.append(table)
+        i = j
+    return tables
+
+
+def _cell_line_rows(norm: str, lines: list[tuple[int, int]], j: int, cols: list[Column]
+                    ) -> tuple[list[list[tuple[int, int]]], int]:
+    """The rows of a cell-per-line table whose header ends before lines[j], and where it ends."""
+    n = len(cols)
+    rows: list[list[tuple[int, int]]] = []
+    lines = lines[:next((k for k in range(j, len(lines)) if lines[k][0] == lines[k][1]), len(lines))]   # a "|" line
+    if cols[0].role == "index":
+        expected = 1
+        while j < len(lines) and (m := _INDEX_CELL.fullmatch(norm, *lines[j])) and int(m.group(1)) == expected:
+            k = j + 1
+            while k < len(lines) and k - j < 2 * n and not (
+                    (m2 := _INDEX_CELL.fullmatch(norm, *lines[k])) and int(m2.group(1)) == expected + 1):
+                k += 1
+            if k >= len(lines) or k - j >= 2 * n:
+                k = min(j + n, len(lines))      # the last row: as many lines as columns
+            rows.append(lines[j:k])
+            j, expected = k, expected + 1
+        return rows, j
+    while j + n <= len(lines):
+        cells = lines[j:j + n]
+        if any(c.role in UNIT_ROLES and not _CJK.search(norm, a, b) for c, (a, b) in zip(cols, cells)):
+            break
+        rows.append(cells)
+        j += n
+    return rows, j
 
 
 def _header(norm: str, row: Row, columns: list[Column]) -> list[Column | None] | None:
@@ -287,9 +372,11 @@ def table_tasks(doc: SpeechDoc, config) -> SpeechDoc:
     lex = config.lexicon
     columns, cells_dl, _names = table_rules(lex)
     for sp in doc.speeches:
-        if "|" not in doc.norm[sp.start:sp.end] and "\t" not in doc.norm[sp.start:sp.end]:
-            continue
-        tables = find_tables(doc.norm, sp.start, sp.end, columns)
+        tables = []
+        if "|" in doc.norm[sp.start:sp.end] or "\t" in doc.norm[sp.start:sp.end]:
+            tables = find_tables(doc.norm, sp.start, sp.end, columns)
+        if _HEADER_LINE.search(doc.norm, sp.start, sp.end):
+            tables += find_cell_line_tables(doc.norm, sp.start, sp.end, columns)
         if not tables:
             continue
         ref = RefDate.of(sp.date, sp.ref_year)
@@ -303,12 +390,14 @@ def table_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                     header = row.header
                     spans.append((row.start, row.end))
                     continue
-                roles = _roles(doc.norm, row, header, lex)
+                roles = _roles(doc.norm, row, None if row.by_content else header, lex)
                 if header is None and not any(r in UNIT_ROLES for r in roles):
                     continue                    # a figures table without a header: the segment stages decide
-                t = _row_task(doc, sp, row, roles, header, lex, cells_dl, ref)
+                t = _row_task(doc, sp, row, roles, None if row.by_content else header, lex, cells_dl, ref)
                 spans.append((row.start, row.end))
                 if t is not None:
+                    if row.cell_lines:
+                        t.rules.insert(1, "table.cell_lines")
                     made.append(t)
             if len(spans) > taken:
                 firsts.append(table.rows[0].start)

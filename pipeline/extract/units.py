@@ -29,14 +29,15 @@ class _Compiled:
     collective: re.Pattern
     suffix: re.Pattern
     stem: re.Pattern
+    stem_prefixed: re.Pattern       # stem without its 部门 alternative, for lines without 部门
     with_and: re.Pattern
-    left_stop: re.Pattern
     generic_tail: re.Pattern
     doer_after: re.Pattern
     support_after: re.Pattern
     support_before: re.Pattern
     support_label: re.Pattern
     lead_label: re.Pattern
+    label_inline: re.Pattern        # a label inside a line, after a bracket or a clause mark
     not_units: set[str]
     incomplete_heads: set[str]
     bare_list: re.Pattern
@@ -45,6 +46,157 @@ class _Compiled:
     introduced: re.Pattern
     clauses: list
     clause_hint: re.Pattern
+    name_run: re.Pattern            # over the reversed line: the characters a name may take
+    stop_at: re.Pattern             # over the reversed line: a left stop ends here
+    quoted_suffixes: tuple          # suffixes of names that may hold a quoted stretch
+    speech_verb_end: re.Pattern
+    comma_must: re.Pattern
+    about_before: re.Pattern
+    lead_verb: re.Pattern
+
+
+# --- speed: patterns compiled so that most positions of a line fail at once ----------------
+def _trie(words) -> str:
+    """An alternation of literal words as a prefix tree: the same matches, longest first (as
+    _alt orders them), but a position is rejected after one character instead of one per word."""
+    root: dict = {}
+    for w in words:
+        node = root
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def render(node) -> str:
+        kids = [re.escape(ch) + render(sub) for ch, sub in sorted(node.items()) if ch]
+        if not kids:
+            return ""
+        body = kids[0] if len(kids) == 1 else "(?:" + "|".join(kids) + ")"
+        return f"(?:{body})?" if "" in node else body
+    return f"(?:{render(root)})"
+
+
+def _first_chars(pattern: str) -> str | None:
+    """A character class holding every character a match of pattern can start with, or None
+    when that cannot be told (a match may be empty, start with any character, …)."""
+    try:
+        try:
+            from re import _parser as sre_parse  # Python 3.11+
+        except ImportError:                           # pragma: no cover - Python 3.10
+            import sre_parse
+        tree = sre_parse.parse(pattern)
+    except Exception:                                 # pragma: no cover - defensive
+        return None
+    c = sre_parse
+
+    def seq(items):         # (chars, ranges, nullable) of a sequence, or None
+        chars, ranges = set(), []
+        for op, av in items:
+            if op in (c.ASSERT, c.ASSERT_NOT, c.AT):
+                continue                                # zero width: checked by the pattern itself
+            got = node(op, av)
+            if got is None:
+                return None
+            chars |= got[0]
+            ranges += got[1]
+            if not got[2]:
+                return chars, ranges, False
+        return chars, ranges, True
+
+    def node(op, av):
+        if op is c.LITERAL:
+            return {chr(av)}, [], False
+        if op is c.IN:
+            chars, ranges = set(), []
+            for iop, iav in av:
+                if iop is c.LITERAL:
+                    chars.add(chr(iav))
+                elif iop is c.RANGE:
+                    ranges.append((chr(iav[0]), chr(iav[1])))
+                else:
+                    return None                         # negated class, \\w …
+            return chars, ranges, False
+        if op is c.BRANCH:
+            chars, ranges, nullable = set(), [], False
+            for alt in av[1]:
+                got = seq(alt)
+                if got is None:
+                    return None
+                chars |= got[0]
+                ranges += got[1]
+                nullable = nullable or got[2]
+            return chars, ranges, nullable
+        if op is c.SUBPATTERN:
+            if av[1] or av[2]:
+                return None                             # inline flags
+            return seq(av[3])
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT):
+            got = seq(av[2])
+            return None if got is None else (got[0], got[1], got[2] or av[0] == 0)
+        return None
+    got = seq(tree)
+    if got is None or got[2]:
+        return None
+    chars, ranges, _ = got
+    return "[" + "".join(re.escape(ch) for ch in sorted(chars)) + \
+        "".join(f"{re.escape(a)}-{re.escape(b)}" for a, b in ranges) + "]"
+
+
+def _scanner(pattern: str) -> re.Pattern:
+    """pattern compiled with a look-ahead on its possible first characters: same matches, but
+    re tries the alternatives only where one of them can start."""
+    first = _first_chars(pattern)
+    return re.compile(pattern if first is None else f"(?={first})(?:{pattern})")
+
+
+_STOP_ALT = re.compile(r"(?:\(\?<!(?P<before>[^()\[\]\\|?*+{}.^$]+)\))?"
+                       r"(?P<body>[^()\[\]\\|?*+{}.^$]+|\[[^\]]+\])(?:\(\?![^()]*\))?")
+
+
+def _split_top(pattern: str) -> list[str]:
+    """The top-level alternatives of a pattern (| outside groups and classes)."""
+    out, depth, in_class, cur, i = [], 0, False, [], 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            cur.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            out.append("".join(cur))
+            cur = []
+            i += 1
+            continue
+        cur.append(ch)
+        i += 1
+    out.append("".join(cur))
+    return out
+
+
+def _reversed_stops(left_stops: str) -> str:
+    """left_stops read right to left: a word ending at i of the line is the reversed word
+    starting at len - i of the reversed line. Its (?<!x) becomes a look-ahead; a trailing
+    (?!x) never fails where the finder uses it (at the end of the searched window) and is
+    dropped. Other forms are refused (ValueError) when the lexicon is compiled."""
+    out, words = [], []
+    for alt in _split_top(left_stops):
+        m = _STOP_ALT.fullmatch(alt)
+        if m is None:
+            raise ValueError(f"units.yaml left_stops: {alt!r} is not a word, a [class], (?<!x)word or word(?!x)")
+        body, before = m.group("body"), m.group("before")
+        if not before and not body.startswith("["):
+            words.append(body[::-1])        # plain words go into one prefix tree (only presence counts)
+            continue
+        rbody = body if body.startswith("[") else re.escape(body[::-1])
+        out.append(rbody + (f"(?!{re.escape(before[::-1])})" if before else ""))
+    return "|".join(out + ([_trie(words)] if words else []))
 
 
 def _alt(words) -> str:
@@ -53,18 +205,23 @@ def _alt(words) -> str:
 
 def _build(lexicon) -> _Compiled:
     d = lexicon.data("units.yaml")
+    rstops = _reversed_stops(d["left_stops"])
+    if not all("和" in name for name in d["names_with_and"]):
+        raise ValueError("units.yaml names_with_and: every name holds 和 (_scan_copy skips lines without 和)")
     return _Compiled(
-        collective=re.compile(d["collective"]),
-        suffix=re.compile(f"(?:{_alt(d['suffixes'])})"),
-        stem=re.compile(f"(?:市|县|区|省|旗|州|镇|乡)(?:{_alt(d['stems'])})(?:部门)?|(?:{_alt(d['stems'])})部门"),
+        collective=_scanner(d["collective"]),
+        # a prefix tree starts with literals: re skips impossible positions itself (no look-ahead needed)
+        suffix=re.compile(_trie(d["suffixes"])),
+        stem=_scanner(f"(?:市|县|区|省|旗|州|镇|乡){_trie(d['stems'])}(?:部门)?|{_trie(d['stems'])}部门"),
+        stem_prefixed=re.compile(f"(?:市|县|区|省|旗|州|镇|乡){_trie(d['stems'])}(?:部门)?"),
         with_and=re.compile("|".join(re.escape(n) for n in d["names_with_and"])),
-        left_stop=re.compile(f"(?:{d['left_stops']})$"),
         generic_tail=re.compile(f"(?:{d['generic_tail']})"),
-        doer_after=re.compile(rf"(?:{d['doer_after']})"),
+        doer_after=re.compile(rf"(?:{d['doer_time']})?(?:{d['doer_after']})"),
         support_after=re.compile(rf"(?:要|也要|都要|还要)?(?:密切|积极|主动|全力|加强|搞好|做好|大力)?(?:{d['support_after']})"),
         support_before=re.compile(rf"(?:{d['support_before']})\s*$"),
         support_label=re.compile(d["support_labels"]),
         lead_label=re.compile(d["lead_labels"]),
+        label_inline=re.compile(rf"(?<=[（(；;。，,\s])(?:{d['lead_labels']}|{d['support_labels']})"),
         not_units=set(d["not_units"]),
         incomplete_heads=set(d["incomplete_heads"]),
         bare_list=re.compile(r"(?P<list>(?:[\u4e00-\u9fffX×]{2,8}、){1,8}[\u4e00-\u9fffX×]{2,8})等(?:有关|相关)?(?:部门|单位|企业)"),
@@ -72,13 +229,23 @@ def _build(lexicon) -> _Compiled:
         suffix_exclude=re.compile(f"(?:{d['suffix_exclude']})$"),
         introduced=re.compile(rf"(?:{d['introduced_by']})\s*$"),
         clauses=[{**row, "re": re.compile(row["pattern"]), "hint": re.compile(row["hint"])} for row in d["clauses"]],
-        clause_hint=re.compile("|".join(f"(?:{row['hint']})" for row in d["clauses"])),
+        clause_hint=_scanner("|".join(f"(?:{row['hint']})" for row in d["clauses"])),
+        # a quoted stretch inside a name (县“两违”整治办公室) is one step: read reversed, ”…“
+        name_run=re.compile(rf"(?:(?!{rstops})(?:[\u4e00-\u9fffX×*()（）]|[^\W_])|{_QUOTED_REVERSED}){{0,{_NAME_LIMIT}}}"),
+        stop_at=re.compile(rstops),
+        quoted_suffixes=tuple(d["quoted_name_suffixes"]),
+        speech_verb_end=re.compile(r"(?:强调|指出|要求|希望|表示|提出)$"),
+        comma_must=re.compile(r"[，,]\s*(?:要|必须|务必|一定要)|[:：]\s*(?:负责|牵头)"),     # 县水务局：负责…
+        about_before=re.compile(r"关于[^，,。；;]*$"),
+        lead_verb=re.compile(r"(?:要|牵头|负责|必须)"),
     )
 
 
 _PAREN = re.compile(r"[(（][\u4e00-\u9fff、,，]{1,6}[)）]")
 _NAME_AND = re.compile(r"(?<=[市县区省州旗])[\u4e00-\u9fff]{2,6}和[\u4e00-\u9fff]{2,8}?(?:局|委|厅|中心|办公室|办)")
 _MARKER = re.compile(r"^(?:[(（][一二三四五六七八九十\d]{1,3}[)）]|[一二三四五六七八九十]{1,3}、|\d{1,2}[.、．])")
+_COOPERATING = re.compile(r"\W*协同")
+_MARKER_FIRST = frozenset("(（一二三四五六七八九十0123456789")
 
 
 def _scan_copy(seg: str, c: _Compiled) -> str:
@@ -87,70 +254,92 @@ def _scan_copy(seg: str, c: _Compiled) -> str:
     def mask(m):
         return m.group().replace("和", _AND_MARK).replace("、", _AND_MARK).replace(",", _AND_MARK) \
             .replace("，", _AND_MARK)
-    out = c.with_and.sub(mask, seg)
-    out = _NAME_AND.sub(mask, out)
-    return _PAREN.sub(mask, out)
+    out = seg
+    if "和" in seg:     # names_with_and and _NAME_AND all hold 和 (checked in _build)
+        out = _NAME_AND.sub(mask, c.with_and.sub(mask, out))
+    if "(" in out or "（" in out:
+        out = _PAREN.sub(mask, out)
+    return out
 
 
-def _name_start(scan: str, end_of_prefix: int, c: _Compiled, limit: int = 16) -> int:
-    """Scan left from end_of_prefix while the characters can belong to a name."""
-    i = end_of_prefix
-    lo = max(0, end_of_prefix - limit)
-    while i > lo:
-        ch = scan[i - 1]
-        if not (("\u4e00" <= ch <= "\u9fff") or ch.isalnum() or ch in "X×*()（）"):
-            break
-        if c.left_stop.search(scan, max(0, i - 8), i):
-            break
-        i -= 1
-    return i
+_NAME_LIMIT = 16    # characters a name may reach left of its suffix
+_CLOSING_QUOTES = '”"」'
+_OPENING_QUOTES = '“"「'
+_QUOTED_REVERSED = "|".join(rf"{b}[\u4e00-\u9fffA-Za-z0-9·]{{1,10}}{a}"      # ”…“ read right to left
+                            for a, b in zip(_OPENING_QUOTES, _CLOSING_QUOTES))
+
+
+def _name_start(scan: str, end_of_prefix: int, c: _Compiled, rscan: str | None = None) -> int:
+    """Scan left from end_of_prefix while the characters can belong to a name (letters, CJK,
+    X×*(), a quoted stretch) and no left stop ends there: one match over the reversed line."""
+    if rscan is None:
+        rscan = scan[::-1]
+    q = len(scan) - end_of_prefix
+    return end_of_prefix - (c.name_run.match(rscan, q).end() - q)
 
 
 def _candidates(scan: str, c: _Compiled, clause: bool = False) -> list[tuple[int, int]]:
     cands: list[tuple[int, int]] = []
+    rscan = scan[::-1]
     label = None if clause else (c.lead_label.match(scan) or c.support_label.match(scan))
     for m in c.collective.finditer(scan):
         if scan[max(0, m.start() - 1):m.start()] == "等":
             continue    # 经贸局、建设局等有关单位: a generic tail, not a unit
         if not (label and m.start() < label.end()):
             cands.append(m.span())
+    blocked, n, name_run = c.blocked_next, len(scan), c.name_run
+    quoted = "”" in scan or '"' in scan or "」" in scan     # _CLOSING_QUOTES
     for m in c.suffix.finditer(scan):
-        nxt = scan[m.end():m.end() + 1]
-        if nxt and nxt in c.blocked_next.get(m.group(), c.blocked_next.get(m.group()[-1:], "")):
+        ms, me = m.span()
+        suffix = m.group()
+        if me < n:
+            after = blocked.get(suffix)
+            if scan[me] in (blocked.get(suffix[-1], "") if after is None else after):
+                continue
+        q = n - ms      # _name_start, inlined: the hot loop of the finder
+        s = ms - (name_run.match(rscan, q).end() - q)
+        if quoted:      # a quoted stretch inside an office's name (县“两违”整治办); “五好”园区 is none
+            close = max(scan.rfind("”", s, ms), scan.rfind('"', s, ms), scan.rfind("」", s, ms))
+            if close >= 0 and (not suffix.endswith(c.quoted_suffixes)
+                               or ms - close - 1 < 2 and scan[s] in _OPENING_QUOTES):
+                s = close + 1
+        if (ms - s < 1 and me - s < 3) or c.suffix_exclude.search(scan, s, me):
             continue
-        s = _name_start(scan, m.start(), c)
-        name = scan[s:m.end()]
-        if (m.start() - s < 1 and len(name) < 3) or c.suffix_exclude.search(name):
+        if len(suffix) == 1 and me - s < 3 and scan[s] not in "市县区省镇乡旗州":
             continue
-        if len(m.group()) == 1 and len(name) < 3 and name[0] not in "市县区省镇乡旗州":
+        if suffix == "所" and me - s < 4:
             continue
-        if m.group() == "所" and len(name) < 4:
-            continue
-        if m.group() in ("区", "县") and not (s == 0 or not "\u4e00" <= scan[s - 1] <= "\u9fff"
-                                             or re.search(r"(?:强调|指出|要求|希望|表示|提出)$", scan[:s])):
+        if (suffix == "区" or suffix == "县") and not (s == 0 or not "\u4e00" <= scan[s - 1] <= "\u9fff"
+                                                     or c.speech_verb_end.search(scan, 0, s)):
             continue    # 宜秀区要… only as a clause subject: 工业强县, 调区扩区 are not bodies
         if label and s < label.end():
             continue
-        cands.append((s, m.end()))
-    for m in c.stem.finditer(scan):
+        cands.append((s, me))
+    for m in (c.stem if "部门" in scan else c.stem_prefixed).finditer(scan):
         if m.start() == 0 or not ("\u4e00" <= scan[m.start() - 1] <= "\u9fff") or \
-                c.left_stop.search(scan, max(0, m.start() - 8), m.start()):
+                c.stop_at.match(rscan, len(scan) - m.start()):
             cands.append(m.span())
-    for m in c.bare_list.finditer(scan):
+    for m in (c.bare_list.finditer(scan) if "等" in scan and "、" in scan else ()):   # "X、Y等部门" only
         pos = m.start("list")
         parts = m.group("list").split("、")
-        first = _name_start(scan, pos + len(parts[0]), c)
+        first = _name_start(scan, pos + len(parts[0]), c, rscan)
         parts[0], pos = scan[first:pos + len(parts[0])], first
         for part in parts:
             if len(part) >= 2:
                 cands.append((pos, pos + len(part)))
             pos += len(part) + 1
-    cands = [(s + (m.end() if (m := _MARKER.match(scan, s)) else 0), e) for s, e in cands]
-    cands = [(s, e) for s, e in cands if e - s >= 2]
-    # keep the longest of overlapping candidates
-    cands.sort(key=lambda x: (x[0], -(x[1] - x[0])))
+    kept = []
+    for s, e in cands:
+        if scan[s] in _MARKER_FIRST and (m := _MARKER.match(scan, s)):
+            s += m.end()        # a list marker (（一）, 1.) opens the line: not part of the name
+        if e - s >= 2:
+            kept.append((s, e))
+    cands = kept
+    if len(cands) < 2:
+        return cands
+    # keep the longest of overlapping candidates (of equal ones, the first)
     out: list[tuple[int, int]] = []
-    for s, e in sorted(cands, key=lambda x: -(x[1] - x[0])):
+    for s, e in sorted(cands, key=lambda x: (x[0] - x[1], x[0])):
         if all(e <= a or s >= b for a, b in out):
             out.append((s, e))
     return sorted(out)
@@ -173,6 +362,14 @@ def _groups(scan: str, cands: list[tuple[int, int]], c: _Compiled | None = None)
     return groups
 
 
+_LINE_OR_SENTENCE = re.compile(r"[\n；;。]")
+
+
+def _has_colon(text: str, start: int, end: int) -> bool:
+    """Label lines (牵头单位：) end their label with a colon: without one no label is there."""
+    return text.find(":", start, end) >= 0 or text.find("：", start, end) >= 0
+
+
 def find_units(norm: str, start: int, end: int, lexicon, sole_responsible: bool = False) -> list[tuple[int, int, str]]:
     """(start, end, role) of the responsible units in norm[start:end]."""
     return [(s, e, role) for s, e, role, _ in find_units_with_rules(norm, start, end, lexicon, sole_responsible)]
@@ -184,19 +381,51 @@ def find_units_with_rules(norm: str, start: int, end: int, lexicon, sole_respons
 
     A task may span several lines (a breakdown item with its 牵头单位：/责任单位： lines):
     each line is read on its own, so a label line anywhere in the task counts."""
-    c = lexicon.cached("units", _build)
-    out: list[tuple[int, int, str, tuple[str, ...]]] = []
-    has_lead_label = any(c.lead_label.match(line.strip()) for line in norm[start:end].split("\n"))
-    pos = start
-    for line in norm[start:end].split("\n"):
-        lo = pos + len(line) - len(line.lstrip())
-        pos += len(line) + 1
-        if "|" in line:
-            out += _table_cells(norm, lo, lo + len(line.strip()), c)
-        elif line.strip():
-            out += _find_in_line(norm, lo, lo + len(line.strip()), c, sole_responsible and not has_lead_label)
+    return _units(norm, start, end, lexicon.cached("units", _build), sole_responsible)
+
+
+def _units(norm: str, start: int, end: int, c: _Compiled, sole_responsible: bool
+           ) -> list[tuple[int, int, str, tuple[str, ...]]]:
+    labels = _has_colon(norm, start, end)
+    if not labels and norm.find("\n", start, end) < 0 and norm.find("|", start, end) < 0:
+        seg = norm[start:end]       # one plain line, no label: the common case
+        stripped = seg.strip()
+        if not stripped:
+            return []
+        lo = start + seg.find(stripped[0])
+        out = _find_in_line(norm, lo, lo + len(stripped), c, sole_responsible)
+    else:
+        out = _lines_units(norm, start, end, c, sole_responsible, labels)
+    if len(out) < 2:
+        return out
     seen = set()
     return [u for u in out if not ((u[0], u[1]) in seen or seen.add((u[0], u[1])))]
+
+
+def _lines_units(norm: str, start: int, end: int, c: _Compiled, sole_responsible: bool, labels: bool
+                 ) -> list[tuple[int, int, str, tuple[str, ...]]]:
+    """Units of a task over several lines, or holding labels or table cells: line by line."""
+    out: list[tuple[int, int, str, tuple[str, ...]]] = []
+    pieces: list[tuple[int, int, bool]] = []    # (start, end, is a table row)
+    pos = start
+    for line in norm[start:end].split("\n"):
+        stripped = line.strip()
+        lo = pos + line.find(stripped[:1]) if stripped else pos
+        hi = lo + len(stripped)
+        pos += len(line) + 1
+        if "|" in line:
+            pieces.append((lo, hi, True))
+        elif stripped:
+            # "完成改造（牵头单位：县住建局；配合单位：各乡镇）": each label reads its own piece
+            cuts = [m.start() for m in c.label_inline.finditer(norm, lo + 1, hi)] if labels else []
+            pieces += [(a, b, False) for a, b in zip([lo] + cuts, cuts + [hi])]
+    has_lead_label = labels and any(c.lead_label.match(norm, a, b) for a, b, _ in pieces)
+    for a, b, row in pieces:
+        if row:
+            out += _table_cells(norm, a, b, c)
+        else:
+            out += _find_in_line(norm, a, b, c, sole_responsible and not has_lead_label)
+    return out
 
 
 _CELL_FILLER = re.compile(r"[\s、，,；;和及与|]*")
@@ -285,27 +514,29 @@ def _find_in_line(norm: str, start: int, end: int, c: _Compiled, sole_responsibl
     lm = c.lead_label.match(seg) or c.support_label.match(seg)
     if lm:
         label_role = "lead" if c.lead_label.match(seg) else "support"
-        if sole_responsible and "责任" in lm.group() and not re.match(r"\W*协同", lm.group()):
+        if sole_responsible and "责任" in lm.group() and not _COOPERATING.match(lm.group()):
             label_role = "lead"     # a 责任单位 line with no 牵头单位 line: it is the lead
     cands = _candidates(scan, c)
     out, claimed = _clause_units(seg, scan, c, cands) if not lm else ([], [])
-    for group in _groups(scan, c=c, cands=[x for x in cands
-                                if not any(x[0] < b and a < x[1] for a, b in claimed)]):
+    about = "关于" in scan
+    if claimed:
+        cands = [x for x in cands if not any(x[0] < b and a < x[1] for a, b in claimed)]
+    for group in _groups(scan, c=c, cands=cands):
         g_start, g_end = group[0][0], group[-1][1]
         before = scan[max(0, g_start - 6):g_start]
         tail = c.generic_tail.match(scan, g_end)
         after_pos = tail.end() if tail else g_end
         after = scan[after_pos:after_pos + 16]
-        doer = bool(c.doer_after.match(after)) or bool(re.match(r"[，,]\s*(?:要|必须|务必|一定要)", after)) \
+        doer = bool(c.doer_after.match(after)) or bool(c.comma_must.match(after)) \
             or bool(_AND_OTHER_DOER.match(after)) \
             or bool(c.support_after.match(after))
         introduced = c.introduced.search(before)
         if not (doer or introduced or lm):
             continue
-        if not lm and re.search(r"关于[^，,。；;]*$", scan[:g_start]):
+        if not lm and about and c.about_before.search(scan, 0, g_start):
             continue        # 同意县经发局关于成立…领导小组的意见: the topic, not a doer
         if not introduced and _OBJECT_BEFORE.search(before) and \
-                not c.support_after.match(after) and not re.match(r"(?:要|牵头|负责|必须)", after):
+                not c.support_after.match(after) and not c.lead_verb.match(after):
             continue
         # a member standing right after an object verb (报送区营商环境办，区营商环境办要…) is not a doer
         group = [group[0]] + [(s, e) for (_, pe), (s, e) in zip(group, group[1:])
@@ -329,7 +560,9 @@ def _find_in_line(norm: str, start: int, end: int, c: _Compiled, sole_responsibl
             if text in c.not_units or len(text) < 2:
                 continue
             out.append((s, e, role, (rule,)))
-    return sorted((start + s, start + e, role, rules) for s, e, role, rules in out)
+    if len(out) > 1:
+        out.sort()
+    return [(start + s, start + e, role, rules) for s, e, role, rules in out]
 
 
 _BODY = re.compile(r"^(?:市|县|区|省|旗|州|镇|乡)?(?:委|政府|人大|政协)$")
@@ -375,9 +608,9 @@ def extract_units(doc: SpeechDoc, config) -> SpeechDoc:
     for sp in doc.speeches:
         for t in sp.tasks:
             # 责任单位 supports a 牵头单位 named just before it, else it leads
-            prev = doc.norm[max(sp.start, t.start - 80):t.start]
-            sole = not any(c.lead_label.match(line.strip()) for line in re.split(r"[\n；;。]", prev)[-3:])
+            lo = max(sp.start, t.start - 80)
+            sole = not (_has_colon(doc.norm, lo, t.start) and any(
+                c.lead_label.match(line.strip()) for line in _LINE_OR_SENTENCE.split(doc.norm[lo:t.start])[-3:]))
             t.units = [Unit(s, e, doc.text[s:e], role, rules=rules)
-                       for s, e, role, rules in find_units_with_rules(doc.norm, t.start, t.end, config.lexicon,
-                                                                      sole_responsible=sole)]
+                       for s, e, role, rules in _units(doc.norm, t.start, t.end, c, sole)]
     return doc
