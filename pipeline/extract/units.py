@@ -243,9 +243,9 @@ def _build(lexicon) -> _Compiled:
 
 _PAREN = re.compile(r"[(（][\u4e00-\u9fff、,，]{1,6}[)）]")
 _NAME_AND = re.compile(r"(?<=[市县区省州旗])[\u4e00-\u9fff]{2,6}和[\u4e00-\u9fff]{2,8}?(?:局|委|厅|中心|办公室|办)")
-_MARKER = re.compile(r"^(?:[(（][一二三四五六七八九十\d]{1,3}[)）]|[一二三四五六七八九十]{1,3}、|\d{1,2}[.、．])")
+_MARKER = re.compile(r"^(?:[(（][一二三四五六七八九十\d]{1,3}[)）]|[一二三四五六七八九十]{1,3}、|\d{1,2}[.、．]|第[一二三四五六七八九十]{1,3}[，,、])")
 _COOPERATING = re.compile(r"\W*协同")
-_MARKER_FIRST = frozenset("(（一二三四五六七八九十0123456789")
+_MARKER_FIRST = frozenset("(（一二三四五六七八九十0123456789第")
 
 
 def _scan_copy(seg: str, c: _Compiled) -> str:
