@@ -143,10 +143,12 @@ def test_extraction_of_a_wrapped_speech_covers_its_wrapped_tasks(rules_pipeline)
 # The field finders read the normalised copy, where a wrap is a space: a space inside a cue
 # ("县商务局牵 头", "到 2010 年") still hides it. The fix belongs to extract/units.py and
 # extract/deadlines.py (deadlines.yaml); these say what it must do.
-@pytest.mark.xfail(reason="extract/units.py: lead cues do not allow a space (PDF wrap) inside them", strict=False)
-def test_a_wrap_inside_a_lead_cue_keeps_the_lead_unit(rules_pipeline):
-    doc = rules_pipeline("同志们：\n" + _PARA.replace("牵头", "牵\n头"))
-    assert "县商务局" in {u.text for sp in doc.speeches for t in sp.tasks for u in t.units}
+def test_a_space_inside_a_lead_cue_keeps_the_lead_unit(rules_pipeline):
+    # justified PDF text, or a line wrap the normaliser joined with a space
+    doc = rules_pipeline("同志们：\n" + _PARA.replace("牵头", "牵 头").replace("县财政局", "县 财政局"))
+    units = {(u.text, u.role) for sp in doc.speeches for t in sp.tasks for u in t.units}
+    assert ("县商务局", "lead") in units and ("县 财政局", "support") in units
+    assert all(doc.text[u.start:u.end] == u.text for sp in doc.speeches for t in sp.tasks for u in t.units)
 
 
 def test_pdf_space_after_dao_keeps_the_deadline(rules_pipeline):

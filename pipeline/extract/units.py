@@ -243,7 +243,8 @@ def _build(lexicon) -> _Compiled:
 
 _PAREN = re.compile(r"[(（][\u4e00-\u9fff、,，]{1,6}[)）]")
 _NAME_AND = re.compile(r"(?<=[市县区省州旗])[\u4e00-\u9fff]{2,6}和[\u4e00-\u9fff]{2,8}?(?:局|委|厅|中心|办公室|办)")
-_MARKER = re.compile(r"^(?:[(（][一二三四五六七八九十\d]{1,3}[)）]|[一二三四五六七八九十]{1,3}、|\d{1,2}[.、．]|第[一二三四五六七八九十]{1,3}[，,、])")
+_MARKER = re.compile(r"^(?:[(（][一二三四五六七八九十\d]{1,3}[)）]|[一二三四五六七八九十]{1,3}、|\d{1,2}[.、．]"
+                     r"|第[一二三四五六七八九十]{1,3}[，,、])")
 _COOPERATING = re.compile(r"\W*协同")
 _MARKER_FIRST = frozenset("(（一二三四五六七八九十0123456789第")
 
@@ -384,8 +385,32 @@ def find_units_with_rules(norm: str, start: int, end: int, lexicon, sole_respons
     return _units(norm, start, end, lexicon.cached("units", _build), sole_responsible)
 
 
+# spaces between Chinese characters: justified PDF text and joined line wraps ("县商务局牵 头")
+_CJK_GAP = re.compile(r"(?<=[\u4e00-\u9fff、，])[ \t\u3000]+(?=[\u4e00-\u9fff])")
+
+
 def _units(norm: str, start: int, end: int, c: _Compiled, sole_responsible: bool
            ) -> list[tuple[int, int, str, tuple[str, ...]]]:
+    if _CJK_GAP.search(norm, start, end) is None or norm.find("|", start, end) >= 0:
+        return _units_here(norm, start, end, c, sole_responsible)
+    # read a copy without the gaps (with some context on each side), then map spans back
+    lo, hi = max(0, start - 200), min(len(norm), end + 200)
+    keep = [i for i in range(start, end)]
+    for m in _CJK_GAP.finditer(norm, start, end):
+        keep[m.start() - start:m.end() - start] = [-1] * (m.end() - m.start())
+    keep = [i for i in keep if i >= 0]
+    body = "".join(norm[i] for i in keep)
+    copy = norm[lo:start] + body + norm[end:hi]
+    a, b = start - lo, start - lo + len(body)
+
+    def back(p: int) -> int:
+        return lo + p if p < a else keep[p - a] if p < b else end + (p - b)
+    return [(back(s), back(e - 1) + 1, role, rules)
+            for s, e, role, rules in _units_here(copy, a, b, c, sole_responsible)]
+
+
+def _units_here(norm: str, start: int, end: int, c: _Compiled, sole_responsible: bool
+                ) -> list[tuple[int, int, str, tuple[str, ...]]]:
     labels = _has_colon(norm, start, end)
     if not labels and norm.find("\n", start, end) < 0 and norm.find("|", start, end) < 0:
         seg = norm[start:end]       # one plain line, no label: the common case
