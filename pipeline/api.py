@@ -53,7 +53,7 @@ class Config:
         """Learned models for ml/hybrid; None (with a warning) when absent."""
         if "models" not in self._cache:
             from speechledger.ml.loading import load_models
-            self._cache["models"] = load_models(self.model_dir)
+            self._cache["models"] = load_models(self.model_dir, lazy_ml=self.extractors == "hybrid")
         return self._cache["models"]
 
 

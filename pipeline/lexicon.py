@@ -13,8 +13,12 @@ import yaml
 DATA = "speechledger.data"
 
 
+# libyaml's parser when PyYAML was built with it: the rule files load ~10x faster at start-up
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_yaml(name: str) -> Any:
-    return yaml.safe_load(resources.files(DATA).joinpath(name).read_text(encoding="utf-8"))
+    return yaml.load(resources.files(DATA).joinpath(name).read_text(encoding="utf-8"), Loader=_LOADER)
 
 
 def load_text(name: str) -> str:

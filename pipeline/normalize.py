@@ -26,6 +26,8 @@ class Normalizer:
 
     def __init__(self) -> None:
         self._table: dict[int, str] = {}
+        self._seen: set[str] = set()
+        self._changed: dict[str, str] = {}     # the characters seen that map to another one
         self._cc = None
 
     def _convert_char(self, ch: str) -> str:
@@ -48,11 +50,25 @@ class Normalizer:
         return out if len(out) == 1 else ch
 
     def __call__(self, text: str) -> str:
-        table = self._table
-        missing = {c for c in set(text) if ord(c) not in table}
-        for c in missing:
-            table[ord(c)] = self._convert_char(c)
-        out = text.translate(table)
+        chars = set(text)
+        for c in chars - self._seen:
+            out = self._convert_char(c)
+            self._table[ord(c)] = out
+            self._seen.add(c)
+            if out != c:
+                self._changed[c] = out
+        changed = self._changed
+        present = chars & changed.keys()
+        if not present:
+            return _ZHUO.sub("着", text) if "著" in text else text
+        # a few characters to change (most simplified texts): str.replace per character beats a
+        # translate over the whole text, unless one's replacement is itself replaced (a chain)
+        if len(present) <= 16 and not any(changed[c] in changed for c in present):
+            out = text
+            for c in present:
+                out = out.replace(c, changed[c])
+        else:
+            out = text.translate(self._table)
         if "著" in out:
             out = _ZHUO.sub("着", out)
         assert len(out) == len(text)

@@ -28,12 +28,14 @@ def split_segments(text: str, start: int = 0, end: int | None = None, norm: str 
 
 
 def _add(text: str, s: int, e: int, out: list[Segment]) -> None:
-    while s < e and text[s].isspace():
-        s += 1
-    while e > s and text[e - 1].isspace():
-        e -= 1
-    if e > s:
-        out.append(Segment(len(out), s, e, text[s:e]))
+    t = text[s:e]
+    lead = t.lstrip()          # str.strip drops exactly the characters str.isspace() accepts
+    if not lead:
+        return
+    body = lead.rstrip()
+    s += len(t) - len(lead)
+    out.append(Segment(len(out), s, s + len(body), body))
+
 
 
 # A line that ends a sentence / a clause or list item / an intro or label (its last

@@ -195,7 +195,14 @@ def outline(norm: str, segments, line_starts: set[int]) -> list[Heading]:
     return heads
 
 
+# every _HEADINGS pattern opens with one of these characters or a digit (\d is str.isdecimal)
+_HEADING_FIRST = frozenset("第一二三四五六七八九十(（首其再最")
+
+
 def _heading_level(norm: str, seg, line_starts: set[int]) -> int | None:
+    c = norm[seg.start]
+    if c not in _HEADING_FIRST and not c.isdecimal():
+        return None         # no heading pattern can match (most segments)
     # Web excerpts run headings into paragraphs, so any segment start may open a
     # heading; only 1./1、 needs a line start or a preceding full stop (not a decimal).
     at_line = norm[_line_start(norm, seg.start):seg.start].strip() == "" or \

@@ -12,6 +12,7 @@ from bisect import bisect_left
 from dataclasses import dataclass
 
 from speechledger.doc import Section, Speech, SpeechDoc
+from speechledger.regex_gate import literal_gate
 
 _DIRECTIVE_HEAD = re.compile(r".*?(?:(?<![主重需纲])要(?![求点])|确保|必须|务必|力争|争取|着力|狠抓|全力)")
 _YEAR = re.compile(r"((?:19|20)\d\d)\s*年")
@@ -37,13 +38,18 @@ def load_rows(lexicon) -> dict[str, list[Row]]:
             rows = data.get(group, [])
             out[group] = [Row(r["id"], r["kind"], re.compile(r["pattern"]), bool(r.get("year")),
                               r.get("scope", "section")) for r in rows]
-            # a prefilter: one search tells that no row of the group matches (most segments)
+            # a prefilter: one search tells that no row of the group matches (most segments),
+            # itself behind a search for the literals one of which every row match holds
             out[group + "_any"] = re.compile("|".join(f"(?:{r['pattern']})" for r in rows) or "(?!)")
+            out[group + "_gate"] = literal_gate([r["pattern"] for r in rows])
         return out
     return lexicon.cached("structure_rows", build)
 
 
-def first_match(rows: list[Row], text: str, any_rx: re.Pattern | None = None) -> Row | None:
+def first_match(rows: list[Row], text: str, any_rx: re.Pattern | None = None,
+                gate: re.Pattern | None = None) -> Row | None:
+    if gate is not None and not gate.search(text):
+        return None
     if any_rx is not None and not any_rx.search(text):
         return None
     for r in rows:
@@ -97,7 +103,7 @@ def sections_of(norm: str, sp: Speech, rows: dict, newlines: list[int] | None = 
             # "六要确保在调区扩区上取得新进展": a directive heading names no section
             # heading rows read outline headings; 一是/首先 items are sentences (markers read them)
             r = None if h.level > 3 or _DIRECTIVE_HEAD.match(h.marker + body[:8]) \
-                else first_match(rows["heading"], body[:40], rows["heading_any"])
+                else first_match(rows["heading"], body[:40], rows["heading_any"], rows["heading_gate"])
             stack.append((h.level, r.kind if r else None, _year_of(body[:40], ref) if r and r.year else None,
                           r.id if r else None))
         if marker is not None and marker[4] not in ("section", "rest") and seg.start > marker[5]:
@@ -111,7 +117,7 @@ def sections_of(norm: str, sp: Speech, rows: dict, newlines: list[int] | None = 
         at_line = _at_line_start(norm, seg.start, newlines) or h is not None
         # a marker opens a segment ("五年来，…" also inside a run-on paragraph); line-scoped
         # rows ("…目标任务是：") may sit anywhere in it
-        r = first_match(rows["marker"], text, rows["marker_any"])
+        r = first_match(rows["marker"], text, rows["marker_any"], rows["marker_gate"])
         if r is not None:
             level = max((x[0] for x in stack), default=0)
             mode = r.scope

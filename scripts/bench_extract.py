@@ -52,6 +52,8 @@ def main() -> int:
                          "size (MB of UTF-8), so that any super-linear growth shows")
     ap.add_argument("--process", action="store_true",
                     help="also time whole processes (start-up included): extract vs jieba.lcut on one file")
+    ap.add_argument("--stages", action="store_true",
+                    help="also print each stage's CPU seconds (best pass) for every extractor set")
     a = ap.parse_args()
     if a.sizes:
         return sizes(a.sizes, (a.extractors or ["rules"])[0])
@@ -98,9 +100,31 @@ def main() -> int:
         print(f"{'extract --extractors ' + name:<22}{t:>10.2f}{n_chars / t:>14,.0f}{t_jieba / t:>22.2f}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak resident memory: {peak:.0f} MB")
+    if a.stages:
+        for name, p in pipes.items():
+            stage_times(name, p, docs, a.repeat)
     if a.process:
         whole_process(docs, a.repeat)
     return 0
+
+
+def stage_times(name: str, pipe, docs: list[str], repeat: int) -> None:
+    """CPU seconds per stage (thread time, so a busy machine inflates it less), best of repeat passes."""
+    from speechledger.doc import SpeechDoc
+    best: dict[str, float] = {}
+    for _ in range(repeat):
+        cur = dict.fromkeys(pipe.names, 0.0)
+        for d in docs:
+            doc = SpeechDoc(source="bench.txt", text=d, stem="bench")
+            for stage in pipe.names:
+                t0 = time.thread_time()
+                doc = pipe._stages[stage](doc, pipe.config)
+                cur[stage] += time.thread_time() - t0
+        best = {k: min(v, best.get(k, v)) for k, v in cur.items()}
+    total = sum(best.values())
+    print(f"stages of extract --extractors {name} (CPU s, best of {repeat}):")
+    for stage, t in best.items():
+        print(f"  {stage:<12}{t:>8.2f}{100 * t / total:>7.1f}%")
 
 
 def one_input(mb: float) -> str:

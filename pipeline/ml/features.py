@@ -18,7 +18,9 @@ Both live on the loaded `Models` object, so nothing is rebuilt per call.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
+from itertools import chain, repeat
 
 import numpy as np
 
@@ -57,34 +59,52 @@ _PLAN_HEAD = re.compile(r"要|确保|加快|推进|抓好|强化|加强|突出|�
 _LABEL_HEAD = re.compile(r"目标|要求|原则|思路|措施|任务|步骤|安排|机制|保障|分工")
 _NEIGHBOUR_CUES = ("directive", "must", "strive", "should", "retro", "assess", "number", "procedure", "body")
 N_HASH = 1 << 16
-_NL = re.compile("\n")
 _K1, _K2, _K3 = np.uint64(0x9E3779B1), np.uint64(0x85EBCA77), np.uint64(0xC2B2AE3D)
-_MASK = np.uint64(N_HASH - 1)
-_STOP, _SEMI, _COLON, _QUESTION = (np.array([ord(c) for c in cs], np.uint64) for cs in ("。！!", "；;", ":：", "?？"))
 _CUE_COL = {name: i for i, (name, _) in enumerate(SEG_CUES)}
-_PLACEHOLDER = np.array([ord(c) for c in "X×x＊*"], np.uint64)
-_NIAN = np.uint64(ord("年"))
 _LITERAL = re.compile(r"[^\\.^$*+?{}\[\]()|]+")
+# the hashes keep their low 16 bits only, so uint32 arithmetic (wrapping mod 2**32) gives the same keys
+_K1_32, _K2_32, _K3_32 = np.uint32(0x9E3779B1), np.uint32(0x85EBCA77), np.uint32(0xC2B2AE3D)
+_MASK_32 = np.uint32(N_HASH - 1)
+# shape cue class of a code point below 0x10000: 1 digit (folded to "0"), 2 placeholder
+_SHAPE_CLASS = np.zeros(0x10000, np.uint8)
+_SHAPE_CLASS[48] = 1
+_SHAPE_CLASS[[ord(c) for c in "X×x＊*"]] = 2
+_NIAN32 = np.uint32(ord("年"))
+# last character of a segment -> its column: ends_stop / ends_semi / ends_colon, else ends_none (3);
+# a question mark sets none of them (-1)
+_END_COL = {**{c: 0 for c in "。！!"}, **{c: 1 for c in "；;"}, **{c: 2 for c in ":："}, **{c: -1 for c in "?？"}}
+_NEIGHBOUR_COLS = [_CUE_COL[c] for c in _NEIGHBOUR_CUES]
+_KIND_INDEX = {kd: i for i, kd in enumerate(SECTION_KINDS)}
 
 
-def _any_of(codes: np.ndarray, chars: np.ndarray) -> np.ndarray:
-    """1.0 where codes equals one of chars (a few equality tests beat np.isin on short lists)."""
-    out = codes == chars[0]
-    for c in chars[1:]:
-        out |= codes == c
-    return out.astype(np.float64)
+def _layout(widths: list[tuple[str, int]]) -> dict[str, slice | int]:
+    out, k = {}, 0
+    for name, w in widths:
+        out[name] = k if w == 0 else slice(k, k + w)
+        k += max(w, 1)
+    out["_width"] = k
+    return out
 
 
-def _h1(c):
-    return (c * _K1) & _MASK
+# the dense columns in order (width 0: a single column addressed by its index)
+_DENSE = _layout([("cues", len(SEG_CUES)), ("loglen", 0), ("short", 0), ("is_head", 0), ("head_level", 4),
+                  ("own_head", 3), ("list_start", 0), ("line_start", 0), ("ends", 3), ("ends_none", 0),
+                  ("relpos", 0), ("first", 0), ("head_cues", 4), ("top_cues", 4), ("sect_retro", 0),
+                  ("sect_dir", 0), ("prev", len(_NEIGHBOUR_CUES)), ("next", len(_NEIGHBOUR_CUES)),
+                  ("kind", len(SECTION_KINDS) + 1), ("opens", 0), ("prev_kind", len(SECTION_KINDS) + 1),
+                  ("next_kind", len(SECTION_KINDS) + 1)])
+DENSE_WIDTH = _DENSE["_width"]
 
 
-def _h2(a, b):
-    return (a * _K1 + b * _K2 + np.uint64(1)) & _MASK
-
-
-def _h3(a, b, c):
-    return (a * _K1 + b * _K2 + c * _K3 + np.uint64(2)) & _MASK
+def _hash_word(c: list[int]) -> int:
+    """The n-gram hash of a word's first 1-3 code points (as hashes() computes it)."""
+    m = (1 << 64) - 1
+    k1, k2, k3 = int(_K1), int(_K2), int(_K3)
+    if len(c) == 1:
+        return (c[0] * k1) & m & (N_HASH - 1)
+    if len(c) == 2:
+        return (c[0] * k1 + c[1] * k2 + 1) & m & (N_HASH - 1)
+    return (c[0] * k1 + c[1] * k2 + c[2] * k3 + 2) & m & (N_HASH - 1)
 
 
 def _literal_words(pattern: str) -> list[str] | None:
@@ -100,6 +120,9 @@ class Hashes:
     codes: np.ndarray      # code points of the speech's norm text (digits folded)
     lo: int                # offset of codes[0]
     seg_of: np.ndarray     # segment row of each position (-1 between segments)
+    text: str = ""         # norm[lo:hi]
+    all_rows: np.ndarray | None = None   # rows of the 1-, 2- and 3-grams, concatenated
+    all_keys: np.ndarray | None = None   # their hashes, the 2-grams' + N_HASH, the 3-grams' + 2 * N_HASH
 
 
 
@@ -111,14 +134,16 @@ class SpeechFrame:
     starts: np.ndarray
     ends: np.ndarray
     texts: list[str]          # normalised segment texts
+    start_list: list[int] = field(default_factory=list)    # starts and ends as Python ints
+    end_list: list[int] = field(default_factory=list)
 
 
 def speech_frame(doc, speech) -> SpeechFrame:
     segs = speech.segments
     norm = doc.norm or doc.text
-    return SpeechFrame(np.fromiter((s.start for s in segs), np.int64, len(segs)),
-                       np.fromiter((s.end for s in segs), np.int64, len(segs)),
-                       [norm[s.start:s.end] for s in segs])
+    st = [s.start for s in segs]
+    en = [s.end for s in segs]
+    return SpeechFrame(np.array(st, np.int64), np.array(en, np.int64), [norm[a:b] for a, b in zip(st, en)], st, en)
 
 
 @dataclass
@@ -138,22 +163,31 @@ class SegmentFeaturizer:
         """Hashed char 1-, 2- and 3-grams at every position inside a segment, with their rows."""
         n = len(frame.starts)
         norm = doc.norm or doc.text
-        lo, hi = (int(frame.starts[0]), int(frame.ends[-1])) if n else (0, 0)
-        codes = np.frombuffer(norm[lo:hi].encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-        codes[(codes >= 48) & (codes <= 57)] = 48          # all digits alike
-        mark = np.zeros(hi - lo + 1, np.int64)
-        mark[frame.starts - lo] = 1
-        inside = mark.copy()
-        inside[frame.ends - lo] -= 1
-        seg_of = np.where(np.cumsum(inside)[:-1] > 0, np.cumsum(mark)[:-1] - 1, -1)
+        if n == 0:
+            z = np.zeros(0, np.int64)
+            return Hashes(rows=(z, z, z), keys=(z, z, z), codes=np.zeros(0, np.uint32), lo=0, seg_of=z,
+                          text="", all_rows=z, all_keys=z)
+        lo, hi = frame.start_list[0], frame.end_list[-1]
+        text = norm[lo:hi]
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).copy()
+        codes[(codes - np.uint32(48)) < 10] = 48          # all digits alike
+        # segment row of each position: -1 over the gap before a segment, then its row over it
+        bounds = np.empty(2 * n, np.int64)
+        bounds[0::2] = frame.starts
+        bounds[1::2] = frame.ends
+        vals = np.full(2 * n, -1, np.int64)
+        vals[1::2] = np.arange(n)
+        seg_of = np.repeat(vals, np.diff(bounds, prepend=lo))
         valid = seg_of >= 0
         same2 = valid[:-1] & (seg_of[:-1] == seg_of[1:])
         same3 = same2[:-1] & same2[1:]
-        return Hashes(
-            rows=(seg_of[valid], seg_of[:-1][same2], seg_of[:-2][same3]),
-            keys=(_h1(codes)[valid].astype(np.int64), _h2(codes[:-1], codes[1:])[same2].astype(np.int64),
-                  _h3(codes[:-2], codes[1:-1], codes[2:])[same3].astype(np.int64)),
-            codes=codes, lo=lo, seg_of=seg_of)
+        a, b = codes * _K1_32, codes * _K2_32
+        k1 = (a & _MASK_32)[valid].astype(np.int64)
+        k2 = ((a[:-1] + b[1:] + np.uint32(1)) & _MASK_32)[same2].astype(np.int64)
+        k3 = ((a[:-2] + b[1:-1] + codes[2:] * _K3_32 + np.uint32(2)) & _MASK_32)[same3].astype(np.int64)
+        rows = (seg_of[valid], seg_of[:-1][same2], seg_of[:-2][same3])
+        return Hashes(rows=rows, keys=(k1, k2, k3), codes=codes, lo=lo, seg_of=seg_of, text=text,
+                      all_rows=np.concatenate(rows), all_keys=np.concatenate([k1, k2 + N_HASH, k3 + 2 * N_HASH]))
 
     @property
     def cue_tables(self):
@@ -168,139 +202,133 @@ class SegmentFeaturizer:
                 if words is None:
                     raise ValueError(f"cue pattern {pat!r} is not a plain alternation of words")
                 for w in words:
-                    c = np.array([ord(ch) for ch in w[:3]], np.uint64)
-                    key = _h1(c)[0] if len(c) == 1 else (_h2(c[:1], c[1:2])[0] if len(c) == 2 else
-                                                        _h3(c[:1], c[1:2], c[2:3])[0])
-                    tables[len(c) - 1][int(key)] |= np.uint32(1 << j)
+                    c = [ord(ch) for ch in w[:3]]
+                    key = _hash_word(c)
+                    tables[len(c) - 1][key] |= np.uint32(1 << j)
             t = tables
             self.__dict__["_cue_tables"] = t
         return t
 
+    @property
+    def cue_table(self) -> np.ndarray:
+        """The three cue tables end to end, indexed by Hashes.all_keys."""
+        t = self.__dict__.get("_cue_table")
+        if t is None:
+            t = self.__dict__["_cue_table"] = np.concatenate(self.cue_tables)
+        return t
+
     def cue_counts(self, frame: SpeechFrame, h: "Hashes") -> np.ndarray:
-        """Count of each cue per segment: word cues by table look-up, shape cues from code points."""
+        """Count of each cue per segment: word cues by table look-up, shape cues from the text."""
         n = len(frame.starts)
         k = len(SEG_CUES)
         if n == 0:
             return np.zeros((0, k))
-        tables = self.cue_tables
-        out = np.zeros((n, k))
-        masks = np.concatenate([tables[o][h.keys[o]] for o in range(3)])
-        rows = np.concatenate(h.rows)
-        hit = masks != 0
-        if hit.any():
-            bits = (masks[hit][:, None] >> np.arange(k, dtype=np.uint32)) & np.uint32(1)
-            which, j = np.nonzero(bits)
-            out += np.bincount(rows[hit][which] * k + j, minlength=n * k).reshape(n, k)
-        # shape cues straight from the code points (digits are folded to "0")
+        masks = self.cue_table[h.all_keys]
+        hit = np.flatnonzero(masks)
+        bits = (masks[hit][:, None] >> np.arange(k, dtype=np.uint32)) & np.uint32(1)
+        which, j = np.nonzero(bits)
+        idx = [h.all_rows[hit][which] * k + j]
+        # shape cues: where a run of digits / of placeholders starts, where a year (dddd年) starts
         codes, seg_of = h.codes, h.seg_of
-        digit = codes == 48
-        ph = _any_of(codes, _PLACEHOLDER) > 0
-        prev_digit = np.concatenate([[False], digit[:-1]])
-        prev_ph = np.concatenate([[False], ph[:-1]])
-        year = np.zeros(len(codes), bool)
+        cls = _SHAPE_CLASS[np.minimum(codes, 0xFFFF)]
+        for col, c in ((self._shape_cols["number"], 1), (self._shape_cols["placeholder"], 2)):
+            on = cls == c
+            pos = np.flatnonzero(on[1:] & ~on[:-1]) + 1
+            if len(on) and on[0]:
+                pos = np.concatenate([[0], pos])
+            r = seg_of[pos]
+            idx.append(r[r >= 0] * k + col)
         if len(codes) > 4:
-            year[:-4] = digit[:-4] & digit[1:-3] & digit[2:-2] & digit[3:-1] & (codes[4:] == _NIAN)
-        for j, starts in ((self._shape_cols["number"], digit & ~prev_digit),
-                          (self._shape_cols["placeholder"], ph & ~prev_ph),
-                          (self._shape_cols["year"], year)):
-            r = seg_of[starts]
-            r = r[r >= 0]
-            if len(r):
-                out[:, j] += np.bincount(r, minlength=n)
-        return out
+            pos = np.flatnonzero(codes[4:] == _NIAN32)
+            if len(pos):
+                digit = cls == 1
+                pos = pos[digit[pos] & digit[pos + 1] & digit[pos + 2] & digit[pos + 3]]
+                r = seg_of[pos]
+                idx.append(r[r >= 0] * k + self._shape_cols["year"])
+        return np.bincount(np.concatenate(idx), minlength=n * k).reshape(n, k).astype(np.float64)
 
     _shape_cols = {"number": _CUE_COL["number"], "placeholder": _CUE_COL["placeholder"], "year": _CUE_COL["year"]}
 
     def dense(self, doc, speech, frame: SpeechFrame, hashes: "Hashes | None" = None) -> np.ndarray:
+        """The DENSE_WIDTH dense columns of each segment, filled into one matrix (see _DENSE for the layout)."""
         norm = doc.norm or doc.text
         n = len(frame.starts)
+        if n == 0:
+            return np.zeros((0, DENSE_WIDTH))
         h = hashes or self.hashes(doc, frame)
         counts = self.cue_counts(frame, h)
-        cues = np.log1p(counts)
         col = _CUE_COL
+        c = _DENSE
+        out = np.zeros((n, DENSE_WIDTH))
+        cues = np.log1p(counts)
+        out[:, c["cues"]] = cues
+        starts, ends = frame.start_list, frame.end_list
         lengths = (frame.ends - frame.starts).astype(np.float64)
+        out[:, c["loglen"]] = np.log1p(lengths) / 5
+        out[:, c["short"]] = lengths < 25
 
         # place in the outline: headings are few, so work per heading and spread with arrays
         heads = speech.headings
         nh = len(heads)
-        head_level = np.zeros((n, 4))
-        is_head = np.zeros(n)
-        head_of = np.full(n, -1)           # innermost heading enclosing the segment
-        top_of = np.full(n, -1)            # its top-level ancestor
-        if nh and n:
-            hpos = np.searchsorted(frame.starts, [hd.start for hd in heads])
-            ok = (hpos < n)
-            ok[ok] = frame.starts[hpos[ok]] == np.array([hd.start for hd in heads], np.int64)[ok]
-            hk = np.nonzero(ok)[0]
-            hp = hpos[hk]
-            is_head[hp] = 1
-            head_level[hp, np.minimum([heads[k].level for k in hk], 4) - 1] = 1
-            last = np.full(n, -1)
-            last[hp] = hk
-            cur = np.maximum.accumulate(last)          # latest heading at or before each segment
-            parent = np.array([-1 if hd.parent is None else hd.parent for hd in heads], np.int64)
-            head_of = cur.copy()
-            head_of[hp] = parent[hk]
-            top = np.arange(nh)
-            for _ in range(4):                         # outline depth is at most 4
-                up = parent[top]
-                top = np.where(up >= 0, up, top)
-            top_of = np.where(head_of >= 0, top[np.maximum(head_of, 0)], -1)
-        list_start = np.fromiter((1.0 if _LIST.match(t) else 0.0 for t in frame.texts), np.float64, n)
-        # a segment opens a line when a line break lies between it and the previous segment
-        nl = np.array([m.start() for m in _NL.finditer(doc.text, max(0, int(frame.starts[0]) - 1) if n else 0,
-                                                          int(frame.ends[-1]) if n else 0)], np.int64)
-        before = np.searchsorted(nl, frame.starts)
-        prev_end = np.concatenate([[frame.starts[0] - 1 if n else 0], frame.ends[:-1]]) if n else frame.ends
-        line_start = (before > np.searchsorted(nl, prev_end)).astype(np.float64)
-        if n and (frame.starts[0] == 0 or doc.text[frame.starts[0] - 1] == "\n"):
-            line_start[0] = 1.0
-        lastc = h.codes[frame.ends - 1 - h.lo] if n else np.zeros(0, np.uint64)
-        ends_stop, ends_semi, ends_colon, ends_q = (_any_of(lastc, cs) for cs in (_STOP, _SEMI, _COLON, _QUESTION))
-        ends_none = 1.0 - ends_stop - ends_semi - ends_colon - ends_q
-        relpos = np.arange(n) / max(n - 1, 1)
-
         hv = np.zeros((nh + 1, 4))   # last row: no enclosing heading
         hv[-1, 3] = 1
         for k, hd in enumerate(heads):
             t = norm[hd.start:hd.end]
             hv[k, :3] = (bool(_REVIEW_HEAD.search(t)), bool(_PLAN_HEAD.search(t)), bool(_LABEL_HEAD.search(t)))
-
-        def heading_cues(which: np.ndarray) -> np.ndarray:
-            return hv[which]          # index -1 is the "none" row
-
-        own_head = np.zeros((n, 3))
-        if nh and n:
-            own_head[hp] = hv[hk, :3]
+        if nh:
+            hk, hp = [], []                  # headings that open a segment, and that segment's row
+            for k, hd in enumerate(heads):
+                i = bisect_left(starts, hd.start)
+                if i < n and starts[i] == hd.start:
+                    hk.append(k)
+                    hp.append(i)
+            parent = [-1 if hd.parent is None else hd.parent for hd in heads]
+            top = list(range(nh))
+            for _ in range(4):                         # outline depth is at most 4
+                top = [parent[t] if parent[t] >= 0 else t for t in top]
+            if hk:
+                out[hp, c["is_head"]] = 1
+                out[hp, [c["head_level"].start + min(heads[k].level, 4) - 1 for k in hk]] = 1
+                out[hp, c["own_head"]] = hv[hk, :3]
+            last = np.full(n, -1)
+            last[hp] = hk
+            head_of = np.maximum.accumulate(last)      # latest heading at or before each segment
+            head_of[hp] = [parent[k] for k in hk]      # innermost heading enclosing the segment
+            top_of = np.array(top + [-1])[head_of]     # its top-level ancestor (index -1: none)
+        else:
+            head_of = top_of = np.full(n, -1)
+        out[:, c["list_start"]] = [1.0 if _LIST.match(t) else 0.0 for t in frame.texts]
+        # a segment opens a line when a line break lies between it and the previous segment
+        text = doc.text
+        prev_end = [max(0, starts[0] - 1)] + ends[:-1]
+        out[:, c["line_start"]] = [1.0 if text.find("\n", a, b) >= 0 else 0.0 for a, b in zip(prev_end, starts)]
+        if starts[0] == 0:
+            out[0, c["line_start"]] = 1.0
+        end_col = _END_COL
+        which = [(i, end_col.get(norm[e - 1], 3)) for i, e in enumerate(ends)]
+        out[[i for i, j in which if j >= 0], [c["ends"].start + j for _, j in which if j >= 0]] = 1.0
+        out[:, c["relpos"]] = np.arange(n) / max(n - 1, 1)
+        out[0, c["first"]] = 1
+        out[:, c["head_cues"]] = hv[head_of]           # index -1 is the "none" row
+        out[:, c["top_cues"]] = hv[top_of]
 
         # share of segments with retrospective cues in the same section (review vs plan)
-        sect = head_of.copy()
         retro = (counts[:, col["retro"]] > 0).astype(np.float64)
         direc = (counts[:, col["directive"]] > 0).astype(np.float64)
-        sid = sect + 1                      # -1 (no section) -> 0
+        sid = head_of + 1                   # -1 (no section) -> 0
         size = np.bincount(sid).astype(np.float64)
         size[size == 0] = 1
-        sect_retro = (np.bincount(sid, weights=retro) / size)[sid]
-        sect_dir = (np.bincount(sid, weights=direc) / size)[sid]
+        out[:, c["sect_retro"]] = (np.bincount(sid, weights=retro) / size)[sid]
+        out[:, c["sect_dir"]] = (np.bincount(sid, weights=direc) / size)[sid]
 
-        nb = [col[c] for c in _NEIGHBOUR_CUES]
-        prev = np.vstack([np.zeros((1, len(nb))), cues[:-1, nb]]) if n else np.zeros((0, len(nb)))
-        nxt = np.vstack([cues[1:, nb], np.zeros((1, len(nb)))]) if n else np.zeros((0, len(nb)))
-        first = np.zeros(n)
-        if n:
-            first[0] = 1
-        kind, opens = section_kinds(speech, frame)
-        return np.hstack([
-            cues, np.log1p(lengths)[:, None] / 5, (lengths < 25)[:, None] * 1.0,
-            is_head[:, None], head_level, own_head, list_start[:, None], line_start[:, None],
-            ends_stop[:, None], ends_semi[:, None], ends_colon[:, None], ends_none[:, None],
-            relpos[:, None], first[:, None],
-            heading_cues(head_of), heading_cues(top_of), sect_retro[:, None], sect_dir[:, None],
-            prev, nxt,
-            kind, opens[:, None],
-            np.vstack([np.zeros((1, kind.shape[1])), kind[:-1]]) if n else kind,
-            np.vstack([kind[1:], np.zeros((1, kind.shape[1]))]) if n else kind,
-        ])
+        nb = _NEIGHBOUR_COLS
+        out[1:, c["prev"]] = cues[:-1, nb]
+        out[:-1, c["next"]] = cues[1:, nb]
+        kind = out[:, c["kind"]]
+        section_kinds(speech, frame, out=(kind, out[:, c["opens"]]))
+        out[1:, c["prev_kind"]] = kind[:-1]
+        out[:-1, c["next_kind"]] = kind[1:]
+        return out
 
     # -- hashed character n-grams ---------------------------------------------------
     def ngram_entries(self, doc, frame: SpeechFrame, hashes: "Hashes | None" = None):
@@ -341,27 +369,88 @@ class SegmentFeaturizer:
         X.sum_duplicates()
         return sparse.hstack([X, sparse.csr_matrix(p.dense)], format="csr")
 
-    def rule_dense(self, rules: "RuleView") -> np.ndarray:
-        """The rule decision, its modality, the neighbours' decisions and the rule evidence."""
-        n = len(rules.flag)
+    def _evidence_cols(self) -> dict[str, int]:
         k = len(self.evidence_keys)
-        ev = np.zeros((n, k))
         col = self.__dict__.get("_evidence_col")
         if col is None or len(col) != k:
             col = self.__dict__["_evidence_col"] = {key: j for j, key in enumerate(self.evidence_keys)}
-        for i, e in enumerate(rules.evidence):
-            for key, v in e.items():
-                j = col.get(key)
-                if j is not None:
-                    ev[i, j] = v
+        return col
+
+    def _rule_columns(self, rules: "RuleView") -> np.ndarray:
+        """The 12 rule decision columns, with room for the evidence columns after them."""
+        n = len(rules.flag)
+        out = np.zeros((n, 12 + len(self.evidence_keys)))
         f = rules.flag
-        prev = np.concatenate([[0.0], f[:-1]]) if n else f
-        nxt = np.concatenate([f[1:], [0.0]]) if n else f
-        prev2 = np.concatenate([[0.0, 0.0], f[:-2]])[:n] if n else f
-        nxt2 = np.concatenate([f[2:], [0.0, 0.0]])[:n] if n else f
+        out[:, 0] = f
+        out[:, 1:4] = rules.modality
+        prev, nxt, prev2, nxt2 = out[:, 4], out[:, 5], out[:, 6], out[:, 7]
+        prev[1:] = f[:-1]
+        nxt[:-1] = f[1:]
+        prev2[2:] = f[:-2]
+        nxt2[:-2] = f[2:]
         around = prev + nxt
-        return np.column_stack([f, rules.modality, prev, nxt, prev2, nxt2, around == 2, around == 0,
-                                f * (around == 0), (1 - f) * (around == 2), ev]) if n else np.zeros((0, 13 + k))
+        out[:, 8] = around == 2
+        out[:, 9] = around == 0
+        out[:, 10] = f * (around == 0)
+        out[:, 11] = (1 - f) * (around == 2)
+        return out
+
+    def _fill_evidence(self, out: np.ndarray, ev: list[dict[str, float]]) -> None:
+        """Write evidence dicts (one per row, keys unique per dict) into their columns, in one pass each."""
+        n = len(ev)
+        total = sum(map(len, ev))
+        if not total:
+            return
+        col = self._evidence_cols()
+        rows = np.repeat(np.arange(n), np.fromiter(map(len, ev), np.int64, n))
+        cols = np.fromiter(map(col.get, chain.from_iterable(ev), repeat(-13, total)), np.int64, total) + 12
+        vals = np.fromiter(chain.from_iterable(e.values() for e in ev), np.float64, total)
+        known = cols >= 12
+        out[rows[known], cols[known]] = vals[known]
+
+    def rule_dense(self, rules: "RuleView") -> np.ndarray:
+        """The rule decision, its modality, the neighbours' decisions and the rule evidence."""
+        n = len(rules.flag)
+        if not n:
+            return np.zeros((0, 13 + len(self.evidence_keys)))
+        out = self._rule_columns(rules)
+        self._fill_evidence(out, rules.evidence)
+        return out
+
+    def rule_dense_of(self, doc, speech, rules: "RuleView") -> np.ndarray:
+        """rule_dense(rule_view(doc, speech, with_evidence=True)) from a view without evidence, building no
+        per-segment dicts: the same values written in the same order (task cue weights, then the covering
+        task's rule ids, then the section's)."""
+        n = len(rules.flag)
+        if not n:
+            return np.zeros((0, 13 + len(self.evidence_keys)))
+        out = self._rule_columns(rules)
+        segs = speech.segments
+        task_ev = doc.task_evidence
+        empty: dict = {}
+        self._fill_evidence(out, [task_ev.get(s.start, empty) for s in segs])
+        col = self._evidence_cols()
+        tcols = [[12 + col[key] for key in ("task:" + rid for rid in t.rules) if key in col] for t in speech.tasks]
+        rows, cols = [], []
+        for i, ti in enumerate(rules.task_of):
+            if ti >= 0 and tcols[ti]:
+                rows += [i] * len(tcols[ti])
+                cols += tcols[ti]
+        out[rows, cols] = 1.0
+        secs = getattr(speech, "sections", None) or []
+        rows, cols = [], []
+        j = -1
+        for i, s in enumerate(segs):
+            while j + 1 < len(secs) and secs[j + 1].start <= s.start:
+                j += 1
+            if j >= 0 and s.start < secs[j].end:
+                for rid in secs[j].rules:
+                    c = col.get("section:" + rid)
+                    if c is not None:
+                        rows.append(i)
+                        cols.append(12 + c)
+        out[rows, cols] = 1.0
+        return out
 
     def rule_columns(self, rules: "RuleView"):
         """The rule decision, its modality and the rule evidence, one row per segment (training only)."""
@@ -370,23 +459,25 @@ class SegmentFeaturizer:
 
 
 
-def section_kinds(speech, frame: SpeechFrame) -> tuple[np.ndarray, np.ndarray]:
+def section_kinds(speech, frame: SpeechFrame, out=None) -> tuple[np.ndarray, np.ndarray]:
     """One-hot kind of the section holding each segment (SECTION_KINDS + none), and 1.0 where a section opens.
 
     Sections come from the structure stage (Speech.sections, sorted and non-overlapping).
+    `out`: zeroed (kind, opens) arrays to fill in place.
     """
     n = len(frame.starts)
     k = len(SECTION_KINDS)
-    kind = np.zeros((n, k + 1))
-    opens = np.zeros(n)
-    secs = [s for s in getattr(speech, "sections", ()) if s.kind in SECTION_KINDS]
+    kind, opens = out if out is not None else (np.zeros((n, k + 1)), np.zeros(n))
     if not n:
         return kind, opens
-    which = np.full(n, k)
-    for sec in secs:
-        a, b = np.searchsorted(frame.starts, [sec.start, sec.end])
+    starts = frame.start_list if len(frame.start_list) == n else frame.starts.tolist()
+    which = [k] * n
+    for sec in getattr(speech, "sections", ()):
+        if sec.kind not in _KIND_INDEX:
+            continue
+        a, b = bisect_left(starts, sec.start), bisect_left(starts, sec.end)
         if b > a:
-            which[a:b] = SECTION_KINDS.index(sec.kind)
+            which[a:b] = [_KIND_INDEX[sec.kind]] * (b - a)
             opens[a] = 1.0
     kind[np.arange(n), which] = 1.0
     return kind, opens
@@ -414,30 +505,51 @@ class RuleView:
 
 
 MODALITIES = ("must", "strive", "should")
+_MODALITY_COL = {m: i for i, m in enumerate(MODALITIES)}
 
 
 def rule_view(doc, speech, config=None, with_evidence: bool | str = True) -> RuleView:
     """Map the rule tasks of a speech onto its segments and collect rule evidence."""
     segs = speech.segments
     n = len(segs)
-    flag = np.zeros(n)
     mod = np.zeros((n, 3))
     task_of = [-1] * n
-    starts = np.fromiter((s.start for s in segs), np.int64, n)
+    starts = [s.start for s in segs]
+    rows, mcols = [], []
     for ti, t in enumerate(speech.tasks):
-        i = int(np.searchsorted(starts, t.start, side="right")) - 1
-        i = max(i, 0)
-        while i < n and segs[i].start < t.end:
+        i = max(bisect_right(starts, t.start) - 1, 0)
+        while i < n and starts[i] < t.end:
             s = segs[i]
             ov = min(s.end, t.end) - max(s.start, t.start)
             if ov * 2 >= (s.end - s.start):
-                flag[i] = 1
-                mod[i, MODALITIES.index(t.modality) if t.modality in MODALITIES else 2] = 1
+                rows.append(i)
+                mcols.append(_MODALITY_COL.get(t.modality, 2))
                 task_of[i] = ti
             i += 1
-    evidence: list[dict[str, float]] = [{} for _ in segs]
-    if with_evidence:
-        evidence = [rule_evidence(doc, speech, s, task_of[i]) for i, s in enumerate(segs)]
+    flag = np.zeros(n)
+    flag[rows] = 1
+    mod[rows, mcols] = 1
+    if not with_evidence:
+        return RuleView(flag, mod, [{} for _ in segs], task_of)
+    # rule_evidence per segment, with one walk over the sorted sections instead of a search per segment
+    task_ev = doc.task_evidence
+    task_keys = [["task:" + rid for rid in t.rules] for t in speech.tasks]
+    secs = getattr(speech, "sections", None) or []
+    sec_keys = [["section:" + rid for rid in sec.rules] for sec in secs]
+    evidence = []
+    j = -1
+    for i, s in enumerate(segs):
+        e = task_ev.get(s.start)
+        ev = dict(e) if e else {}
+        if task_of[i] >= 0:
+            for key in task_keys[task_of[i]]:
+                ev[key] = 1.0
+        while j + 1 < len(secs) and secs[j + 1].start <= s.start:
+            j += 1
+        if j >= 0 and s.start < secs[j].end:
+            for key in sec_keys[j]:
+                ev[key] = 1.0
+        evidence.append(ev)
     return RuleView(flag, mod, evidence, task_of)
 
 
@@ -498,6 +610,10 @@ def _bucket(d: int) -> str:
     return str(d) if d < 4 else ("4" if d < 7 else ("7" if d < 11 else "L"))
 
 
+_BUCKETS = [_bucket(d) for d in range(11)]
+_DIGIT = re.compile(r"\d")
+
+
 @dataclass
 class CharFeaturizer:
     """String features for each character of a window (fed to crfsuite as binary features)."""
@@ -521,7 +637,7 @@ class CharFeaturizer:
         w = norm[s:e]
         n = len(w)
         ctx = norm[max(0, s - 2):s].rjust(2, "^") + w + norm[e:e + 2].ljust(2, "$")
-        ctx = re.sub(r"\d", "0", ctx)
+        ctx = _DIGIT.sub("0", ctx)
         # B/I/E tags of lexicon and suffix matches
         lex = ["-"] * n
         rx = self.lex_rx
@@ -544,15 +660,16 @@ class CharFeaturizer:
         prv_del = [99] * n
         d = 99
         for i in range(n):
-            c = ctx[i + 1]
-            d = 0 if c in _BEFORE else d + 1
+            d = 0 if ctx[i + 1] in _BEFORE else d + 1
             prv_del[i] = d
+        bk = _BUCKETS
         out = []
         for i in range(n):
             j = i + 2
             c, p, q = ctx[j], ctx[j - 1], ctx[j + 1]
+            a, b = nxt_end[i], prv_del[i]
             out.append(["c=" + c, "p=" + p, "n=" + q, "pc=" + p + c, "cn=" + c + q, "pp=" + ctx[j - 2],
-                        "L=" + lex[i], "E" + str(end[i]) + q if end[i] else "E0",
-                        "d=" + _bucket(nxt_end[i]) + _bucket(prv_del[i]),
+                        "L=" + lex[i], "E1" + q if end[i] else "E0",
+                        "d=" + (bk[a] if a < 11 else "L") + (bk[b] if b < 11 else "L"),
                         "ab=" + ("1" if q in _AFTER else "0") + ("1" if p in _BEFORE else "0")])
         return out

@@ -43,11 +43,11 @@ def ml_tasks(doc: SpeechDoc, config) -> SpeechDoc:
             continue
         tm_ml = models.task_ml
         parts = tm_ml.featurizer.parts(doc, sp)
-        rv = rule_view(doc, sp, config, with_evidence=hybrid and bool(models.task_hybrid.featurizer.evidence_keys))
+        rv = rule_view(doc, sp, config, with_evidence=False)
         if hybrid:
             th = models.task_hybrid
             # the rules' modality is kept in hybrid mode (it scores ~1.0), so no modality head here
-            pred = th.predict_parts(parts, th.featurizer.rule_dense(rv), heads=("task", "specific"))
+            pred = th.predict_parts(parts, th.featurizer.rule_dense_of(doc, sp, rv), heads=("task", "specific"))
         else:
             pred = tm_ml.predict_parts(parts, heads=("task", "modality", "specific"))
         # plain Python lists: the per-task loop below must not pay numpy scalar costs

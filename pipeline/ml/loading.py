@@ -93,8 +93,11 @@ def rules_fingerprint() -> str:
     return h.hexdigest()[:16]
 
 
-def load_models(model_dir: str | None = None) -> Models | None:
-    """The models of model_dir (default: bundled models/), or None with a warning when unusable."""
+def load_models(model_dir: str | None = None, lazy_ml: bool = False) -> Models | None:
+    """The models of model_dir (default: bundled models/), or None with a warning when unusable.
+
+    lazy_ml: read the text-only task model's weights only if it predicts (the hybrid uses its featurizer only).
+    """
     from speechledger.ml.task_model import TaskModel
     from speechledger.ml.unit_crf import UnitCRF
     d = model_dir or default_model_dir()
@@ -106,7 +109,7 @@ def load_models(model_dir: str | None = None) -> Models | None:
                       RuntimeWarning, stacklevel=2)
         return None
     try:
-        task_ml = TaskModel.load(str(Path(d) / "tasks_ml"))
+        task_ml = TaskModel.load(str(Path(d) / "tasks_ml"), lazy=lazy_ml)
         task_hybrid = TaskModel.load(str(Path(d) / "tasks_hybrid"))
         units = UnitCRF.load(str(Path(d) / "units"))
     except Exception as e:  # a corrupt artifact or a missing python-crfsuite must not crash extraction

@@ -7,6 +7,7 @@ the combined judgment).
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -57,7 +58,7 @@ class TaskModel:
     def save(self, stem: str) -> None:
         arrays, heads = {}, {}
         for h in HEADS:
-            lin = self.heads[h]
+            lin = self.linear()[h]
             if lin[0] == "const":
                 heads[h] = {"kind": "const"}
                 arrays[h + ".p"] = np.asarray(lin[1], np.float64)
@@ -74,13 +75,28 @@ class TaskModel:
         save_json(stem + ".json", meta)
 
     @classmethod
-    def load(cls, stem: str) -> "TaskModel":
+    def load(cls, stem: str, lazy: bool = False) -> "TaskModel":
+        """The model of NAME.json/NAME.npz; with lazy=True the weights are read on first use (hybrid
+        extraction needs only the text-only model's featurizer, not its 1.8 MB of weights)."""
         meta = load_json(stem + ".json")
         if meta.get("n_hash") != N_HASH:
             raise ValueError(f"{stem}.json: hashed for {meta.get('n_hash')} columns, this version uses {N_HASH}")
+        if not os.path.isfile(stem + ".npz"):
+            raise FileNotFoundError(f"{stem}.npz")
+        fz = SegmentFeaturizer(evidence_keys=list(meta["featurizer"]["evidence_keys"]),
+                               ngram_weight=float(meta["featurizer"]["ngram_weight"]))
+        model = cls(use_rules=meta["use_rules"], C=meta["C"], seed=meta["seed"], threshold=meta["threshold"],
+                    featurizer=fz, heads={}, sizes=meta.get("sizes", {}))
+        model.__dict__["_pending"] = (stem, meta["heads"])
+        if not lazy:
+            model.linear()
+        return model
+
+    def _load_weights(self) -> None:
+        stem, meta_heads = self.__dict__.pop("_pending")
         arrays = load_npz(stem + ".npz")
         heads = {}
-        for h, d in meta["heads"].items():
+        for h, d in meta_heads.items():
             if d["kind"] == "const":
                 heads[h] = ("const", arrays[h + ".p"], None)
             else:
@@ -88,10 +104,7 @@ class TaskModel:
                 heads[h] = (d["kind"], np.ascontiguousarray(arrays[h + ".W"]),
                             float(b[0]) if d["kind"] == "sigmoid" else b,
                             [int(c) for c in d["classes"]], int(d["n_classes"]))
-        fz = SegmentFeaturizer(evidence_keys=list(meta["featurizer"]["evidence_keys"]),
-                               ngram_weight=float(meta["featurizer"]["ngram_weight"]))
-        return cls(use_rules=meta["use_rules"], C=meta["C"], seed=meta["seed"], threshold=meta["threshold"],
-                   featurizer=fz, heads=heads, sizes=meta.get("sizes", {}))
+        self.heads = heads
 
     def predict(self, X, heads: tuple[str, ...] = ("task", "modality", "specific")) -> TaskPrediction:
         """Probabilities per segment; computed with the models' weights directly (no sklearn call overhead)."""
@@ -131,12 +144,19 @@ class TaskModel:
         out = {}
         for h in heads:
             a, b = spans[h]
-            if lin[h][0] == "const":
+            kind = lin[h][0]
+            if kind == "const":
                 out[h] = np.tile(lin[h][1], (n, 1))
+            elif kind == "sigmoid" and lin[h][3] == [0, 1] and h != "modality":
+                out[h] = 1.0 / (1.0 + np.exp(-(z[:, a] + lin[h][2])))     # P(1) only, as _squash computes it
             else:
                 out[h] = _squash(lin[h], z[:, a:b] if b - a > 1 else z[:, a])
-        return TaskPrediction(out["task"][:, 1] if "task" in out else None, out.get("modality"),
-                              out["specific"][:, 1] if "specific" in out else None)
+
+        def p1(h):
+            if h not in out:
+                return None
+            return out[h] if out[h].ndim == 1 else out[h][:, 1]
+        return TaskPrediction(p1("task"), out.get("modality"), p1("specific"))
 
     def stacked(self, heads: tuple[str, ...]):
         """The weights of the given heads side by side (features x columns), cached per head set."""
@@ -158,7 +178,9 @@ class TaskModel:
         return cache[heads]
 
     def linear(self) -> dict:
-        """(kind, weights, bias, classes, n_classes) of each head."""
+        """(kind, weights, bias, classes, n_classes) of each head (loaded from NAME.npz on first use)."""
+        if "_pending" in self.__dict__:
+            self._load_weights()
         return self.heads
 
 

@@ -1,0 +1,110 @@
+"""A cheap necessary condition for a regex: literals one of which every match contains.
+
+`required_literals(pattern)` reads the pattern's parse tree: a run of items that can match
+only a few fixed strings (literals, small classes, short alternations and repeats of those)
+must appear whole in any match, and so must a requirement of a group, of every branch of an
+alternation or of a repeat done at least once. Zero-width items (^, $, lookarounds) and open
+items (., [^…], long repeats) end a run. Searching one regex of plain literals is several times
+faster than an alternation of complex rows, and a text without any literal cannot match.
+"""
+from __future__ import annotations
+
+import re
+from re import _constants as C
+from re import _parser
+
+_CAP = 64          # most strings a run may stand for
+_REPEATS = (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT)
+
+
+def _finite(items) -> set[str] | None:
+    """The strings a sequence of parse items can match, when few and fixed; else None."""
+    out = {""}
+    for op, av in items:
+        if op is C.LITERAL:
+            s = {chr(av)}
+        elif op is C.IN and all(o is C.LITERAL for o, _ in av):
+            s = {chr(a) for _, a in av}
+        elif op is C.SUBPATTERN and not av[1] and not av[2]:
+            s = _finite(av[3])
+        elif op is C.BRANCH:
+            alts = [_finite(alt) for alt in av[1]]
+            s = None if any(a is None for a in alts) else set().union(*alts)
+        elif op in _REPEATS and av[1] <= 3:
+            f = _finite(av[2])
+            s = None
+            if f is not None:
+                s = set()
+                for k in range(av[0], av[1] + 1):
+                    acc = {""}
+                    for _ in range(k):
+                        acc = {a + b for a in acc for b in f}
+                    s |= acc
+        else:
+            return None
+        if s is None:
+            return None
+        out = {a + b for a in out for b in s}
+        if len(out) > _CAP:
+            return None
+    return out
+
+
+def _required(items) -> set[str] | None:
+    best: set[str] | None = None
+
+    def consider(c):
+        nonlocal best
+        if c and "" not in c and (best is None or min(map(len, c)) > min(map(len, best))):
+            best = c
+
+    run = {""}
+    for op, av in items:
+        f = _finite([(op, av)])
+        if f is not None:
+            joined = {a + b for a in run for b in f}
+            if len(joined) <= _CAP:
+                run = joined
+            else:
+                consider(run)
+                run = f
+            continue
+        consider(run)
+        run = {""}
+        if op is C.SUBPATTERN and not av[1] and not av[2]:
+            consider(_required(av[3]))
+        elif op is C.BRANCH:
+            alts = [_required(alt) for alt in av[1]]
+            if all(alts):
+                consider(set().union(*alts))
+        elif op in _REPEATS and av[0] >= 1:
+            consider(_required(av[2]))
+    consider(run)
+    return best
+
+
+def required_literals(pattern: str) -> list[str] | None:
+    """Strings one of which every match of pattern contains (None when none can be told)."""
+    parsed = _parser.parse(pattern)
+    if parsed.state.flags & ~re.UNICODE:        # case-insensitive, verbose…: no literal is certain
+        return None
+    req = _required(list(parsed))
+    if req is None:
+        return None
+    out: list[str] = []
+    for s in sorted(req, key=len):
+        if not any(o in s for o in out):
+            out.append(s)
+    return out
+
+
+def literal_gate(patterns: list[str]) -> re.Pattern | None:
+    """A regex of literals that finds something in every text where one of patterns matches
+    (None when some pattern has no required literal)."""
+    lits: set[str] = set()
+    for p in patterns:
+        req = required_literals(p)
+        if req is None:
+            return None
+        lits.update(req)
+    return re.compile("|".join(map(re.escape, sorted(lits, key=len, reverse=True)))) if lits else None
