@@ -37,7 +37,6 @@ def _add(text: str, s: int, e: int, out: list[Segment]) -> None:
     out.append(Segment(len(out), s, s + len(body), body))
 
 
-
 # A line that ends a sentence / a clause or list item / an intro or label (its last
 # character before closing quotes and brackets); a line that opens a new item.
 _DONE = frozenset("。！？；：!?;:…")

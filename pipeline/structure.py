@@ -12,6 +12,7 @@ from bisect import bisect_left
 from dataclasses import dataclass
 
 from speechledger.doc import Section, Speech, SpeechDoc
+from speechledger.normalize import norm_text
 from speechledger.regex_gate import literal_gate
 
 _DIRECTIVE_HEAD = re.compile(r".*?(?:(?<![主重需纲])要(?![求点])|确保|必须|务必|力争|争取|着力|狠抓|全力)")
@@ -80,7 +81,8 @@ def sections_of(norm: str, sp: Speech, rows: dict, newlines: list[int] | None = 
     if newlines is None:
         newlines = [m.start() for m in re.finditer("\n", norm)]
     first_line = norm[sp.start:norm.find("\n", sp.start) if "\n" in norm[sp.start:sp.start + 200] else sp.start + 200]
-    doc_row = first_match(rows["document"], sp.title or "") or first_match(rows["document"], first_line[:80])
+    # the title in the normalised script, as the rows are written (traditional titles too)
+    doc_row = first_match(rows["document"], norm_text(sp.title or "")) or first_match(rows["document"], first_line[:80])
     heading_at = {h.start: h for h in sp.headings}
     stack: list[tuple[int, str | None, int | None, str | None]] = []   # (level, kind, year, rule)
     marker: list | None = None      # [level, kind, year, rule, mode, line end]; mode section|line|list
