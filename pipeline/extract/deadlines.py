@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from speechledger.doc import Deadline, SpeechDoc
+from speechledger.regex_gate import required_literals
 
 _CN = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
@@ -67,6 +68,12 @@ def _build(lexicon) -> tuple[list[_Rule], re.Pattern, re.Pattern, re.Pattern]:
     after = re.compile(r"\s*(?:" + data["blockers"]["after"] + ")")
     topic = re.compile(r"\s*(?:" + data["year_topic_after"] + ")")
     return rules, before, after, topic
+
+
+def _gates(lexicon) -> list[tuple[str, ...] | None]:
+    """Per row, strings one of which every match of the row contains (None: no such set)."""
+    lits = (required_literals(r.pattern.pattern) for r in lexicon.cached("deadlines", _build)[0])
+    return [tuple(x) if x else None for x in lits]
 
 
 def _month_end(y: int, m: int) -> str:
@@ -154,10 +161,14 @@ def find_deadlines_with_rules(norm: str, start: int, end: int, ref: RefDate | No
     if not _HINT.search(norm, start, end):
         return []                   # no 年/月/季/日 at all: nothing to parse
     rules, before, after, topic = lexicon.cached("deadlines", _build)
+    gates = lexicon.cached("deadline_gates", _gates)
     titles = [m.span() for m in _TITLE.finditer(norm, start, end)]
     taken: list[tuple[int, int]] = list(titles)
     out = []
-    for r in rules:
+    text = norm[start:end]
+    for r, lits in zip(rules, gates):
+        if lits is not None and not any(lit in text for lit in lits):
+            continue                # a literal every match holds is absent: the row cannot match
         for m in r.pattern.finditer(norm, start, end):
             s, e = m.span()
             for g in ("span", "span2", "span3", "span4", "span5"):
