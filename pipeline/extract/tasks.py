@@ -455,9 +455,8 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
         heading_at = {h.start: h for h in sp.headings}
         heading_idx = {h.start: i for i, h in enumerate(sp.headings)}
         review_parent: set[int] = set()
-        title = config.normalizer(sp.title) if sp.title else sp.title    # compared with the normalised text
-        title_end = sp.segments[0].end if sp.segments and title and \
-            doc.norm[sp.segments[0].start:sp.segments[0].end].strip().endswith(title[-4:]) else -1
+        title_end = sp.segments[0].end if sp.segments and sp.title and \
+            doc.norm[sp.segments[0].start:sp.segments[0].end].strip().endswith(sp.title[-4:]) else -1
         if sp.body_start is None:
             title_end = max(title_end, _title_block_end(doc.norm, sp, pats))
         tasks: list[Task] = []
@@ -472,7 +471,7 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
         for seg in sp.segments:
             k = seg.id - first
             text = view.texts[k]
-            if seg.end <= title_end or _is_title_like(text, title) or \
+            if seg.end <= title_end or _is_title_like(text, sp.title) or \
                     (sp.body_start is not None and seg.start < sp.body_start and seg.end > sp.body_start
                      and seg.start == sp.start):
                 continue
