@@ -6,7 +6,8 @@ source; `SpeechDoc.norm` is a same-length normalised copy used only for matching
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -99,10 +100,15 @@ class Task:
 
 
 def _public(item) -> dict[str, Any]:
-    d = asdict(item)
-    d.pop("source", None)
+    # the items are flat (scalars and a tuple of rule ids): a shallow copy is asdict without its recursion
+    d = {name: getattr(item, name) for name in _field_names(type(item)) if name != "source"}
     d["rules"] = list(d.get("rules", ()))
     return d
+
+
+@lru_cache(maxsize=None)
+def _field_names(cls) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
 
 
 SECTION_KINDS = ("review", "plan", "goals", "breakdown", "procedure")

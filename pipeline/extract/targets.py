@@ -3,7 +3,7 @@
 A target is a number (Arabic, Chinese, or an X/×/* placeholder) followed by a
 unit of measure (pipeline/data/measures.tsv), with comparator words around it
 (pipeline/data/targets.yaml). Numbers that qualify a metric, describe the past,
-or name things (五好, 三个意识) are skipped. cn2an converts only the number span.
+or name things (五好, 三个意识) are skipped. numerals.cn_number converts only the number span.
 """
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from speechledger.doc import SpeechDoc, Target
+from speechledger.numerals import cn_number
 
 PLACEHOLDER = r"[XxX×*]{1,3}"
 _ARABIC = r"\d+(?:\s?,?\s?\d{3})*(?:\.\d+)?"
@@ -67,27 +68,16 @@ def _build(lexicon) -> _Compiled:
                      re.compile(d["review_forward"]))
 
 
-def _cn2an(_lexicon):
-    import cn2an
-    return cn2an.Cn2An()   # building one compiles its patterns: keep one per pipeline
-
-
 def parse_number(s: str, lexicon=None) -> float | int | None:
-    """Value of one number span: Arabic (with separators), Chinese (cn2an), or None for placeholders."""
+    """Value of one number span: Arabic (with separators), Chinese (numerals.cn_number), or None for placeholders."""
     s = re.sub(r"[\s,]", "", s)
     if re.fullmatch(PLACEHOLDER, s):
         return None
     try:
         v = float(s)
     except ValueError:
-        if lexicon is not None:
-            conv = lexicon.cached("cn2an", _cn2an)
-        else:
-            import cn2an
-            conv = cn2an.Cn2An()
-        try:
-            v = float(conv.cn2an(s, "smart"))
-        except (ValueError, KeyError, TypeError):
+        v = cn_number(s)
+        if v is None:
             return None
     return int(v) if v.is_integer() else v
 

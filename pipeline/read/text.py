@@ -54,8 +54,12 @@ def decode_bytes(data: bytes, path: str | Path = "<bytes>") -> tuple[str, str]:
         raise InputError(path, "not valid UTF-8, GB18030, Big5 or UTF-16 text")
     # Short GB18030 text can also be valid UTF-8 (位 → λ): keep the decoding that reads
     # most like Chinese; on a tie UTF-8 wins.
-    enc, text = max(candidates, key=lambda c: _chinese_score(c[1]))
+    # (a sample decides: the decodings of a long file do not disagree after its first pages)
+    enc, text = max(candidates, key=lambda c: _chinese_score(c[1][:_SAMPLE]))
     return _check(_fold_newlines(text), path), enc
+
+
+_SAMPLE = 20_000
 
 
 def _chinese_score(text: str) -> float:

@@ -1,0 +1,58 @@
+"""Chinese numerals to numbers, for target values (ANNOTATION.md §5: 三→3, 两→2, 一千→1000)."""
+from __future__ import annotations
+
+_D = {"零": 0, "〇": 0, "○": 0, "一": 1, "壹": 1, "二": 2, "两": 2, "兩": 2, "贰": 2, "三": 3, "叁": 3,
+      "四": 4, "肆": 4, "五": 5, "伍": 5, "六": 6, "陆": 6, "七": 7, "柒": 7, "八": 8, "捌": 8, "九": 9, "玖": 9}
+_UNIT = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000,
+         "万": 10_000, "萬": 10_000, "亿": 100_000_000, "億": 100_000_000}
+
+
+def cn_number(s: str) -> float | None:
+    """Value of a Chinese numeral (三千五百, 一万二, 两亿, 三点五, 二〇二五, 1.5万), else None."""
+    if not s:
+        return None
+    head, dot, frac = s.partition("点")
+    if dot:
+        whole = cn_number(head)
+        if whole is None or not frac or any(c not in _D for c in frac):
+            return None
+        return whole + float("0." + "".join(str(_D[c]) for c in frac))
+    if s and all(c in _D for c in s):                    # read digit by digit: 二〇二五
+        return float("".join(str(_D[c]) for c in s))
+    if s in ("百", "佰", "千", "仟", "万", "萬", "亿", "億"):
+        return None
+    total = section = 0.0
+    digit: float | None = None
+    prev_unit = 0          # the unit right before a trailing digit (一万二, 三千五)
+    i = 0
+    while i < len(s):
+        c = s[i]
+        if c in _D:
+            digit, prev_unit = float(_D[c]), (0 if c in "零〇○" else prev_unit)
+        elif c.isdigit() or c == ".":
+            j = i
+            while j < len(s) and (s[j].isdigit() or s[j] == "."):
+                j += 1
+            try:
+                digit = float(s[i:j])
+            except ValueError:
+                return None
+            i, prev_unit = j, 0
+            continue
+        elif c in _UNIT:
+            u = _UNIT[c]
+            if u < 10_000:
+                section += (1.0 if digit is None else digit) * u
+            else:
+                section += digit or 0.0
+                if section == 0 and total == 0:
+                    return None
+                total = (total + section) * u if total < u else total + section * u
+                section = 0.0
+            digit, prev_unit = None, u
+        else:
+            return None
+        i += 1
+    if digit is not None:
+        section += digit * (prev_unit // 10 if prev_unit >= 100 and s[-2] in _UNIT else 1)
+    return total + section
