@@ -25,7 +25,7 @@ DEFAULTS = {
     # weaker unit rules of before, "all" won (units F1 0.683 vs 0.596, 5-fold CV on real
     # documents); since the unit rules read clauses, labels and tables (rules alone 0.942),
     # "all" only adds false units (hybrid 0.934 < rules), so the CRF fills gaps now
-    "crf_scope": "unitless",
+    "crf_scope": "none",
 }
 
 
@@ -111,6 +111,8 @@ def ml_units(doc: SpeechDoc, config) -> SpeechDoc:
     crf = models.units
     params = {**DEFAULTS, **models.params}
     min_conf = params["unit_confidence"] if hybrid else params["ml_unit_confidence"]
+    if hybrid and params["crf_scope"] == "none":
+        return doc
     unitless_only = hybrid and params["crf_scope"] == "unitless"
     norm, text = doc.norm or doc.text, doc.text
     lex = config.lexicon
