@@ -10,11 +10,17 @@ faster than an alternation of complex rows, and a text without any literal canno
 from __future__ import annotations
 
 import re
-from re import _constants as C
-from re import _parser
+
+try:        # the stdlib's regex parser (private, but stable across versions)
+    from re import _constants as C
+    from re import _parser
+except ImportError:                 # Python 3.10
+    import sre_constants as C
+    import sre_parse as _parser
 
 _CAP = 64          # most strings a run may stand for
-_REPEATS = (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT)
+# (possessive repeats exist from Python 3.11)
+_REPEATS = tuple(getattr(C, n) for n in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") if hasattr(C, n))
 
 
 def _finite(items) -> set[str] | None:

@@ -17,14 +17,9 @@ from bisect import bisect_right
 from dataclasses import dataclass
 
 from speechledger.doc import Segment, Speech, SpeechDoc, Task
+from speechledger.regex_gate import required_literals
 from speechledger.speeches import heading_of
 
-try:        # the stdlib's regex parser reads the literals a cue needs
-    from re import _constants as _C
-    from re import _parser as _P
-except ImportError:                 # Python 3.10
-    import sre_constants as _C
-    import sre_parse as _P
 
 def patterns(lexicon) -> dict[str, re.Pattern]:
     """The named patterns of task_cues.yaml (`patterns`), compiled once per lexicon."""
@@ -238,54 +233,11 @@ _SPACE_IN_CJK = re.compile(r"(?<=[\u4e00-\u9fff])[ \t\u3000]+(?=[\u4e00-\u9fff])
 
 
 def _required_literals(pattern: re.Pattern) -> list[str] | None:
-    """Strings one of which every match of pattern contains (read from the parsed regex), or
-    None when no such set is known: a segment without any of them cannot match."""
-    if pattern.flags & re.IGNORECASE:
+    """Strings one of which every match of pattern contains, or None when no such set is
+    known: a segment without any of them cannot match."""
+    if pattern.flags & ~(re.UNICODE | re.ASCII):    # flags given to compile() are not in the string
         return None
-    def seq(items):
-        opts, run = [], ""
-        for op, av in items:
-            if op is _C.LITERAL:
-                run += chr(av)
-                continue
-            if run:
-                opts.append({run})
-                run = ""
-            got = item(op, av)
-            if got:
-                opts.append(got)
-        if run:
-            opts.append({run})
-        # the most selective: the longest shortest string, then the fewest strings
-        return max(opts, key=lambda o: (min(map(len, o)), -len(o))) if opts else None
-
-    def item(op, av):
-        if op is _C.LITERAL:
-            return {chr(av)}
-        if op is _C.IN:
-            return {chr(x) for _, x in av} if all(o is _C.LITERAL for o, _ in av) else None
-        if op is _C.SUBPATTERN:
-            return seq(av[3]) if not av[1] and not av[2] else None
-        if op is _C.BRANCH:
-            out: set[str] = set()
-            for b in av[1]:
-                got = seq(b)
-                if not got:
-                    return None
-                out |= got
-            return out
-        if op in (_C.MAX_REPEAT, _C.MIN_REPEAT):
-            return seq(av[2]) if av[0] >= 1 else None
-        return None                 # anchors, lookarounds, classes: nothing required
-
-    try:
-        lits = seq(_P.parse(pattern.pattern))
-    except Exception:               # pragma: no cover - a construct the parser reads otherwise
-        return None
-    if not lits:
-        return None
-    # "将" already finds every segment "我们将" would
-    return sorted(x for x in lits if not any(y != x and y in x for y in lits))
+    return required_literals(pattern.pattern)
 
 
 def _cue_plan(lexicon):
