@@ -3,7 +3,7 @@
     python scripts/bench_extract.py [--min-chars 1000000] [--extractors rules hybrid]
     python scripts/bench_extract.py --sizes 4 8 16     # one input of N MB each: growth must be linear
 
-The bundled corpus (corpus/texts, corpus/train/texts, corpus/extra/texts) is
+The bundled corpus (corpus/texts and the composed corpus/extra*/texts) is
 repeated, file by file, until it holds at least --min-chars characters. Both sides
 run on one core after a warm-up; the script prints chars/s for each, their ratio
 (extraction ÷ jieba.lcut; ≥ 1.0 means extraction is at least as fast as segmenting
