@@ -7,25 +7,14 @@ import re
 from dataclasses import dataclass
 
 from speechledger.doc import Deadline, SpeechDoc
+from speechledger.numerals import cn_number
 from speechledger.regex_gate import required_literals
-
-_CN = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
 
 def cn_int(s: str) -> int | None:
-    """Small integers in Arabic or Chinese numerals (一..九十九)."""
-    s = s.strip()
-    if s.isdigit():
-        return int(s)
-    if not s or any(c not in _CN and c != "十" for c in s):
-        return None
-    if "十" in s:
-        a, _, b = s.partition("十")
-        return (_CN[a] if a else 1) * 10 + (_CN[b] if b else 0)
-    n = 0
-    for c in s:
-        n = n * 10 + _CN[c]
-    return n
+    """Whole numbers in Arabic or Chinese numerals (6, 十二, 二〇二五), else None."""
+    v = cn_number(s.strip())
+    return int(v) if v is not None and v == int(v) else None
 
 
 @dataclass(frozen=True)

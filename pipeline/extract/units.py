@@ -395,10 +395,8 @@ def _units(norm: str, start: int, end: int, c: _Compiled, sole_responsible: bool
         return _units_here(norm, start, end, c, sole_responsible)
     # read a copy without the gaps (with some context on each side), then map spans back
     lo, hi = max(0, start - 200), min(len(norm), end + 200)
-    keep = [i for i in range(start, end)]
-    for m in _CJK_GAP.finditer(norm, start, end):
-        keep[m.start() - start:m.end() - start] = [-1] * (m.end() - m.start())
-    keep = [i for i in keep if i >= 0]
+    gaps = {i for m in _CJK_GAP.finditer(norm, start, end) for i in range(m.start(), m.end())}
+    keep = [i for i in range(start, end) if i not in gaps]
     body = "".join(norm[i] for i in keep)
     copy = norm[lo:start] + body + norm[end:hi]
     a, b = start - lo, start - lo + len(body)
