@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from speechledger import rxcache
 from speechledger.doc import SpeechDoc
 from speechledger.read import InputError, discover, iter_files, read_file  # noqa: F401 (re-exported)
 from speechledger.records import SpeechRecord
@@ -136,7 +137,8 @@ class Pipeline:
                              model_dir=model_dir, tokenize=tokenize)
         self.names = stage_names(self.config)
         check_order(self.names)
-        self._stages = {n: STAGES[n].load() for n in self.names}
+        with rxcache.compiling():
+            self._stages = {n: STAGES[n].load() for n in self.names}
         if tokenize:
             self.config.tokenizer._load()   # fail now, with the backend's own message, not mid-batch
 
@@ -146,8 +148,11 @@ class Pipeline:
             raise ValueError(f"--date must be YYYY-MM-DD, got {date!r}")
         stem = Path(source).stem if source and not source.startswith("<") else ""
         doc = SpeechDoc(source=source, text=text, encoding=encoding, date=date, stem=stem)
-        for name in self.names:
-            doc = self._stages[name](doc, self.config)
+        # the stages compile their rules on first use: from the regex cache when it has them
+        with rxcache.compiling():
+            for name in self.names:
+                doc = self._stages[name](doc, self.config)
+        rxcache.flush()
         return doc
 
     def run_file(self, path: str | Path, date: str | None = None) -> SpeechDoc:

@@ -91,6 +91,25 @@ def _required(items) -> set[str] | None:
 
 def required_literals(pattern: str) -> list[str] | None:
     """Strings one of which every match of pattern contains (None when none can be told)."""
+    # parsing the rules anew is most of the cost: the answers are kept in the regex cache,
+    # keyed by this module's source too (a change of the reading here invalidates them)
+    from speechledger import rxcache
+    return rxcache.memo("required_literals " + _source_hash(), pattern, _required_literals)
+
+
+def _source_hash() -> str:
+    h = _SOURCE_HASH.get("h")
+    if h is None:
+        import hashlib
+        from pathlib import Path
+        h = _SOURCE_HASH["h"] = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+    return h
+
+
+_SOURCE_HASH: dict[str, str] = {}
+
+
+def _required_literals(pattern: str) -> list[str] | None:
     parsed = _parser.parse(pattern)
     if parsed.state.flags & ~re.UNICODE:        # case-insensitive, verbose…: no literal is certain
         return None

@@ -259,9 +259,8 @@ def _cue_plan(lexicon):
                 always |= 1 << n
         found = {x: 0 for x in bits}
         for x in found:
-            for y, b in bits.items():
-                if x.startswith(y):
-                    found[x] |= b
+            for k in range(1, len(x) + 1):      # x's prefixes among the literals
+                found[x] |= bits.get(x[:k], 0)
         lits = sorted(bits)
         scans = [re.compile("|".join(map(re.escape, sorted(lits[i:i + 32], key=len, reverse=True)))).search
                  for i in range(0, len(lits), 32)]
