@@ -2,23 +2,42 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
 from typing import Any
 
-import yaml
+from speechledger import rxcache
 
 DATA = "speechledger.data"
 
 
-# libyaml's parser when PyYAML was built with it: the rule files load ~10x faster at start-up
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+def _parse_yaml(text: str) -> Any:
+    import yaml
+    # libyaml's parser when PyYAML was built with it: the rule files load ~10x faster at start-up
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def _yaml_version() -> str:
+    """Which PyYAML is installed (its module file and when it was written), without importing it."""
+    import importlib.util
+    import os
+    spec = importlib.util.find_spec("yaml")
+    try:
+        st = os.stat(spec.origin)
+        return f"{spec.origin}:{st.st_size}:{st.st_mtime_ns}"
+    except (AttributeError, TypeError, OSError):
+        return "?"
 
 
 def load_yaml(name: str) -> Any:
-    return yaml.load(resources.files(DATA).joinpath(name).read_text(encoding="utf-8"), Loader=_LOADER)
+    text = resources.files(DATA).joinpath(name).read_text(encoding="utf-8")
+    # parsed once per content (and PyYAML version): parsing is most of a rule file's load time, and
+    # with the parse cached PyYAML itself need not be imported
+    key = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return rxcache.memo("yaml " + _yaml_version(), text, _parse_yaml, key=key)
 
 
 def load_text(name: str) -> str:

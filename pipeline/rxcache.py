@@ -90,16 +90,24 @@ def _compile(p, flags=0):
     return out
 
 
-def memo(kind: str, arg: str, fn):
-    """fn(arg) for a pure fn of a string whose value marshal can store (lists, str, None), kept in the cache."""
-    key = (kind, arg)
+def memo(kind: str, arg: str, fn, key: str | None = None):
+    """fn(arg) for a pure fn of a string, kept in the cache under (kind, key or arg) when marshal can
+    store the value (lists, dicts, str, numbers, None); each call gets its own copy."""
+    k = (kind, arg if key is None else key)
     ent = _entries()
-    if key in ent:
-        v = ent[key]
-    else:
-        v = ent[key] = fn(arg)
+    blob = ent.get(k)
+    if isinstance(blob, bytes):
+        try:
+            return marshal.loads(blob)
+        except (ValueError, EOFError, TypeError):
+            pass
+    v = fn(arg)
+    try:
+        ent[k] = marshal.dumps(v)
         _state["dirty"] = True
-    return list(v) if isinstance(v, list) else v
+    except ValueError:              # a value marshal cannot store (a date…): not cached
+        pass
+    return v
 
 
 @contextmanager

@@ -1,0 +1,80 @@
+"""The start-up cache of compiled rule regexes: same patterns, same extraction, harmless when broken."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from speechledger import rxcache
+from speechledger.api import Pipeline, records
+
+PATTERNS = [r"(?P<unit>[\u4e00-\u9fff]{2,8}?(?:局|委|办))牵头", r"(?<![要还])是[^，,。]{0,30}(?:的|之一)",
+            r"(?i)abc|x{2,}", r"^\s*[(（][一二三四五六七八九十]+[)）]", r"\d+(?:\.\d+)?\s*(?:%|亿元)"]
+TEXT = "各地要在2025年6月底前完成改造任务，由市住建局牵头，市财政局配合，新增就业1.2万人，增长6.5%。"
+
+
+def _fresh(monkeypatch, tmp_path):
+    monkeypatch.setenv("SPEECHLEDGER_CACHE_DIR", str(tmp_path))
+    monkeypatch.setitem(rxcache._state, "entries", None)
+    monkeypatch.setitem(rxcache._state, "dirty", False)
+
+
+def _compile_all():
+    re.purge()                      # make re.compile reach the compile step again
+    with rxcache.compiling():
+        return [re.compile(p) for p in PATTERNS]
+
+
+def test_cached_patterns_equal_the_stdlib_ones(monkeypatch, tmp_path):
+    _fresh(monkeypatch, tmp_path)
+    first = _compile_all()
+    rxcache.flush()
+    assert rxcache.cache_file().is_file()
+    monkeypatch.setitem(rxcache._state, "entries", None)     # a new process: read from disk
+    again = _compile_all()
+    re.purge()
+    plain = [re.compile(p) for p in PATTERNS]
+    assert again == plain == first
+    for a, b in zip(again, plain):
+        assert a.groupindex == b.groupindex and a.flags == b.flags
+        assert [m.span() for m in a.finditer(TEXT)] == [m.span() for m in b.finditer(TEXT)]
+    assert re._compiler.compile is not rxcache._compile      # the stdlib is left as it was
+
+
+def test_a_broken_cache_file_is_ignored(monkeypatch, tmp_path):
+    _fresh(monkeypatch, tmp_path)
+    path = rxcache.cache_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"not a cache")
+    assert _compile_all() == [re.compile(p) for p in PATTERNS]
+
+
+def test_extraction_is_the_same_with_and_without_the_cache(monkeypatch, tmp_path):
+    _fresh(monkeypatch, tmp_path)
+    re.purge()
+    warm = records(Pipeline(extractors="rules")(TEXT))
+    monkeypatch.setitem(rxcache._state, "entries", None)
+    re.purge()
+    cached = records(Pipeline(extractors="rules")(TEXT))
+    monkeypatch.setenv("SPEECHLEDGER_CACHE_DIR", "none")
+    assert rxcache.cache_file() is None
+    re.purge()
+    plain = records(Pipeline(extractors="rules")(TEXT))
+    assert warm == cached == plain
+    assert plain and plain[0]["tasks"]
+
+
+@pytest.mark.parametrize("value", [["局", "委"], None, {"a": [1, 2.5, True]}])
+def test_memo_hands_out_copies(monkeypatch, tmp_path, value):
+    _fresh(monkeypatch, tmp_path)
+    calls = []
+
+    def fn(arg):
+        calls.append(arg)
+        return value
+
+    a = rxcache.memo("test", "k", fn)
+    b = rxcache.memo("test", "k", fn)
+    assert a == b == value and calls == ["k"]
+    if isinstance(b, (list, dict)):
+        assert b is not value
