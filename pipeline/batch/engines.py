@@ -11,8 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import defaultdict, deque
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -72,7 +71,11 @@ def _init_worker(spec: PipelineSpec) -> None:
 def process_results(parts, spec: PipelineSpec, date, jobs: int) -> Results:
     """Partitions on `jobs` spawned processes; a dead worker's partitions are retried once on a
     fresh pool, then reported as failed."""
+    # here, not at module level: a serial run need not import the process pool (~20 ms)
     import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     ctx = mp.get_context("spawn")   # no fork of a parent that holds DB connections and threads
     tries: dict[int, int] = defaultdict(int)
     todo: deque[int] = deque(range(len(parts)))

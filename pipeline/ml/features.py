@@ -156,6 +156,7 @@ class SegmentFeaturizer:
     def __getstate__(self):
         d = dict(self.__dict__)
         d.pop("_cue_tables", None)      # rebuilt on first use
+        d.pop("_task_cols_cache", None)
         return d
 
     # -- hashing shared by n-gram features and cue counts ---------------------------
@@ -177,7 +178,10 @@ class SegmentFeaturizer:
         bounds[1::2] = frame.ends
         vals = np.full(2 * n, -1, np.int64)
         vals[1::2] = np.arange(n)
-        seg_of = np.repeat(vals, np.diff(bounds, prepend=lo))
+        lens = np.empty(2 * n, np.int64)
+        lens[0] = bounds[0] - lo
+        np.subtract(bounds[1:], bounds[:-1], out=lens[1:])
+        seg_of = np.repeat(vals, lens)
         valid = seg_of >= 0
         same2 = valid[:-1] & (seg_of[:-1] == seg_of[1:])
         same3 = same2[:-1] & same2[1:]
@@ -395,6 +399,17 @@ class SegmentFeaturizer:
         out[:, 11] = (1 - f) * (around == 2)
         return out
 
+    def _task_cols(self, rules: list[str], col: dict[str, int]) -> list[int]:
+        """The evidence columns of a task's rule ids (few distinct id lists: cached per list)."""
+        cache = self.__dict__.get("_task_cols_cache")
+        if cache is None or cache[0] is not col:
+            cache = self.__dict__["_task_cols_cache"] = (col, {})
+        key = tuple(rules)
+        out = cache[1].get(key)
+        if out is None:
+            out = cache[1][key] = [12 + col[k] for k in ("task:" + rid for rid in rules) if k in col]
+        return out
+
     def _fill_evidence(self, out: np.ndarray, ev: list[dict[str, float]]) -> None:
         """Write evidence dicts (one per row, keys unique per dict) into their columns, in one pass each."""
         n = len(ev)
@@ -430,7 +445,7 @@ class SegmentFeaturizer:
         empty: dict = {}
         self._fill_evidence(out, [task_ev.get(s.start, empty) for s in segs])
         col = self._evidence_cols()
-        tcols = [[12 + col[key] for key in ("task:" + rid for rid in t.rules) if key in col] for t in speech.tasks]
+        tcols = [self._task_cols(t.rules, col) for t in speech.tasks]
         rows, cols = [], []
         for i, ti in enumerate(rules.task_of):
             if ti >= 0 and tcols[ti]:
