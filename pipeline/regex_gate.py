@@ -117,7 +117,7 @@ def _required_literals(pattern: str) -> list[str] | None:
     if req is None:
         return None
     out: list[str] = []
-    for s in sorted(req, key=len):
+    for s in sorted(req, key=lambda x: (len(x), x)):
         if not any(o in s for o in out):
             out.append(s)
     return out
@@ -132,4 +132,5 @@ def literal_gate(patterns: list[str]) -> re.Pattern | None:
         if req is None:
             return None
         lits.update(req)
-    return re.compile("|".join(map(re.escape, sorted(lits, key=len, reverse=True)))) if lits else None
+    # longest first; equal lengths in a fixed order, so the pattern (and its cache entry) is the same every run
+    return re.compile("|".join(map(re.escape, sorted(lits, key=lambda x: (-len(x), x))))) if lits else None

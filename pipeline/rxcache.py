@@ -32,8 +32,9 @@ except ImportError:                      # Python 3.10
     import sre_parse as _parser
 
 _MAX_ENTRIES = 5000
+_MAX_WRITES = 5
 _lock = threading.RLock()
-_state = {"depth": 0, "patched": False, "orig": None, "entries": None, "dirty": False}
+_state = {"depth": 0, "patched": False, "orig": None, "entries": None, "dirty": False, "writes": 0, "new": {}}
 
 
 def cache_file() -> Path | None:
@@ -85,8 +86,7 @@ def _compile(p, flags=0):
     args = (int(flags | parsed.state.flags), [int(c) for c in code], int(parsed.state.groups - 1),
             {k: int(i) for k, i in groupindex.items()}, tuple(indexgroup))
     out = _sre.compile(p, *args)
-    ent[key] = args
-    _state["dirty"] = True
+    _add(key, args)
     return out
 
 
@@ -103,11 +103,15 @@ def memo(kind: str, arg: str, fn, key: str | None = None):
             pass
     v = fn(arg)
     try:
-        ent[k] = marshal.dumps(v)
-        _state["dirty"] = True
+        _add(k, marshal.dumps(v))
     except ValueError:              # a value marshal cannot store (a date…): not cached
         pass
     return v
+
+
+def _add(key, value) -> None:
+    _entries()[key] = _state["new"][key] = value
+    _state["dirty"] = True
 
 
 @contextmanager
@@ -132,18 +136,21 @@ def compiling():
 def flush() -> None:
     """Write the newly compiled patterns to the cache file (merged with what another process wrote)."""
     with _lock:
-        if not _state["dirty"]:
+        # a few writes per process: later ones would only add patterns built from a document's text
+        if not _state["dirty"] or _state["writes"] >= _MAX_WRITES:
             return
         _state["dirty"] = False
+        _state["writes"] += 1
         path = cache_file()
         if path is None:
             return
-        ent = dict(_state["entries"] or {})
+        new = dict(_state["new"])
     try:
+        ent = new
         try:
             on_disk = marshal.loads(path.read_bytes())
-            if isinstance(on_disk, dict) and len(on_disk) + len(ent) <= _MAX_ENTRIES:
-                ent = {**on_disk, **ent}
+            if isinstance(on_disk, dict) and len(on_disk) + len(new) <= _MAX_ENTRIES:
+                ent = {**on_disk, **new}        # else: afresh, with this process's patterns only
         except (OSError, ValueError, EOFError, TypeError):
             pass
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,8 @@ def _fresh(monkeypatch, tmp_path):
     monkeypatch.setenv("SPEECHLEDGER_CACHE_DIR", str(tmp_path))
     monkeypatch.setitem(rxcache._state, "entries", None)
     monkeypatch.setitem(rxcache._state, "dirty", False)
+    monkeypatch.setitem(rxcache._state, "writes", 0)
+    monkeypatch.setitem(rxcache._state, "new", {})
 
 
 def _compile_all():
@@ -78,3 +80,22 @@ def test_memo_hands_out_copies(monkeypatch, tmp_path, value):
     assert a == b == value and calls == ["k"]
     if isinstance(b, (list, dict)):
         assert b is not value
+
+
+def test_the_file_starts_afresh_when_full_and_is_written_a_few_times_per_process(monkeypatch, tmp_path):
+    _fresh(monkeypatch, tmp_path)
+    import marshal
+    path = rxcache.cache_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(marshal.dumps({("old pattern", 0): b"x", ("older", 0): b"y"}))
+    monkeypatch.setattr(rxcache, "_MAX_ENTRIES", 3)
+    _compile_all()
+    rxcache.flush()
+    on_disk = marshal.loads(path.read_bytes())
+    assert ("old pattern", 0) not in on_disk and {(p, 0) for p in PATTERNS} <= set(on_disk)
+    monkeypatch.setattr(rxcache, "_MAX_ENTRIES", 5000)
+    for n in range(rxcache._MAX_WRITES + 3):         # a pattern per document: the writes stop
+        rxcache.memo("test", f"doc {n}", str.upper)
+        rxcache.flush()
+    on_disk = marshal.loads(path.read_bytes())
+    assert sum(k[0] == "test" for k in on_disk) == rxcache._MAX_WRITES - 1
