@@ -8,6 +8,9 @@ build, and hands them to `_sre.compile` again: the Pattern objects are the ones 
 would build (they compare equal). Inside `compiling()` the stdlib's compile step is
 looked up here first; anything unexpected falls back to it.
 
+The same file keeps a few other pure start-up computations (`memo`): the literals each rule
+regex requires (regex_gate) and the parsed rule YAML (lexicon).
+
 The file lives in $SPEECHLEDGER_CACHE_DIR (default ~/.cache/speechledger; "none" turns the
 cache off), is written only when new patterns were compiled (atomically), and is
 started afresh when it grows past _MAX_ENTRIES (rules edited many times).
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import marshal
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -41,7 +45,10 @@ def cache_file() -> Path | None:
     d = os.environ.get("SPEECHLEDGER_CACHE_DIR")
     if d is not None and d.strip().lower() in ("", "none", "off", "0"):
         return None
-    base = Path(d) if d else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "speechledger"
+    try:
+        base = Path(d) if d else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "speechledger"
+    except RuntimeError:            # no home directory: no cache
+        return None
     impl = sys.implementation
     tag = f"{impl.name}-{'.'.join(map(str, sys.version_info[:3]))}-{getattr(_sre, 'MAGIC', 0)}-{sys.hexversion:x}"
     return base / f"regex-{tag}.marshal"
@@ -76,6 +83,19 @@ def _compile(p, flags=0):
             return _sre.compile(p, *hit)
         except Exception:          # a stale or foreign entry: compile as the stdlib does
             ent.pop(key, None)
+    try:
+        args = _compile_args(p, flags)
+        out = _sre.compile(p, *args)
+    except re.error:
+        raise
+    except Exception:       # another Python's internals: the stdlib compiles, nothing is cached
+        return orig(p, flags)
+    _add(key, args)
+    return out
+
+
+def _compile_args(p: str, flags: int) -> tuple:
+    """What the stdlib's compile step passes to _sre.compile after the pattern (Python 3.10-3.13)."""
     parsed = _parser.parse(p, flags)
     code = _stdlib._code(parsed, flags)
     groupindex = parsed.state.groupdict
@@ -83,11 +103,8 @@ def _compile(p, flags=0):
     for k, i in groupindex.items():
         indexgroup[i] = k
     # plain ints (the opcodes are int subclasses), so that marshal stores them
-    args = (int(flags | parsed.state.flags), [int(c) for c in code], int(parsed.state.groups - 1),
+    return (int(flags | parsed.state.flags), [int(c) for c in code], int(parsed.state.groups - 1),
             {k: int(i) for k, i in groupindex.items()}, tuple(indexgroup))
-    out = _sre.compile(p, *args)
-    _add(key, args)
-    return out
 
 
 def memo(kind: str, arg: str, fn, key: str | None = None):
