@@ -160,7 +160,9 @@ def sizes(mbs: list[float], extractors: str) -> int:
 def whole_process(docs: list[str], repeat: int) -> None:
     """Whole processes on one core: `speechledger extract FILE` vs a Python that imports jieba and lcuts FILE.
 
-    Both pay their start-up (imports, dictionaries, models), as a user on the command line does.
+    Both pay their start-up (imports, dictionaries, models), as a user on the command line does;
+    from the second pass on, extract reads its compiled rules from the cache (speechledger.rxcache)
+    as every run after the first does.
     """
     import subprocess
     import tempfile
