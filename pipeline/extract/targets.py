@@ -40,6 +40,8 @@ class _Compiled:
     clause_final: re.Pattern
     metric_before: re.Pattern
     review_forward: re.Pattern
+    base_before: re.Pattern
+    measures: set
 
 
 def _build(lexicon) -> _Compiled:
@@ -65,7 +67,8 @@ def _build(lexicon) -> _Compiled:
                      re.compile(d["describe_clause"]), re.compile(d["project_name"]), set(d["project_name_units"]),
                      set(d["count_words"]), set(d["time_units"]), re.compile(d["number_then_verb"]),
                      re.compile(d["clause_final"]), re.compile(d["metric_before"]),
-                     re.compile(d["review_forward"]))
+                     re.compile(d["review_forward"]), re.compile(f"(?:{d['base_before']})\\s*$"),
+                     {r["unit"] for r in rows})
 
 
 def parse_number(s: str, lexicon=None) -> float | int | None:
@@ -138,6 +141,9 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
         is_ph = re.fullmatch(PLACEHOLDER, n1.strip()) is not None
         is_cn = re.fullmatch(_CN_NUM, n1) is not None
         unit_raw = ("%" if per == "百分之" else "‰") if per else m.group("unit")
+        unit_at = None if per else m.start("unit")
+        if is_cn and unit_raw not in c.measures and unit_raw[0] == "千":
+            n1, unit_raw, unit_at = n1 + "千", unit_raw[1:], unit_at + 1   # 三千亩 is 3000 亩, not 3 千亩
         unit = c.units[unit_raw]
         rank = (bool(m.group("rank")) and unit_raw in ("名", "强", "位")) or unit_raw in ("强", "位")
         if rank:
@@ -146,6 +152,9 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
             drop("target.filter.rank_unit_no_rank")
             continue
         before_txt = seg[max(0, s - 6):s]
+        if c.base_before.search(before_txt) and not rank:
+            drop("target.filter.base_value")
+            continue    # 由5.2%下降到2%: the starting value; the value after 到 is the target
         if c.describe_before.search(before_txt) and not rank:
             drop("target.filter.describe_before")
             continue
@@ -190,8 +199,7 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
             drop("target.filter.project_name")
             continue    # 兴县15万吨新能源汽车零部件项目: the project's name
         if is_cn:
-            if n1 in ("一",) and unit in ("个", "场", "批", "项", "次", "家", "条", "套", "所", "名", "座", "处",
-                                         "支", "只", "件", "份", "张", "部") \
+            if n1 == "一" and unit in c.count_words \
                     and not re.search(r"(?:至少|不少于|不低于|每)[^，,。]{0,6}$", seg[max(0, s - 8):s]):
                 drop("target.filter.cn_one_means_a")
                 continue  # 一场/一个 mean "a" (but 至少组织一次 counts)
@@ -220,10 +228,11 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
             continue
         comparator = "="
         ext_end = e
-        tail = seg[e:e + 4]
+        gap = len(seg[e:e + 3]) - len(seg[e:e + 3].lstrip())     # PDF text: "增长 7 % 左右"
+        tail = seg[e + gap:e + gap + 4]
         for w, comp in c.after:
             if tail.startswith(w):
-                comparator, ext_end = comp, e + len(w)
+                comparator, ext_end = comp, e + gap + len(w)
                 break
         if m.group("approx"):
             comparator = ">="
@@ -249,7 +258,7 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
             pass
         metric = _metric(seg, ext_start if not rank else s, c)
         # as written when only the script differs (小時 stays 小時); 个亿 → 亿元 and ranks → 名 otherwise
-        written = (start + m.start("unit"), start + m.end("unit")) if unit == unit_raw and not per else None
+        written = (start + unit_at, start + m.end("unit")) if unit == unit_raw and not per else None
         at = seg.rfind(metric, 0, s + len(metric)) if metric else -1
         found.append({"start": start + ext_start, "end": start + ext_end, "value": value, "unit": unit,
                       "unit_span": written, "metric_span": (start + at, start + at + len(metric)) if at >= 0 else None,
@@ -284,8 +293,9 @@ def _parallel(found: list[dict], seg: str, clause_start: int, unit: str) -> bool
 
 
 def _has_comparator(seg: str, s: int, e: int, c: _Compiled) -> bool:
-    return any(seg.startswith(w, e) for w, _ in c.after) \
-        or any(seg[:s].endswith(w) for w, _ in c.before) and not _WORD_YUE.search(seg, 0, s)
+    after, before = seg[e:e + 8].lstrip(), seg[max(0, s - 8):s].rstrip()    # spaces of PDF text
+    return any(after.startswith(w) for w, _ in c.after) \
+        or any(before.endswith(w) for w, _ in c.before) and not _WORD_YUE.search(before)
 
 
 def _in_quotes(seg: str, pos: int) -> bool:
