@@ -58,6 +58,8 @@ def test_battery_is_large_and_varied():
 
 @pytest.mark.parametrize("row", ROWS, ids=[r["id"] for r in ROWS])
 def test_battery_row(row, pipe):
+    if (row.get("note") or "").startswith("xfail:"):
+        pytest.xfail(row["note"][6:].strip())
     text = row["text"].replace("\\n", "\n")
     if row["mode"] == "doc":
         doc = pipe(text, date="2025-02-10")

@@ -91,6 +91,7 @@ _THIS_YEAR = re.compile(r"今年|全年|本年|年内")
 _WORD_YUE = re.compile(r"[签节制预合履特公邀践]约$")    # 签约30个: a word, not 约 "about"
 _AT_LEAST_VERB = re.compile(r"(?:至少|不少于|不低于)[\u4e00-\u9fff]{1,4}$")
 _CLAUSE_CUT = re.compile(r"[，,；;：:。！？!?、（）()]")
+_CONJ = re.compile(r"和|及|与|并|同时")
 _VERB_CUT = re.compile(r"[，,；;：:。！？!?]")
 _FILLER = re.compile(r"^(?:[一二三四五六七八九十]+是|要|确保|力争|争取|努力|全年|今年|年内|实现|"
                      r"使|让|推动|推进|力促|其中|同时|并|和|及|以及|"
@@ -328,7 +329,8 @@ def _drop_qualifiers(found: list[dict], norm: str, trace: list | None = None) ->
     """A number that is followed, in the same clause, by another target qualifies it (§5)."""
     out = []
     for i, t in enumerate(found):
-        later = [u for u in found[i + 1:] if not _CLAUSE_CUT.search(norm[t["end"]:u["start"]])]
+        later = [u for u in found[i + 1:] if not _CLAUSE_CUT.search(norm[t["end"]:u["start"]])
+                 and not _CONJ.search(norm, t["end"], u["start"])]      # "学校3所和幼儿园5所": two targets
         if later and (t["qualifier"] or t["unit"] not in ("%",) and later[0]["unit"] != "名") \
                 and not (t["unit"] == "名" or later[0]["start"] - t["end"] > 12) or t["qualifier"] and later:
             if trace is not None:
