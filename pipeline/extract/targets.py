@@ -42,6 +42,7 @@ class _Compiled:
     review_forward: re.Pattern
     base_before: re.Pattern
     measures: set
+    describe_tense: re.Pattern
 
 
 def _build(lexicon) -> _Compiled:
@@ -68,7 +69,7 @@ def _build(lexicon) -> _Compiled:
                      set(d["count_words"]), set(d["time_units"]), re.compile(d["number_then_verb"]),
                      re.compile(d["clause_final"]), re.compile(d["metric_before"]),
                      re.compile(d["review_forward"]), re.compile(f"(?:{d['base_before']})\\s*$"),
-                     {r["unit"] for r in rows})
+                     {r["unit"] for r in rows}, re.compile(d["describe_tense"]))
 
 
 def parse_number(s: str, lexicon=None) -> float | int | None:
@@ -116,8 +117,8 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
 
     def drop(why: str) -> None:
         nonlocal described
-        if why in _DESCRIBE:
-            described = e
+        if why in _DESCRIBE and (why != "target.filter.describe_before" or c.describe_tense.search(before_txt)):
+            described = e   # a past or present figure; 总投资/第/共计 describe only their own number
         if trace is not None:
             trace.append((start + s, start + e, why))
 
@@ -211,7 +212,7 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
             if n1 in ("万", "千", "百", "十") and not (rank and n1 in ("百", "千", "十")):
                 drop("target.filter.cn_bare_magnitude")
                 continue
-        if re.match(r"(?:以下|以内)的(?![\u4e00-\u9fff]{0,6}(?:目标|任务|指标))", seg[e:]):
+        if re.match(r"(?:以下|以内)的(?![\u4e00-\u9fff]{0,6}(?:目标|任务|指标|水平|范围|区间))", seg[e:]):
             drop("target.filter.class_of_objects")
             continue  # 装机容量5万千瓦以下的锅炉: a class of objects, not a commitment
         if unit in ("人", "岁") and re.match(r"(?:以上|以下)[\u4e00-\u9fff]|(?!以上|以下)[\u4e00-\u9fff]", seg[e:]) \
@@ -354,20 +355,13 @@ def _metric_text(doc: SpeechDoc, f: dict) -> str:
     return doc.text[span[0]:span[1]] if span and doc.norm[span[0]:span[1]] == metric else metric
 
 
-def review_commits(norm: str, start: int, end: int, lexicon) -> bool:
-    """A task inside a review section whose own words look ahead (要, 确保, 目标 …): its numbers commit."""
-    return lexicon.cached("targets", _build).review_forward.search(norm, start, end) is not None
-
-
 def extract_targets(doc: SpeechDoc, config) -> SpeechDoc:
     """REQUIRES tasks; PROVIDES task.targets."""
     for sp in doc.speeches:
         for t in sp.tasks:
+            # a review section is decided once, by the task stage (structure rule under_review_section):
+            # a task it lets through there looks ahead, and its numbers are read like any other
             sec = sp.section_at(t.start) if sp.sections else None
-            if sec is not None and sec.kind == "review" and not review_commits(doc.norm, t.start, t.end,
-                                                                               config.lexicon):
-                t.targets = []      # figures of a review of past work describe, they do not commit (§8)
-                continue
             goals = sec is not None and sec.kind == "goals"
             t.targets = [Target(f["start"], f["end"], doc.text[f["start"]:f["end"]], _metric_text(doc, f),
                                 f["value"], _unit_text(doc, f), f["comparator"], f["placeholder"],
