@@ -91,7 +91,7 @@ _DESCRIBE = {"target.filter.describe_before", "target.filter.describe_clause", "
 _THIS_YEAR = re.compile(r"今年|全年|本年|年内")
 _WORD_YUE = re.compile(r"[签节制预合履特公邀践]约$")    # 签约30个: a word, not 约 "about"
 _AT_LEAST_VERB = re.compile(r"(?:至少|不少于|不低于)[\u4e00-\u9fff]{1,4}$")
-_CLAUSE_CUT = re.compile(r"[，,；;：:。！？!?、（）()]")
+_CLAUSE_CUT = re.compile(r"[，,；;：:。！？!?、（）()|]")        # | : a cell of a flattened table
 _CONJ = re.compile(r"和|及|与|并|同时")
 _VERB_CUT = re.compile(r"[，,；;：:。！？!?]")
 _FILLER = re.compile(r"^(?:[一二三四五六七八九十]+是|要|确保|力争|争取|努力|全年|今年|年内|实现|"
@@ -306,7 +306,7 @@ def _in_quotes(seg: str, pos: int) -> bool:
 
 def _metric(seg: str, pos: int, c: _Compiled) -> str:
     """The measured thing: the clause before the number, without leading directive words and the verb."""
-    left = seg[:pos]
+    left = seg[:pos].rstrip(" |")      # "| 粮食总产量 | 30万吨 |": the metric is the cell before
     cut = max((m.end() for m in _CLAUSE_CUT.finditer(left)), default=0)
     clause = left[cut:]
     clause = _FILLER.sub("", clause)
