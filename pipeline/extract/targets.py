@@ -15,7 +15,7 @@ from speechledger.numerals import cn_number
 
 PLACEHOLDER = r"[XxX×*]{1,3}"
 _ARABIC = r"\d+(?:\s?,?\s?\d{3})*(?:\.\d+)?"
-_CN_NUM = r"[零〇一二两三四五六七八九十百千万]+?"   # lazy: 一千万元 reads as 一千 + 万元
+_CN_NUM = r"(?![零〇])[零〇一二两三四五六七八九十百千万]+?"   # lazy: 一千万元 reads as 一千 + 万元; 零部件 is no number
 
 
 @dataclass
