@@ -15,6 +15,7 @@ from speechledger.numerals import cn_number
 
 PLACEHOLDER = r"[XxX×*]{1,3}"
 _ARABIC = r"\d+(?:\s?,?\s?\d{3})*(?:\.\d+)?"
+_HALF = r"半(?=个月|小时)"        # 减至半个月, 半小时内到达: 0.5
 _CN_NUM = r"(?![零〇])[零〇一二两三四五六七八九十百千万]+?"   # lazy: 一千万元 reads as 一千 + 万元; 零部件 is no number
 
 
@@ -53,7 +54,7 @@ def _build(lexicon) -> _Compiled:
         for mag in d["magnitudes"]:
             units.setdefault(mag + base, mag + units[base])
     unit_alt = "|".join(map(re.escape, sorted(units, key=len, reverse=True)))
-    num = rf"(?:{_ARABIC}|{PLACEHOLDER}|{_CN_NUM})"
+    num = rf"(?:{_ARABIC}|{PLACEHOLDER}|{_CN_NUM}|{_HALF})"
     number = re.compile(
         rf"(?P<rank>前|排名前|前列前)?(?P<n1>{num})(?:\s*%?\s*(?P<rng>[-—–~～至到])\s*(?P<n2>{num}))?\s*"
         rf"(?P<approx>多|余)?\s*(?P<unit>{unit_alt})"
@@ -77,6 +78,8 @@ def parse_number(s: str, lexicon=None) -> float | int | None:
     s = re.sub(r"[\s,]", "", s)
     if re.fullmatch(PLACEHOLDER, s):
         return None
+    if s == "半":
+        return 0.5
     try:
         v = float(s)
     except ValueError:
@@ -86,7 +89,7 @@ def parse_number(s: str, lexicon=None) -> float | int | None:
     return int(v) if v.is_integer() else v
 
 
-_HINT = re.compile(r"[0-9XxX×*零〇一二两三四五六七八九十百千万番]")
+_HINT = re.compile(r"[0-9XxX×*零〇一二两三四五六七八九十百千万番半]")
 _DESCRIBE = {"target.filter.describe_before", "target.filter.describe_clause", "target.filter.describe_list_continues"}
 _THIS_YEAR = re.compile(r"今年|全年|本年|年内")
 _WORD_YUE = re.compile(r"[签节制预合履特公邀践]约$")    # 签约30个: a word, not 约 "about"
