@@ -151,6 +151,8 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
             n1, unit_raw, unit_at = n1 + "千", unit_raw[1:], unit_at + 1   # 三千亩 is 3000 亩, not 3 千亩
         unit = c.units[unit_raw]
         rank = (bool(m.group("rank")) and unit_raw in ("名", "强", "位")) or unit_raw in ("强", "位")
+        if m.group("rank") and not rank:
+            s = m.start("n1")      # 年底前80%的行政村: 前 ends the deadline, the number starts after it
         if rank:
             unit = "名"
         elif unit_raw in ("强", "位"):
@@ -222,7 +224,7 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
                 and not re.match(r"(?:以上|以下)?(?:的目标|左右)", seg[e:]):
             drop("target.filter.who_not_how_many")
             continue  # 50人以上聚餐 / 60岁以上老人: who, not how many
-        if unit in ("万元", "亿元", "元", "%", "万亿元") \
+        if unit in ("万元", "亿元", "元", "万亿元") \
                 and re.match(r"(?:以上|以下)?(?:的)?(?:企业|项目|单位|园区|工业企业)", seg[e:]):
             drop("target.filter.object_qualifier")
             continue  # 年纳税X万元以上企业: a qualifier of the object
