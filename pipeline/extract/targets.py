@@ -93,7 +93,8 @@ _HINT = re.compile(r"[0-9XxX×*零〇一二两三四五六七八九十百千万�
 _DESCRIBE = {"target.filter.describe_before", "target.filter.describe_clause", "target.filter.describe_list_continues"}
 _THIS_YEAR = re.compile(r"今年|全年|本年|年内")
 _WORD_YUE = re.compile(r"[签节制预合履特公邀践]约$")    # 签约30个: a word, not 约 "about"
-_AT_LEAST_VERB = re.compile(r"(?:至少|不少于|不低于)[\u4e00-\u9fff]{1,4}$")
+_AT_LEAST_VERB = re.compile(r"(?:至少|不少于|不低于|最少)[\u4e00-\u9fff]{1,8}$")
+_AT_MOST_VERB = re.compile(r"(?:最多|至多|不超过)[\u4e00-\u9fff]{1,8}$")
 _CLAUSE_CUT = re.compile(r"[，,；;：:。！？!?、（）()|]")        # | : a cell of a flattened table
 _CONJ = re.compile(r"和|及|与|并|同时")
 _VERB_CUT = re.compile(r"[，,；;：:。！？!?]")
@@ -251,8 +252,10 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
                 if stripped.endswith(w) and not _WORD_YUE.search(stripped):
                     comparator, ext_start = comp, s - (len(head) - len(stripped)) - len(w)
                     break
-        if comparator == "=" and _AT_LEAST_VERB.search(seg, max(0, s - 8), s):
+        if comparator == "=" and _AT_LEAST_VERB.search(seg, max(0, s - 12), s):
             comparator = ">="   # 至少组织一次 / 不少于举办三场
+        elif comparator == "=" and _AT_MOST_VERB.search(seg, max(0, s - 12), s):
+            comparator = "<="   # 最多设置公益性岗位5个
         rules = [why]
         if m.group("approx"):
             rules.append("target.more_than")      # 300多个
