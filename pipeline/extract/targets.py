@@ -59,7 +59,7 @@ def _build(lexicon) -> _Compiled:
         rf"(?P<rank>前|排名前|前列前)?(?P<n1>{num})(?:\s*%?\s*(?P<rng>[-—–~～至到])\s*(?P<n2>{num}))?\s*"
         rf"(?P<approx>多|余)?\s*(?P<unit>{unit_alt})"
         rf"|(?P<rank2>前)\s*(?P<n3>\d{{1,3}}|{PLACEHOLDER}|[一二三四五六七八九十百]{{1,3}})(?![\d.%个家项亿万])"
-        rf"|(?P<per>百分之|千分之)(?P<n4>{_ARABIC}|{PLACEHOLDER}|[零〇一二两三四五六七八九十点]+)")
+        rf"|(?P<per>百分之|千分之)(?P<n4>{_ARABIC}|{PLACEHOLDER}|[零〇一二两三四五六七八九十点]+|百(?!分))")
     after = sorted(((w, c) for c, ws in d["comparators"]["after"].items() for w in ws), key=lambda x: -len(x[0]))
     before = sorted(((w, c) for c, ws in d["comparators"]["before"].items() for w in ws), key=lambda x: -len(x[0]))
     verbs = re.compile("|".join(map(re.escape, sorted(d["verbs"], key=len, reverse=True))))
@@ -215,7 +215,7 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
                     or _in_quotes(seg, s):
                 drop("target.filter.cn_no_verb")
                 continue
-            if n1 in ("万", "千", "百", "十") and not (rank and n1 in ("百", "千", "十")):
+            if n1 in ("万", "千", "百", "十") and not ((rank or per) and n1 in ("百", "千", "十")):
                 drop("target.filter.cn_bare_magnitude")
                 continue
         if re.match(r"(?:以下|以内)的(?![\u4e00-\u9fff]{0,6}(?:目标|任务|指标|水平|范围|区间))", seg[e:]):
@@ -229,7 +229,7 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
                 and re.match(r"(?:以上|以下)?(?:的)?(?:企业|项目|单位|园区|工业企业|罚款|奖励|奖补|补助|补贴)", seg[e:]):
             drop("target.filter.object_qualifier")
             continue  # 年纳税X万元以上企业: a qualifier of the object; 10万元以下罚款, 200万元的奖励: a policy's terms
-        value = {"十": 10, "百": 100, "千": 1000}.get(n1) if rank and n1 in ("十", "百", "千") \
+        value = {"十": 10, "百": 100, "千": 1000}.get(n1) if (rank or per) and n1 in ("十", "百", "千") \
             else parse_number(n1, lexicon)
         if value is None and not is_ph:
             drop("target.filter.no_value")
