@@ -44,6 +44,7 @@ class _Compiled:
     base_before: re.Pattern
     measures: set
     describe_tense: re.Pattern
+    verb_before: re.Pattern
 
 
 def _build(lexicon) -> _Compiled:
@@ -62,7 +63,8 @@ def _build(lexicon) -> _Compiled:
         rf"|(?P<per>百分之|千分之)(?P<n4>{_ARABIC}|{PLACEHOLDER}|[零〇一二两三四五六七八九十点]+|百(?!分))")
     after = sorted(((w, c) for c, ws in d["comparators"]["after"].items() for w in ws), key=lambda x: -len(x[0]))
     before = sorted(((w, c) for c, ws in d["comparators"]["before"].items() for w in ws), key=lambda x: -len(x[0]))
-    verbs = re.compile("|".join(map(re.escape, sorted(d["verbs"], key=len, reverse=True))))
+    verb_alt = "|".join(map(re.escape, sorted(d["verbs"], key=len, reverse=True)))
+    verbs = re.compile(verb_alt)
     return _Compiled(number, units, after, before, verbs, set(d["keep_verb_in_metric"]),
                      re.compile(f"(?:{d['describe_before']})\\s*$"), re.compile(d["describe_after"]),
                      re.compile(d["cn_verbs"]), re.compile(d["commit_verbs"]), re.compile(d["rank_verbs"]),
@@ -70,7 +72,7 @@ def _build(lexicon) -> _Compiled:
                      set(d["count_words"]), set(d["time_units"]), re.compile(d["number_then_verb"]),
                      re.compile(d["clause_final"]), re.compile(d["metric_before"]),
                      re.compile(d["review_forward"]), re.compile(f"(?:{d['base_before']})\\s*$"),
-                     {r["unit"] for r in rows}, re.compile(d["describe_tense"]))
+                     {r["unit"] for r in rows}, re.compile(d["describe_tense"]), re.compile(f"(?:{verb_alt})\\s*$"))
 
 
 def parse_number(s: str, lexicon=None) -> float | int | None:
@@ -203,9 +205,10 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
         if c.describe_after.match(seg[e:]):
             drop("target.filter.describe_after")
             continue
-        if unit in c.project_name_units and c.project_name.match(seg[e:]) and not c.verbs.search(seg[e:e + 24]):
+        if unit in c.project_name_units and c.project_name.match(seg[e:]) and not c.verbs.search(seg[e:e + 24]) \
+                and not c.verb_before.search(seg, max(0, s - 8), s):
             drop("target.filter.project_name")
-            continue    # 兴县15万吨新能源汽车零部件项目: the project's name
+            continue    # 兴县15万吨新能源汽车零部件项目: the project's name (建设5万亩…项目: the size to build)
         if is_cn:
             if n1 == "一" and unit in c.count_words \
                     and not re.search(r"(?:至少|不少于|不低于|每)[^，,。]{0,6}$", seg[max(0, s - 8):s]):
