@@ -224,10 +224,11 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
         if re.match(r"(?:以下|以内)的(?![\u4e00-\u9fff]{0,6}(?:目标|任务|指标|水平|范围|区间))", seg[e:]):
             drop("target.filter.class_of_objects")
             continue  # 装机容量5万千瓦以下的锅炉: a class of objects, not a commitment
-        if unit in ("人", "岁") and re.match(r"(?:以上|以下)[\u4e00-\u9fff]|(?!以上|以下)[\u4e00-\u9fff]", seg[e:]) \
+        if (unit == "岁" and re.match(r"(?:以上|以下)[\u4e00-\u9fff]|(?!以上|以下)[\u4e00-\u9fff]", seg[e:])
+                or unit == "人" and re.match(r"(?:以上|以下)(?:的)?[\u4e00-\u9fff]", seg[e:])) \
                 and not re.match(r"(?:以上|以下)?(?:的目标|左右)", seg[e:]):
             drop("target.filter.who_not_how_many")
-            continue  # 50人以上聚餐 / 60岁以上老人: who, not how many
+            continue  # 50人以上聚餐 / 60岁以上老人: who, not how many (带动500人就业 is how many)
         if unit in ("万元", "亿元", "元", "万亿元") \
                 and re.match(r"(?:以上|以下)?(?:的)?(?:企业|项目|单位|园区|工业企业|罚款|奖励|奖补|补助|补贴)", seg[e:]):
             drop("target.filter.object_qualifier")
