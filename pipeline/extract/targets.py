@@ -218,7 +218,8 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
                     or _in_quotes(seg, s):
                 drop("target.filter.cn_no_verb")
                 continue
-            if n1 in ("万", "千", "百", "十") and not ((rank or per) and n1 in ("百", "千", "十")):
+            if n1 in ("万", "千", "百", "十") and not ((rank or per) and n1 in ("百", "千", "十")) \
+                    and not (n1 in ("百", "千") and unit[0] in "万亿"):      # 千万人次, 千亿元: a number
                 drop("target.filter.cn_bare_magnitude")
                 continue
         if re.match(r"(?:以下|以内)的(?![\u4e00-\u9fff]{0,6}(?:目标|任务|指标|水平|范围|区间))", seg[e:]):
@@ -233,7 +234,7 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
                 and re.match(r"(?:以上|以下)?(?:的)?(?:企业|项目|单位|园区|工业企业|罚款|奖励|奖补|补助|补贴)", seg[e:]):
             drop("target.filter.object_qualifier")
             continue  # 年纳税X万元以上企业: a qualifier of the object; 10万元以下罚款, 200万元的奖励: a policy's terms
-        value = {"十": 10, "百": 100, "千": 1000}.get(n1) if (rank or per) and n1 in ("十", "百", "千") \
+        value = {"十": 10, "百": 100, "千": 1000}.get(n1) if n1 in ("十", "百", "千") \
             else parse_number(n1, lexicon)
         if value is None and not is_ph:
             drop("target.filter.no_value")
