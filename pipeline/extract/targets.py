@@ -230,8 +230,8 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
                 and not re.match(r"(?:以上|以下)?(?:的目标|左右)", seg[e:]):
             drop("target.filter.who_not_how_many")
             continue  # 50人以上聚餐 / 60岁以上老人: who, not how many (带动500人就业 is how many)
-        if unit in ("万元", "亿元", "元", "万亿元") \
-                and re.match(r"(?:以上|以下)?(?:的)?(?:企业|项目|单位|园区|工业企业|罚款|奖励|奖补|补助|补贴)", seg[e:]):
+        if unit in ("万元", "亿元", "元", "万亿元") and re.match(
+                r"(?:以上|以下)?(?:的)?(?:企业|项目|单位|园区|工业企业|罚款|奖励|奖补|补助|补贴)", seg[e:]):
             drop("target.filter.object_qualifier")
             continue  # 年纳税X万元以上企业: a qualifier of the object; 10万元以下罚款, 200万元的奖励: a policy's terms
         value = {"十": 10, "百": 100, "千": 1000}.get(n1) if n1 in ("十", "百", "千") \
