@@ -28,7 +28,7 @@ from pathlib import Path
 from speechledger import evaluate as ev
 from speechledger.api import Pipeline
 from speechledger.extract.deadlines import RefDate, find_deadlines_with_rules, task_ref
-from speechledger.extract.targets import find_targets, parse_number, review_commits
+from speechledger.extract.targets import find_targets, parse_number
 from speechledger.referee import referee
 from speechledger.segment import split_segments
 
@@ -93,8 +93,8 @@ def _audit_targets(doc, stem, s, g, sec, lex, ref_mod, tg: Tally) -> None:
     gold_items = [(ref_mod.locate(s.text, s.start, it), it) for it in g.get("targets", [])]
     trace: list = []
     kept = find_targets(doc.norm, s.start, s.end, lex, trace, goals=sec is not None and sec.kind == "goals")
-    review = sec is not None and sec.kind == "review" and not review_commits(doc.norm, s.start, s.end, lex)
-    cands = [((k["start"], k["end"]), ("target.filter.review_section",) if review else k["rules"], k) for k in kept]
+    review = False      # review sections are decided by the task stage, not here
+    cands = [((k["start"], k["end"]), k["rules"], k) for k in kept]
     cands += [((a, b), (why,), None) for a, b, why in trace]
     for span, rows, item in cands:
         value = item["value"] if item is not None else _value(doc.norm[span[0]:span[1]], lex)

@@ -15,7 +15,8 @@ from speechledger.numerals import cn_number
 
 PLACEHOLDER = r"[XxX×*]{1,3}"
 _ARABIC = r"\d+(?:\s?,?\s?\d{3})*(?:\.\d+)?"
-_CN_NUM = r"[零〇一二两三四五六七八九十百千万]+?"   # lazy: 一千万元 reads as 一千 + 万元
+_HALF = r"半(?=个月|小时)"        # 减至半个月, 半小时内到达: 0.5
+_CN_NUM = r"(?![零〇])[零〇一二两三四五六七八九十百千万]+?"   # lazy: 一千万元 reads as 一千 + 万元; 零部件 is no number
 
 
 @dataclass
@@ -40,6 +41,10 @@ class _Compiled:
     clause_final: re.Pattern
     metric_before: re.Pattern
     review_forward: re.Pattern
+    base_before: re.Pattern
+    measures: set
+    describe_tense: re.Pattern
+    verb_before: re.Pattern
 
 
 def _build(lexicon) -> _Compiled:
@@ -50,22 +55,24 @@ def _build(lexicon) -> _Compiled:
         for mag in d["magnitudes"]:
             units.setdefault(mag + base, mag + units[base])
     unit_alt = "|".join(map(re.escape, sorted(units, key=len, reverse=True)))
-    num = rf"(?:{_ARABIC}|{PLACEHOLDER}|{_CN_NUM})"
+    num = rf"(?:{_ARABIC}|{PLACEHOLDER}|{_CN_NUM}|{_HALF})"
     number = re.compile(
         rf"(?P<rank>前|排名前|前列前)?(?P<n1>{num})(?:\s*%?\s*(?P<rng>[-—–~～至到])\s*(?P<n2>{num}))?\s*"
         rf"(?P<approx>多|余)?\s*(?P<unit>{unit_alt})"
         rf"|(?P<rank2>前)\s*(?P<n3>\d{{1,3}}|{PLACEHOLDER}|[一二三四五六七八九十百]{{1,3}})(?![\d.%个家项亿万])"
-        rf"|(?P<per>百分之|千分之)(?P<n4>{_ARABIC}|{PLACEHOLDER}|[零〇一二两三四五六七八九十点]+)")
+        rf"|(?P<per>百分之|千分之)(?P<n4>{_ARABIC}|{PLACEHOLDER}|[零〇一二两三四五六七八九十点]+|百(?!分))")
     after = sorted(((w, c) for c, ws in d["comparators"]["after"].items() for w in ws), key=lambda x: -len(x[0]))
     before = sorted(((w, c) for c, ws in d["comparators"]["before"].items() for w in ws), key=lambda x: -len(x[0]))
-    verbs = re.compile("|".join(map(re.escape, sorted(d["verbs"], key=len, reverse=True))))
+    verb_alt = "|".join(map(re.escape, sorted(d["verbs"], key=len, reverse=True)))
+    verbs = re.compile(verb_alt)
     return _Compiled(number, units, after, before, verbs, set(d["keep_verb_in_metric"]),
                      re.compile(f"(?:{d['describe_before']})\\s*$"), re.compile(d["describe_after"]),
                      re.compile(d["cn_verbs"]), re.compile(d["commit_verbs"]), re.compile(d["rank_verbs"]),
                      re.compile(d["describe_clause"]), re.compile(d["project_name"]), set(d["project_name_units"]),
                      set(d["count_words"]), set(d["time_units"]), re.compile(d["number_then_verb"]),
                      re.compile(d["clause_final"]), re.compile(d["metric_before"]),
-                     re.compile(d["review_forward"]))
+                     re.compile(d["review_forward"]), re.compile(f"(?:{d['base_before']})\\s*$"),
+                     {r["unit"] for r in rows}, re.compile(d["describe_tense"]), re.compile(f"(?:{verb_alt})\\s*$"))
 
 
 def parse_number(s: str, lexicon=None) -> float | int | None:
@@ -73,6 +80,8 @@ def parse_number(s: str, lexicon=None) -> float | int | None:
     s = re.sub(r"[\s,]", "", s)
     if re.fullmatch(PLACEHOLDER, s):
         return None
+    if s == "半":
+        return 0.5
     try:
         v = float(s)
     except ValueError:
@@ -82,12 +91,14 @@ def parse_number(s: str, lexicon=None) -> float | int | None:
     return int(v) if v.is_integer() else v
 
 
-_HINT = re.compile(r"[0-9XxX×*零〇一二两三四五六七八九十百千万番]")
+_HINT = re.compile(r"[0-9XxX×*零〇一二两三四五六七八九十百千万番半]")
 _DESCRIBE = {"target.filter.describe_before", "target.filter.describe_clause", "target.filter.describe_list_continues"}
 _THIS_YEAR = re.compile(r"今年|全年|本年|年内")
 _WORD_YUE = re.compile(r"[签节制预合履特公邀践]约$")    # 签约30个: a word, not 约 "about"
-_AT_LEAST_VERB = re.compile(r"(?:至少|不少于|不低于)[\u4e00-\u9fff]{1,4}$")
-_CLAUSE_CUT = re.compile(r"[，,；;：:。！？!?、（）()]")
+_AT_LEAST_VERB = re.compile(r"(?:至少|不少于|不低于|最少)[\u4e00-\u9fff]{1,8}$")
+_AT_MOST_VERB = re.compile(r"(?:最多|至多|不超过)[\u4e00-\u9fff]{1,8}$")
+_CLAUSE_CUT = re.compile(r"[，,；;：:。！？!?、（）()|]")        # | : a cell of a flattened table
+_CONJ = re.compile(r"和|及|与|并|同时")
 _VERB_CUT = re.compile(r"[，,；;：:。！？!?]")
 _FILLER = re.compile(r"^(?:[一二三四五六七八九十]+是|要|确保|力争|争取|努力|全年|今年|年内|实现|"
                      r"使|让|推动|推进|力促|其中|同时|并|和|及|以及|"
@@ -112,8 +123,8 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
 
     def drop(why: str) -> None:
         nonlocal described
-        if why in _DESCRIBE:
-            described = e
+        if why in _DESCRIBE and (why != "target.filter.describe_before" or c.describe_tense.search(before_txt)):
+            described = e   # a past or present figure; 总投资/第/共计 describe only their own number
         if trace is not None:
             trace.append((start + s, start + e, why))
 
@@ -138,14 +149,22 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
         is_ph = re.fullmatch(PLACEHOLDER, n1.strip()) is not None
         is_cn = re.fullmatch(_CN_NUM, n1) is not None
         unit_raw = ("%" if per == "百分之" else "‰") if per else m.group("unit")
+        unit_at = None if per else m.start("unit")
+        if is_cn and unit_raw not in c.measures and unit_raw[0] == "千":
+            n1, unit_raw, unit_at = n1 + "千", unit_raw[1:], unit_at + 1   # 三千亩 is 3000 亩, not 3 千亩
         unit = c.units[unit_raw]
         rank = (bool(m.group("rank")) and unit_raw in ("名", "强", "位")) or unit_raw in ("强", "位")
+        if m.group("rank") and not rank:
+            s = m.start("n1")      # 年底前80%的行政村: 前 ends the deadline, the number starts after it
         if rank:
             unit = "名"
         elif unit_raw in ("强", "位"):
             drop("target.filter.rank_unit_no_rank")
             continue
         before_txt = seg[max(0, s - 6):s]
+        if c.base_before.search(before_txt) and not rank:
+            drop("target.filter.base_value")
+            continue    # 由5.2%下降到2%: the starting value; the value after 到 is the target
         if c.describe_before.search(before_txt) and not rank:
             drop("target.filter.describe_before")
             continue
@@ -186,12 +205,12 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
         if c.describe_after.match(seg[e:]):
             drop("target.filter.describe_after")
             continue
-        if unit in c.project_name_units and c.project_name.match(seg[e:]) and not c.verbs.search(seg[e:e + 24]):
+        if unit in c.project_name_units and c.project_name.match(seg[e:]) and not c.verbs.search(seg[e:e + 24]) \
+                and not c.verb_before.search(seg, max(0, s - 8), s):
             drop("target.filter.project_name")
-            continue    # 兴县15万吨新能源汽车零部件项目: the project's name
+            continue    # 兴县15万吨新能源汽车零部件项目: the project's name (建设5万亩…项目: the size to build)
         if is_cn:
-            if n1 in ("一",) and unit in ("个", "场", "批", "项", "次", "家", "条", "套", "所", "名", "座", "处",
-                                         "支", "只", "件", "份", "张", "部") \
+            if n1 == "一" and unit in c.count_words \
                     and not re.search(r"(?:至少|不少于|不低于|每)[^，,。]{0,6}$", seg[max(0, s - 8):s]):
                 drop("target.filter.cn_one_means_a")
                 continue  # 一场/一个 mean "a" (but 至少组织一次 counts)
@@ -199,31 +218,34 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
                     or _in_quotes(seg, s):
                 drop("target.filter.cn_no_verb")
                 continue
-            if n1 in ("万", "千", "百", "十") and not (rank and n1 in ("百", "千", "十")):
+            if n1 in ("万", "千", "百", "十") and not ((rank or per) and n1 in ("百", "千", "十")) \
+                    and not (n1 in ("百", "千") and unit[0] in "万亿"):      # 千万人次, 千亿元: a number
                 drop("target.filter.cn_bare_magnitude")
                 continue
-        if re.match(r"(?:以下|以内)的(?![\u4e00-\u9fff]{0,6}(?:目标|任务|指标))", seg[e:]):
+        if re.match(r"(?:以下|以内)的(?![\u4e00-\u9fff]{0,6}(?:目标|任务|指标|水平|范围|区间))", seg[e:]):
             drop("target.filter.class_of_objects")
             continue  # 装机容量5万千瓦以下的锅炉: a class of objects, not a commitment
-        if unit in ("人", "岁") and re.match(r"(?:以上|以下)[\u4e00-\u9fff]|(?!以上|以下)[\u4e00-\u9fff]", seg[e:]) \
+        if (unit == "岁" and re.match(r"(?:以上|以下)[\u4e00-\u9fff]|(?!以上|以下)[\u4e00-\u9fff]", seg[e:])
+                or unit == "人" and re.match(r"(?:以上|以下)(?:的)?[\u4e00-\u9fff]", seg[e:])) \
                 and not re.match(r"(?:以上|以下)?(?:的目标|左右)", seg[e:]):
             drop("target.filter.who_not_how_many")
-            continue  # 50人以上聚餐 / 60岁以上老人: who, not how many
-        if unit in ("万元", "亿元", "元", "%", "万亿元") \
-                and re.match(r"(?:以上|以下)?(?:的)?(?:企业|项目|单位|园区|工业企业)", seg[e:]):
+            continue  # 50人以上聚餐 / 60岁以上老人: who, not how many (带动500人就业 is how many)
+        if unit in ("万元", "亿元", "元", "万亿元") and re.match(
+                r"(?:以上|以下)?(?:的)?(?:企业|项目|单位|园区|工业企业|罚款|奖励|奖补|补助|补贴)", seg[e:]):
             drop("target.filter.object_qualifier")
-            continue  # 年纳税X万元以上企业: a qualifier of the object
-        value = {"十": 10, "百": 100, "千": 1000}.get(n1) if rank and n1 in ("十", "百", "千") \
+            continue  # 年纳税X万元以上企业: a qualifier of the object; 10万元以下罚款, 200万元的奖励: a policy's terms
+        value = {"十": 10, "百": 100, "千": 1000}.get(n1) if n1 in ("十", "百", "千") \
             else parse_number(n1, lexicon)
         if value is None and not is_ph:
             drop("target.filter.no_value")
             continue
         comparator = "="
         ext_end = e
-        tail = seg[e:e + 4]
+        gap = len(seg[e:e + 3]) - len(seg[e:e + 3].lstrip())     # PDF text: "增长 7 % 左右"
+        tail = seg[e + gap:e + gap + 4]
         for w, comp in c.after:
             if tail.startswith(w):
-                comparator, ext_end = comp, e + len(w)
+                comparator, ext_end = comp, e + gap + len(w)
                 break
         if m.group("approx"):
             comparator = ">="
@@ -235,8 +257,10 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
                 if stripped.endswith(w) and not _WORD_YUE.search(stripped):
                     comparator, ext_start = comp, s - (len(head) - len(stripped)) - len(w)
                     break
-        if comparator == "=" and _AT_LEAST_VERB.search(seg, max(0, s - 8), s):
+        if comparator == "=" and _AT_LEAST_VERB.search(seg, max(0, s - 12), s):
             comparator = ">="   # 至少组织一次 / 不少于举办三场
+        elif comparator == "=" and _AT_MOST_VERB.search(seg, max(0, s - 12), s):
+            comparator = "<="   # 最多设置公益性岗位5个
         rules = [why]
         if m.group("approx"):
             rules.append("target.more_than")      # 300多个
@@ -249,7 +273,7 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
             pass
         metric = _metric(seg, ext_start if not rank else s, c)
         # as written when only the script differs (小時 stays 小時); 个亿 → 亿元 and ranks → 名 otherwise
-        written = (start + m.start("unit"), start + m.end("unit")) if unit == unit_raw and not per else None
+        written = (start + unit_at, start + m.end("unit")) if unit == unit_raw and not per else None
         at = seg.rfind(metric, 0, s + len(metric)) if metric else -1
         found.append({"start": start + ext_start, "end": start + ext_end, "value": value, "unit": unit,
                       "unit_span": written, "metric_span": (start + at, start + at + len(metric)) if at >= 0 else None,
@@ -284,8 +308,9 @@ def _parallel(found: list[dict], seg: str, clause_start: int, unit: str) -> bool
 
 
 def _has_comparator(seg: str, s: int, e: int, c: _Compiled) -> bool:
-    return any(seg.startswith(w, e) for w, _ in c.after) \
-        or any(seg[:s].endswith(w) for w, _ in c.before) and not _WORD_YUE.search(seg, 0, s)
+    after, before = seg[e:e + 8].lstrip(), seg[max(0, s - 8):s].rstrip()    # spaces of PDF text
+    return any(after.startswith(w) for w, _ in c.after) \
+        or any(before.endswith(w) for w, _ in c.before) and not _WORD_YUE.search(before)
 
 
 def _in_quotes(seg: str, pos: int) -> bool:
@@ -294,7 +319,7 @@ def _in_quotes(seg: str, pos: int) -> bool:
 
 def _metric(seg: str, pos: int, c: _Compiled) -> str:
     """The measured thing: the clause before the number, without leading directive words and the verb."""
-    left = seg[:pos]
+    left = seg[:pos].rstrip(" |")      # "| 粮食总产量 | 30万吨 |": the metric is the cell before
     cut = max((m.end() for m in _CLAUSE_CUT.finditer(left)), default=0)
     clause = left[cut:]
     clause = _FILLER.sub("", clause)
@@ -318,7 +343,8 @@ def _drop_qualifiers(found: list[dict], norm: str, trace: list | None = None) ->
     """A number that is followed, in the same clause, by another target qualifies it (§5)."""
     out = []
     for i, t in enumerate(found):
-        later = [u for u in found[i + 1:] if not _CLAUSE_CUT.search(norm[t["end"]:u["start"]])]
+        later = [u for u in found[i + 1:] if not _CLAUSE_CUT.search(norm[t["end"]:u["start"]])
+                 and not _CONJ.search(norm, t["end"], u["start"])]      # "学校3所和幼儿园5所": two targets
         if later and (t["qualifier"] or t["unit"] not in ("%",) and later[0]["unit"] != "名") \
                 and not (t["unit"] == "名" or later[0]["start"] - t["end"] > 12) or t["qualifier"] and later:
             if trace is not None:
@@ -342,20 +368,13 @@ def _metric_text(doc: SpeechDoc, f: dict) -> str:
     return doc.text[span[0]:span[1]] if span and doc.norm[span[0]:span[1]] == metric else metric
 
 
-def review_commits(norm: str, start: int, end: int, lexicon) -> bool:
-    """A task inside a review section whose own words look ahead (要, 确保, 目标 …): its numbers commit."""
-    return lexicon.cached("targets", _build).review_forward.search(norm, start, end) is not None
-
-
 def extract_targets(doc: SpeechDoc, config) -> SpeechDoc:
     """REQUIRES tasks; PROVIDES task.targets."""
     for sp in doc.speeches:
         for t in sp.tasks:
+            # a review section is decided once, by the task stage (structure rule under_review_section):
+            # a task it lets through there looks ahead, and its numbers are read like any other
             sec = sp.section_at(t.start) if sp.sections else None
-            if sec is not None and sec.kind == "review" and not review_commits(doc.norm, t.start, t.end,
-                                                                               config.lexicon):
-                t.targets = []      # figures of a review of past work describe, they do not commit (§8)
-                continue
             goals = sec is not None and sec.kind == "goals"
             t.targets = [Target(f["start"], f["end"], doc.text[f["start"]:f["end"]], _metric_text(doc, f),
                                 f["value"], _unit_text(doc, f), f["comparator"], f["placeholder"],
