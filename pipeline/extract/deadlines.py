@@ -25,6 +25,7 @@ class _Rule:
     off: int
     not_after: re.Pattern | None = None
     not_before: re.Pattern | None = None
+    after_written: bool = False     # years_ahead counts from the year written earlier (次年)
 
 
 @dataclass(frozen=True)
@@ -44,19 +45,32 @@ class RefDate:
 # a year inside a document title (《2023年重点工作任务分解方案》) names the document, and a
 # bracketed full date after a title ("（2014年4月4日）") is the speech's dateline: neither is a deadline
 _TITLE = re.compile(r"《[^《》\n]{1,60}》|[(（]\s*(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*[)）]")
-_HINT = re.compile(r"[年月季日周]")
+# a character every deadline holds (a gate before the rows run)
+_HINT = re.compile(r"[年月季日周号节旦]|十[一二三四五六七八九]五|[“\"「](?:十一|五一)")
+# rows that read a year as the period of the task without 到/前/底: a year before the speech's
+# is then a review ("2023年全县完成投资…" in a 2024 speech) or a past plan period, not a deadline
+_WEAK_YEAR = {"bare_year", "goal_year", "plan_period"}
 
 
-def _build(lexicon) -> tuple[list[_Rule], re.Pattern, re.Pattern, re.Pattern]:
+def _pattern(data: dict, pattern: str) -> re.Pattern:
+    for name, key in (("YYYY", "year"), ("MM", "month"), ("DD", "day")):
+        pattern = pattern.replace(name, "(?:" + data[key] + ")")
+    return re.compile(pattern)
+
+
+def _build(lexicon) -> tuple[list[_Rule], re.Pattern, re.Pattern, re.Pattern, dict]:
     data = lexicon.data("deadlines.yaml")
-    rules = [_Rule(r["id"], r["kind"], re.compile(r["pattern"].replace("YYYY", data["year"])),
+    rules = [_Rule(r["id"], r["kind"], _pattern(data, r["pattern"]),
                    int(r.get("years_ahead", 0)),
                    re.compile(r["not_after"]) if r.get("not_after") else None,
-                   re.compile(r["not_before"]) if r.get("not_before") else None) for r in data["rules"]]
+                   re.compile(r["not_before"]) if r.get("not_before") else None,
+                   bool(r.get("after_written"))) for r in data["rules"]]
     before = re.compile("(?:" + data["blockers"]["before"] + r")\s*$")
     after = re.compile(r"\s*(?:" + data["blockers"]["after"] + ")")
     topic = re.compile(r"\s*(?:" + data["year_topic_after"] + ")")
-    return rules, before, after, topic
+    holidays = {"spring": {int(y): md for y, md in data["spring_festival"].items()},
+                "fixed": dict(data["fixed_holidays"])}
+    return rules, before, after, topic, holidays
 
 
 def _gates(lexicon) -> list[tuple[str, ...] | None]:
@@ -69,20 +83,54 @@ def _month_end(y: int, m: int) -> str:
     return f"{y:04d}-{m:02d}-{calendar.monthrange(y, m)[1]:02d}"
 
 
-def resolve(rule_kind: str, groups: dict, ref: RefDate | None, off: int = 0) -> tuple[str | None, bool]:
+def _holiday(g: dict, y: int | None, ref: RefDate | None, holidays: dict) -> str | None:
+    """The date of a holiday: the written year's, else the next one on or after the reference date."""
+    name = g.get("h")
+    def on(year: int) -> str | None:
+        md = holidays["spring"].get(year) if name == "春节" else holidays["fixed"].get(name)
+        if md is None:
+            return None
+        # 元旦 of "year" is the one that closes it (元旦前 in March: the coming 1 January)
+        return f"{year + 1 if name == '元旦' else year:04d}-{md}"
+    if y is not None:
+        return on(y - 1 if name == "元旦" else y)
+    if ref is None:
+        return None
+    due = on(ref.year - 1 if name == "元旦" else ref.year)
+    if due is not None and ref.month and due < f"{ref.year:04d}-{ref.month:02d}-{ref.day or 1:02d}":
+        due = on(ref.year if name == "元旦" else ref.year + 1)
+    return due
+
+
+def resolve(rule_kind: str, groups: dict, ref: RefDate | None, off: int = 0,
+            holidays: dict | None = None) -> tuple[str | None, bool]:
     """Compute (due, placeholder) for one matched expression."""
     g = {k.rstrip("23456789"): v for k, v in groups.items() if v}
     if rule_kind == "placeholder":
         return None, True
     y = cn_int(g["y"]) if "y" in g else None      # 2025 or 二〇二五
     try:
+        if rule_kind == "holiday":
+            return _holiday(g, y, ref, holidays or {"spring": {}, "fixed": {}}), False
+        if rule_kind == "plan_period":
+            n = cn_int(g["p"])          # the Nth five-year plan ends in 1955 + 5N (十四五: 2025)
+            return (f"{1955 + 5 * n:04d}-12-31" if n else None), False
+        if rule_kind == "day":
+            if ref is None or not ref.month or not ref.day:
+                return None, False
+            d, yy, mm = int(g["d"]), ref.year, ref.month
+            if not g.get("this") and d < ref.day:       # a day already past: next month's
+                yy, mm = (yy + 1, 1) if mm == 12 else (yy, mm + 1)
+            return datetime.date(yy, mm, d).isoformat(), False
         if rule_kind == "date":
-            m, d = int(g["m"]), int(g["d"])
+            m, d = cn_int(g["m"]), cn_int(g["d"])
+            if m is None or d is None:
+                return None, False
             if y is None:
                 if ref is None:
                     return None, False
                 y = ref.year + (1 if ref.month and m < ref.month else 0)
-            return f"{y:04d}-{m:02d}-{d:02d}", False
+            return datetime.date(y, m, d).isoformat(), False
         if rule_kind == "xun":
             m = cn_int(g.get("m", ""))
             if m is None or not 1 <= m <= 12:
@@ -115,6 +163,8 @@ def resolve(rule_kind: str, groups: dict, ref: RefDate | None, off: int = 0) -> 
         if rule_kind == "n_years_from":
             n = cn_int(g["n"])
             return (f"{y + n - 1:04d}-12-31" if n else None), False
+        if y is not None and rule_kind in ("half", "quarter"):
+            ref = RefDate(y)
         if ref is None:
             return None, False
         if g.get("next"):
@@ -149,7 +199,7 @@ def find_deadlines_with_rules(norm: str, start: int, end: int, ref: RefDate | No
     """
     if not _HINT.search(norm, start, end):
         return []                   # no 年/月/季/日 at all: nothing to parse
-    rules, before, after, topic = lexicon.cached("deadlines", _build)
+    rules, before, after, topic, holidays = lexicon.cached("deadlines", _build)
     gates = lexicon.cached("deadline_gates", _gates)
     titles = [m.span() for m in _TITLE.finditer(norm, start, end)]
     taken: list[tuple[int, int]] = list(titles)
@@ -166,7 +216,7 @@ def find_deadlines_with_rules(norm: str, start: int, end: int, ref: RefDate | No
             why = None
             if s == e or any(s < b and a < e for a, b in taken):
                 why = "" if s == e or not any(s < b and a < e for a, b in titles) else "deadline.filter.title"
-            elif before.search(norm[max(start, s - 2):s]):
+            elif before.search(norm[max(start, s - 4):s]):
                 why = "deadline.filter.blocker_before"
             elif after.match(norm, e):
                 why = "deadline.filter.blocker_after"
@@ -183,21 +233,27 @@ def find_deadlines_with_rules(norm: str, start: int, end: int, ref: RefDate | No
                     trace.append((s, e, r.id, why))
                 continue
             groups = m.groupdict()
-            if r.kind in ("month_end", "date", "xun") and not groups.get("y") and not r.off:
-                year = _written_year(out, s)
-                if year:
-                    groups["y"] = str(year)
-            due, ph = resolve(r.kind, groups, ref, r.off)
+            year = _written_year(out, s) if not groups.get("y") else None
+            if r.after_written:
+                groups["y"] = str((year or (ref.year if ref else 0)) + r.off) if (year or ref) else None
+            elif year and r.kind in ("month_end", "date", "xun", "half", "quarter") and not r.off:
+                groups["y"] = str(year)
+            due, ph = resolve(r.kind, groups, ref, 0 if r.after_written else r.off, holidays)
+            if r.id in _WEAK_YEAR and due and ref is not None and int(due[:4]) < ref.year:
+                if trace is not None:
+                    trace.append((s, e, r.id, "deadline.filter.past"))
+                continue
             taken.append((s, e))
-            out.append((s, e, due, ph, (r.id,)))
-    return sorted(out)
+            out.append((s, e, due, ph, (r.id,), bool(groups.get("y"))))
+    return sorted(o[:5] for o in out)
+
 
 
 def _written_year(found: list, pos: int) -> int | None:
     """The year of the last deadline before pos that wrote its year out (2021年6月底前)."""
     best = None
-    for s, e, due, _ph, rules in found:
-        if e <= pos and due and rules[0] in _YEAR_WRITTEN and (best is None or s > best[0]):
+    for s, e, due, _ph, rules, written in found:
+        if e <= pos and due and (written or rules[0] in _YEAR_WRITTEN) and (best is None or s > best[0]):
             best = (s, int(due[:4]))
     return best[1] if best else None
 
