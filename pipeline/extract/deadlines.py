@@ -46,7 +46,7 @@ class RefDate:
 # bracketed full date after a title ("（2014年4月4日）") is the speech's dateline: neither is a deadline
 _TITLE = re.compile(r"《[^《》\n]{1,60}》|[(（]\s*(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*[)）]")
 # a character every deadline holds (a gate before the rows run)
-_HINT = re.compile(r"[年月季日周号节旦]|十[一二三四五六七八九]五|[“\"「](?:十一|五一)")
+_HINT = re.compile(r"[年月季日周号节旦]|十[一二三四五六七八九]五|[“\"「](?:十一|五一)|(?:19|20)\d\d\s*[.．/\-—]\s*\d")
 # rows that read a year as the period of the task without 到/前/底: a year before the speech's
 # is then a review ("2023年全县完成投资…" in a 2024 speech) or a past plan period, not a deadline
 _WEAK_YEAR = {"bare_year", "goal_year", "plan_period"}
@@ -87,7 +87,7 @@ def _holiday(g: dict, y: int | None, ref: RefDate | None, holidays: dict) -> str
     """The date of a holiday: the written year's, else the next one on or after the reference date."""
     name = g.get("h")
     def on(year: int) -> str | None:
-        md = holidays["spring"].get(year) if name == "春节" else holidays["fixed"].get(name)
+        md = holidays["spring"].get(year) if name in ("春节", "年") else holidays["fixed"].get(name)
         if md is None:
             return None
         # 元旦 of "year" is the one that closes it (元旦前 in March: the coming 1 January)
@@ -149,6 +149,10 @@ def resolve(rule_kind: str, groups: dict, ref: RefDate | None, off: int = 0,
             return (d + datetime.timedelta(days=6 - d.weekday())).isoformat(), False
         if rule_kind == "month_end" and g.get("m") is None and ref is not None and ref.month:
             return _month_end(ref.year, ref.month), False      # 本月
+        if rule_kind == "month_end" and g.get("m") in ("下", "下个"):       # 下月: the month after the speech's
+            if ref is None or not ref.month:
+                return None, False
+            return _month_end(ref.year + ref.month // 12, ref.month % 12 + 1), False
         if rule_kind == "month_end":
             m = ref.month if g.get("m") in ("本", "这个", "当") and ref and ref.month else cn_int(g.get("m", ""))
             if m is None or not 1 <= m <= 12:
@@ -173,6 +177,8 @@ def resolve(rule_kind: str, groups: dict, ref: RefDate | None, off: int = 0,
             return f"{ref.year + off:04d}-12-31", False
         if rule_kind == "half":
             return (f"{ref.year:04d}-06-30" if g["h"] == "上" else f"{ref.year:04d}-12-31"), False
+        if rule_kind == "quarter" and g.get("this"):                    # 本季度: the speech's quarter
+            return (_month_end(ref.year, 3 * ((ref.month - 1) // 3 + 1)) if ref.month else None), False
         if rule_kind == "quarter":
             q = cn_int(g["q"]) or 4
             return _month_end(ref.year, 3 * q), False
