@@ -115,6 +115,15 @@ def resolve(rule_kind: str, groups: dict, ref: RefDate | None, off: int = 0,
         if rule_kind == "plan_period":
             n = cn_int(g["p"])          # the Nth five-year plan ends in 1955 + 5N (十四五: 2025)
             return (f"{1955 + 5 * n:04d}-12-31" if n else None), False
+        if rule_kind == "n_months":           # months from the speech's date (day kept, or the month's last)
+            if ref is None or not ref.month or not ref.day:
+                return None, False
+            n = 6 if g.get("half") else cn_int(g["n"])
+            if not n:
+                return None, False
+            yy, mm = divmod(ref.month - 1 + n, 12)
+            yy, mm = ref.year + yy, mm + 1
+            return f"{yy:04d}-{mm:02d}-{min(ref.day, calendar.monthrange(yy, mm)[1]):02d}", False
         if rule_kind == "day":
             if ref is None or not ref.month or not ref.day:
                 return None, False
@@ -139,7 +148,7 @@ def resolve(rule_kind: str, groups: dict, ref: RefDate | None, off: int = 0,
                 if ref is None:
                     return None, False
                 y = ref.year + (1 if ref.month and m < ref.month else 0)
-            if g["xun"] == "下旬":
+            if g["xun"].endswith("下旬"):
                 return _month_end(y, m), False
             return f"{y:04d}-{m:02d}-{10 if g['xun'] == '上旬' else 20:02d}", False
         if rule_kind == "week_end":
