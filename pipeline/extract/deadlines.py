@@ -58,7 +58,7 @@ def _pattern(data: dict, pattern: str) -> re.Pattern:
     return re.compile(pattern)
 
 
-def _build(lexicon) -> tuple[list[_Rule], re.Pattern, re.Pattern, re.Pattern, dict]:
+def _build(lexicon) -> tuple[list[_Rule], re.Pattern, re.Pattern, re.Pattern, re.Pattern, dict]:
     data = lexicon.data("deadlines.yaml")
     rules = [_Rule(r["id"], r["kind"], _pattern(data, r["pattern"]),
                    int(r.get("years_ahead", 0)),
@@ -66,11 +66,12 @@ def _build(lexicon) -> tuple[list[_Rule], re.Pattern, re.Pattern, re.Pattern, di
                    re.compile(r["not_before"]) if r.get("not_before") else None,
                    bool(r.get("after_written"))) for r in data["rules"]]
     before = re.compile("(?:" + data["blockers"]["before"] + r")\s*$")
+    as_of = re.compile("(?:" + data["blockers"]["as_of"] + r")\s*$")
     after = re.compile(r"\s*(?:" + data["blockers"]["after"] + ")")
     topic = re.compile(r"\s*(?:" + data["year_topic_after"] + ")")
     holidays = {"spring": {int(y): md for y, md in data["spring_festival"].items()},
                 "fixed": dict(data["fixed_holidays"])}
-    return rules, before, after, topic, holidays
+    return rules, before, as_of, after, topic, holidays
 
 
 def _gates(lexicon) -> list[re.Pattern | None]:
@@ -215,7 +216,7 @@ def find_deadlines_with_rules(norm: str, start: int, end: int, ref: RefDate | No
     """
     if not _HINT.search(norm, start, end):
         return []                   # no 年/月/季/日 at all: nothing to parse
-    rules, before, after, topic, holidays = lexicon.cached("deadlines", _build)
+    rules, before, as_of, after, topic, holidays = lexicon.cached("deadlines", _build)
     gates = lexicon.cached("deadline_gates", _gates)
     titles = [m.span() for m in _TITLE.finditer(norm, start, end)]
     taken: list[tuple[int, int]] = list(titles)
@@ -233,6 +234,8 @@ def find_deadlines_with_rules(norm: str, start: int, end: int, ref: RefDate | No
                 why = "" if s == e or not any(s < b and a < e for a, b in titles) else "deadline.filter.title"
             elif before.search(norm[max(start, s - 4):s]):
                 why = "deadline.filter.blocker_before"
+            elif as_of.search(norm[max(start, s - 4):s]) and not norm[s:e].endswith("前"):
+                why = "deadline.filter.as_of"
             elif after.match(norm, e):
                 why = "deadline.filter.blocker_after"
             elif r.id in ("year_end_rel", "this_year") and topic.match(norm, e):
@@ -246,6 +249,8 @@ def find_deadlines_with_rules(norm: str, start: int, end: int, ref: RefDate | No
             if why is not None:
                 if why and trace is not None:
                     trace.append((s, e, r.id, why))
+                if why and why != "deadline.filter.title":
+                    taken.append((s, e))    # a filtered expression's parts are not deadlines either (截至2025年底)
                 continue
             groups = m.groupdict()
             year = _written_year(out, s) if not groups.get("y") else None
