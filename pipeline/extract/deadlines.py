@@ -256,7 +256,8 @@ def find_deadlines_with_rules(norm: str, start: int, end: int, ref: RefDate | No
             year = _written_year(out, s) if not groups.get("y") else None
             if r.after_written:
                 groups["y"] = str((year or (ref.year if ref else 0)) + r.off) if (year or ref) else None
-            elif year and r.kind in ("month_end", "date", "xun", "half", "quarter") and not r.off:
+            elif year and r.kind in ("month_end", "date", "xun", "half", "quarter") and not r.off \
+                    and not groups.get("next") and not m.group().startswith(("今年", "本年")):
                 groups["y"] = str(year)
             due, ph = resolve(r.kind, groups, ref, 0 if r.after_written else r.off, holidays)
             if r.id in _WEAK_YEAR and due and ref is not None and int(due[:4]) < ref.year:
