@@ -157,9 +157,14 @@ def resolve(rule_kind: str, groups: dict, ref: RefDate | None, off: int = 0,
             if ref is None or not ref.day:
                 return None, False
             d = datetime.date(ref.year, ref.month, ref.day)
-            monday = d - datetime.timedelta(days=d.weekday()) + datetime.timedelta(weeks=1 if g.get("w", "本") != "本" else 0)
+            monday = d - datetime.timedelta(days=d.weekday())
+            if g.get("w", "本") != "本":                # 下周: next week's
+                monday += datetime.timedelta(weeks=1)
             wd = g.get("wd")
-            day = 6 if not wd else ("一二三四五六".find(wd) if wd in "一二三四五六" else (6 if wd in "日天7" else int(wd) - 1))
+            if not wd or wd in "日天7":
+                day = 6
+            else:
+                day = "一二三四五六".find(wd) if wd in "一二三四五六" else int(wd) - 1
             return (monday + datetime.timedelta(days=day)).isoformat(), False
         if rule_kind == "month_end" and g.get("m") is None and ref is not None and ref.month:
             return _month_end(ref.year, ref.month), False      # 本月
