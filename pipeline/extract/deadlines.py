@@ -25,6 +25,7 @@ class _Rule:
     off: int
     not_after: re.Pattern | None = None
     not_before: re.Pattern | None = None
+    after_written: bool = False     # years_ahead counts from the year written earlier (次年)
 
 
 @dataclass(frozen=True)
@@ -44,45 +45,103 @@ class RefDate:
 # a year inside a document title (《2023年重点工作任务分解方案》) names the document, and a
 # bracketed full date after a title ("（2014年4月4日）") is the speech's dateline: neither is a deadline
 _TITLE = re.compile(r"《[^《》\n]{1,60}》|[(（]\s*(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*[)）]")
-_HINT = re.compile(r"[年月季日周]")
+# a character every deadline holds (a gate before the rows run)
+_HINT = re.compile(r"[年月季日周号节旦]|十[一二三四五六七八九]五|[“\"「](?:十一|五一)|(?:19|20)\d\d\s*[.．/\-—]\s*\d")
+# rows that read a year as the period of the task without 到/前/底: a year before the speech's
+# is then a review ("2023年全县完成投资…" in a 2024 speech) or a past plan period, not a deadline
+_WEAK_YEAR = {"bare_year", "goal_year", "plan_period"}
 
 
-def _build(lexicon) -> tuple[list[_Rule], re.Pattern, re.Pattern, re.Pattern]:
+def _pattern(data: dict, pattern: str) -> re.Pattern:
+    for name, key in (("YYYY", "year"), ("MM", "month"), ("DD", "day")):
+        pattern = pattern.replace(name, "(?:" + data[key] + ")")
+    return re.compile(pattern)
+
+
+def _build(lexicon) -> tuple[list[_Rule], re.Pattern, re.Pattern, re.Pattern, re.Pattern, dict]:
     data = lexicon.data("deadlines.yaml")
-    rules = [_Rule(r["id"], r["kind"], re.compile(r["pattern"].replace("YYYY", data["year"])),
+    rules = [_Rule(r["id"], r["kind"], _pattern(data, r["pattern"]),
                    int(r.get("years_ahead", 0)),
                    re.compile(r["not_after"]) if r.get("not_after") else None,
-                   re.compile(r["not_before"]) if r.get("not_before") else None) for r in data["rules"]]
+                   re.compile(r["not_before"]) if r.get("not_before") else None,
+                   bool(r.get("after_written"))) for r in data["rules"]]
     before = re.compile("(?:" + data["blockers"]["before"] + r")\s*$")
+    as_of = re.compile("(?:" + data["blockers"]["as_of"] + r")\s*$")
     after = re.compile(r"\s*(?:" + data["blockers"]["after"] + ")")
     topic = re.compile(r"\s*(?:" + data["year_topic_after"] + ")")
-    return rules, before, after, topic
+    holidays = {"spring": {int(y): md for y, md in data["spring_festival"].items()},
+                "fixed": dict(data["fixed_holidays"])}
+    return rules, before, as_of, after, topic, holidays
 
 
-def _gates(lexicon) -> list[tuple[str, ...] | None]:
-    """Per row, strings one of which every match of the row contains (None: no such set)."""
+def _gates(lexicon) -> list[re.Pattern | None]:
+    """Per row, a search for the strings one of which every match of the row contains (None: no such set)."""
     lits = (required_literals(r.pattern.pattern) for r in lexicon.cached("deadlines", _build)[0])
-    return [tuple(x) if x else None for x in lits]
+    # one compiled alternation per row: a single C-level search instead of a Python loop of `in`
+    return [re.compile("|".join(map(re.escape, sorted(x, key=len)))) if x else None for x in lits]
 
 
 def _month_end(y: int, m: int) -> str:
     return f"{y:04d}-{m:02d}-{calendar.monthrange(y, m)[1]:02d}"
 
 
-def resolve(rule_kind: str, groups: dict, ref: RefDate | None, off: int = 0) -> tuple[str | None, bool]:
+def _holiday(g: dict, y: int | None, ref: RefDate | None, holidays: dict) -> str | None:
+    """The date of a holiday: the written year's, else the next one on or after the reference date."""
+    name = g.get("h")
+    def on(year: int) -> str | None:
+        md = holidays["spring"].get(year) if name in ("春节", "年") else holidays["fixed"].get(name)
+        if md is None:
+            return None
+        # 元旦 of "year" is the one that closes it (元旦前 in March: the coming 1 January)
+        return f"{year + 1 if name == '元旦' else year:04d}-{md}"
+    if y is not None:
+        return on(y - 1 if name == "元旦" else y)
+    if ref is None:
+        return None
+    due = on(ref.year - 1 if name == "元旦" else ref.year)
+    if due is not None and ref.month and due < f"{ref.year:04d}-{ref.month:02d}-{ref.day or 1:02d}":
+        due = on(ref.year if name == "元旦" else ref.year + 1)
+    return due
+
+
+def resolve(rule_kind: str, groups: dict, ref: RefDate | None, off: int = 0,
+            holidays: dict | None = None) -> tuple[str | None, bool]:
     """Compute (due, placeholder) for one matched expression."""
     g = {k.rstrip("23456789"): v for k, v in groups.items() if v}
     if rule_kind == "placeholder":
         return None, True
     y = cn_int(g["y"]) if "y" in g else None      # 2025 or 二〇二五
     try:
+        if rule_kind == "holiday":
+            return _holiday(g, y, ref, holidays or {"spring": {}, "fixed": {}}), False
+        if rule_kind == "plan_period":
+            n = cn_int(g["p"])          # the Nth five-year plan ends in 1955 + 5N (十四五: 2025)
+            return (f"{1955 + 5 * n:04d}-12-31" if n else None), False
+        if rule_kind == "n_months":           # months from the speech's date (day kept, or the month's last)
+            if ref is None or not ref.month or not ref.day:
+                return None, False
+            n = 6 if g.get("half") else cn_int(g["n"])
+            if not n:
+                return None, False
+            yy, mm = divmod(ref.month - 1 + n, 12)
+            yy, mm = ref.year + yy, mm + 1
+            return f"{yy:04d}-{mm:02d}-{min(ref.day, calendar.monthrange(yy, mm)[1]):02d}", False
+        if rule_kind == "day":
+            if ref is None or not ref.month or not ref.day:
+                return None, False
+            d, yy, mm = int(g["d"]), ref.year, ref.month
+            if not g.get("this") and d < ref.day:       # a day already past: next month's
+                yy, mm = (yy + 1, 1) if mm == 12 else (yy, mm + 1)
+            return datetime.date(yy, mm, d).isoformat(), False
         if rule_kind == "date":
-            m, d = int(g["m"]), int(g["d"])
+            m, d = cn_int(g["m"]), cn_int(g["d"])
+            if m is None or d is None:
+                return None, False
             if y is None:
                 if ref is None:
                     return None, False
                 y = ref.year + (1 if ref.month and m < ref.month else 0)
-            return f"{y:04d}-{m:02d}-{d:02d}", False
+            return datetime.date(y, m, d).isoformat(), False
         if rule_kind == "xun":
             m = cn_int(g.get("m", ""))
             if m is None or not 1 <= m <= 12:
@@ -91,16 +150,28 @@ def resolve(rule_kind: str, groups: dict, ref: RefDate | None, off: int = 0) -> 
                 if ref is None:
                     return None, False
                 y = ref.year + (1 if ref.month and m < ref.month else 0)
-            if g["xun"] == "下旬":
+            if g["xun"].endswith("下旬"):
                 return _month_end(y, m), False
             return f"{y:04d}-{m:02d}-{10 if g['xun'] == '上旬' else 20:02d}", False
         if rule_kind == "week_end":
             if ref is None or not ref.day:
                 return None, False
             d = datetime.date(ref.year, ref.month, ref.day)
-            return (d + datetime.timedelta(days=6 - d.weekday())).isoformat(), False
+            monday = d - datetime.timedelta(days=d.weekday())
+            if g.get("w", "本") != "本":                # 下周: next week's
+                monday += datetime.timedelta(weeks=1)
+            wd = g.get("wd")
+            if not wd or wd in "日天7":
+                day = 6
+            else:
+                day = "一二三四五六".find(wd) if wd in "一二三四五六" else int(wd) - 1
+            return (monday + datetime.timedelta(days=day)).isoformat(), False
         if rule_kind == "month_end" and g.get("m") is None and ref is not None and ref.month:
             return _month_end(ref.year, ref.month), False      # 本月
+        if rule_kind == "month_end" and g.get("m") in ("下", "下个"):       # 下月: the month after the speech's
+            if ref is None or not ref.month:
+                return None, False
+            return _month_end(ref.year + ref.month // 12, ref.month % 12 + 1), False
         if rule_kind == "month_end":
             m = ref.month if g.get("m") in ("本", "这个", "当") and ref and ref.month else cn_int(g.get("m", ""))
             if m is None or not 1 <= m <= 12:
@@ -115,6 +186,8 @@ def resolve(rule_kind: str, groups: dict, ref: RefDate | None, off: int = 0) -> 
         if rule_kind == "n_years_from":
             n = cn_int(g["n"])
             return (f"{y + n - 1:04d}-12-31" if n else None), False
+        if y is not None and rule_kind in ("half", "quarter"):
+            ref = RefDate(y)
         if ref is None:
             return None, False
         if g.get("next"):
@@ -123,6 +196,8 @@ def resolve(rule_kind: str, groups: dict, ref: RefDate | None, off: int = 0) -> 
             return f"{ref.year + off:04d}-12-31", False
         if rule_kind == "half":
             return (f"{ref.year:04d}-06-30" if g["h"] == "上" else f"{ref.year:04d}-12-31"), False
+        if rule_kind == "quarter" and g.get("this"):                    # 本季度: the speech's quarter
+            return (_month_end(ref.year, 3 * ((ref.month - 1) // 3 + 1)) if ref.month else None), False
         if rule_kind == "quarter":
             q = cn_int(g["q"]) or 4
             return _month_end(ref.year, 3 * q), False
@@ -149,14 +224,13 @@ def find_deadlines_with_rules(norm: str, start: int, end: int, ref: RefDate | No
     """
     if not _HINT.search(norm, start, end):
         return []                   # no 年/月/季/日 at all: nothing to parse
-    rules, before, after, topic = lexicon.cached("deadlines", _build)
+    rules, before, as_of, after, topic, holidays = lexicon.cached("deadlines", _build)
     gates = lexicon.cached("deadline_gates", _gates)
     titles = [m.span() for m in _TITLE.finditer(norm, start, end)]
     taken: list[tuple[int, int]] = list(titles)
     out = []
-    text = norm[start:end]
-    for r, lits in zip(rules, gates):
-        if lits is not None and not any(lit in text for lit in lits):
+    for r, gate in zip(rules, gates):
+        if gate is not None and not gate.search(norm, start, end):
             continue                # a literal every match holds is absent: the row cannot match
         for m in r.pattern.finditer(norm, start, end):
             s, e = m.span()
@@ -166,8 +240,10 @@ def find_deadlines_with_rules(norm: str, start: int, end: int, ref: RefDate | No
             why = None
             if s == e or any(s < b and a < e for a, b in taken):
                 why = "" if s == e or not any(s < b and a < e for a, b in titles) else "deadline.filter.title"
-            elif before.search(norm[max(start, s - 2):s]):
+            elif before.search(norm[max(start, s - 4):s]):
                 why = "deadline.filter.blocker_before"
+            elif as_of.search(norm[max(start, s - 4):s]) and not norm[s:e].endswith("前"):
+                why = "deadline.filter.as_of"
             elif after.match(norm, e):
                 why = "deadline.filter.blocker_after"
             elif r.id in ("year_end_rel", "this_year") and topic.match(norm, e):
@@ -181,23 +257,32 @@ def find_deadlines_with_rules(norm: str, start: int, end: int, ref: RefDate | No
             if why is not None:
                 if why and trace is not None:
                     trace.append((s, e, r.id, why))
+                if why and why != "deadline.filter.title":
+                    taken.append((s, e))    # a filtered expression's parts are not deadlines either (截至2025年底)
                 continue
             groups = m.groupdict()
-            if r.kind in ("month_end", "date", "xun") and not groups.get("y") and not r.off:
-                year = _written_year(out, s)
-                if year:
-                    groups["y"] = str(year)
-            due, ph = resolve(r.kind, groups, ref, r.off)
+            year = _written_year(out, s) if not groups.get("y") else None
+            if r.after_written:
+                groups["y"] = str((year or (ref.year if ref else 0)) + r.off) if (year or ref) else None
+            elif year and r.kind in ("month_end", "date", "xun", "half", "quarter") and not r.off \
+                    and not groups.get("next") and not m.group().startswith(("今年", "本年")):
+                groups["y"] = str(year)
+            due, ph = resolve(r.kind, groups, ref, 0 if r.after_written else r.off, holidays)
+            if r.id in _WEAK_YEAR and due and ref is not None and int(due[:4]) < ref.year:
+                if trace is not None:
+                    trace.append((s, e, r.id, "deadline.filter.past"))
+                continue
             taken.append((s, e))
-            out.append((s, e, due, ph, (r.id,)))
-    return sorted(out)
+            out.append((s, e, due, ph, (r.id,), bool(groups.get("y"))))
+    return sorted(o[:5] for o in out)
+
 
 
 def _written_year(found: list, pos: int) -> int | None:
     """The year of the last deadline before pos that wrote its year out (2021年6月底前)."""
     best = None
-    for s, e, due, _ph, rules in found:
-        if e <= pos and due and rules[0] in _YEAR_WRITTEN and (best is None or s > best[0]):
+    for s, e, due, _ph, rules, written in found:
+        if e <= pos and due and (written or rules[0] in _YEAR_WRITTEN) and (best is None or s > best[0]):
             best = (s, int(due[:4]))
     return best[1] if best else None
 
