@@ -447,7 +447,8 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                 goals = True
             h = heading_at.get(seg.start)
             parent = view.parent(seg.start)
-            ctx = _Context(view, k, text, hits, config, plan_doc, goals, parent, review_parent)
+            ctx = _Context(view, k, text, hits, config, plan_doc, goals, parent, review_parent,
+                           bool(tasks) and tasks[-1].segment == seg.id - 1)
             fired: list[str] = []
             for rule, conds in srows:
                 if (rule.any_cue and not hits & rule.any_cue) or hits & rule.unless:
@@ -510,6 +511,8 @@ def _ids(hits: set[str], weights: dict[str, float], fired: list[str]) -> list[st
 
 
 _PLAN_KINDS = ("plan", "goals", "breakdown")
+_NOMINAL_START = re.compile(r"[\u4e00-\u9fff]{2,4}的")
+_IMPERATIVE_FRAMES = ("结合", "按照", "通过", "依托", "围绕", "针对", "依法", "逐步", "着力", "坚持")
 # conditions that need a section
 _KIND_CONDITIONS = frozenset({"in_review", "in_plan", "in_goals", "in_plan_document", "in_work_procedure"})
 _SENTENCE_END = re.compile(r"[。；;！!]\s*$")
@@ -520,10 +523,11 @@ class _Context:
     """The named structural conditions of task_cues.yaml `structure_rules`, for one segment."""
 
     def __init__(self, view: _SpeechView, k: int, text, hits, config, plan_doc=False, goals=False, parent=None,
-                 review_parent=frozenset()):
+                 review_parent=frozenset(), prev_task=False):
         self.view, self.k, self.text, self.hits = view, k, text, hits
         self.config, self.plan_doc = config, plan_doc
         self.goals, self.parent, self.review_parent = goals, parent, review_parent
+        self.prev_task = prev_task
         self.kind = view.kind(k)
         self._memo: dict[str, bool] = {}
 
@@ -600,6 +604,21 @@ class _Context:
 
     def not_plan_section(self):
         return self.kind not in _PLAN_KINDS
+
+    def follows_task(self):
+        """The segment right before this one is a task (a directive goes on: 会议强调，要…。统筹推进…。)"""
+        return self.prev_task
+
+    def opens_with_imperative(self):
+        """Stricter than opens_with_verb (no POS tag): an imperative verb of the verb_start cue, or a
+        frame word before one (结合…, 按照…, 通过…)."""
+        body = self.view.pats["item_opener"].sub("", self.text, count=1)
+        if _NOMINAL_START.match(body):
+            return False        # 发展的出路在工业: a verb before 的 names a thing
+        return "verb_start" in self.hits or body.startswith(_IMPERATIVE_FRAMES)
+
+    def outside_review(self):
+        return self.kind != "review" and not self.parent_under_review()
 
 
 def _label_tasks(doc, sp, tasks, view: _SpeechView, srules, lex) -> list[Task]:
