@@ -462,7 +462,7 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
             if h is not None:
                 hi = heading_idx[h.start]
                 hctx = _HeadingContext(view, k, h, text, hits, score, threshold, goals, purpose_list,
-                                       last_item, review_parent, config)
+                                       last_item, review_parent, config, ctx.prev_task)
                 for row, conds in hrules:
                     if (row.any_cue and not hits & row.any_cue) or hits & row.unless or \
                             (row.max_score is not None and score > row.max_score) or \
@@ -700,11 +700,12 @@ class _HeadingContext:
     """The named conditions of task_cues.yaml `heading_rules`, for one outline heading."""
 
     def __init__(self, view, k, h, text, hits, score, threshold, goals, purpose_list, last_item, review_parent,
-                 config):
+                 config, prev_task=False):
         self.view, self.k, self.h, self.text, self.hits = view, k, h, text, hits
         self.body = text[len(h.marker):]
         self.score, self.threshold, self.goals, self.purpose_list = score, threshold, goals, purpose_list
         self.last_item, self.review_parent, self.config = last_item, review_parent, config
+        self.prev_task = prev_task
 
     def review_words_heading(self):
         """回顾/成效/存在的问题… in the heading, unless it calls to see or raise (认清, 增强)."""
@@ -744,6 +745,8 @@ class _HeadingContext:
 
     def findings_only(self):
         """Only findings (problems, achievements, the past), or a problem closed by a 但 clause."""
+        if not self.hits and self.h.level == 4 and self.prev_task:
+            return False    # a bare 二是… item right after a task goes on with its list
         return not (self.hits - _FINDING_CUES) or \
             ("problem" in self.hits and bool(self.view.pats["ends_with_but"].search(self.body)))
 
@@ -757,8 +760,12 @@ class _HeadingContext:
         return self.purpose_list
 
     def previous_item_not_task(self):
+        """The previous item of the list was no task; with none known (一是 ran on inside the
+        line before: "…问题：一是…；二是…"), the segment before decides."""
         prev = self.last_item.get(self.h.parent)
-        return not (prev is not None and prev[1])
+        if prev is None:
+            return not self.prev_task
+        return not prev[1]
 
     def below_threshold(self):
         return self.score < self.threshold
