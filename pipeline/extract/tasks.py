@@ -739,6 +739,23 @@ class _HeadingContext:
     def heading_opens_with_verb(self):
         return _opens_with_verb(self.body, self.config)
 
+    def in_plan_section(self):
+        return self.view.kind(self.k) in ("plan", "breakdown")
+
+    def heading_has_verb(self):
+        """A clause opening with a verb, or with a manner word before one (不断增强…, 有效防范…):
+        an action, where a label (乡村振兴示范行动, 重点项目推进) opens with a noun."""
+        if "verb_start" in self.hits:
+            return True
+        if _NOUN_PHRASE_END.search(self.body):
+            return False    # …未完成年度任务的项目: a noun phrase names a list, it does not act
+        for clause in _HEADING_CLAUSE.split(self.body.strip())[:3]:
+            words = self.config.tokenizer.tag(clause[:14])[:2]
+            if words and (words[0][1] in _VERB_TAGS or len(words) == 2 and words[0][1] in _MANNER_TAGS
+                          and words[1][1] in _VERB_TAGS):
+                return True
+        return False
+
     def short_heading(self):
         """Twelve characters at most and one clause: a label."""
         return len(_WS.sub("", self.body)) <= 12 and not any(c in self.body for c in "，,、")
@@ -771,6 +788,10 @@ class _HeadingContext:
         return self.score < self.threshold
 
 
+_HEADING_CLAUSE = re.compile(r"[，,、]")
+_NOUN_PHRASE_END = re.compile(r"的[\u4e00-\u9fff]{1,6}[。；;]?\s*$")
+_VERB_TAGS = frozenset({"v", "vd", "vg"})
+_MANNER_TAGS = frozenset({"d", "a", "ad"})
 _FINDING_CUES = frozenset({"achievement", "problem", "past", "analysis", "past_statistics"})
 
 
