@@ -446,7 +446,8 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                 goals = True
             h = heading_at.get(seg.start)
             parent = view.parent(seg.start)
-            ctx = _Context(view, k, text, hits, config, plan_doc, goals, parent, review_parent)
+            ctx = _Context(view, k, text, hits, config, plan_doc, goals, parent, review_parent,
+                           bool(tasks) and tasks[-1].segment == seg.id - 1)
             fired: list[str] = []
             for rule, conds in srows:
                 if (rule.any_cue and not hits & rule.any_cue) or hits & rule.unless:
@@ -460,7 +461,7 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
             if h is not None:
                 hi = heading_idx[h.start]
                 hctx = _HeadingContext(view, k, h, text, hits, score, threshold, goals, purpose_list,
-                                       last_item, review_parent, config)
+                                       last_item, review_parent, config, ctx.prev_task)
                 for row, conds in hrules:
                     if (row.any_cue and not hits & row.any_cue) or hits & row.unless or \
                             (row.max_score is not None and score > row.max_score) or \
@@ -509,6 +510,8 @@ def _ids(hits: set[str], weights: dict[str, float], fired: list[str]) -> list[st
 
 
 _PLAN_KINDS = ("plan", "goals", "breakdown")
+_NOMINAL_START = re.compile(r"[\u4e00-\u9fff]{2,4}的")
+_IMPERATIVE_FRAMES = ("结合", "按照", "通过", "依托", "围绕", "针对", "依法", "逐步", "着力", "坚持")
 # conditions that need a section
 _KIND_CONDITIONS = frozenset({"in_review", "in_plan", "in_goals", "in_plan_document", "in_work_procedure"})
 _SENTENCE_END = re.compile(r"[。；;！!]\s*$")
@@ -519,10 +522,11 @@ class _Context:
     """The named structural conditions of task_cues.yaml `structure_rules`, for one segment."""
 
     def __init__(self, view: _SpeechView, k: int, text, hits, config, plan_doc=False, goals=False, parent=None,
-                 review_parent=frozenset()):
+                 review_parent=frozenset(), prev_task=False):
         self.view, self.k, self.text, self.hits = view, k, text, hits
         self.config, self.plan_doc = config, plan_doc
         self.goals, self.parent, self.review_parent = goals, parent, review_parent
+        self.prev_task = prev_task
         self.kind = view.kind(k)
         self._memo: dict[str, bool] = {}
 
@@ -599,6 +603,21 @@ class _Context:
 
     def not_plan_section(self):
         return self.kind not in _PLAN_KINDS
+
+    def follows_task(self):
+        """The segment right before this one is a task (a directive goes on: 会议强调，要…。统筹推进…。)"""
+        return self.prev_task
+
+    def opens_with_imperative(self):
+        """Stricter than opens_with_verb (no POS tag): an imperative verb of the verb_start cue, or a
+        frame word before one (结合…, 按照…, 通过…)."""
+        body = self.view.pats["item_opener"].sub("", self.text, count=1)
+        if _NOMINAL_START.match(body):
+            return False        # 发展的出路在工业: a verb before 的 names a thing
+        return "verb_start" in self.hits or body.startswith(_IMPERATIVE_FRAMES)
+
+    def outside_review(self):
+        return self.kind != "review" and not self.parent_under_review()
 
 
 def _label_tasks(doc, sp, tasks, view: _SpeechView, srules, lex) -> list[Task]:
@@ -680,11 +699,12 @@ class _HeadingContext:
     """The named conditions of task_cues.yaml `heading_rules`, for one outline heading."""
 
     def __init__(self, view, k, h, text, hits, score, threshold, goals, purpose_list, last_item, review_parent,
-                 config):
+                 config, prev_task=False):
         self.view, self.k, self.h, self.text, self.hits = view, k, h, text, hits
         self.body = text[len(h.marker):]
         self.score, self.threshold, self.goals, self.purpose_list = score, threshold, goals, purpose_list
         self.last_item, self.review_parent, self.config = last_item, review_parent, config
+        self.prev_task = prev_task
 
     def review_words_heading(self):
         """回顾/成效/存在的问题… in the heading, unless it calls to see or raise (认清, 增强)."""
@@ -718,12 +738,31 @@ class _HeadingContext:
     def heading_opens_with_verb(self):
         return _opens_with_verb(self.body, self.config)
 
+    def in_plan_section(self):
+        return self.view.kind(self.k) in ("plan", "breakdown")
+
+    def heading_has_verb(self):
+        """A clause opening with a verb, or with a manner word before one (不断增强…, 有效防范…):
+        an action, where a label (乡村振兴示范行动, 重点项目推进) opens with a noun."""
+        if "verb_start" in self.hits:
+            return True
+        if _NOUN_PHRASE_END.search(self.body):
+            return False    # …未完成年度任务的项目: a noun phrase names a list, it does not act
+        for clause in _HEADING_CLAUSE.split(self.body.strip())[:3]:
+            words = self.config.tokenizer.tag(clause[:14])[:2]
+            if words and (words[0][1] in _VERB_TAGS or len(words) == 2 and words[0][1] in _MANNER_TAGS
+                          and words[1][1] in _VERB_TAGS):
+                return True
+        return False
+
     def short_heading(self):
         """Twelve characters at most and one clause: a label."""
         return len(_WS.sub("", self.body)) <= 12 and not any(c in self.body for c in "，,、")
 
     def findings_only(self):
         """Only findings (problems, achievements, the past), or a problem closed by a 但 clause."""
+        if not self.hits and self.h.level == 4 and self.prev_task:
+            return False    # a bare 二是… item right after a task goes on with its list
         return not (self.hits - _FINDING_CUES) or \
             ("problem" in self.hits and bool(self.view.pats["ends_with_but"].search(self.body)))
 
@@ -737,13 +776,21 @@ class _HeadingContext:
         return self.purpose_list
 
     def previous_item_not_task(self):
+        """The previous item of the list was no task; with none known (一是 ran on inside the
+        line before: "…问题：一是…；二是…"), the segment before decides."""
         prev = self.last_item.get(self.h.parent)
-        return not (prev is not None and prev[1])
+        if prev is None:
+            return not self.prev_task
+        return not prev[1]
 
     def below_threshold(self):
         return self.score < self.threshold
 
 
+_HEADING_CLAUSE = re.compile(r"[，,、]")
+_NOUN_PHRASE_END = re.compile(r"的[\u4e00-\u9fff]{1,6}[。；;]?\s*$")
+_VERB_TAGS = frozenset({"v", "vd", "vg"})
+_MANNER_TAGS = frozenset({"d", "a", "ad"})
 _FINDING_CUES = frozenset({"achievement", "problem", "past", "analysis", "past_statistics"})
 
 

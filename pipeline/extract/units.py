@@ -241,11 +241,13 @@ def _build(lexicon) -> _Compiled:
     )
 
 
-_PAREN = re.compile(r"[(（][\u4e00-\u9fff、,，]{1,6}[)）]")
+_PAREN = re.compile(r"[(（][\u4e00-\u9fff、,，]{1,8}[)）]")
 _NAME_AND = re.compile(r"(?<=[市县区省州旗])[\u4e00-\u9fff]{2,6}和[\u4e00-\u9fff]{2,8}?(?:局|委|厅|中心|办公室|办)")
 _MARKER = re.compile(r"^(?:[(（][一二三四五六七八九十\d]{1,3}[)）]|[一二三四五六七八九十]{1,3}、|\d{1,2}[.、．]"
                      r"|第[一二三四五六七八九十]{1,3}[，,、])")
 _COOPERATING = re.compile(r"\W*协同")
+_COUNT = re.compile(r"[\d一二三四五六七八九十两]+个")
+_COUNT_FIRST = frozenset("0123456789一二三四五六七八九十两")
 _MARKER_FIRST = frozenset("(（一二三四五六七八九十0123456789第")
 
 
@@ -310,6 +312,11 @@ def _candidates(scan: str, c: _Compiled, clause: bool = False) -> list[tuple[int
             continue
         if suffix == "所" and me - s < 4:
             continue
+        if suffix[-2:] == "部门" and (me - s < 4 or scan[s - 1:s] == "等" or scan[s] == "其" or
+                                     scan[s] == "各" and scan.find("各", s + 1, ms) >= 0):
+            continue    # 跨部门; 等国务院相关部门 (a generic tail); 及其有关部门; 各乡镇各有关部门 (two collectives)
+        if scan[s] in _COUNT_FIRST and _COUNT.match(scan, s):
+            continue    # 11个乡镇, 6个主管部门: a count of bodies, not one
         if (suffix == "区" or suffix == "县") and not (s == 0 or not "\u4e00" <= scan[s - 1] <= "\u9fff"
                                                      or c.speech_verb_end.search(scan, 0, s)):
             continue    # 宜秀区要… only as a clause subject: 工业强县, 调区扩区 are not bodies
