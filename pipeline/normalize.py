@@ -29,6 +29,11 @@ class Normalizer:
         self._seen: set[str] = set()
         self._changed: dict[str, str] = {}     # the characters seen that map to another one
         self._cc = None
+        # once the table stops growing: a class of the characters not seen yet and one of those
+        # that change, so a text of known characters needs no set of its characters
+        self._unseen: re.Pattern | None = None
+        self._changing: re.Pattern | None = None
+        self._quiet = 0         # calls in a row that met no new character
 
     def _convert_char(self, ch: str) -> str:
         o = ord(ch)
@@ -49,16 +54,31 @@ class Normalizer:
         out = self._cc.convert(ch)
         return out if len(out) == 1 else ch
 
-    def __call__(self, text: str) -> str:
-        chars = set(text)
-        for c in chars - self._seen:
+    def _learn(self, chars: set[str]) -> None:
+        new = chars - self._seen
+        for c in new:
             out = self._convert_char(c)
             self._table[ord(c)] = out
             self._seen.add(c)
             if out != c:
                 self._changed[c] = out
+        if new:
+            self._quiet, self._unseen = 0, None
+        else:
+            self._quiet += 1
+            if self._quiet == 2:        # compiling costs a few ms: only for a table that settled
+                self._unseen = re.compile("[^" + "".join(map(re.escape, sorted(self._seen))) + "]")
+                self._changing = re.compile("[" + "".join(map(re.escape, sorted(self._changed))) + "]") \
+                    if self._changed else None
+
+    def __call__(self, text: str) -> str:
+        if self._unseen is None or self._unseen.search(text) is not None:
+            chars = set(text)
+            self._learn(chars)
+            present = chars & self._changed.keys()
+        else:
+            present = set(self._changing.findall(text)) if self._changing is not None else set()
         changed = self._changed
-        present = chars & changed.keys()
         if not present:
             return _ZHUO.sub("着", text) if "著" in text else text
         # a few characters to change (most simplified texts): str.replace per character beats a

@@ -28,6 +28,7 @@ class Row:
     pattern: re.Pattern
     year: bool = False
     scope: str = "section"
+    gate: re.Pattern | None = None      # literals one of which every match holds (None: unknown)
 
 
 def load_rows(lexicon) -> dict[str, list[Row]]:
@@ -38,9 +39,9 @@ def load_rows(lexicon) -> dict[str, list[Row]]:
         for group in ("document", "heading", "marker"):
             rows = data.get(group, [])
             out[group] = [Row(r["id"], r["kind"], re.compile(r["pattern"]), bool(r.get("year")),
-                              r.get("scope", "section")) for r in rows]
-            # a prefilter: one search tells that no row of the group matches (most segments),
-            # itself behind a search for the literals one of which every row match holds
+                              r.get("scope", "section"), literal_gate([r["pattern"]])) for r in rows]
+            # prefilters: a search for the literals one of which every row match holds tells that
+            # no row of the group matches (most segments); without such literals, the rows combined
             out[group + "_any"] = re.compile("|".join(f"(?:{r['pattern']})" for r in rows) or "(?!)")
             out[group + "_gate"] = literal_gate([r["pattern"] for r in rows])
         return out
@@ -51,10 +52,11 @@ def first_match(rows: list[Row], text: str, any_rx: re.Pattern | None = None,
                 gate: re.Pattern | None = None) -> Row | None:
     if gate is not None and not gate.search(text):
         return None
-    if any_rx is not None and not any_rx.search(text):
+    if gate is None and any_rx is not None and not any_rx.search(text):
         return None
+    # behind the group's gate each row's own gate is cheaper than the group's combined pattern
     for r in rows:
-        if r.pattern.search(text):
+        if (r.gate is None or r.gate.search(text)) and r.pattern.search(text):
             return r
     return None
 
