@@ -7,14 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from speechledger.api import Pipeline
-
 ROWS = yaml.safe_load((Path(__file__).parent / "data" / "tasks_battery.yaml").read_text(encoding="utf-8"))["rows"]
-
-
-@pytest.fixture(scope="module")
-def pipeline():
-    return Pipeline(extractors="rules")
 
 
 def covering(doc, pos):
@@ -22,11 +15,11 @@ def covering(doc, pos):
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r["id"] for r in ROWS])
-def test_battery_row(row, pipeline):
+def test_battery_row(row, rules_pipeline):
     text = row["doc"]
     probe = row.get("probe") or text.rstrip("\n").rsplit("\n", 1)[-1]
     pos = text.index(probe)
-    doc = pipeline(text, date="2025-03-01")
+    doc = rules_pipeline(text, date="2025-03-01")
     task = covering(doc, pos)
     assert (task is not None) == row["task"], (row["id"], task and task.text)
     if row["task"] and "units" in row:

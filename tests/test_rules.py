@@ -316,10 +316,9 @@ def test_every_heading_row_condition_is_defined():
     assert all(r.get("match") or r.get("no_task") for r in rows)
 
 
-def test_cue_candidates_never_miss_a_cue():
+def test_cue_candidates_never_miss_a_cue(rules_pipeline):
     """The literal prefilter of extract_tasks keeps every cue a per-segment search finds: on
     plain text, on PDF-spaced text ("政治 任务") and with literals across segment ends."""
-    from speechledger.api import Pipeline
     from speechledger.doc import SpeechDoc
     from speechledger.extract.tasks import (
         _cue_candidates,
@@ -333,7 +332,7 @@ def test_cue_candidates_never_miss_a_cue():
     examples = [norm_text(ex) for r in CUES for ex in r.get("match", [])]
     texts = ["。\n".join(examples) + "。",
              "在全县工作会议上的讲话\n同志们：\n各 地 要 抓 紧 落 实，确 保 年 底 前 完 成。\n必须\n以项目为抓手。"]
-    pipe = Pipeline(extractors="rules")
+    pipe = rules_pipeline
     _, cues = LEX.task_cues
     _, labels = structure_rules(LEX)
     for text in texts:

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from speechledger.api import Pipeline
 from speechledger.extract.targets import find_targets
 from speechledger.lexicon import Lexicon
 from speechledger.normalize import norm_text
@@ -45,11 +44,6 @@ def _key(value, unit, comparator) -> tuple:
     return (None if value is None else float(value), norm_text(unit), comparator)
 
 
-@pytest.fixture(scope="module")
-def pipe():
-    return Pipeline("rules")
-
-
 def test_battery_is_large_and_varied():
     assert len(ROWS) >= 80
     assert {r["mode"] for r in ROWS} == {"seg", "goals", "doc"}
@@ -57,12 +51,12 @@ def test_battery_is_large_and_varied():
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r["id"] for r in ROWS])
-def test_battery_row(row, pipe):
+def test_battery_row(row, rules_pipeline):
     if (row.get("note") or "").startswith("xfail:"):
         pytest.xfail(row["note"][6:].strip())
     text = row["text"].replace("\\n", "\n")
     if row["mode"] == "doc":
-        doc = pipe(text, date="2025-02-10")
+        doc = rules_pipeline(text, date="2025-02-10")
         found = [(t, doc.text) for sp in doc.speeches for task in sp.tasks for t in task.targets]
         for t, src in found:
             assert src[t.start:t.end] == t.text
