@@ -9,6 +9,7 @@ faster than an alternation of complex rows, and a text without any literal canno
 """
 from __future__ import annotations
 
+import functools
 import re
 
 try:        # the stdlib's regex parser (private, but stable across versions)
@@ -97,16 +98,11 @@ def required_literals(pattern: str) -> list[str] | None:
     return rxcache.memo("required_literals " + _source_hash(), pattern, _required_literals)
 
 
+@functools.cache
 def _source_hash() -> str:
-    h = _SOURCE_HASH.get("h")
-    if h is None:
-        import hashlib
-        from pathlib import Path
-        h = _SOURCE_HASH["h"] = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
-    return h
-
-
-_SOURCE_HASH: dict[str, str] = {}
+    import hashlib
+    from pathlib import Path
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
 
 
 def _required_literals(pattern: str) -> list[str] | None:

@@ -261,12 +261,14 @@ def find_deadlines_with_rules(norm: str, start: int, end: int, ref: RefDate | No
                     taken.append((s, e))    # a filtered expression's parts are not deadlines either (截至2025年底)
                 continue
             groups = m.groupdict()
-            year = _written_year(out, s) if not groups.get("y") else None
             if r.after_written:
+                year = None if groups.get("y") else _written_year(out, s)
                 groups["y"] = str((year or (ref.year if ref else 0)) + r.off) if (year or ref) else None
-            elif year and r.kind in ("month_end", "date", "xun", "half", "quarter") and not r.off \
+            elif not groups.get("y") and r.kind in ("month_end", "date", "xun", "half", "quarter") and not r.off \
                     and not groups.get("next") and not m.group().startswith(("今年", "本年")):
-                groups["y"] = str(year)
+                year = _written_year(out, s)    # only rows that can take a year written earlier look back
+                if year:
+                    groups["y"] = str(year)
             due, ph = resolve(r.kind, groups, ref, 0 if r.after_written else r.off, holidays)
             if r.id in _WEAK_YEAR and due and ref is not None and int(due[:4]) < ref.year:
                 if trace is not None:
@@ -275,7 +277,6 @@ def find_deadlines_with_rules(norm: str, start: int, end: int, ref: RefDate | No
             taken.append((s, e))
             out.append((s, e, due, ph, (r.id,), bool(groups.get("y"))))
     return sorted(o[:5] for o in out)
-
 
 
 def _written_year(found: list, pos: int) -> int | None:
