@@ -6,6 +6,9 @@ must appear whole in any match, and so must a requirement of a group, of every b
 alternation or of a repeat done at least once. Zero-width items (^, $, lookarounds) and open
 items (., [^…], long repeats) end a run. Searching one regex of plain literals is several times
 faster than an alternation of complex rows, and a text without any literal cannot match.
+
+`first_chars(pattern)` reads the same tree for the characters a match can start with, and
+`scanner(pattern)` puts them in a look-ahead, so re tries the pattern only where it can start.
 """
 from __future__ import annotations
 
@@ -130,3 +133,72 @@ def literal_gate(patterns: list[str]) -> re.Pattern | None:
         lits.update(req)
     # longest first; equal lengths in a fixed order, so the pattern (and its cache entry) is the same every run
     return re.compile("|".join(map(re.escape, sorted(lits, key=lambda x: (-len(x), x))))) if lits else None
+
+
+def first_chars(pattern: str) -> str | None:
+    """A character class holding every character a match of pattern can start with, or None
+    when that cannot be told (a match may be empty, start with any character, …)."""
+    try:
+        tree = _parser.parse(pattern)
+    except Exception:                                 # pragma: no cover - defensive
+        return None
+    c = C
+
+    def seq(items):         # (chars, ranges, nullable) of a sequence, or None
+        chars, ranges = set(), []
+        for op, av in items:
+            if op in (c.ASSERT, c.ASSERT_NOT, c.AT):
+                continue                                # zero width: checked by the pattern itself
+            got = node(op, av)
+            if got is None:
+                return None
+            chars |= got[0]
+            ranges += got[1]
+            if not got[2]:
+                return chars, ranges, False
+        return chars, ranges, True
+
+    def node(op, av):
+        if op is c.LITERAL:
+            return {chr(av)}, [], False
+        if op is c.IN:
+            chars, ranges = set(), []
+            for iop, iav in av:
+                if iop is c.LITERAL:
+                    chars.add(chr(iav))
+                elif iop is c.RANGE:
+                    ranges.append((chr(iav[0]), chr(iav[1])))
+                else:
+                    return None                         # negated class, \\w …
+            return chars, ranges, False
+        if op is c.BRANCH:
+            chars, ranges, nullable = set(), [], False
+            for alt in av[1]:
+                got = seq(alt)
+                if got is None:
+                    return None
+                chars |= got[0]
+                ranges += got[1]
+                nullable = nullable or got[2]
+            return chars, ranges, nullable
+        if op is c.SUBPATTERN:
+            if av[1] or av[2]:
+                return None                             # inline flags
+            return seq(av[3])
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT):
+            got = seq(av[2])
+            return None if got is None else (got[0], got[1], got[2] or av[0] == 0)
+        return None
+    got = seq(tree)
+    if got is None or got[2]:
+        return None
+    chars, ranges, _ = got
+    return "[" + "".join(re.escape(ch) for ch in sorted(chars)) + \
+        "".join(f"{re.escape(a)}-{re.escape(b)}" for a, b in ranges) + "]"
+
+
+def scanner(pattern: str) -> re.Pattern:
+    """pattern compiled with a look-ahead on its possible first characters: same matches, but
+    re tries the alternatives only where one of them can start."""
+    first = first_chars(pattern)
+    return re.compile(pattern if first is None else f"(?={first})(?:{pattern})")

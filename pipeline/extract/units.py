@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from speechledger.doc import Segment, SpeechDoc, Unit
+from speechledger.regex_gate import scanner
 
 _AND_MARK = "龢"   # stands in for 和 inside official names while scanning (same length)
 _SEP = re.compile(r"\s*(?:、|和|及|与|以及|/|,|，)\s*")
@@ -73,79 +74,6 @@ def _trie(words) -> str:
         body = kids[0] if len(kids) == 1 else "(?:" + "|".join(kids) + ")"
         return f"(?:{body})?" if "" in node else body
     return f"(?:{render(root)})"
-
-
-def _first_chars(pattern: str) -> str | None:
-    """A character class holding every character a match of pattern can start with, or None
-    when that cannot be told (a match may be empty, start with any character, …)."""
-    try:
-        try:
-            from re import _parser as sre_parse  # Python 3.11+
-        except ImportError:                           # pragma: no cover - Python 3.10
-            import sre_parse
-        tree = sre_parse.parse(pattern)
-    except Exception:                                 # pragma: no cover - defensive
-        return None
-    c = sre_parse
-
-    def seq(items):         # (chars, ranges, nullable) of a sequence, or None
-        chars, ranges = set(), []
-        for op, av in items:
-            if op in (c.ASSERT, c.ASSERT_NOT, c.AT):
-                continue                                # zero width: checked by the pattern itself
-            got = node(op, av)
-            if got is None:
-                return None
-            chars |= got[0]
-            ranges += got[1]
-            if not got[2]:
-                return chars, ranges, False
-        return chars, ranges, True
-
-    def node(op, av):
-        if op is c.LITERAL:
-            return {chr(av)}, [], False
-        if op is c.IN:
-            chars, ranges = set(), []
-            for iop, iav in av:
-                if iop is c.LITERAL:
-                    chars.add(chr(iav))
-                elif iop is c.RANGE:
-                    ranges.append((chr(iav[0]), chr(iav[1])))
-                else:
-                    return None                         # negated class, \\w …
-            return chars, ranges, False
-        if op is c.BRANCH:
-            chars, ranges, nullable = set(), [], False
-            for alt in av[1]:
-                got = seq(alt)
-                if got is None:
-                    return None
-                chars |= got[0]
-                ranges += got[1]
-                nullable = nullable or got[2]
-            return chars, ranges, nullable
-        if op is c.SUBPATTERN:
-            if av[1] or av[2]:
-                return None                             # inline flags
-            return seq(av[3])
-        if op in (c.MAX_REPEAT, c.MIN_REPEAT):
-            got = seq(av[2])
-            return None if got is None else (got[0], got[1], got[2] or av[0] == 0)
-        return None
-    got = seq(tree)
-    if got is None or got[2]:
-        return None
-    chars, ranges, _ = got
-    return "[" + "".join(re.escape(ch) for ch in sorted(chars)) + \
-        "".join(f"{re.escape(a)}-{re.escape(b)}" for a, b in ranges) + "]"
-
-
-def _scanner(pattern: str) -> re.Pattern:
-    """pattern compiled with a look-ahead on its possible first characters: same matches, but
-    re tries the alternatives only where one of them can start."""
-    first = _first_chars(pattern)
-    return re.compile(pattern if first is None else f"(?={first})(?:{pattern})")
 
 
 _STOP_ALT = re.compile(r"(?:\(\?<!(?P<before>[^()\[\]\\|?*+{}.^$]+)\))?"
@@ -209,10 +137,10 @@ def _build(lexicon) -> _Compiled:
     if not all("和" in name for name in d["names_with_and"]):
         raise ValueError("units.yaml names_with_and: every name holds 和 (_scan_copy skips lines without 和)")
     return _Compiled(
-        collective=_scanner(d["collective"]),
+        collective=scanner(d["collective"]),
         # a prefix tree starts with literals: re skips impossible positions itself (no look-ahead needed)
         suffix=re.compile(_trie(d["suffixes"])),
-        stem=_scanner(f"(?:市|县|区|省|旗|州|镇|乡){_trie(d['stems'])}(?:部门)?|{_trie(d['stems'])}部门"),
+        stem=scanner(f"(?:市|县|区|省|旗|州|镇|乡){_trie(d['stems'])}(?:部门)?|{_trie(d['stems'])}部门"),
         stem_prefixed=re.compile(f"(?:市|县|区|省|旗|州|镇|乡){_trie(d['stems'])}(?:部门)?"),
         with_and=re.compile("|".join(re.escape(n) for n in d["names_with_and"])),
         generic_tail=re.compile(f"(?:{d['generic_tail']})"),
@@ -229,7 +157,7 @@ def _build(lexicon) -> _Compiled:
         suffix_exclude=re.compile(f"(?:{d['suffix_exclude']})$"),
         introduced=re.compile(rf"(?:{d['introduced_by']})\s*$"),
         clauses=[{**row, "re": re.compile(row["pattern"]), "hint": re.compile(row["hint"])} for row in d["clauses"]],
-        clause_hint=_scanner("|".join(f"(?:{row['hint']})" for row in d["clauses"])),
+        clause_hint=scanner("|".join(f"(?:{row['hint']})" for row in d["clauses"])),
         # a quoted stretch inside a name (县“两违”整治办公室) is one step: read reversed, ”…“
         name_run=re.compile(rf"(?:(?!{rstops})(?:[\u4e00-\u9fffX×*()（）]|[^\W_])|{_QUOTED_REVERSED}){{0,{_NAME_LIMIT}}}"),
         stop_at=re.compile(rstops),
