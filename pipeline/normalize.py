@@ -66,7 +66,9 @@ class Normalizer:
             self._quiet, self._unseen = 0, None
         else:
             self._quiet += 1
-            if self._quiet == 2:        # compiling costs a few ms: only for a table that settled
+            # compiling costs a few ms: only for a table that settled (and holds something:
+            # a run of empty titles must not build the empty class "[^]")
+            if self._quiet >= 2 and self._unseen is None and self._seen:
                 self._unseen = re.compile("[^" + "".join(map(re.escape, sorted(self._seen))) + "]")
                 self._changing = re.compile("[" + "".join(map(re.escape, sorted(self._changed))) + "]") \
                     if self._changed else None
