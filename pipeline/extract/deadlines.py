@@ -34,6 +34,10 @@ class RefDate:
     month: int | None = None
     day: int | None = None
 
+    def floor(self) -> str:
+        """The earliest due a deadline can have: the speech's date, or 1 January of its year."""
+        return f"{self.year:04d}-{self.month or 1:02d}-{self.day or 1:02d}"
+
     @classmethod
     def of(cls, date: str | None, year: int | None) -> "RefDate | None":
         if date:
@@ -47,9 +51,6 @@ class RefDate:
 _TITLE = re.compile(r"《[^《》\n]{1,60}》|[(（]\s*(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*[)）]")
 # a character every deadline holds (a gate before the rows run)
 _HINT = re.compile(r"[年月季日周号节旦]|十[一二三四五六七八九]五|[“\"「](?:十一|五一)|(?:19|20)\d\d\s*[.．/\-—]\s*\d")
-# rows that read a year as the period of the task without 到/前/底: a year before the speech's
-# is then a review ("2023年全县完成投资…" in a 2024 speech) or a past plan period, not a deadline
-_WEAK_YEAR = {"bare_year", "goal_year", "plan_period"}
 
 
 def _pattern(data: dict, pattern: str) -> re.Pattern:
@@ -98,6 +99,8 @@ def _holiday(g: dict, y: int | None, ref: RefDate | None, holidays: dict) -> str
         return on(y - 1 if name == "元旦" else y)
     if ref is None:
         return None
+    if g.get("next"):               # 明年春节前: next year's
+        return on(ref.year if name == "元旦" else ref.year + 1)
     due = on(ref.year - 1 if name == "元旦" else ref.year)
     if due is not None and ref.month and due < f"{ref.year:04d}-{ref.month:02d}-{ref.day or 1:02d}":
         due = on(ref.year if name == "元旦" else ref.year + 1)
@@ -130,7 +133,7 @@ def resolve(rule_kind: str, groups: dict, ref: RefDate | None, off: int = 0,
             if ref is None or not ref.month or not ref.day:
                 return None, False
             d, yy, mm = int(g["d"]), ref.year, ref.month
-            if not g.get("this") and d < ref.day:       # a day already past: next month's
+            if g.get("next") or (not g.get("this") and d < ref.day):    # 下月, or a day already past: next month's
                 yy, mm = (yy + 1, 1) if mm == 12 else (yy, mm + 1)
             return datetime.date(yy, mm, d).isoformat(), False
         if rule_kind == "date":
@@ -270,9 +273,18 @@ def find_deadlines_with_rules(norm: str, start: int, end: int, ref: RefDate | No
                 if year:
                     groups["y"] = str(year)
             due, ph = resolve(r.kind, groups, ref, 0 if r.after_written else r.off, holidays)
-            if r.id in _WEAK_YEAR and due and ref is not None and int(due[:4]) < ref.year:
+            if due and ref is not None and ref.month and ref.month >= 10 and due < ref.floor() \
+                    and r.kind in ("half", "quarter") and not groups.get("y") and not groups.get("this") \
+                    and not m.group().startswith(("今年", "本年")):
+                # a quarter or half already past, named in the year's last quarter, is next year's
+                # (as a past month is, §4: "一季度要实现开门红" in a December speech)
+                due, ph = resolve(r.kind, groups, RefDate(ref.year + 1), 0, holidays)
+            if due and ref is not None and due < ref.floor():
+                # a deadline bounds work still to do (§4): a date before the speech's is a past
+                # event, a review period or a qualifier ("2019年3月召开…", "2023年全县完成…")
                 if trace is not None:
                     trace.append((s, e, r.id, "deadline.filter.past"))
+                taken.append((s, e))
                 continue
             taken.append((s, e))
             out.append((s, e, due, ph, (r.id,), bool(groups.get("y"))))
