@@ -50,7 +50,7 @@ class RefDate:
 # bracketed full date after a title ("（2014年4月4日）") is the speech's dateline: neither is a deadline
 _TITLE = re.compile(r"《[^《》\n]{1,60}》|[(（]\s*(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*[)）]")
 # a character every deadline holds (a gate before the rows run)
-_HINT = re.compile(r"[年月季日周号节旦]|十[一二三四五六七八九]五|[“\"「](?:十一|五一)|(?:19|20)\d\d\s*[.．/\-—]\s*\d")
+_HINT = re.compile(r"[年月季日周号节旦]|十[一二三四五六七八九]五|[“\"「]十一|国庆|五一|(?:19|20)\d\d\s*[.．/\-—]\s*\d")
 
 
 def _pattern(data: dict, pattern: str) -> re.Pattern:
