@@ -35,6 +35,7 @@ def test_reference_date(pipe, text, date, year):
 
 
 def test_relative_deadlines_count_from_the_heading_date(pipe):
-    text = "在全縣農業農村工作會議上的講話\n（二〇二三年十二月十二日）\n同志們：\n各鄉鎮要在年底前全部驗收，明年一季度完成結算。"
+    text = ("在全縣農業農村工作會議上的講話\n（二〇二三年十二月十二日）\n同志們：\n"
+            "各鄉鎮要在年底前全部驗收，明年一季度完成結算。")
     dues = [(d.text, d.due) for t in pipe(text, source="composed.txt").speeches[0].tasks for d in t.deadlines]
     assert dues == [("年底前", "2023-12-31"), ("明年一季度", "2024-03-31")]
