@@ -25,6 +25,7 @@ from eval_fields import _set_paths  # noqa: E402  (the same sets, the same refus
 FILTERS = ("deadline.filter.title", "deadline.filter.blocker_before", "deadline.filter.as_of",
            "deadline.filter.blocker_after", "deadline.filter.year_topic", "deadline.filter.this_year.not_after",
            "deadline.filter.ymd.not_after", "deadline.filter.md_plain.not_after",
+           "deadline.filter.bare_year.not_after", "deadline.filter.goal_year.not_after",
            "deadline.filter.year_end_rel.not_before", "deadline.filter.n_years_past", "deadline.filter.past")
 ORIGINAL = deadlines.find_deadlines_with_rules
 
