@@ -56,3 +56,28 @@ def cn_number(s: str) -> float | None:
     if digit is not None:
         section += digit * (prev_unit // 10 if prev_unit >= 100 and s[-2] in _UNIT else 1)
     return total + section
+
+
+# A full date in Arabic or Chinese numerals (2023年1月12日, 二〇二三年一月十二日, PDF spaces
+# "2025 年 3 月 5 日"): the date of a speech in its heading, date line or 落款.
+FULL_DATE = (r"(?P<y>(?:19|20)\d{2}|[一二][〇零○O一二三四五六七八九]{3})\s*年\s*"
+             r"(?P<m>\d{1,2}|十[一二]?|[一二三四五六七八九])\s*月\s*"
+             r"(?P<d>\d{1,2}|[一二三]?十[一二三四五六七八九]?|[一二三四五六七八九])\s*[日号]")
+
+
+def date_iso(y: str, m: str, d: str) -> str | None:
+    """YYYY-MM-DD of a date written in Arabic or Chinese numerals, else None (not a real day)."""
+    import datetime
+
+    def num(s: str) -> int | None:
+        if s.isdigit():
+            return int(s)
+        v = cn_number(s.replace("O", "〇"))
+        return int(v) if v is not None else None
+    parts = [num(x) for x in (y, m, d)]
+    if None in parts:
+        return None
+    try:
+        return datetime.date(*parts).isoformat()
+    except ValueError:
+        return None

@@ -5,6 +5,7 @@ import re
 from bisect import bisect_right
 
 from speechledger.doc import Heading, Speech, SpeechDoc
+from speechledger.numerals import FULL_DATE, date_iso
 from speechledger.segment import split_segments
 
 # A speech body opens with a salutation line.
@@ -14,10 +15,20 @@ _SALUTATION = re.compile(r"^(?P<title>[^。；;！!？?]{0,80}?)\s*(同志们|�
 _TITLE_PREFIX = re.compile(r"^\s*(第[一二三四五六七八九十百\d]+篇[：:]?|文章(?:标题|標題)[：:]|(?:标题|標題)[：:]|"
                            r"[0-9０-９]{1,2}[、.．]\s*)")
 _END_PUNCT = re.compile(r"[。！？；!?;，,]\s*$")
-_FULL_DATE = re.compile(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+_FULL_DATE = re.compile(FULL_DATE)
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
-_PURE_DATE_LINE = re.compile(r"^[\s（(]*[12１２][0-9０-９]{3}\s*年\s*[0-9０-９]{1,2}\s*月"
-                             r"\s*[0-9０-９]{1,2}\s*日[\s）)]*$")
+_PURE_DATE_LINE = re.compile(r"^[\s（(]*" + FULL_DATE + r"[\s）)]*$")
+# a date line of minutes or a notice ("时间：2024年3月6日上午", "日期：二〇二三年一月十二日")
+_LABEL_DATE_LINE = re.compile(r"\s*(?:会议)?(?:时间|日期)\s*[：:]\s*" + FULL_DATE)
+# a 落款 line: the issuing body and the date ("县农业农村局 2023年1月12日", "…办公室 2021年8月16日印发")
+_SIGN_DATE_LINE = re.compile(r"\s*[\u4e00-\u9fff]{2,30}(?:办公室|局|委员会|政府|委|办|厅|部|院|组|中心)\s+"
+                             + FULL_DATE + r"\s*(?:印发|印|发)?\s*$")
+# a news report's dateline: the body opens with the full date of the event ("2024年3月28日，县政府…",
+# "本报讯 2024年3月5日上午，…")
+_NEWS_DATELINE = re.compile(r"\s*(?:(?:[【\[(（][^】\])）]{0,20}[】\])）]|[\u4e00-\u9fff]{0,12}讯)\s*[：:]?\s*){0,2}"
+                            + FULL_DATE + r"\s*(?:[上下]午|晚)?\s*[，,]")
+# a dateline in brackets after a title on the speech's first line ("…攻坚战（2014年4月4日）各位…")
+_BRACKET_DATE = re.compile(r"[（(]\s*" + FULL_DATE + r"\s*[）)]")
 _TITLEISH = re.compile(r"[讲講]\s*[话話]|[报報]\s*告|致[辞辭]|[发發]言|通知|意[见見]|方案|要[点點]|"
                        r"[纲綱]要|[总總][结結]|部署|[会會][议議]")
 _STRONG_TITLE = re.compile(r"[讲講]\s*[话話]|[报報]\s*告|致[辞辭]|[发發]言")
@@ -98,10 +109,19 @@ def split_speeches(doc: SpeechDoc, config=None) -> SpeechDoc:
         # the title is reported in the source's own script; dates are read from the normalised copy
         title = _title([text[a:b] for a, b in head]) or doc.stem
         date, year = _date_of([norm[a:b] for a, b in head])
+        if date is None and li < li_end and _BRACKET_DATE.search(norm, *lines[li]):
+            date, year = _date_of([_BRACKET_DATE.search(norm, *lines[li]).group()])
         if date is None:
-            # a notice's date line (落款 "2023年3月28日" alone on its line) dates it too
+            # the first body line of a news report opening with the event's full date
+            first = next(((a_, b_) for a_, b_ in lines[li:li_end] if norm[a_:b_].strip() and (a_, b_) not in head),
+                         None)
+            if first and _NEWS_DATELINE.match(norm, *first):
+                date, year = _date_of([_NEWS_DATELINE.match(norm, *first).group()])
+        if date is None:
+            # a notice's date line (落款 "2023年3月28日" alone on its line) or minutes' 时间 line dates it too
             for a_, b_ in lines[li:li_end]:
-                if _PURE_DATE_LINE.match(norm[a_:b_].strip()):
+                if _PURE_DATE_LINE.match(norm[a_:b_].strip()) or _LABEL_DATE_LINE.match(norm, a_, b_) \
+                        or _SIGN_DATE_LINE.match(norm, a_, b_):
                     date, year = _date_of([norm[a_:b_]])
                     break
         sp = Speech(index=k, start=s0, end=e0, title=title, date=date, year=year, body_start=body_start)
@@ -162,11 +182,10 @@ def _title(head_lines: list[str]) -> str:
 
 def _date_of(head_lines: list[str]) -> tuple[str | None, int | None]:
     blob = "\n".join(head_lines)
-    m = _FULL_DATE.search(blob)
-    if m:
-        y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
-        if 1 <= mo <= 12 and 1 <= d <= 31:
-            return f"{y:04d}-{mo:02d}-{d:02d}", y
+    for m in _FULL_DATE.finditer(blob):
+        iso = date_iso(m.group("y"), m.group("m"), m.group("d"))
+        if iso:
+            return iso, int(iso[:4])
     m = _YEAR.search(blob)
     if m:
         return None, int(m.group(1))

@@ -28,6 +28,7 @@ from pathlib import Path
 from speechledger import evaluate as ev
 from speechledger.api import Pipeline
 from speechledger.extract.deadlines import RefDate, find_deadlines_with_rules, task_ref
+from speechledger.extract.deadlines import _build as _build_deadlines
 from speechledger.extract.targets import find_targets, parse_number
 from speechledger.referee import referee
 from speechledger.segment import split_segments
@@ -57,7 +58,7 @@ def _overlaps(a, b) -> bool:
     return min(a[1], b[1]) > max(a[0], b[0])
 
 
-def audit_set(name: str, pipe: Pipeline, tg: Tally, dl: Tally) -> None:
+def audit_set(name: str, pipe: Pipeline, tg: Tally, dl: Tally, predicted: bool = False) -> None:
     texts, gold_path, dates = _set_paths(name)
     gold = ev.read_gold(gold_path)
     ref_mod = referee()
@@ -67,10 +68,11 @@ def audit_set(name: str, pipe: Pipeline, tg: Tally, dl: Tally) -> None:
         text = Path(texts, fname).read_text(encoding="utf-8")
         doc = pipe(text, source=str(Path(texts, fname)), date=dates.get(stem))
         g_doc = gold.get(stem, {})
+        starts = {t.start for sp in doc.speeches for t in sp.tasks} if predicted else set()
         for s in split_segments(text):
-            if s.id not in g_doc:
+            if s.id not in g_doc and s.start not in starts:
                 continue
-            g = g_doc[s.id]
+            g = g_doc.get(s.id, {})   # a predicted task that is no gold task: its candidates are all "other"
             sp = next((x for x in doc.speeches if x.start <= s.start < x.end), None)
             if sp is None:
                 continue
@@ -127,7 +129,7 @@ def _audit_deadlines(doc, stem, s, g, ref, lex, ref_mod, dl: Tally) -> None:
     trace: list = []
     kept = find_deadlines_with_rules(doc.norm, s.start, s.end, ref, lex, trace)
     cands = [((a, b), (f"deadline.{rules[0]}",), due) for a, b, due, _ph, rules in kept]
-    cands += [((a, b), (why,), None) for a, b, _rid, why in trace]
+    cands += [((a, b), (_blocker_word(doc.norm, s.start, a, b, why, lex),), None) for a, b, _rid, why in trace]
     for span, rows, due in cands:
         hit = next((it for gs, it in gold_items if _overlaps(gs, span)), None)
         for row in rows:
@@ -143,6 +145,17 @@ def _audit_deadlines(doc, stem, s, g, ref, lex, ref_mod, dl: Tally) -> None:
             dl.gaps.append((stem, s.id, it["text"], it.get("due"), s.text[:80]))
         if any(not rows[0].startswith("deadline.filter") and due == it.get("due") for _, rows, due in reach):
             dl.gold_ok += 1
+
+
+def _blocker_word(norm: str, lo: int, a: int, b: int, why: str, lex) -> str:
+    """A blocker filter's id with the word that fired ("…blocker_after:以来"): each alternative is a row to audit."""
+    _rules, before, as_of, after, _topic, _h = lex.cached("deadlines", _build_deadlines)
+    m = None
+    if why == "deadline.filter.blocker_after":
+        m = after.match(norm, b)
+    elif why == "deadline.filter.blocker_before":
+        m = before.search(norm[max(lo, a - 4):a])
+    return f"{why}:{m.group().strip()}" if m else why
 
 
 def report(title: str, t: Tally, gaps: bool, rows: bool) -> None:
@@ -169,12 +182,14 @@ def main(argv=None) -> int:
     ap.add_argument("--gaps", action="store_true", help="list gold items no raw candidate reaches")
     ap.add_argument("--rows", action="store_true", help="list dropped gold items and kept non-gold ones")
     ap.add_argument("--per-set", action="store_true", help="a table per set instead of the total")
+    ap.add_argument("--predicted", action="store_true",
+                    help="also audit predicted task segments that are not gold tasks (what a filter stops there)")
     args = ap.parse_args(argv)
     pipe = Pipeline()
     tot_t, tot_d = Tally(), Tally()
     for name in args.sets:
         t, d = (Tally(), Tally()) if args.per_set else (tot_t, tot_d)
-        audit_set(name, pipe, t, d)
+        audit_set(name, pipe, t, d, args.predicted)
         if args.per_set:
             report(f"{name} targets", t, args.gaps, args.rows)
             report(f"{name} deadlines", d, args.gaps, args.rows)

@@ -34,6 +34,10 @@ class RefDate:
     month: int | None = None
     day: int | None = None
 
+    def floor(self) -> str:
+        """The earliest due a deadline can have: the speech's date, or 1 January of its year."""
+        return f"{self.year:04d}-{self.month or 1:02d}-{self.day or 1:02d}"
+
     @classmethod
     def of(cls, date: str | None, year: int | None) -> "RefDate | None":
         if date:
@@ -46,10 +50,7 @@ class RefDate:
 # bracketed full date after a title ("（2014年4月4日）") is the speech's dateline: neither is a deadline
 _TITLE = re.compile(r"《[^《》\n]{1,60}》|[(（]\s*(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*[)）]")
 # a character every deadline holds (a gate before the rows run)
-_HINT = re.compile(r"[年月季日周号节旦]|十[一二三四五六七八九]五|[“\"「](?:十一|五一)|(?:19|20)\d\d\s*[.．/\-—]\s*\d")
-# rows that read a year as the period of the task without 到/前/底: a year before the speech's
-# is then a review ("2023年全县完成投资…" in a 2024 speech) or a past plan period, not a deadline
-_WEAK_YEAR = {"bare_year", "goal_year", "plan_period"}
+_HINT = re.compile(r"[年月季日周号节旦]|十[一二三四五六七八九]五|[“\"「]十一|国庆|五一|(?:19|20)\d\d\s*[.．/\-—]\s*\d")
 
 
 def _pattern(data: dict, pattern: str) -> re.Pattern:
@@ -98,6 +99,8 @@ def _holiday(g: dict, y: int | None, ref: RefDate | None, holidays: dict) -> str
         return on(y - 1 if name == "元旦" else y)
     if ref is None:
         return None
+    if g.get("next"):               # 明年春节前: next year's
+        return on(ref.year if name == "元旦" else ref.year + 1)
     due = on(ref.year - 1 if name == "元旦" else ref.year)
     if due is not None and ref.month and due < f"{ref.year:04d}-{ref.month:02d}-{ref.day or 1:02d}":
         due = on(ref.year if name == "元旦" else ref.year + 1)
@@ -130,7 +133,7 @@ def resolve(rule_kind: str, groups: dict, ref: RefDate | None, off: int = 0,
             if ref is None or not ref.month or not ref.day:
                 return None, False
             d, yy, mm = int(g["d"]), ref.year, ref.month
-            if not g.get("this") and d < ref.day:       # a day already past: next month's
+            if g.get("next") or (not g.get("this") and d < ref.day):    # 下月, or a day already past: next month's
                 yy, mm = (yy + 1, 1) if mm == 12 else (yy, mm + 1)
             return datetime.date(yy, mm, d).isoformat(), False
         if rule_kind == "date":
@@ -216,17 +219,19 @@ def find_deadlines(norm: str, start: int, end: int, ref: RefDate | None,
 
 
 def find_deadlines_with_rules(norm: str, start: int, end: int, ref: RefDate | None, lexicon,
-                              trace: list | None = None) -> list[tuple[int, int, str | None, bool, tuple[str, ...]]]:
+                              trace: list | None = None, skip: frozenset[str] = frozenset()
+                              ) -> list[tuple[int, int, str | None, bool, tuple[str, ...]]]:
     """(start, end, due, placeholder, rule ids) of every deadline in norm[start:end].
 
     With `trace` (a list), every match a filter drops is appended as (start, end, rule id,
-    filter id) — scripts/audit_rules.py counts them against gold.
+    filter id) — scripts/audit_rules.py counts them against gold. `skip` names filter ids
+    not to apply (scripts/ablate_deadlines.py turns each off in turn).
     """
     if not _HINT.search(norm, start, end):
         return []                   # no 年/月/季/日 at all: nothing to parse
     rules, before, as_of, after, topic, holidays = lexicon.cached("deadlines", _build)
     gates = lexicon.cached("deadline_gates", _gates)
-    titles = [m.span() for m in _TITLE.finditer(norm, start, end)]
+    titles = [] if "deadline.filter.title" in skip else [m.span() for m in _TITLE.finditer(norm, start, end)]
     taken: list[tuple[int, int]] = list(titles)
     out = []
     for r, gate in zip(rules, gates):
@@ -237,23 +242,13 @@ def find_deadlines_with_rules(norm: str, start: int, end: int, ref: RefDate | No
             for g in ("span", "span2", "span3", "span4", "span5"):
                 if g in r.pattern.groupindex and m.group(g):
                     s, e = m.span(g)
-            why = None
-            if s == e or any(s < b and a < e for a, b in taken):
-                why = "" if s == e or not any(s < b and a < e for a, b in titles) else "deadline.filter.title"
-            elif before.search(norm[max(start, s - 4):s]):
-                why = "deadline.filter.blocker_before"
-            elif as_of.search(norm[max(start, s - 4):s]) and not norm[s:e].endswith("前"):
-                why = "deadline.filter.as_of"
-            elif after.match(norm, e):
-                why = "deadline.filter.blocker_after"
-            elif r.id in ("year_end_rel", "this_year") and topic.match(norm, e):
-                why = "deadline.filter.year_topic"
-            elif r.not_after is not None and r.not_after.match(norm, e):
-                why = f"deadline.filter.{r.id}.not_after"
-            elif r.not_before is not None and r.not_before.search(norm, max(start, s - 14), s):
-                why = f"deadline.filter.{r.id}.not_before"
-            elif r.id == "n_years" and re.match(r"[来前]", norm[e:e + 1]):
-                why = "deadline.filter.n_years_past"
+            if s == e:
+                continue
+            if any(s < b and a < e for a, b in taken):
+                why = "deadline.filter.title" if any(s < b and a < e for a, b in titles) else ""
+            else:
+                why = next((f for f in _filters(norm, start, s, e, r, before, as_of, after, topic) if f not in skip),
+                           None)
             if why is not None:
                 if why and trace is not None:
                     trace.append((s, e, r.id, why))
@@ -270,13 +265,40 @@ def find_deadlines_with_rules(norm: str, start: int, end: int, ref: RefDate | No
                 if year:
                     groups["y"] = str(year)
             due, ph = resolve(r.kind, groups, ref, 0 if r.after_written else r.off, holidays)
-            if r.id in _WEAK_YEAR and due and ref is not None and int(due[:4]) < ref.year:
+            if due and ref is not None and ref.month and ref.month >= 10 and due < ref.floor() \
+                    and r.kind in ("half", "quarter") and not groups.get("y") and not groups.get("this") \
+                    and not m.group().startswith(("今年", "本年")):
+                # a quarter or half already past, named in the year's last quarter, is next year's
+                # (as a past month is, §4: "一季度要实现开门红" in a December speech)
+                due, ph = resolve(r.kind, groups, RefDate(ref.year + 1), 0, holidays)
+            if due and ref is not None and due < ref.floor() and "deadline.filter.past" not in skip:
+                # a deadline bounds work still to do (§4): a date before the speech's is a past
+                # event, a review period or a qualifier ("2019年3月召开…", "2023年全县完成…")
                 if trace is not None:
                     trace.append((s, e, r.id, "deadline.filter.past"))
+                taken.append((s, e))
                 continue
             taken.append((s, e))
             out.append((s, e, due, ph, (r.id,), bool(groups.get("y"))))
     return sorted(o[:5] for o in out)
+
+
+def _filters(norm: str, start: int, s: int, e: int, r: _Rule, before, as_of, after, topic):
+    """The ids of the filter rows that drop the match norm[s:e] of row r, in the order they apply."""
+    if before.search(norm[max(start, s - 4):s]):
+        yield "deadline.filter.blocker_before"
+    if as_of.search(norm[max(start, s - 4):s]) and not norm[s:e].endswith("前"):
+        yield "deadline.filter.as_of"
+    if after.match(norm, e):
+        yield "deadline.filter.blocker_after"
+    if r.id in ("year_end_rel", "this_year") and topic.match(norm, e):
+        yield "deadline.filter.year_topic"
+    if r.not_after is not None and r.not_after.match(norm, e):
+        yield f"deadline.filter.{r.id}.not_after"
+    if r.not_before is not None and r.not_before.search(norm, max(start, s - 14), s):
+        yield f"deadline.filter.{r.id}.not_before"
+    if r.id == "n_years" and re.match(r"[来前]", norm[e:e + 1]):
+        yield "deadline.filter.n_years_past"
 
 
 def _written_year(found: list, pos: int) -> int | None:
