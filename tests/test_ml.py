@@ -256,3 +256,38 @@ def test_hybrid_never_crashes_and_keeps_offsets_on_any_text(tiny_models, text):
             assert text[t.start:t.end] == t.text
             for u in t.units:
                 assert text[u.start:u.end] == u.text and u.text.strip() == u.text
+
+
+def _rule_doc(stem: str = "t02"):
+    return Pipeline(extractors="rules")((TRAIN / "texts" / f"{stem}.txt").read_text(encoding="utf-8"))
+
+
+def test_rule_noise_hides_whole_rule_tasks_but_keeps_section_evidence():
+    import numpy as np
+
+    from speechledger.ml import training
+    from speechledger.ml.features import rule_view
+    doc = _rule_doc()
+    sp = next(s for s in doc.speeches if s.tasks)
+    rv = rule_view(doc, sp, with_evidence=True)
+    assert training.noisy_view(rv, 0.0, np.random.RandomState(1)) is rv
+    gone = training.noisy_view(rv, 1.0, np.random.RandomState(1))
+    assert not gone.flag.any() and not gone.modality.any() and set(gone.task_of) == {-1}
+    for ti, before, after in zip(rv.task_of, rv.evidence, gone.evidence):
+        # a hidden task's segments keep only the section's rule ids; the others keep their cue weights
+        assert after == ({k: v for k, v in before.items() if k.startswith("section:")} if ti >= 0 else before)
+    assert rv.flag.any()                     # the original view is not touched
+    half = [training.noisy_view(rv, 0.5, training._item_rng("t02#0", 13)).task_of for _ in range(2)]
+    assert half[0] == half[1]                # seeded per document: the same draws every time
+
+
+def test_cv_rule_misses_thin_the_rule_tasks_the_same_way_every_run():
+    from speechledger.api import records as recs_of
+    from speechledger.ml import training
+    text = (TRAIN / "texts" / "t02.txt").read_text(encoding="utf-8")
+    n = lambda pipe: sum(len(r["tasks"]) for r in recs_of(pipe(text, source="t02.txt")))  # noqa: E731
+    full = n(training.pipeline_for("rules", None))
+    thin = [n(training.pipeline_for("rules", None, rule_drop=0.5, unit_drop=0.5)) for _ in range(2)]
+    assert thin[0] == thin[1] < full
+    assert n(training.pipeline_for("rules", None, rule_drop=1.0)) <= sum(
+        1 for r in recs_of(_rule_doc()) for t in r["tasks"] if t.get("extractor") != "rules")
