@@ -62,6 +62,9 @@ def cross_validate(corpus: "training.Corpus", k: int = 5, seed: int = training.S
         sizes.append({"fold": f, "train_docs": len(train), "test_docs": len(test)})
         for d in drops:
             for ex in learned:
+                if d and ex == "ml":       # the ml extractor reads neither rule tasks nor rule units
+                    preds[d][ex] = preds[0.0][ex]
+                    continue
                 recs = training.predict_items(test, ex, models, rule_drop=d, seed=seed)
                 preds[d][ex].update({it.key: _tasks_of(it, recs[it.key]) for it in test})
         if log:
