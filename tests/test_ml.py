@@ -206,13 +206,16 @@ def test_bundled_models_are_complete_and_trained_on_the_current_rules():
         assert (bundled / f).is_file(), f
     card = json.loads((bundled / "card.json").read_text(encoding="utf-8"))
     assert card["rules_fingerprint"] == loading.rules_fingerprint(), "models are stale: run `speechledger train`"
-    # the default extractor is the hybrid: in cross-validation on real documents it must beat the
-    # rules overall and never lose a field by more than a point (the rules were tuned on those
-    # documents, so their CV column is optimistic)
+    # the default extractor is the hybrid. The rules were written reading the CV documents, so the
+    # plain CV flatters them; with rule misses (held-out rule tasks and units dropped) the hybrid must
+    # beat the rules overall and in every field, and in the plain CV it may trail them by little
     cv = card["cv"]
-    assert cv["hybrid"]["macro_f1"] >= cv["rules"]["macro_f1"]
+    misses = cv["misses"]
+    assert misses["hybrid"]["macro_f1"] > misses["rules"]["macro_f1"]
+    assert cv["hybrid"]["macro_f1"] >= cv["rules"]["macro_f1"] - 0.01
     for fld in ("tasks", "units", "deadlines", "targets"):
-        assert cv["hybrid"][fld]["f1"] >= cv["rules"][fld]["f1"] - 0.01, fld
+        assert misses["hybrid"][fld]["f1"] >= misses["rules"][fld]["f1"], fld
+        assert cv["hybrid"][fld]["f1"] >= cv["rules"][fld]["f1"] - 0.02, fld
     text = (ROOT / "corpus" / "texts" / "speeches2024.txt").read_text(encoding="utf-8")
     doc = Pipeline(extractors="hybrid", model_dir=str(bundled))(text)
     for sp in doc.speeches:
@@ -256,3 +259,38 @@ def test_hybrid_never_crashes_and_keeps_offsets_on_any_text(tiny_models, text):
             assert text[t.start:t.end] == t.text
             for u in t.units:
                 assert text[u.start:u.end] == u.text and u.text.strip() == u.text
+
+
+def _rule_doc(stem: str = "t02"):
+    return Pipeline(extractors="rules")((TRAIN / "texts" / f"{stem}.txt").read_text(encoding="utf-8"))
+
+
+def test_rule_noise_hides_whole_rule_tasks_but_keeps_section_evidence():
+    import numpy as np
+
+    from speechledger.ml import training
+    from speechledger.ml.features import rule_view
+    doc = _rule_doc()
+    sp = next(s for s in doc.speeches if s.tasks)
+    rv = rule_view(doc, sp, with_evidence=True)
+    assert training.noisy_view(rv, 0.0, np.random.RandomState(1)) is rv
+    gone = training.noisy_view(rv, 1.0, np.random.RandomState(1))
+    assert not gone.flag.any() and not gone.modality.any() and set(gone.task_of) == {-1}
+    for ti, before, after in zip(rv.task_of, rv.evidence, gone.evidence):
+        # a hidden task's segments keep only the section's rule ids; the others keep their cue weights
+        assert after == ({k: v for k, v in before.items() if k.startswith("section:")} if ti >= 0 else before)
+    assert rv.flag.any()                     # the original view is not touched
+    half = [training.noisy_view(rv, 0.5, training._item_rng("t02#0", 13)).task_of for _ in range(2)]
+    assert half[0] == half[1]                # seeded per document: the same draws every time
+
+
+def test_cv_rule_misses_thin_the_rule_tasks_the_same_way_every_run():
+    from speechledger.api import records as recs_of
+    from speechledger.ml import training
+    text = (TRAIN / "texts" / "t02.txt").read_text(encoding="utf-8")
+    n = lambda pipe: sum(len(r["tasks"]) for r in recs_of(pipe(text, source="t02.txt")))  # noqa: E731
+    full = n(training.pipeline_for("rules", None))
+    thin = [n(training.pipeline_for("rules", None, rule_drop=0.5, unit_drop=0.5)) for _ in range(2)]
+    assert thin[0] == thin[1] < full
+    assert n(training.pipeline_for("rules", None, rule_drop=1.0)) <= sum(
+        1 for r in recs_of(_rule_doc()) for t in r["tasks"] if t.get("extractor") != "rules")

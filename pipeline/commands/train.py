@@ -57,7 +57,8 @@ def run(args) -> int:
     t0 = time.perf_counter()
     try:
         corpus = training.load_corpus(gold_sets(args.corpus), log=log)
-        cv = cross_validate(corpus, k=args.cv, seed=args.seed, log=log) if args.cv and args.cv > 1 else None
+        cv = cross_validate(corpus, k=args.cv, seed=args.seed, log=log, misses=training.CV_MISSES) \
+            if args.cv and args.cv > 1 else None
         card = training.train_models(corpus.sets, out, seed=args.seed, cv=cv, log=log, corpus=corpus)
     except (FileNotFoundError, ValueError) as e:
         print(f"speechledger: error: {e}", file=sys.stderr)
@@ -69,4 +70,7 @@ def run(args) -> int:
     if cv:
         print(f"{cv['_k']}-fold cross-validation by document ({cv['_documents']} real documents):")
         print(cv_table(cv))
+        if cv.get("misses"):
+            print(f"the same folds with each held-out rule task and unit dropped with p={cv['_misses']}:")
+            print(cv_table(cv["misses"]))
     return 0

@@ -12,7 +12,7 @@ import json
 import os
 import tempfile
 
-from speechledger.evaluate import EXTRACTORS, score
+from speechledger.evaluate import EXTRACTORS, FIELDS, score
 from speechledger.ml import training
 
 
@@ -24,36 +24,58 @@ def fold_of(keys: list[str], k: int, seed: int) -> dict[str, int]:
 
 
 def cross_validate(corpus: "training.Corpus", k: int = 5, seed: int = training.SEED,
-                   extractors=EXTRACTORS, log=None) -> dict:
-    """{extractor: referee result} over the real documents, each predicted by a model that never saw it."""
+                   extractors=EXTRACTORS, log=None, rule_drop: float | None = None,
+                   misses: float = 0.0, params: dict | None = None) -> dict:
+    """{extractor: referee result} over the real documents, each predicted by a model that never saw it.
+
+    rule_drop: rule-noise rate of the hybrid model's training (default training.RULE_DROP, as shipped).
+    misses > 0: the same fold models also predict with the held-out documents' rule tasks and units
+    dropped at this rate (training.drop_rule_tasks/drop_rule_units: the rules miss more on unseen
+    text than on the documents they were written from); those scores go to out["misses"].
+    params: decision parameters (default: hybrid.DEFAULTS).
+    """
+    rule_drop = training.RULE_DROP if rule_drop is None else rule_drop
     items = corpus.items
     real = [it for it in items if not it.file.composed]
     if len(real) < k:
         raise ValueError(f"{len(real)} real documents cannot make {k} folds")
     folds = fold_of([it.key for it in real], k, seed)
-    preds: dict[str, dict[str, list[dict]]] = {ex: {} for ex in extractors}   # item key -> tasks
-    for it in real:
-        if "rules" in extractors:
-            preds["rules"][it.key] = _tasks_of(it, it.file.rule_records)
+    drops = (0.0, misses) if misses else (0.0,)
+    # drop rate -> extractor -> item key -> tasks
+    preds: dict[float, dict[str, dict[str, list[dict]]]] = {d: {ex: {} for ex in extractors} for d in drops}
+    if "rules" in extractors:
+        for it in real:
+            preds[0.0]["rules"][it.key] = _tasks_of(it, it.file.rule_records)
     learned = [ex for ex in extractors if ex != "rules"]
     sizes = []
     for f in range(k):
         test = [it for it in real if folds[it.key] == f]
         train = [it for it in items if folds.get(it.key) != f]
+        if misses and "rules" in extractors:
+            recs = training.predict_items(test, "rules", None, rule_drop=misses, seed=seed)
+            preds[misses]["rules"].update({it.key: _tasks_of(it, recs[it.key]) for it in test})
         if not learned:
-            break
-        models = training.fit_models(train, seed=seed, log=log)
+            continue
+        models = training.fit_models(train, seed=seed, log=log, rule_drop=rule_drop)
+        if params is not None:
+            models.params = dict(params)
         sizes.append({"fold": f, "train_docs": len(train), "test_docs": len(test)})
-        for ex in learned:
-            recs = training.predict_items(test, ex, models)
-            for it in test:
-                preds[ex][it.key] = _tasks_of(it, recs[it.key])
+        for d in drops:
+            for ex in learned:
+                if d and ex == "ml":       # the ml extractor reads neither rule tasks nor rule units
+                    preds[d][ex] = preds[0.0][ex]
+                    continue
+                recs = training.predict_items(test, ex, models, rule_drop=d, seed=seed)
+                preds[d][ex].update({it.key: _tasks_of(it, recs[it.key]) for it in test})
         if log:
             log(f"fold {f + 1}/{k}: trained on {len(train)} documents, tested on {len(test)}")
-    out = {ex: _score(real, preds[ex]) for ex in extractors}
+    out = {ex: _score(real, preds[0.0][ex]) for ex in extractors}
+    if misses:
+        out["misses"] = {ex: _score(real, preds[misses][ex]) for ex in extractors}
     out["_folds"] = sizes
     out["_documents"] = len(real)
     out["_k"] = k
+    out["_rule_drop"], out["_misses"] = rule_drop, misses
     return out
 
 
@@ -85,3 +107,67 @@ def _score(items, tasks_by_key: dict[str, list[dict]]) -> dict:
                 p.write(json.dumps({"source": name + ".txt", "speech": it.index, "tasks": tasks_by_key[it.key]},
                                    ensure_ascii=False) + "\n")
         return score(texts, os.path.join(tmp, "gold.jsonl"), os.path.join(tmp, "pred.jsonl"))
+
+
+def tune(corpus: "training.Corpus", grid: list[dict], k: int = 5, seed: int = training.SEED,
+         train_drops=(0.0,), test_drops=(0.0,), log=None) -> list[dict]:
+    """Hybrid decision parameters by cross-validation: one row per (train_drop, test_drop, params, fold).
+
+    Each fold's models are trained once per train_drop (rule-noise training) and predict the
+    held-out documents under every params of the grid, with the rule tasks thinned by each
+    test_drop (drop_rule_tasks: rules that miss as on unseen text). Rows carry the referee's
+    per-field tp/fp/fn, so they can be pooled or averaged over folds (summarise()).
+    Rows for "rules" and "ml" (the ml row under the grid's first params) are included.
+    """
+    real = [it for it in corpus.items if not it.file.composed]
+    folds = fold_of([it.key for it in real], k, seed)
+    rows = []
+    for f in range(k):
+        test = [it for it in real if folds[it.key] == f]
+        train = [it for it in corpus.items if folds.get(it.key) != f]
+        for td in train_drops:
+            models = training.fit_models(train, seed=seed, rule_drop=td)
+            for xd in test_drops:
+                runs = [("hybrid", p) for p in grid] + [("ml", grid[0])]
+                if td == train_drops[0]:
+                    runs.append(("rules", {}))
+                pipes = {}
+                for ex, params in runs:
+                    models.params = dict(params)
+                    if ex not in pipes:
+                        pipes[ex] = training.pipeline_for(ex, models, xd, seed, unit_drop=xd)
+                    recs = training.predict_items(test, ex, models, pipe=pipes[ex])
+                    res = _score(test, {it.key: _tasks_of(it, recs[it.key]) for it in test})
+                    rows.append({"extractor": ex, "train_drop": td if ex != "rules" else None, "test_drop": xd,
+                                 "params": dict(params), "fold": f,
+                                 **{fld: {m: res[fld][m] for m in ("tp", "fp", "fn")} for fld in FIELDS}})
+            if log:
+                log(f"fold {f + 1}/{k}, train_drop {td}: {len(rows)} rows")
+    return rows
+
+
+def summarise(rows: list[dict]) -> list[dict]:
+    """Pool the folds of tune()'s rows: per field P/R/F1 pooled, and F1 averaged over folds."""
+    groups: dict[str, list[dict]] = {}
+    for r in rows:
+        key = json.dumps([r["extractor"], r["train_drop"], r["test_drop"], r["params"]], sort_keys=True)
+        groups.setdefault(key, []).append(r)
+    out = []
+    for key, rs in groups.items():
+        ex, td, xd, params = json.loads(key)
+        s = {"extractor": ex, "train_drop": td, "test_drop": xd, "params": params, "folds": len(rs)}
+        for fld in FIELDS:
+            tp, fp, fn = (sum(r[fld][m] for r in rs) for m in ("tp", "fp", "fn"))
+            p = tp / (tp + fp) if tp + fp else 0.0
+            rc = tp / (tp + fn) if tp + fn else 0.0
+            f1s = [_f1(r[fld]) for r in rs]
+            s[fld] = {"p": p, "r": rc, "f1": 2 * p * rc / (p + rc) if p + rc else 0.0,
+                      "f1_fold_avg": sum(f1s) / len(f1s), "tp": tp, "fp": fp, "fn": fn}
+        s["macro_f1"] = sum(s[fld]["f1"] for fld in FIELDS) / len(FIELDS)
+        out.append(s)
+    return out
+
+
+def _f1(m: dict) -> float:
+    d = 2 * m["tp"] + m["fp"] + m["fn"]
+    return 2 * m["tp"] / d if d else 1.0
