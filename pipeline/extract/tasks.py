@@ -619,6 +619,20 @@ class _Context:
     def outside_review(self):
         return self.kind != "review" and not self.parent_under_review()
 
+    def future_time(self):
+        """A time ahead in the segment (pattern future_time); a bare written year counts when it
+        is not before the speech's year (an undated speech: never)."""
+        ref = self.view.sp.ref_year
+        for m in self.view.pats["future_time"].finditer(self.text):
+            y = m.group("y")
+            if y is None or (ref is not None and int(y) >= ref):
+                return True
+        return False
+
+    def due_before_action(self):
+        """A date ahead, then the action it closes (pattern due_before_action)."""
+        return bool(self.view.pats["due_before_action"].search(self.text))
+
 
 def _label_tasks(doc, sp, tasks, view: _SpeechView, srules, lex) -> list[Task]:
     """Every label line after a task item (牵头单位：…, （X牵头…负责）, table cells) is a task of
