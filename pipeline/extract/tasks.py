@@ -629,6 +629,13 @@ class _Context:
                 return True
         return False
 
+    def not_future_time(self):
+        return not self.future_time()
+
+    def after_semicolon(self):
+        """The segment before ends with a semicolon: the same sentence goes on (a list of goals)."""
+        return self.k > 0 and self.view.texts[self.k - 1].rstrip().endswith((";", "；"))
+
     def due_before_action(self):
         """A date ahead, then the action it closes (pattern due_before_action)."""
         return bool(self.view.pats["due_before_action"].search(self.text))
