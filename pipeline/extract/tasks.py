@@ -17,7 +17,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 
 from speechledger.doc import Segment, Speech, SpeechDoc, Task
-from speechledger.regex_gate import required_literals
+from speechledger.regex_gate import literal_gate, required_literals
 from speechledger.speeches import heading_of
 
 
@@ -638,7 +638,12 @@ class _Context:
 
     def due_before_action(self):
         """A date ahead, then the action it closes (pattern due_before_action)."""
-        return bool(self.view.pats["due_before_action"].search(self.text))
+        t = self.text
+        if "前" not in t and "年" not in t:     # every match holds one (月底前, 年内, 到2027年)
+            return False
+        rx = self.view.pats["due_before_action"]
+        gate = self.config.lexicon.cached("task_due_gate", lambda _lex: literal_gate([rx.pattern]))
+        return (gate is None or gate.search(t) is not None) and rx.search(t) is not None
 
 
 def _label_tasks(doc, sp, tasks, view: _SpeechView, srules, lex) -> list[Task]:
