@@ -33,7 +33,8 @@ from eval_fields import ROOT, _set_paths  # noqa: E402
 
 # tense markers, as the analysis reads them (not the extractor's rows)
 PAST = re.compile(r"已经|(?<!意)已|完成了|实现了|同比|截至|截止|比上年|去年|上年|以来|累计|了(?:[，,。；;、]|$)")
-FUTURE = re.compile(r"今年(?!以来)|明年|(?:到|至)\s*20\d\d\s*年|力争|确保|预期|目标|计划|(?<![即])将|全年|年内|年底前|下一步|争取")
+FUTURE = re.compile(r"今年(?!以来)|明年|(?:到|至)\s*20\d\d\s*年|力争|确保|预期|目标|计划|(?<![即])将|全年|年内|年底前|"
+                    r"下一步|争取")
 
 
 def _paths(name: str):
@@ -125,7 +126,8 @@ def main(argv=None) -> int:
                 print(f"{rid + ' ' + tag:46s} {len(r[('n', True)]):5d} {len(r[True]):5d} "
                       f"{len(r[('n', False)]):6d} {len(r[False]):5d}")
         return 0
-    print(f"{'section':10s} {'tense':10s} {'cand':4s} {'gold':>5s} {'docs':>5s} {'other':>6s} {'docs':>5s} {'prec':>5s}")
+    print(f"{'section':10s} {'tense':10s} {'cand':4s} {'gold':>5s} {'docs':>5s} {'other':>6s} {'docs':>5s} "
+          f"{'prec':>5s}")
     for key in sorted(table, key=lambda k: -(table[k]["pos"] + table[k]["neg"])):
         c = table[key]
         prec = c["pos"] / max(1, c["pos"] + c["neg"])
