@@ -24,3 +24,8 @@ def test_battery_row(row, rules_pipeline):
     assert (task is not None) == row["task"], (row["id"], task and task.text)
     if row["task"] and "units" in row:
         assert [[u.text, u.role] for u in task.units] == row["units"], row["id"]
+    # a goal's figures and due date ride on its task (ANNOTATION.md §4, §5)
+    if row["task"] and "targets" in row:
+        assert [t.text for t in task.targets] == row["targets"], row["id"]
+    if row["task"] and "deadlines" in row:
+        assert [d.text for d in task.deadlines] == row["deadlines"], row["id"]

@@ -17,7 +17,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 
 from speechledger.doc import Segment, Speech, SpeechDoc, Task
-from speechledger.regex_gate import required_literals
+from speechledger.regex_gate import literal_gate, required_literals
 from speechledger.speeches import heading_of
 
 
@@ -618,6 +618,32 @@ class _Context:
 
     def outside_review(self):
         return self.kind != "review" and not self.parent_under_review()
+
+    def future_time(self):
+        """A time ahead in the segment (pattern future_time); a bare written year counts when it
+        is not before the speech's year (an undated speech: never)."""
+        ref = self.view.sp.ref_year
+        for m in self.view.pats["future_time"].finditer(self.text):
+            y = m.group("y")
+            if y is None or (ref is not None and int(y) >= ref):
+                return True
+        return False
+
+    def not_future_time(self):
+        return not self.future_time()
+
+    def after_semicolon(self):
+        """The segment before ends with a semicolon: the same sentence goes on (a list of goals)."""
+        return self.k > 0 and self.view.texts[self.k - 1].rstrip().endswith((";", "；"))
+
+    def due_before_action(self):
+        """A date ahead, then the action it closes (pattern due_before_action)."""
+        t = self.text
+        if "前" not in t and "年" not in t:     # every match holds one (月底前, 年内, 到2027年)
+            return False
+        rx = self.view.pats["due_before_action"]
+        gate = self.config.lexicon.cached("task_due_gate", lambda _lex: literal_gate([rx.pattern]))
+        return (gate is None or gate.search(t) is not None) and rx.search(t) is not None
 
 
 def _label_tasks(doc, sp, tasks, view: _SpeechView, srules, lex) -> list[Task]:
