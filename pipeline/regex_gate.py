@@ -202,3 +202,25 @@ def scanner(pattern: str) -> re.Pattern:
     re tries the alternatives only where one of them can start."""
     first = first_chars(pattern)
     return re.compile(pattern if first is None else f"(?={first})(?:{pattern})")
+
+
+def literal_trie(words) -> str:
+    """One pattern matching, at any position, the longest of words that starts there (the
+    words as a prefix tree: 加(?:快(?:推进)?|强)); an alternation of many words, tried one
+    after the other at each position, scans far slower."""
+    trie: dict = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        alts = [re.escape(ch) + emit(sub) for ch, sub in sorted(node.items()) if ch]
+        if not alts:
+            return ""
+        optional = "" in node           # a word ends here: what follows is optional (greedy: longest first)
+        if len(alts) == 1 and not optional:
+            return alts[0]
+        return "(?:" + "|".join(alts) + ")" + ("?" if optional else "")
+    return emit(trie) if trie else "(?!)"
