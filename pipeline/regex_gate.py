@@ -224,3 +224,31 @@ def literal_trie(words) -> str:
             return alts[0]
         return "(?:" + "|".join(alts) + ")" + ("?" if optional else "")
     return emit(trie) if trie else "(?!)"
+
+
+def _re_skips(pattern: str) -> bool:
+    """re finds where pattern can start by itself: it opens with a literal, a class or an anchor,
+    or with an alternation whose every branch opens with a literal (as re's compiler reads it)."""
+    items = _parser.parse(pattern)
+    while True:
+        if not len(items):
+            return False
+        op, av = items[0]
+        if op is not C.SUBPATTERN:
+            break
+        items = av[-1]
+    if op is C.LITERAL or op is C.IN or op is C.AT:      # (an anchor: re tries few places)
+        return True
+    return op is C.BRANCH and all(len(b) and b[0][0] is C.LITERAL for b in av[1])
+
+
+def searcher(rx: re.Pattern) -> re.Pattern:
+    """rx, or the same pattern behind a look-ahead on its first characters (scanner) when re
+    cannot skip to where a match may start by itself: the same matches, found faster. A pattern
+    that re already skips through stays as it is (the look-ahead would only cost)."""
+    if rx.flags & ~(re.UNICODE | re.ASCII) or _re_skips(rx.pattern):
+        return rx
+    try:
+        return scanner(rx.pattern)
+    except re.error:
+        return rx

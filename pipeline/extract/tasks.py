@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from speechledger.doc import Segment, Speech, SpeechDoc, Task
-from speechledger.regex_gate import literal_trie, required_literals
+from speechledger.regex_gate import literal_trie, required_literals, searcher
 from speechledger.speeches import heading_of
 
 
@@ -244,7 +244,8 @@ def _cue_plan(lexicon):
     """Per lexicon: the required literals of the cues that have a small set of them, in one
     prefix-tree regex, the cue bits each literal stands for (its own cues and those of the
     literals that are its prefixes: they start at the same place), and the bits of the cues
-    searched in every segment (`always`: no literal set, or too large a one)."""
+    searched in every segment (`always`: no literal set, or too large a one), and the cues with
+    their patterns behind a first-character look-ahead where that finds the same matches faster."""
     def build(_lex=None):
         _, cues = lexicon.task_cues
         always = 0
@@ -262,7 +263,9 @@ def _cue_plan(lexicon):
                 found[x] |= bits.get(x[:k], 0)
         # one scan finds at each position the longest literal starting there (its prefixes: `found`)
         scans = [re.compile(literal_trie(sorted(bits))).search]
-        return always, scans, found, {}
+        # the cues as segments are scored on them: the same patterns, searched faster (regex_gate.searcher)
+        fast = [replace(c, pattern=searcher(c.pattern)) for c in cues]
+        return always, scans, found, {}, fast
     return lexicon.cached("task_cue_plan", build)
 
 
@@ -289,7 +292,7 @@ def _cue_candidates(norm: str, sp: Speech, view: _SpeechView, cues, plan) -> tup
     texts = view.texts
     if not segs:
         return texts, []
-    always, scans, found, decoded = plan
+    always, scans, found, decoded, fast = plan
     if _SPACE_IN_CJK.search(norm, sp.start, sp.end):
         texts = [_SPACE_IN_CJK.sub("", t) for t in texts]
         src = "\n".join(texts)             # scanned as the segments will be scored
@@ -319,7 +322,7 @@ def _cue_candidates(norm: str, sp: Speech, view: _SpeechView, cues, plan) -> tup
     for x in mask:
         sel = decoded.get(x)
         if sel is None:
-            sel = decoded[x] = [c for n, c in enumerate(cues) if x >> n & 1]
+            sel = decoded[x] = [c for n, c in enumerate(fast) if x >> n & 1]
         out.append(sel)
     return texts, out
 
