@@ -205,25 +205,22 @@ def scanner(pattern: str) -> re.Pattern:
 
 
 def literal_trie(words) -> str:
-    """One pattern matching, at any position, the longest of words that starts there (the
-    words as a prefix tree: 加(?:快(?:推进)?|强)); an alternation of many words, tried one
-    after the other at each position, scans far slower."""
-    trie: dict = {}
+    """An alternation of literal words as a prefix tree (加(?:快(?:推进)?|强)): the same matches,
+    longest first, but a position is rejected after one character instead of one per word."""
+    root: dict = {}
     for w in words:
-        node = trie
+        node = root
         for ch in w:
             node = node.setdefault(ch, {})
         node[""] = {}
 
-    def emit(node: dict) -> str:
-        alts = [re.escape(ch) + emit(sub) for ch, sub in sorted(node.items()) if ch]
-        if not alts:
+    def render(node) -> str:
+        kids = [re.escape(ch) + render(sub) for ch, sub in sorted(node.items()) if ch]
+        if not kids:
             return ""
-        optional = "" in node           # a word ends here: what follows is optional (greedy: longest first)
-        if len(alts) == 1 and not optional:
-            return alts[0]
-        return "(?:" + "|".join(alts) + ")" + ("?" if optional else "")
-    return emit(trie) if trie else "(?!)"
+        body = kids[0] if len(kids) == 1 else "(?:" + "|".join(kids) + ")"
+        return f"(?:{body})?" if "" in node else body
+    return f"(?:{render(root)})"
 
 
 def _re_skips(pattern: str) -> bool:

@@ -262,7 +262,7 @@ def _cue_plan(lexicon):
             for k in range(1, len(x) + 1):      # x's prefixes among the literals
                 found[x] |= bits.get(x[:k], 0)
         # one scan finds at each position the longest literal starting there (its prefixes: `found`)
-        scans = [re.compile(literal_trie(sorted(bits))).search]
+        scans = [re.compile(literal_trie(sorted(bits))).search] if bits else []
         # the cues as segments are scored on them: the same patterns, searched faster (regex_gate.searcher)
         fast = [replace(c, pattern=searcher(c.pattern)) for c in cues]
         return always, scans, found, {}, fast
