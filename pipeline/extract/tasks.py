@@ -229,7 +229,7 @@ def make_task(doc: SpeechDoc, speech: Speech, seg: Segment, extractor: str = "ru
 
 
 _CLAUSE = re.compile(r"[^，,；;：:]+[，,；;：:]?")
-_SPACE_IN_CJK = re.compile(r"(?<=[\u4e00-\u9fff])[ \t\u3000]+(?=[\u4e00-\u9fff])")
+_SPACE_IN_CJK = searcher(re.compile(r"(?<=[\u4e00-\u9fff])[ \t\u3000]+(?=[\u4e00-\u9fff])"))   # skips to spaces
 
 
 def _required_literals(pattern: re.Pattern) -> list[str] | None:
