@@ -240,12 +240,27 @@ def _re_skips(pattern: str) -> bool:
 
 
 def searcher(rx: re.Pattern) -> re.Pattern:
-    """rx, or the same pattern behind a look-ahead on its first characters (scanner) when re
+    """rx, or the same pattern behind a look-ahead on its first characters (as scanner) when re
     cannot skip to where a match may start by itself: the same matches, found faster. A pattern
     that re already skips through stays as it is (the look-ahead would only cost)."""
-    if rx.flags & ~(re.UNICODE | re.ASCII) or _re_skips(rx.pattern):
+    if rx.flags & ~(re.UNICODE | re.ASCII):
+        return rx
+    # parsing is the cost: the answer is kept in the regex cache, as required_literals' is
+    from speechledger import rxcache
+    first = rxcache.memo("searcher " + _source_hash(), rx.pattern, _lookahead)
+    if first is None:
         return rx
     try:
-        return scanner(rx.pattern)
+        return re.compile(f"(?={first})(?:{rx.pattern})")
     except re.error:
         return rx
+
+
+def _lookahead(pattern: str) -> str | None:
+    """The first-character class searcher() puts before pattern, or None (leave it as it is)."""
+    try:
+        if _re_skips(pattern):
+            return None
+    except Exception:                                 # pragma: no cover - defensive
+        return None
+    return first_chars(pattern)
