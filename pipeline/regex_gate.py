@@ -202,3 +202,65 @@ def scanner(pattern: str) -> re.Pattern:
     re tries the alternatives only where one of them can start."""
     first = first_chars(pattern)
     return re.compile(pattern if first is None else f"(?={first})(?:{pattern})")
+
+
+def literal_trie(words) -> str:
+    """An alternation of literal words as a prefix tree (加(?:快(?:推进)?|强)): the same matches,
+    longest first, but a position is rejected after one character instead of one per word."""
+    root: dict = {}
+    for w in words:
+        node = root
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def render(node) -> str:
+        kids = [re.escape(ch) + render(sub) for ch, sub in sorted(node.items()) if ch]
+        if not kids:
+            return ""
+        body = kids[0] if len(kids) == 1 else "(?:" + "|".join(kids) + ")"
+        return f"(?:{body})?" if "" in node else body
+    return f"(?:{render(root)})"
+
+
+def _re_skips(pattern: str) -> bool:
+    """re finds where pattern can start by itself: it opens with a literal, a class or an anchor,
+    or with an alternation whose every branch opens with a literal (as re's compiler reads it)."""
+    items = _parser.parse(pattern)
+    while True:
+        if not len(items):
+            return False
+        op, av = items[0]
+        if op is not C.SUBPATTERN:
+            break
+        items = av[-1]
+    if op is C.LITERAL or op is C.IN or op is C.AT:      # (an anchor: re tries few places)
+        return True
+    return op is C.BRANCH and all(len(b) and b[0][0] is C.LITERAL for b in av[1])
+
+
+def searcher(rx: re.Pattern) -> re.Pattern:
+    """rx, or the same pattern behind a look-ahead on its first characters (as scanner) when re
+    cannot skip to where a match may start by itself: the same matches, found faster. A pattern
+    that re already skips through stays as it is (the look-ahead would only cost)."""
+    if rx.flags & ~(re.UNICODE | re.ASCII):
+        return rx
+    # parsing is the cost: the answer is kept in the regex cache, as required_literals' is
+    from speechledger import rxcache
+    first = rxcache.memo("searcher " + _source_hash(), rx.pattern, _lookahead)
+    if first is None:
+        return rx
+    try:
+        return re.compile(f"(?={first})(?:{rx.pattern})")
+    except re.error:
+        return rx
+
+
+def _lookahead(pattern: str) -> str | None:
+    """The first-character class searcher() puts before pattern, or None (leave it as it is)."""
+    try:
+        if _re_skips(pattern):
+            return None
+    except Exception:                                 # pragma: no cover - defensive
+        return None
+    return first_chars(pattern)

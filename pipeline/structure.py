@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from speechledger.doc import Section, Speech, SpeechDoc
 from speechledger.normalize import norm_text
-from speechledger.regex_gate import literal_gate
+from speechledger.regex_gate import literal_gate, searcher
 
 _DIRECTIVE_HEAD = re.compile(r".*?(?:(?<![主重需纲])要(?![求点])|确保|必须|务必|力争|争取|着力|狠抓|全力)")
 _YEAR = re.compile(r"((?:19|20)\d\d)\s*年")
@@ -38,11 +38,11 @@ def load_rows(lexicon) -> dict[str, list[Row]]:
         out = {}
         for group in ("document", "heading", "marker"):
             rows = data.get(group, [])
-            out[group] = [Row(r["id"], r["kind"], re.compile(r["pattern"]), bool(r.get("year")),
+            out[group] = [Row(r["id"], r["kind"], searcher(re.compile(r["pattern"])), bool(r.get("year")),
                               r.get("scope", "section"), literal_gate([r["pattern"]])) for r in rows]
             # prefilters: a search for the literals one of which every row match holds tells that
             # no row of the group matches (most segments); without such literals, the rows combined
-            out[group + "_any"] = re.compile("|".join(f"(?:{r['pattern']})" for r in rows) or "(?!)")
+            out[group + "_any"] = searcher(re.compile("|".join(f"(?:{r['pattern']})" for r in rows) or "(?!)"))
             out[group + "_gate"] = literal_gate([r["pattern"] for r in rows])
         return out
     return lexicon.cached("structure_rows", build)

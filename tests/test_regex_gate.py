@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from speechledger.lexicon import load_yaml
-from speechledger.regex_gate import literal_gate, required_literals
+from speechledger.regex_gate import literal_gate, literal_trie, required_literals, searcher
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,3 +40,28 @@ def test_the_structure_gates_pass_every_text_a_row_matches():
         for t in examples + texts:
             if any(re.search(r["pattern"], t) for r in rows):
                 assert gate is None or gate.search(t), (group, t)
+
+
+def test_literal_trie_finds_the_longest_word_at_each_position():
+    rx = re.compile(literal_trie(["加快", "加快推进", "加强", "推进", "a.b"]))
+    assert [rx.match("加快推进工作", i) and rx.match("加快推进工作", i).group() for i in range(4)] == \
+        ["加快推进", None, "推进", None]
+    assert rx.match("加快推动").group() == "加快"
+    assert rx.search("xa.bx").group() == "a.b" and not rx.search("axb")
+
+
+def test_searcher_finds_the_same_matches_as_the_pattern():
+    """Task cues, structure and deadline rows are searched through searcher(): it may only change speed."""
+    cues = load_yaml("task_cues.yaml")["cues"]
+    rows = [r for g in ("document", "heading", "marker") for r in load_yaml("structure.yaml").get(g, [])]
+    texts = [ln for f in sorted((ROOT / "corpus" / "texts").glob("*.txt"))
+             for ln in re.split(r"[\n。]", f.read_text(encoding="utf-8")) if ln.strip()]
+    wrapped = 0
+    for r in cues + rows:
+        rx = re.compile(r["pattern"])
+        fast = searcher(rx)
+        wrapped += fast is not rx
+        for t in [x for x in r.get("match", []) + r.get("no_match", [])] + texts:
+            assert [m.span() for m in rx.finditer(t)] == [m.span() for m in fast.finditer(t)], (r["id"], t)
+    assert wrapped          # some rows do get the look-ahead
+    assert searcher(re.compile("必须|务必")).pattern == "必须|务必"     # re skips through these by itself

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from speechledger.doc import Deadline, SpeechDoc
 from speechledger.numerals import cn_number
-from speechledger.regex_gate import required_literals
+from speechledger.regex_gate import required_literals, searcher
 
 
 def cn_int(s: str) -> int | None:
@@ -56,7 +56,7 @@ _HINT = re.compile(r"[年月季日周号节旦]|十[一二三四五六七八九]
 def _pattern(data: dict, pattern: str) -> re.Pattern:
     for name, key in (("YYYY", "year"), ("MM", "month"), ("DD", "day")):
         pattern = pattern.replace(name, "(?:" + data[key] + ")")
-    return re.compile(pattern)
+    return searcher(re.compile(pattern))     # (the same matches, found faster)
 
 
 def _build(lexicon) -> tuple[list[_Rule], re.Pattern, re.Pattern, re.Pattern, re.Pattern, dict]:

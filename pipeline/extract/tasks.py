@@ -8,16 +8,16 @@ conditions, an effect, examples); the engine here applies them without rule-spec
 branches and records the ids in Task.rules. Modality comes from pipeline/data/modality.yaml.
 
 Speed: a cue is searched only in the segments holding one of its required literals
-(read from its parsed regex), found by a few scans over the whole speech.
+(read from its parsed regex), found by one scan over the whole speech.
 """
 from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from speechledger.doc import Segment, Speech, SpeechDoc, Task
-from speechledger.regex_gate import literal_gate, required_literals
+from speechledger.regex_gate import literal_gate, literal_trie, required_literals, searcher
 from speechledger.speeches import heading_of
 
 
@@ -229,7 +229,8 @@ def make_task(doc: SpeechDoc, speech: Speech, seg: Segment, extractor: str = "ru
 
 
 _CLAUSE = re.compile(r"[^，,；;：:]+[，,；;：:]?")
-_SPACE_IN_CJK = re.compile(r"(?<=[\u4e00-\u9fff])[ \t\u3000]+(?=[\u4e00-\u9fff])")
+# (?=[ \t\u3000]): re skips to a space instead of trying the look-behind everywhere (as searcher)
+_SPACE_IN_CJK = re.compile(r"(?=[ \t\u3000])(?<=[\u4e00-\u9fff])[ \t\u3000]+(?=[\u4e00-\u9fff])")
 
 
 def _required_literals(pattern: re.Pattern) -> list[str] | None:
@@ -241,11 +242,11 @@ def _required_literals(pattern: re.Pattern) -> list[str] | None:
 
 
 def _cue_plan(lexicon):
-    """Per lexicon: the required literals of the cues that have a small set of them, in a
-    few regexes of about 32 literals each (sorted, so each regex starts with few different
-    characters and scans fast), the cue bits each literal stands for (its own cues and those
-    of the literals that are its prefixes: they start at the same place), and the bits of
-    the cues searched in every segment (`always`: no literal set, or too large a one)."""
+    """Per lexicon: the required literals of the cues that have a small set of them, in one
+    prefix-tree regex, the cue bits each literal stands for (its own cues and those of the
+    literals that are its prefixes: they start at the same place), and the bits of the cues
+    searched in every segment (`always`: no literal set, or too large a one), and the cues with
+    their patterns behind a first-character look-ahead where that finds the same matches faster."""
     def build(_lex=None):
         _, cues = lexicon.task_cues
         always = 0
@@ -261,10 +262,11 @@ def _cue_plan(lexicon):
         for x in found:
             for k in range(1, len(x) + 1):      # x's prefixes among the literals
                 found[x] |= bits.get(x[:k], 0)
-        lits = sorted(bits)
-        scans = [re.compile("|".join(map(re.escape, sorted(lits[i:i + 32], key=len, reverse=True)))).search
-                 for i in range(0, len(lits), 32)]
-        return always, scans, found, {}
+        # one scan finds at each position the longest literal starting there (its prefixes: `found`)
+        scans = [re.compile(literal_trie(sorted(bits))).search] if bits else []
+        # the cues as segments are scored on them: the same patterns, searched faster (regex_gate.searcher)
+        fast = [replace(c, pattern=searcher(c.pattern)) for c in cues]
+        return always, scans, found, {}, fast
     return lexicon.cached("task_cue_plan", build)
 
 
@@ -285,13 +287,13 @@ def _segments_with(search, src: str, starts: list[int], ends: list[int], lo: int
 
 def _cue_candidates(norm: str, sp: Speech, view: _SpeechView, cues, plan) -> tuple[list[str], list[list]]:
     """The text each segment is scored on (PDF spaces inside words removed: "政治 任务") and
-    the cues it may hold: those one of whose required literals it contains, found by a few
-    scans over the speech that stop wherever a literal starts (the per-segment search decides)."""
+    the cues it may hold: those one of whose required literals it contains, found by a scan
+    over the speech that stops wherever a literal starts (the per-segment search decides)."""
     segs = sp.segments
     texts = view.texts
     if not segs:
         return texts, []
-    always, scans, found, decoded = plan
+    always, scans, found, decoded, fast = plan
     if _SPACE_IN_CJK.search(norm, sp.start, sp.end):
         texts = [_SPACE_IN_CJK.sub("", t) for t in texts]
         src = "\n".join(texts)             # scanned as the segments will be scored
@@ -321,7 +323,7 @@ def _cue_candidates(norm: str, sp: Speech, view: _SpeechView, cues, plan) -> tup
     for x in mask:
         sel = decoded.get(x)
         if sel is None:
-            sel = decoded[x] = [c for n, c in enumerate(cues) if x >> n & 1]
+            sel = decoded[x] = [c for n, c in enumerate(fast) if x >> n & 1]
         out.append(sel)
     return texts, out
 
@@ -390,18 +392,20 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
     """REQUIRES speeches (segments, headings); PROVIDES speech.tasks (modality set, specific pending)."""
     lex = config.lexicon
     threshold, cues = lex.task_cues
-    weights = {c.id: c.weight for c in cues}
     evidence = doc.task_evidence
     srules, labels = structure_rules(lex)
     plan = _cue_plan(lex)
     label_search = lex.cached("task_label_literals", lambda _lex: _label_literals(labels))
-    hrules = [(r, _conditions(_HeadingContext, r.when)) for r in heading_rules(lex)]
-    srows = [(r, _conditions(_Context, r.when)) for r in score_rules(lex)]
     pats = patterns(lex)
-    # the rows a segment can fire (join rows act in _label_tasks); a row whose first condition
-    # needs a section is skipped outside one
-    seg_rules = [(r, bool(r.when) and r.when[0] in _KIND_CONDITIONS, _conditions(_Context, r.when))
-                 for r in srules if r.effect != "join"]
+    # the rows with their condition methods, once per lexicon, not per document. seg_rules: the
+    # rows a segment can fire (join rows act in _label_tasks); a row whose first condition needs a
+    # section is skipped outside one
+    weights, hrules, srows, seg_rules = lex.cached("task_rows", lambda _lex: (
+        {c.id: c.weight for c in cues},
+        [(r, _conditions(_HeadingContext, r.when)) for r in heading_rules(lex)],
+        [(r, _conditions(_Context, r.when)) for r in score_rules(lex)],
+        [(r, bool(r.when) and r.when[0] in _KIND_CONDITIONS, _conditions(_Context, r.when))
+         for r in srules if r.effect != "join"]))
     for sp in doc.speeches:
         heading_at = {h.start: h for h in sp.headings}
         heading_idx = {h.start: i for i, h in enumerate(sp.headings)}
@@ -485,13 +489,15 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
             for rule, needs_kind, conds in seg_rules:
                 if hits & rule.unless or (needs_kind and ctx.kind is None):
                     continue
-                if not all(cond(ctx) for cond in conds):
-                    continue
-                fired.append(rule.id)
-                if rule.effect == "score":
-                    score += rule.score
-                elif rule.effect == "task":
-                    forced = True
+                for cond in conds:          # a loop, not all() over a generator: per segment and row
+                    if not cond(ctx):
+                        break
+                else:
+                    fired.append(rule.id)
+                    if rule.effect == "score":
+                        score += rule.score
+                    elif rule.effect == "task":
+                        forced = True
             if forced or score >= threshold - 1e-9:
                 tasks.append(make_task(doc, sp, seg, "rules", min(1.0, 0.5 + 0.1 * max(score, 0)), lexicon=lex,
                                        view=view, rules=_ids(hits, weights, fired)))

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from speechledger.doc import Segment, SpeechDoc, Unit
+from speechledger.regex_gate import literal_trie as _trie
 from speechledger.regex_gate import scanner
 
 _AND_MARK = "龢"   # stands in for 和 inside official names while scanning (same length)
@@ -57,25 +58,6 @@ class _Compiled:
 
 
 # --- speed: patterns compiled so that most positions of a line fail at once ----------------
-def _trie(words) -> str:
-    """An alternation of literal words as a prefix tree: the same matches, longest first (as
-    _alt orders them), but a position is rejected after one character instead of one per word."""
-    root: dict = {}
-    for w in words:
-        node = root
-        for ch in w:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
-    def render(node) -> str:
-        kids = [re.escape(ch) + render(sub) for ch, sub in sorted(node.items()) if ch]
-        if not kids:
-            return ""
-        body = kids[0] if len(kids) == 1 else "(?:" + "|".join(kids) + ")"
-        return f"(?:{body})?" if "" in node else body
-    return f"(?:{render(root)})"
-
-
 _STOP_ALT = re.compile(r"(?:\(\?<!(?P<before>[^()\[\]\\|?*+{}.^$]+)\))?"
                        r"(?P<body>[^()\[\]\\|?*+{}.^$]+|\[[^\]]+\])(?:\(\?![^()]*\))?")
 

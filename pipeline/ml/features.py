@@ -156,6 +156,7 @@ class SegmentFeaturizer:
     def __getstate__(self):
         d = dict(self.__dict__)
         d.pop("_cue_tables", None)      # rebuilt on first use
+        d.pop("_cue_ids", None)
         d.pop("_task_cols_cache", None)
         return d
 
@@ -214,44 +215,61 @@ class SegmentFeaturizer:
         return t
 
     @property
-    def cue_table(self) -> np.ndarray:
-        """The three cue tables end to end, indexed by Hashes.all_keys."""
-        t = self.__dict__.get("_cue_table")
+    def cue_ids(self) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, M): a small id per hash slot of the three cue tables end to end (indexed by
+        Hashes.all_keys; the slots holding the same set of cues share one), ids 0..m-1, then m, m+1
+        and m+2 standing for the number, placeholder and year shape cues; M (ids x cues) is 1
+        where an id stands for the cue, so counts per id times M are the counts per cue."""
+        t = self.__dict__.get("_cue_ids")
         if t is None:
-            t = self.__dict__["_cue_table"] = np.concatenate(self.cue_tables)
+            masks, ids = np.unique(np.concatenate(self.cue_tables), return_inverse=True)
+            k, m = len(SEG_CUES), len(masks)
+            assert masks[0] == 0 and m + 3 < 256
+            M = np.zeros((m + 3, k))
+            M[:m] = (masks[:, None] >> np.arange(k, dtype=np.uint32)) & np.uint32(1)
+            for i, name in enumerate(("number", "placeholder", "year")):
+                M[m + i, _CUE_COL[name]] = 1.0
+            t = self.__dict__["_cue_ids"] = (ids.astype(np.uint8), M)     # few ids: a table that stays in cache
         return t
 
     def cue_counts(self, frame: SpeechFrame, h: "Hashes") -> np.ndarray:
-        """Count of each cue per segment: word cues by table look-up, shape cues from the text."""
+        """Count of each cue per segment: word cues by table look-up, shape cues from the text.
+
+        One bincount over (segment row, cue id) pairs, then a product with the id-to-cue
+        matrix: integer counts, so the float64 values are exact (any summation order)."""
         n = len(frame.starts)
         k = len(SEG_CUES)
         if n == 0:
             return np.zeros((0, k))
-        masks = self.cue_table[h.all_keys]
-        hit = np.flatnonzero(masks)
-        bits = (masks[hit][:, None] >> np.arange(k, dtype=np.uint32)) & np.uint32(1)
-        which, j = np.nonzero(bits)
-        idx = [h.all_rows[hit][which] * k + j]
+        ids, M = self.cue_ids
+        w = M.shape[0]
+        m = w - 3
+        at = ids[h.all_keys]
+        hit = np.flatnonzero(at)              # id 0: no cue
+        idx = [h.all_rows[hit] * w + at[hit]]
         # shape cues: where a run of digits / of placeholders starts, where a year (dddd年) starts
         codes, seg_of = h.codes, h.seg_of
         cls = _SHAPE_CLASS[np.minimum(codes, 0xFFFF)]
-        for col, c in ((self._shape_cols["number"], 1), (self._shape_cols["placeholder"], 2)):
-            on = cls == c
-            pos = np.flatnonzero(on[1:] & ~on[:-1]) + 1
-            if len(on) and on[0]:
-                pos = np.concatenate([[0], pos])
+        on = np.flatnonzero(cls)
+        if len(on):
+            c = cls[on]
+            # a run starts where the class differs from the previous position's
+            first = np.ones(len(on), bool)
+            first[1:] = (on[1:] != on[:-1] + 1) | (c[1:] != c[:-1])
+            pos = on[first]
             r = seg_of[pos]
-            idx.append(r[r >= 0] * k + col)
-        if len(codes) > 4:
-            pos = np.flatnonzero(codes[4:] == _NIAN32)
-            if len(pos):
-                digit = cls == 1
-                pos = pos[digit[pos] & digit[pos + 1] & digit[pos + 2] & digit[pos + 3]]
-                r = seg_of[pos]
-                idx.append(r[r >= 0] * k + self._shape_cols["year"])
-        return np.bincount(np.concatenate(idx), minlength=n * k).reshape(n, k).astype(np.float64)
+            keep = r >= 0
+            idx.append(r[keep] * w + (m - 1) + c[first][keep])
+            if len(codes) > 4:
+                pos = np.flatnonzero(codes[4:] == _NIAN32)
+                if len(pos):
+                    digit = cls == 1
+                    pos = pos[digit[pos] & digit[pos + 1] & digit[pos + 2] & digit[pos + 3]]
+                    r = seg_of[pos]
+                    idx.append(r[r >= 0] * w + (m + 2))
+        per_id = np.bincount(np.concatenate(idx) if len(idx) > 1 else idx[0], minlength=n * w)
+        return per_id.reshape(n, w).astype(np.float64) @ M     # (float @ float: BLAS; int @ float is slower)
 
-    _shape_cols = {"number": _CUE_COL["number"], "placeholder": _CUE_COL["placeholder"], "year": _CUE_COL["year"]}
 
     def dense(self, doc, speech, frame: SpeechFrame, hashes: "Hashes | None" = None) -> np.ndarray:
         """The DENSE_WIDTH dense columns of each segment, filled into one matrix (see _DENSE for the layout)."""

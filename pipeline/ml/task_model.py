@@ -131,11 +131,12 @@ class TaskModel:
         return self.squash(z, spans, heads)
 
     def ngram_weights(self, heads: tuple[str, ...]) -> np.ndarray:
-        """The n-gram block of the stacked weights, transposed (heads' columns x N_HASH)."""
+        """The n-gram block of the stacked weights (N_HASH x heads' columns), C-contiguous: a hashed
+        n-gram's weights for every head lie side by side, in one cache line."""
         cache = self.__dict__.setdefault("_stacked", {})
-        key = ("ngram-T",) + heads
+        key = ("ngram",) + heads
         if key not in cache:
-            cache[key] = np.ascontiguousarray(self.stacked(heads)[0][:N_HASH].T)
+            cache[key] = np.ascontiguousarray(self.stacked(heads)[0][:N_HASH])
         return cache[key]
 
     def squash(self, z: np.ndarray, spans: dict, heads: tuple[str, ...]) -> TaskPrediction:
@@ -187,12 +188,14 @@ class TaskModel:
 def _ngram_scores(W: np.ndarray, parts) -> np.ndarray:
     """Sum of n-gram weights per segment row for each column of W.
 
-    W is given transposed (columns x features, C-contiguous): np.take on a contiguous row
-    is several times faster than fancy-indexing rows of a wide matrix.
+    W (N_HASH x columns, C-contiguous): one gather of whole rows reads each n-gram's weights
+    for all heads from one cache line (the table is far larger than the cache: prediction
+    is bound by these reads); then a bincount per column.
     """
-    z = np.empty((parts.n, W.shape[0]))
-    for j in range(W.shape[0]):
-        z[:, j] = np.bincount(parts.rows, weights=np.take(W[j], parts.cols) * parts.vals, minlength=parts.n)
+    g = np.take(W, parts.cols, axis=0)
+    z = np.empty((parts.n, W.shape[1]))
+    for j in range(W.shape[1]):
+        z[:, j] = np.bincount(parts.rows, weights=g[:, j] * parts.vals, minlength=parts.n)
     return z
 
 
