@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from test_battery import covering
 
 ROWS = yaml.safe_load((Path(__file__).parent / "data" / "units_battery.yaml").read_text(encoding="utf-8"))["rows"]
