@@ -14,15 +14,13 @@ from speechledger.extract.units import role_of
 from speechledger.ml.features import MODALITIES, rule_view
 
 # Defaults for the decision thresholds; a model card's "params" overrides them. Chosen by 5-fold CV
-# on real documents, clean and with 15% of the held-out rule tasks and units dropped (rules miss
-# more on unseen text than on the documents they were written from): scripts/tune_hybrid.py.
+# on real documents (scripts/tune_hybrid.py grids them, clean and with rule misses simulated).
 DEFAULTS = {
     "task_threshold": 0.5,        # add a segment the rules left out at this combined probability
-    "keep_threshold": 0.1,        # keep a rule task down to this combined probability (rules are precise;
-                                  # the rule-noise-trained model trusts them less, so keep more of them)
+    "keep_threshold": 0.3,        # keep a rule task down to this combined probability (rules are precise)
     "modality_override": 0.9,     # replace the rule modality when the model is at least this sure
     "specific_margin": 0.0,       # set specific when |p - 0.5| exceeds this
-    "unit_confidence": 0.9,       # hybrid: minimum CRF marginal of a unit added to the rules' units
+    "unit_confidence": 0.8,       # hybrid: minimum CRF marginal of a unit added to the rules' units
     "ml_unit_confidence": 0.5,    # ml: minimum CRF marginal of a unit span
     # hybrid: where the CRF may add units beside the rules' ("none", "unitless", "all"). With rule
     # misses in CV, "all" at 0.9 would lift units 0.878 -> 0.917 (R 0.806 -> 0.893; clean CV
