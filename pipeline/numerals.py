@@ -1,6 +1,8 @@
 """Chinese numerals to numbers, for target values (ANNOTATION.md §5: 三→3, 两→2, 一千→1000)."""
 from __future__ import annotations
 
+import datetime
+
 _D = {"零": 0, "〇": 0, "○": 0, "一": 1, "壹": 1, "二": 2, "两": 2, "兩": 2, "贰": 2, "三": 3, "叁": 3,
       "四": 4, "肆": 4, "五": 5, "伍": 5, "六": 6, "陆": 6, "七": 7, "柒": 7, "八": 8, "捌": 8, "九": 9, "玖": 9}
 _UNIT = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000,
@@ -67,8 +69,6 @@ FULL_DATE = (r"(?P<y>(?:19|20)\d{2}|[一二][〇零○O一二三四五六七八�
 
 def date_iso(y: str, m: str, d: str) -> str | None:
     """YYYY-MM-DD of a date written in Arabic or Chinese numerals, else None (not a real day)."""
-    import datetime
-
     def num(s: str) -> int | None:
         if s.isdigit():
             return int(s)

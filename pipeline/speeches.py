@@ -109,14 +109,14 @@ def split_speeches(doc: SpeechDoc, config=None) -> SpeechDoc:
         # the title is reported in the source's own script; dates are read from the normalised copy
         title = _title([text[a:b] for a, b in head]) or doc.stem
         date, year = _date_of([norm[a:b] for a, b in head])
-        if date is None and li < li_end and _BRACKET_DATE.search(norm, *lines[li]):
-            date, year = _date_of([_BRACKET_DATE.search(norm, *lines[li]).group()])
+        if date is None and li < li_end and (m := _BRACKET_DATE.search(norm, *lines[li])):
+            date, year = _date_of([m.group()])
         if date is None:
             # the first body line of a news report opening with the event's full date
             first = next(((a_, b_) for a_, b_ in lines[li:li_end] if norm[a_:b_].strip() and (a_, b_) not in head),
                          None)
-            if first and _NEWS_DATELINE.match(norm, *first):
-                date, year = _date_of([_NEWS_DATELINE.match(norm, *first).group()])
+            if first and (m := _NEWS_DATELINE.match(norm, *first)):
+                date, year = _date_of([m.group()])
         if date is None:
             # a notice's date line (落款 "2023年3月28日" alone on its line) or minutes' 时间 line dates it too
             for a_, b_ in lines[li:li_end]:

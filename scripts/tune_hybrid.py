@@ -16,7 +16,7 @@ import json
 import sys
 import time
 
-FIELDS = ("tasks", "units", "deadlines", "targets")
+from speechledger.evaluate import FIELDS
 
 
 def grid_of(args) -> list[dict]:

@@ -102,7 +102,7 @@ def _holiday(g: dict, y: int | None, ref: RefDate | None, holidays: dict) -> str
     if g.get("next"):               # 明年春节前: next year's
         return on(ref.year if name == "元旦" else ref.year + 1)
     due = on(ref.year - 1 if name == "元旦" else ref.year)
-    if due is not None and ref.month and due < f"{ref.year:04d}-{ref.month:02d}-{ref.day or 1:02d}":
+    if due is not None and ref.month and due < ref.floor():
         due = on(ref.year if name == "元旦" else ref.year + 1)
     return due
 

@@ -627,13 +627,14 @@ class _Context:
 
     def future_time(self):
         """A time ahead in the segment (pattern future_time); a bare written year counts when it
-        is not before the speech's year (an undated speech: never)."""
-        ref = self.view.sp.ref_year
-        for m in self.view.pats["future_time"].finditer(self.text):
-            y = m.group("y")
-            if y is None or (ref is not None and int(y) >= ref):
-                return True
-        return False
+        is not before the speech's year (an undated speech: never). Two rows read it: once."""
+        v = self._memo.get("future_time")
+        if v is None:
+            ref = self.view.sp.ref_year
+            v = self._memo["future_time"] = any(
+                m.group("y") is None or (ref is not None and int(m.group("y")) >= ref)
+                for m in self.view.pats["future_time"].finditer(self.text))
+        return v
 
     def not_future_time(self):
         return not self.future_time()

@@ -14,6 +14,7 @@ import tempfile
 
 from speechledger.evaluate import EXTRACTORS, FIELDS, score
 from speechledger.ml import training
+from speechledger.referee import referee
 
 
 def fold_of(keys: list[str], k: int, seed: int) -> dict[str, int]:
@@ -152,17 +153,15 @@ def summarise(rows: list[dict]) -> list[dict]:
     for r in rows:
         key = json.dumps([r["extractor"], r["train_drop"], r["test_drop"], r["params"]], sort_keys=True)
         groups.setdefault(key, []).append(r)
+    prf_ = referee().prf                    # the referee's P/R/F1 (rounded to 4 places)
     out = []
     for key, rs in groups.items():
         ex, td, xd, params = json.loads(key)
         s = {"extractor": ex, "train_drop": td, "test_drop": xd, "params": params, "folds": len(rs)}
         for fld in FIELDS:
-            tp, fp, fn = (sum(r[fld][m] for r in rs) for m in ("tp", "fp", "fn"))
-            p = tp / (tp + fp) if tp + fp else 0.0
-            rc = tp / (tp + fn) if tp + fn else 0.0
             f1s = [_f1(r[fld]) for r in rs]
-            s[fld] = {"p": p, "r": rc, "f1": 2 * p * rc / (p + rc) if p + rc else 0.0,
-                      "f1_fold_avg": sum(f1s) / len(f1s), "tp": tp, "fp": fp, "fn": fn}
+            s[fld] = {**prf_(*(sum(r[fld][m] for r in rs) for m in ("tp", "fp", "fn"))),
+                      "f1_fold_avg": sum(f1s) / len(f1s)}
         s["macro_f1"] = sum(s[fld]["f1"] for fld in FIELDS) / len(FIELDS)
         out.append(s)
     return out
