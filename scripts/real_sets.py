@@ -12,6 +12,8 @@ in their place) and DIR/dates.json:
   train      the 39 shared training passages
   real-test  the frozen split's passages  (corpus/real/frozen_test.json: score once a round)
   long-test  the frozen split's long documents
+  dev-a      a seeded half of real-dev + train, by document (read its errors while writing rules)
+  dev-b      the other half (score only: a change read off dev-a must also help dev-b)
 
 Then: speechledger evaluate --texts outputs/sets/real-dev/texts --gold outputs/sets/real-dev/gold.jsonl \
           --dates outputs/sets/real-dev/dates.json
@@ -81,7 +83,33 @@ def lay_out(out: Path) -> dict[str, Path]:
         (d / "dates.json").write_text(json.dumps({s: dates.get(s) for s in sorted(docs)}, indent=1),
                                       encoding="utf-8")
         made[name] = d
+    made.update(halves(out, made))
     return made
+
+
+def halves(out: Path, made: dict[str, Path], seed: int = 5) -> dict[str, Path]:
+    """Split real-dev + train by a seeded draw of documents into dev-a and dev-b."""
+    import random
+    docs = sorted((p.stem, made[name]) for name in ("real-dev", "train")
+                  for p in (made[name] / "texts").glob("*.txt"))
+    random.Random(seed).shuffle(docs)
+    half = {"dev-a": docs[: len(docs) // 2], "dev-b": docs[len(docs) // 2:]}
+    res = {}
+    for name, members in half.items():
+        d = out / name
+        if d.exists():
+            shutil.rmtree(d)
+        (d / "texts").mkdir(parents=True)
+        gold, dates = [], {}
+        for stem, src in sorted(members):
+            (d / "texts" / f"{stem}.txt").symlink_to((src / "texts" / f"{stem}.txt").resolve())
+            gold += [line for line in (src / "gold.jsonl").read_text(encoding="utf-8").splitlines()
+                     if json.loads(line)["doc"] == stem]
+            dates[stem] = json.loads((src / "dates.json").read_text(encoding="utf-8")).get(stem)
+        (d / "gold.jsonl").write_text("".join(g + "\n" for g in gold), encoding="utf-8")
+        (d / "dates.json").write_text(json.dumps(dates, indent=1), encoding="utf-8")
+        res[name] = d
+    return res
 
 
 def main() -> int:
