@@ -35,6 +35,7 @@ class StructureRule:
     effect: str             # task | score | join
     score: float = 0.0
     any_cue: frozenset[str] = frozenset()
+    local: frozenset[str] = frozenset()     # unless cues that veto only in the main clause
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ def structure_rules(lexicon) -> tuple[list[StructureRule], list[LabelLine]]:
             eff = r["effect"]
             kind, score = (("score", float(eff["score"])) if isinstance(eff, dict) else (eff, 0.0))
             rules.append(StructureRule(r["id"], tuple(r.get("when", [])), frozenset(r.get("unless", [])),
-                                       kind, score))
+                                       kind, score, local=frozenset(r.get("local_unless", []))))
         rows = data.get("label_lines", [])
         labels = [LabelLine(r["id"], re.compile(r["pattern"]), bool(r.get("item"))) for r in rows]
         # one search decides most segments: none of the rows matches
@@ -406,6 +407,7 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
         [(r, _conditions(_Context, r.when)) for r in score_rules(lex)],
         [(r, bool(r.when) and r.when[0] in _KIND_CONDITIONS, _conditions(_Context, r.when))
          for r in srules if r.effect != "join"]))
+    cue_by_id = lex.cached("task_cue_by_id", lambda _lex: {c.id: c for c in cues})
     for sp in doc.speeches:
         heading_at = {h.start: h for h in sp.headings}
         heading_idx = {h.start: i for i, h in enumerate(sp.headings)}
@@ -487,7 +489,10 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                 continue
             forced = False
             for rule, needs_kind, conds in seg_rules:
-                if hits & rule.unless or (needs_kind and ctx.kind is None):
+                if needs_kind and ctx.kind is None:
+                    continue
+                veto = hits & rule.unless
+                if veto and (veto - rule.local or _in_main_clause(text, veto, cue_by_id, pats)):
                     continue
                 for cond in conds:          # a loop, not all() over a generator: per segment and row
                     if not cond(ctx):
@@ -503,6 +508,18 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                                        view=view, rules=_ids(hits, weights, fired)))
         sp.tasks = _label_tasks(doc, sp, tasks, view, srules, lex)
     return doc
+
+
+def _in_main_clause(text: str, veto: set[str], cue_by_id, pats) -> bool:
+    """The veto cues speak for the sentence: one is in its main clause (the first, past its
+    list marker), or they are in half its clauses or more (a run of findings). One in a later
+    clause alone names the object of the action ("督促检查突出的环境问题") and does not veto."""
+    body = pats["item_opener"].sub("", text, count=1)
+    clauses = _CLAUSE.findall(body) or [body]
+    rx = [cue_by_id[c].pattern for c in veto if c in cue_by_id]
+    if any(r.search(clauses[0]) for r in rx):
+        return True
+    return 2 * sum(1 for cl in clauses if any(r.search(cl) for r in rx)) >= len(clauses)
 
 
 def _conditions(ctx_class, names) -> tuple:
@@ -833,7 +850,9 @@ def _opens_with_verb(body: str, config) -> bool:
     if not words:
         return False
     word, pos = words[0]
-    return pos.startswith("v") or word == "把"
+    # …or a manner word before one (准确把握…, 有效防范…), as heading_has_verb reads it
+    return pos.startswith("v") or word == "把" or \
+        (len(words) > 1 and pos in _MANNER_TAGS and words[1][1] in _VERB_TAGS)
 
 
 def _under_review(sp: Speech, idx: int | None, review: set[int]) -> bool:
