@@ -639,6 +639,19 @@ class _Context:
             return False        # 发展的出路在工业: a verb before 的 names a thing
         return "verb_start" in self.hits or body.startswith(_IMPERATIVE_FRAMES)
 
+    def reported_frame(self):
+        """A speaker and a verb of saying open the segment, and what they said opens with an
+        imperative verb (or a frame word before one), as opens_with_imperative reads it."""
+        m = self.view.pats["reported_frame"].match(self.text)
+        if m is None:
+            return False
+        body = self.text[m.end():]
+        if _NOMINAL_START.match(body):
+            return False
+        cues = self.config.lexicon.task_cues[1]
+        verb = self.config.lexicon.cached("task_verb_start", lambda _lex: next(c for c in cues if c.id == "verb_start"))
+        return bool(verb.pattern.match(body)) or body.startswith(_IMPERATIVE_FRAMES)
+
     def outside_review(self):
         return self.kind != "review" and not self.parent_under_review()
 
