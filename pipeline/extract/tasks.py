@@ -846,6 +846,13 @@ class _HeadingContext:
             return not self.prev_task
         return not prev[1]
 
+    def not_list_continuation(self):
+        """Not an 一是/二是 item right after a sibling item that became a task."""
+        if self.h.level != 4:
+            return True
+        prev = self.last_item.get(self.h.parent)
+        return not (prev[1] if prev is not None else self.prev_task)
+
     def below_threshold(self):
         return self.score < self.threshold
 
