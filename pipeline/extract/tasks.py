@@ -416,6 +416,12 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
             doc.norm[sp.segments[0].start:sp.segments[0].end].strip().endswith(sp.title[-4:]) else -1
         if sp.body_start is None:
             title_end = max(title_end, _title_block_end(doc.norm, sp, pats))
+        # an excerpt may open with no title: its first line is then an outline heading
+        # ("三、加快推进重点项目建设") or a sentence ("…，重点抓好以下几项工作："), not a title
+        body_first = bool(sp.segments) and sp.segments[0].start == sp.start and \
+            _opens_as_text(doc.norm[sp.segments[0].start:sp.segments[0].end], pats)
+        if body_first:
+            title_end = -1
         tasks: list[Task] = []
         goals = False
         purpose_list = False
@@ -428,7 +434,7 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
         for seg in sp.segments:
             k = seg.id - first
             text = view.texts[k]
-            if seg.end <= title_end or _is_title_like(text, sp.title) or \
+            if seg.end <= title_end or (_is_title_like(text, sp.title) and not (body_first and k == 0)) or \
                     (sp.body_start is not None and seg.start < sp.body_start and seg.end > sp.body_start
                      and seg.start == sp.start):
                 continue
@@ -901,6 +907,20 @@ def _title_block_end(norm: str, sp: Speech, pats) -> int:
 
 _WS = re.compile(r"\s")
 _STOP_MARK = re.compile(r"[。；;！!]")
+
+
+_OUTLINE_OPEN = re.compile(r"^\s*(?:[一二三四五六七八九十]{1,3}、|[(（][一二三四五六七八九十\d]{1,3}[)）]"
+                           r"|\d{1,2}[.、．](?!\d)|第[一二三四五六七八九十]{1,3}[，,、])")
+_TEXT_END = re.compile(r"[，,][^，,]*[。；;：:！!]\s*$")
+
+
+def _opens_as_text(line: str, pats) -> bool:
+    """The first line of a speech is body text, not a title: it opens with an outline marker,
+    or it runs over a clause break to a sentence or intro end (titles do neither)."""
+    line = line.strip()
+    if line.endswith(("同志们：", "同志们:", "同志們：", "同志們:")):
+        return False
+    return bool(_OUTLINE_OPEN.match(line) or _TEXT_END.search(line))
 
 
 def _is_title_like(text: str, title: str) -> bool:
