@@ -29,6 +29,7 @@ class Row:
     year: bool = False
     scope: str = "section"
     gate: re.Pattern | None = None      # literals one of which every match holds (None: unknown)
+    after: str | None = None            # only ends a marker of this kind, at a line start
 
 
 def load_rows(lexicon) -> dict[str, list[Row]]:
@@ -39,7 +40,8 @@ def load_rows(lexicon) -> dict[str, list[Row]]:
         for group in ("document", "heading", "marker"):
             rows = data.get(group, [])
             out[group] = [Row(r["id"], r["kind"], searcher(re.compile(r["pattern"])), bool(r.get("year")),
-                              r.get("scope", "section"), literal_gate([r["pattern"]])) for r in rows]
+                              r.get("scope", "section"), literal_gate([r["pattern"]]), r.get("after"))
+                          for r in rows]
             # prefilters: a search for the literals one of which every row match holds tells that
             # no row of the group matches (most segments); without such literals, the rows combined
             out[group + "_any"] = searcher(re.compile("|".join(f"(?:{r['pattern']})" for r in rows) or "(?!)"))
@@ -122,6 +124,8 @@ def sections_of(norm: str, sp: Speech, rows: dict, newlines: list[int] | None = 
         # a marker opens a segment ("五年来，…" also inside a run-on paragraph); line-scoped
         # rows ("…目标任务是：") may sit anywhere in it
         r = first_match(rows["marker"], text, rows["marker_any"], rows["marker_gate"])
+        if r is not None and r.after is not None and not (at_line and marker is not None and marker[1] == r.after):
+            r = None        # a turn row ends a marker's review only, at a paragraph start
         if r is not None:
             level = max((x[0] for x in stack), default=0)
             mode = r.scope
