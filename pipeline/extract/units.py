@@ -191,6 +191,10 @@ def _name_start(scan: str, end_of_prefix: int, c: _Compiled, rscan: str | None =
     return end_of_prefix - (c.name_run.match(rscan, q).end() - q)
 
 
+_SHARED_HEAD_TAIL = re.compile(r"[和及](?:部门单位|单位|部门|机构)(?![\u4e00-\u9fff])|[和及](?:部门单位|单位|部门|机构)"
+                               r"(?=要|在|必须|务必|一律|应|都|将|对|负责|按|不得|严禁|一定|切实|认真)")
+
+
 def _candidates(scan: str, c: _Compiled, clause: bool = False) -> list[tuple[int, int]]:
     cands: list[tuple[int, int]] = []
     rscan = scan[::-1]
@@ -250,6 +254,8 @@ def _candidates(scan: str, c: _Compiled, clause: bool = False) -> list[tuple[int
     for s, e in cands:
         if scan[s] in _MARKER_FIRST and (m := _MARKER.match(scan, s)):
             s += m.end()        # a list marker (（一）, 1.) opens the line: not part of the name
+        if scan[s] == "各" and (m := _SHARED_HEAD_TAIL.match(scan, e)):
+            e = m.end()         # 各级指挥机关和单位: a bare head after 和 shares the collective's modifier
         if e - s >= 2:
             kept.append((s, e))
     cands = kept
