@@ -876,9 +876,10 @@ def _opens_with_verb(body: str, config) -> bool:
     if not words:
         return False
     word, pos = words[0]
-    # …or a manner word before one (准确把握…, 有效防范…), as heading_has_verb reads it
+    # …or a manner word before one in a heading longer than a label (准确把握景区开发的基本定位;
+    # 稳增长, 促改革 stay labels), as heading_has_verb reads it
     return pos.startswith("v") or word == "把" or \
-        (len(words) > 1 and pos in _MANNER_TAGS and words[1][1] in _VERB_TAGS)
+        (len(words) > 1 and pos in _MANNER_TAGS and words[1][1] in _VERB_TAGS and len(_WS.sub("", body)) > 12)
 
 
 def _under_review(sp: Speech, idx: int | None, review: set[int]) -> bool:
