@@ -639,6 +639,17 @@ class _Context:
     def not_future_time(self):
         return not self.future_time()
 
+    def future_target_clause(self):
+        """A figure to reach in a clause that a time ahead (future_time) or a goal word (goal_set)
+        opens in the same sentence, with no past, statistics or achievement marker in the clauses
+        from that time to the figure: "今年以来增长9.1%，全年目标是增长12%" sets a goal in its
+        second clause, whatever the first reviews (the marker is local, not the segment's)."""
+        v = self._memo.get("future_target_clause")
+        if v is None:
+            v = self._memo["future_target_clause"] = _future_target_clause(
+                self.text, self.view.pats, self.view.sp.ref_year, _clause_cues(self.config.lexicon))
+        return v
+
     def after_semicolon(self):
         """The segment before ends with a semicolon: the same sentence goes on (a list of goals)."""
         return self.k > 0 and self.view.texts[self.k - 1].rstrip().endswith((";", "；"))
@@ -721,6 +732,36 @@ def _only_labels_between(doc, sp, start: int, end: int, labels) -> bool:
             return False
         i += 1
     return True
+
+
+_SENTENCE = re.compile(r"[^。！？!?]+[。！？!?]?")
+_CLAUSE_OF = re.compile(r"[^，,；;：:]+[，,；;：:]?")
+
+
+def _clause_cues(lex) -> tuple[list[re.Pattern], list[re.Pattern]]:
+    """The target cues (a figure to reach) and the markers that put a clause in the past."""
+    def build(_lex):
+        by_id = {c.id: c.pattern for c in _lex.task_cues[1]}
+        return ([by_id[i] for i in ("target_growth", "target_goal")],
+                [by_id[i] for i in ("past", "past_statistics", "achievement")])
+    return lex.cached("task_future_target_cues", build)
+
+
+def _future_target_clause(text: str, pats, ref_year, cues) -> bool:
+    targets, past = cues
+    for sentence in _SENTENCE.findall(text):
+        ahead = False
+        for cl in _CLAUSE_OF.findall(sentence):
+            if any(p.search(cl) for p in past):
+                ahead = False       # a review clause closes what a time ahead opened
+                continue
+            if pats["goal_set"].search(cl) or any(
+                    m.group("y") is None or (ref_year is not None and int(m.group("y")) >= ref_year)
+                    for m in pats["future_time"].finditer(cl)):
+                ahead = True
+            if ahead and any(p.search(cl) for p in targets):
+                return True
+    return False
 
 
 def _stat_dense(text: str, pats) -> bool:
