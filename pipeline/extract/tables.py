@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from speechledger.doc import Deadline, Speech, SpeechDoc, Target, Task, Unit
 from speechledger.extract.deadlines import RefDate, find_deadlines_with_rules
-from speechledger.extract.targets import _metric_text, _unit_text, find_targets
+from speechledger.extract.targets import _metric_text, _unit_text, cell_targets, find_targets
 from speechledger.extract.tasks import modality_of
 from speechledger.extract.units import find_units_with_rules
 from speechledger.speeches import heading_of
@@ -360,8 +360,17 @@ def _row_task(doc: SpeechDoc, sp: Speech, row: Row, roles: list[str], header, le
         task.targets = [Target(f["start"], f["end"], doc.text[f["start"]:f["end"]], _metric_text(doc, f),
                                f["value"], _unit_text(doc, f), f["comparator"], f["placeholder"],
                                rules=("table.task_cell",) + tuple(f.get("rules", ())))
-                        for f in find_targets(norm, ts, te, lex)]
+                        for f in find_targets(norm, ts, te, lex) + _value_cells(norm, row, roles, ts, te, lex)]
     return task
+
+
+def _value_cells(norm: str, row: Row, roles: list[str], ts: int, te: int, lex) -> list[dict]:
+    """Targets of an indicator table's value column, with the unit of its measure column."""
+    if "value" not in roles:
+        return []
+    unit = next((norm[a:b].strip() for (a, b), r in zip(row.cells, roles) if r == "measure" and b > a), None)
+    return [f for (a, b), r in zip(row.cells, roles) if r == "value" and b > a
+            for f in cell_targets(norm, a, b, unit, norm[ts:te], lex)]
 
 
 def table_tasks(doc: SpeechDoc, config) -> SpeechDoc:
@@ -390,6 +399,9 @@ def table_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                     header = row.header
                     spans.append((row.start, row.end))
                     continue
+                if header is not None and "table.col_indicator" in [c.id for c in header if c is not None] \
+                        and not any(c is not None and c.role == "value" for c in header):
+                    continue                    # indicator figures without a goal column: the segments decide
                 roles = _roles(doc.norm, row, None if row.by_content else header, lex)
                 if header is None and not any(r in UNIT_ROLES for r in roles):
                     continue                    # a figures table without a header: the segment stages decide

@@ -16,7 +16,8 @@ from speechledger.numerals import cn_number
 PLACEHOLDER = r"[XxX×*]{1,3}"
 _ARABIC = r"\d+(?:\s?,?\s?\d{3})*(?:\.\d+)?"
 _HALF = r"半(?=个月|小时)"        # 减至半个月, 半小时内到达: 0.5
-_CN_NUM = r"(?![零〇])[零〇一二两三四五六七八九十百千万]+?"   # lazy: 一千万元 reads as 一千 + 万元; 零部件 is no number
+# lazy: 一千万元 reads as 一千 + 万元; 零部件 is no number; 一点二万人: 1.2 万人
+_CN_NUM = r"(?![零〇])[零〇一二两三四五六七八九十百千万]+?(?:点[零〇一二三四五六七八九]+)?"
 
 
 @dataclass
@@ -98,6 +99,7 @@ _WORD_YUE = re.compile(r"[签节制预合履特公邀践]约$")    # 签约30个
 _AT_LEAST_VERB = re.compile(r"(?:至少|不少于|不低于|最少)[\u4e00-\u9fff]{1,8}$")
 _AT_MOST_VERB = re.compile(r"(?:最多|至多|不超过)[\u4e00-\u9fff]{1,8}$")
 _CLAUSE_CUT = re.compile(r"[，,；;：:。！？!?、（）()|]")        # | : a cell of a flattened table
+_SENTENCE_END = re.compile(r"[。！？!?；;]")     # a described figure's list ends with its sentence
 _CONJ = re.compile(r"和|及|与|并|同时")
 _VERB_CUT = re.compile(r"[，,；;：:。！？!?]")
 _FILLER = re.compile(r"^(?:[一二三四五六七八九十]+是|要|确保|力争|争取|努力|全年|今年|年内|实现|"
@@ -199,7 +201,7 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
             drop("target.filter.no_commit")
             continue
         if described >= 0 and not rank and not c.review_forward.search(seg, described, s) \
-                and not _THIS_YEAR.search(seg, described, s):
+                and not _THIS_YEAR.search(seg, described, s) and not _SENTENCE_END.search(seg, described, s):
             drop("target.filter.describe_list_continues")
             continue    # "去年…达540亿元，…扣除3300亿元，…退税4600亿元": a list of figures that describe
         if c.describe_after.match(seg[e:]):
@@ -297,6 +299,55 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
                               "qualifier": False, "_local_end": m.end(g), "rules": ("target.keep_strive_rank",)})
     found.sort(key=lambda f: f["start"])
     return _drop_qualifiers(found, norm, trace)
+
+
+_CELL_BEFORE = {"≥": ">=", ">": ">=", "＞": ">=", "≤": "<=", "<": "<=", "＜": "<="}
+_UNIT_IN_NAME = re.compile(r"[(（]\s*([^()（）]{1,8}?)\s*[)）]\s*$")     # 规上工业增加值增速（%）
+
+
+def cell_targets(norm: str, start: int, end: int, unit: str | None, metric: str, lexicon) -> list[dict]:
+    """The target of a value cell of an indicator table ("| 地区生产总值 | 亿元 | 60 |"): a bare
+    number (comparator words around it, a range, an X placeholder) whose unit stands in the
+    row's measure cell (`unit`) or at the end of the indicator's name ("增速（%）"); a cell
+    that carries its own unit ("12%以上", "500个") is read by find_targets as a goals line."""
+    c = lexicon.cached("targets", _build)
+    name_unit = _UNIT_IN_NAME.search(metric)
+    if name_unit and name_unit.group(1) in c.units:
+        unit, metric = unit or name_unit.group(1), metric[:name_unit.start()]
+    own = find_targets(norm, start, end, lexicon, goals=True)
+    if own:
+        for f in own:
+            f["metric"], f["metric_span"] = metric or f["metric"], None
+        return own
+    if not unit or unit not in c.units:
+        return []
+    cell = norm[start:end]
+    m = re.fullmatch(rf"\s*(?P<before>[≥>＞≤<＜]|{'|'.join(re.escape(w) for w, _ in c.before)})?\s*"
+                     rf"(?P<n1>{_ARABIC}|{PLACEHOLDER})(?:\s*(?P<rng>[-—–~～至到])\s*(?:{_ARABIC}|{PLACEHOLDER}))?\s*"
+                     rf"(?P<after>{'|'.join(re.escape(w) for w, _ in c.after)})?\s*", cell)
+    if not m:
+        return []
+    n1 = m.group("n1")
+    is_ph = re.fullmatch(PLACEHOLDER, n1) is not None
+    value = parse_number(n1, lexicon)
+    if value is None and not is_ph:
+        return []
+    comparator = "="
+    if m.group("before"):
+        comparator = _CELL_BEFORE.get(m.group("before")) or dict(c.before)[m.group("before")]
+    if m.group("after"):
+        comparator = dict(c.after)[m.group("after")]
+    rules = ["target.table_value"]
+    if m.group("rng"):
+        comparator = ">="
+        rules.append("target.range_lower_bound")
+    s = start + m.start("before" if m.group("before") else "n1")
+    e = start + m.end("after" if m.group("after") else "rng" if m.group("rng") else "n1")
+    if m.group("rng"):
+        e = start + len(cell.rstrip())
+    return [{"start": s, "end": e, "value": value, "unit": c.units[unit], "unit_span": None,
+             "metric_span": None, "comparator": comparator, "placeholder": is_ph, "metric": metric.strip(),
+             "qualifier": False, "_local_end": e - start, "rules": tuple(rules)}]
 
 
 def _parallel(found: list[dict], seg: str, clause_start: int, unit: str) -> bool:
