@@ -108,7 +108,7 @@ _FILLER = re.compile(r"^(?:[一二三四五六七八九十]+是|要|确保|力�
 
 
 def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = None,
-                 goals: bool = False) -> list[dict]:
+                 goals: bool = False, ablate: frozenset = frozenset()) -> list[dict]:
     """Target candidates in norm[start:end] as dicts with span, value, unit, comparator, metric.
 
     `goals`: the segment is a line of a goals section, where a metric and its value commit
@@ -123,25 +123,29 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
 
     described = -1         # end of the last number a describe filter dropped (local offset)
 
-    def drop(why: str) -> None:
+    def drop(why: str) -> bool:
+        """Record why a candidate is dropped; False when the row is ablated (scripts/ablate_targets.py)."""
         nonlocal described
+        if why in ablate:
+            return False
         if why in _DESCRIBE and (why != "target.filter.describe_before" or c.describe_tense.search(before_txt)):
             described = e   # a past or present figure; 总投资/第/共计 describe only their own number
         if trace is not None:
             trace.append((start + s, start + e, why))
+        return True
 
     for m in c.number.finditer(seg):
         s, e = m.span()
         if m.group("rank2"):
             n1 = m.group("n3")
             if not c.rank_verbs.search(seg[max(0, s - 20):s]):
-                drop("target.filter.rank_no_verb")
-                continue
+                if drop("target.filter.rank_no_verb"):
+                    continue
             value = parse_number(n1, lexicon)
             is_ph = re.fullmatch(PLACEHOLDER, n1) is not None
             if value is None and not is_ph:
-                drop("target.filter.no_value")
-                continue
+                if drop("target.filter.no_value"):
+                    continue
             found.append({"start": start + s, "end": start + e, "value": value, "unit": "名", "comparator": ">=",
                           "placeholder": is_ph, "metric": _metric(seg, s, c), "qualifier": False, "_local_end": e,
                           "rules": ("target.rank",)})
@@ -161,26 +165,26 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
         if rank:
             unit = "名"
         elif unit_raw in ("强", "位"):
-            drop("target.filter.rank_unit_no_rank")
-            continue
+            if drop("target.filter.rank_unit_no_rank"):
+                continue
         before_txt = seg[max(0, s - 6):s]
         if c.base_before.search(before_txt) and not rank:
-            drop("target.filter.base_value")
-            continue    # 由5.2%下降到2%: the starting value; the value after 到 is the target
+            if drop("target.filter.base_value"):
+                continue    # 由5.2%下降到2%: the starting value; the value after 到 is the target
         if c.describe_before.search(before_txt) and not rank:
-            drop("target.filter.describe_before")
-            continue
+            if drop("target.filter.describe_before"):
+                continue
         cut = max((x.end() for x in _VERB_CUT.finditer(seg, 0, s)), default=0)
         clause = seg[cut:s]
         if c.describe_clause.search(clause):
-            drop("target.filter.describe_clause")
-            continue
+            if drop("target.filter.describe_clause"):
+                continue
         if _in_quotes(seg, s) and not (rank and c.rank_verbs.search(seg, max(0, seg.rfind("“", 0, s) - 4), s)):
-            drop("target.filter.in_quotes")
-            continue
+            if drop("target.filter.in_quotes"):
+                continue
         if rank and (not (m.group("rank") or c.rank_verbs.search(clause)) or seg[max(0, s - 1):s] == "后"):
-            drop("target.filter.rank_bottom")
-            continue        # 排名后3位: the bottom of a ranking, not a goal
+            if drop("target.filter.rank_bottom"):
+                continue        # 排名后3位: the bottom of a ranking, not a goal
         if rank:
             why = "target.rank"
         elif c.commit.search(seg, cut, s + 1):   # (+1: the 增 row looks at the number after it)
@@ -198,49 +202,50 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
         elif not is_cn and c.clause_final.match(seg, e) and c.metric_before.search(clause):
             why = "target.clause_final_value"
         else:
-            drop("target.filter.no_commit")
-            continue
+            why = "target.filter.no_commit"     # (kept under this id only when the row is ablated)
+            if drop(why):
+                continue
         if described >= 0 and not rank and not c.review_forward.search(seg, described, s) \
                 and not _THIS_YEAR.search(seg, described, s) and not _SENTENCE_END.search(seg, described, s):
-            drop("target.filter.describe_list_continues")
-            continue    # "去年…达540亿元，…扣除3300亿元，…退税4600亿元": a list of figures that describe
+            if drop("target.filter.describe_list_continues"):
+                continue    # "去年…达540亿元，…扣除3300亿元，…退税4600亿元": a list of figures that describe
         if c.describe_after.match(seg[e:]):
-            drop("target.filter.describe_after")
-            continue
+            if drop("target.filter.describe_after"):
+                continue
         if unit in c.project_name_units and c.project_name.match(seg[e:]) and not c.verbs.search(seg[e:e + 24]) \
                 and not c.verb_before.search(seg, max(0, s - 8), s):
-            drop("target.filter.project_name")
-            continue    # 兴县15万吨新能源汽车零部件项目: the project's name (建设5万亩…项目: the size to build)
+            if drop("target.filter.project_name"):
+                continue    # 兴县15万吨新能源汽车零部件项目: the project's name (建设5万亩…项目: the size to build)
         if is_cn:
             if n1 == "一" and unit in c.count_words \
                     and not re.search(r"(?:至少|不少于|不低于|每)[^，,。]{0,6}$", seg[max(0, s - 8):s]):
-                drop("target.filter.cn_one_means_a")
-                continue  # 一场/一个 mean "a" (but 至少组织一次 counts)
+                if drop("target.filter.cn_one_means_a"):
+                    continue  # 一场/一个 mean "a" (but 至少组织一次 counts)
             if not (c.cn_verbs.search(clause) or unit not in c.count_words and why == "target.committed") \
                     or _in_quotes(seg, s):
-                drop("target.filter.cn_no_verb")
-                continue
+                if drop("target.filter.cn_no_verb"):
+                    continue
             if n1 in ("万", "千", "百", "十") and not ((rank or per) and n1 in ("百", "千", "十")) \
                     and not (n1 in ("百", "千") and unit[0] in "万亿"):      # 千万人次, 千亿元: a number
-                drop("target.filter.cn_bare_magnitude")
-                continue
+                if drop("target.filter.cn_bare_magnitude"):
+                    continue
         if re.match(r"(?:以下|以内)的(?![\u4e00-\u9fff]{0,6}(?:目标|任务|指标|水平|范围|区间))", seg[e:]):
-            drop("target.filter.class_of_objects")
-            continue  # 装机容量5万千瓦以下的锅炉: a class of objects, not a commitment
+            if drop("target.filter.class_of_objects"):
+                continue  # 装机容量5万千瓦以下的锅炉: a class of objects, not a commitment
         if (unit == "岁" and re.match(r"(?:以上|以下)[\u4e00-\u9fff]|(?!以上|以下)[\u4e00-\u9fff]", seg[e:])
                 or unit == "人" and re.match(r"(?:以上|以下)(?:的)?[\u4e00-\u9fff]", seg[e:])) \
                 and not re.match(r"(?:以上|以下)?(?:的目标|左右)", seg[e:]):
-            drop("target.filter.who_not_how_many")
-            continue  # 50人以上聚餐 / 60岁以上老人: who, not how many (带动500人就业 is how many)
+            if drop("target.filter.who_not_how_many"):
+                continue  # 50人以上聚餐 / 60岁以上老人: who, not how many (带动500人就业 is how many)
         if unit in ("万元", "亿元", "元", "万亿元") and re.match(
                 r"(?:以上|以下)?(?:的)?(?:企业|项目|单位|园区|工业企业|罚款|奖励|奖补|补助|补贴)", seg[e:]):
-            drop("target.filter.object_qualifier")
-            continue  # 年纳税X万元以上企业: a qualifier of the object; 10万元以下罚款, 200万元的奖励: a policy's terms
+            if drop("target.filter.object_qualifier"):
+                continue  # 年纳税X万元以上企业: a qualifier of the object; 10万元以下罚款, 200万元的奖励: a policy's terms
         value = {"十": 10, "百": 100, "千": 1000}.get(n1) if n1 in ("十", "百", "千") \
             else parse_number(n1, lexicon)
         if value is None and not is_ph:
-            drop("target.filter.no_value")
-            continue
+            if drop("target.filter.no_value"):
+                continue
         comparator = "="
         ext_end = e
         gap = len(seg[e:e + 3]) - len(seg[e:e + 3].lstrip())     # PDF text: "增长 7 % 左右"
@@ -298,7 +303,7 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
                               "comparator": ">=", "placeholder": False, "metric": _metric(seg, m.start(), c),
                               "qualifier": False, "_local_end": m.end(g), "rules": ("target.keep_strive_rank",)})
     found.sort(key=lambda f: f["start"])
-    return _drop_qualifiers(found, norm, trace)
+    return _drop_qualifiers(found, norm, trace, "target.filter.qualifier" not in ablate)
 
 
 _CELL_BEFORE = {"≥": ">=", ">": ">=", "＞": ">=", "≤": "<=", "<": "<=", "＜": "<="}
@@ -390,8 +395,10 @@ def _metric(seg: str, pos: int, c: _Compiled) -> str:
     return clause.strip(" 的")
 
 
-def _drop_qualifiers(found: list[dict], norm: str, trace: list | None = None) -> list[dict]:
+def _drop_qualifiers(found: list[dict], norm: str, trace: list | None = None, on: bool = True) -> list[dict]:
     """A number that is followed, in the same clause, by another target qualifies it (§5)."""
+    if not on:
+        return found
     out = []
     for i, t in enumerate(found):
         later = [u for u in found[i + 1:] if not _CLAUSE_CUT.search(norm[t["end"]:u["start"]])
