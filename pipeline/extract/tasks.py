@@ -639,6 +639,13 @@ class _Context:
     def not_future_time(self):
         return not self.future_time()
 
+    def goal_ahead_clause(self):
+        """future_target_clause read strictly, for a review section: a goal word (goal_set) or a
+        time plainly after the speech (明年, 到2027年, a year after the speech's), not 今年/年内,
+        which a year-end review also says of the year it reviews."""
+        return _future_target_clause(self.text, self.view.pats, self.view.sp.ref_year,
+                                     _clause_cues(self.config.lexicon), "future_time_strict", 1)
+
     def future_target_clause(self):
         """A figure to reach in a clause that a time ahead (future_time) or a goal word (goal_set)
         opens in the same sentence, with no past, statistics or achievement marker in the clauses
@@ -747,7 +754,8 @@ def _clause_cues(lex) -> tuple[list[re.Pattern], list[re.Pattern]]:
     return lex.cached("task_future_target_cues", build)
 
 
-def _future_target_clause(text: str, pats, ref_year, cues) -> bool:
+def _future_target_clause(text: str, pats, ref_year, cues, time: str = "future_time", after: int = 0) -> bool:
+    """`time`: the pattern of a time ahead; a written year counts from ref_year + after."""
     targets, past = cues
     for sentence in _SENTENCE.findall(text):
         ahead = False
@@ -756,8 +764,8 @@ def _future_target_clause(text: str, pats, ref_year, cues) -> bool:
                 ahead = False       # a review clause closes what a time ahead opened
                 continue
             if pats["goal_set"].search(cl) or any(
-                    m.group("y") is None or (ref_year is not None and int(m.group("y")) >= ref_year)
-                    for m in pats["future_time"].finditer(cl)):
+                    m.group("y") is None or (ref_year is not None and int(m.group("y")) >= ref_year + after)
+                    for m in pats[time].finditer(cl)):
                 ahead = True
             if ahead and any(p.search(cl) for p in targets):
                 return True
