@@ -631,9 +631,7 @@ class _Context:
         v = self._memo.get("future_time")
         if v is None:
             ref = self.view.sp.ref_year
-            v = self._memo["future_time"] = any(
-                m.group("y") is None or (ref is not None and int(m.group("y")) >= ref)
-                for m in self.view.pats["future_time"].finditer(self.text))
+            v = self._memo["future_time"] = any(_ahead(m, ref) for m in self.view.pats["future_time"].finditer(self.text))
         return v
 
     def not_future_time(self):
@@ -754,6 +752,21 @@ def _clause_cues(lex) -> tuple[list[re.Pattern], list[re.Pattern]]:
     return lex.cached("task_future_target_cues", build)
 
 
+_FYP = {n: 2020 + 5 * (i - 3) for i, n in enumerate("一二三四五六七八九", 1)}    # 十三五 ends in 2020
+
+
+def _ahead(m: re.Match, ref_year: int | None, after: int = 0) -> bool:
+    """A future_time match is ahead: a written year (group y) from ref_year + after, a five-year
+    plan period (group fyp: 十四五 = 2021-2025) ending in the speech's year or later; an undated
+    speech has neither."""
+    groups = m.groupdict()
+    if groups.get("y"):
+        return ref_year is not None and int(groups["y"]) >= ref_year + after
+    if groups.get("fyp"):
+        return ref_year is not None and _FYP[groups["fyp"]] >= ref_year + after
+    return True
+
+
 def _future_target_clause(text: str, pats, ref_year, cues, time: str = "future_time", after: int = 0) -> bool:
     """`time`: the pattern of a time ahead; a written year counts from ref_year + after."""
     targets, past = cues
@@ -763,9 +776,7 @@ def _future_target_clause(text: str, pats, ref_year, cues, time: str = "future_t
             if any(p.search(cl) for p in past):
                 ahead = False       # a review clause closes what a time ahead opened
                 continue
-            if pats["goal_set"].search(cl) or any(
-                    m.group("y") is None or (ref_year is not None and int(m.group("y")) >= ref_year + after)
-                    for m in pats[time].finditer(cl)):
+            if pats["goal_set"].search(cl) or any(_ahead(m, ref_year, after) for m in pats[time].finditer(cl)):
                 ahead = True
             if ahead and any(p.search(cl) for p in targets):
                 return True
