@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from speechledger.doc import SpeechDoc, Target
 from speechledger.numerals import cn_number
 
-PLACEHOLDER = r"[XxX×*]{1,3}"
+PLACEHOLDER = r"[Xx×*□○]{1,4}(?:\.[Xx×*□○]{1,2})?"     # X.X%, ××, □□亿元: a hidden value
 _ARABIC = r"\d+(?:\s?,?\s?\d{3})*(?:\.\d+)?"
 _HALF = r"半(?=个月|小时)"        # 减至半个月, 半小时内到达: 0.5
 # lazy: 一千万元 reads as 一千 + 万元; 零部件 is no number; 一点二万人: 1.2 万人
@@ -92,7 +92,7 @@ def parse_number(s: str, lexicon=None) -> float | int | None:
     return int(v) if v.is_integer() else v
 
 
-_HINT = re.compile(r"[0-9XxX×*零〇一二两三四五六七八九十百千万番半]")
+_HINT = re.compile(r"[0-9Xx×*□○零〇一二两三四五六七八九十百千万番半]")
 _DESCRIBE = {"target.filter.describe_before", "target.filter.describe_clause", "target.filter.describe_list_continues"}
 _THIS_YEAR = re.compile(r"今年|全年|本年|年内")
 _WORD_YUE = re.compile(r"[签节制预合履特公邀践]约$")    # 签约30个: a word, not 约 "about"
