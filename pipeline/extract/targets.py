@@ -17,7 +17,8 @@ PLACEHOLDER = r"[Xx×*□○]{1,4}(?:\.[Xx×*□○]{1,2})?"     # X.X%, ××, �
 _ARABIC = r"\d+(?:\s?,?\s?\d{3})*(?:\.\d+)?"
 _HALF = r"半(?=个月|小时)"        # 减至半个月, 半小时内到达: 0.5
 # lazy: 一千万元 reads as 一千 + 万元; 零部件 is no number; 一点二万人: 1.2 万人
-_CN_NUM = r"(?:零点[零〇一二三四五六七八九]+|(?![零〇])[零〇一二两三四五六七八九十百千万]+?(?:点[零〇一二三四五六七八九]+)?)"
+_CN_NUM = (r"(?:零点[零〇一二三四五六七八九]+"
+           r"|(?![零〇])[零〇一二两三四五六七八九十百千万]+?(?:点[零〇一二三四五六七八九]+)?)")
 
 
 @dataclass
@@ -240,7 +241,8 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
         if unit in ("万元", "亿元", "元", "万亿元") and re.match(
                 r"(?:以上|以下)?(?:的)?(?:企业|项目|单位|园区|工业企业|罚款|奖励|奖补|补助|补贴)", seg[e:]):
             if drop("target.filter.object_qualifier"):
-                continue  # 年纳税X万元以上企业: a qualifier of the object; 10万元以下罚款, 200万元的奖励: a policy's terms
+                # 年纳税X万元以上企业: a qualifier of the object; 10万元以下罚款, 200万元的奖励: a policy's terms
+                continue
         value = {"十": 10, "百": 100, "千": 1000}.get(n1) if n1 in ("十", "百", "千") \
             else parse_number(n1, lexicon)
         if value is None and not is_ph:

@@ -631,7 +631,8 @@ class _Context:
         v = self._memo.get("future_time")
         if v is None:
             ref = self.view.sp.ref_year
-            v = self._memo["future_time"] = any(_ahead(m, ref) for m in self.view.pats["future_time"].finditer(self.text))
+            v = self._memo["future_time"] = any(_ahead(m, ref)
+                                                for m in self.view.pats["future_time"].finditer(self.text))
         return v
 
     def not_future_time(self):
