@@ -647,7 +647,7 @@ class _Context:
 
     def future_target_clause(self):
         """A figure to reach in a clause that a time ahead (future_time) or a goal word (goal_set)
-        opens in the same sentence, with no past, statistics or achievement marker in the clauses
+        opens in the same sentence, with no past, statistics, achievement or analysis marker in the clauses
         from that time to the figure: "今年以来增长9.1%，全年目标是增长12%" sets a goal in its
         second clause, whatever the first reviews (the marker is local, not the segment's)."""
         v = self._memo.get("future_target_clause")
@@ -745,11 +745,12 @@ _CLAUSE_OF = re.compile(r"[^，,；;：:]+[，,；;：:]?")
 
 
 def _clause_cues(lex) -> tuple[list[re.Pattern], list[re.Pattern]]:
-    """The target cues (a figure to reach) and the markers that put a clause in the past."""
+    """The target cues (a figure to reach) and the markers that put a clause in the past (or make
+    its figure a forecast: 预计)."""
     def build(_lex):
         by_id = {c.id: c.pattern for c in _lex.task_cues[1]}
         return ([by_id[i] for i in ("target_growth", "target_goal")],
-                [by_id[i] for i in ("past", "past_statistics", "achievement")])
+                [by_id[i] for i in ("past", "past_statistics", "achievement", "analysis")])
     return lex.cached("task_future_target_cues", build)
 
 
