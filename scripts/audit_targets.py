@@ -90,6 +90,8 @@ def main(argv=None) -> int:
     ap.add_argument("sets", nargs="*", default=["dev-a", "long-dev", "seed"])
     ap.add_argument("--list", action="store_true", help="list every gold target with its class")
     args = ap.parse_args(argv)
+    if "dev-b" in args.sets:
+        raise SystemExit("dev-b: the check half is scored, never audited (quality5.md)")
     pipe = Pipeline(extractors="rules")
     gold_tab = defaultdict(lambda: [0, set()])
     cand_tab = defaultdict(lambda: defaultdict(set))
