@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from speechledger.doc import Deadline, Speech, SpeechDoc, Target, Task, Unit
 from speechledger.extract.deadlines import RefDate, find_deadlines_with_rules
-from speechledger.extract.targets import _metric_text, _unit_text, find_targets
+from speechledger.extract.targets import _metric_text, _unit_text, cell_targets, find_targets
 from speechledger.extract.tasks import modality_of
 from speechledger.extract.units import find_units_with_rules
 from speechledger.speeches import heading_of
@@ -360,8 +360,25 @@ def _row_task(doc: SpeechDoc, sp: Speech, row: Row, roles: list[str], header, le
         task.targets = [Target(f["start"], f["end"], doc.text[f["start"]:f["end"]], _metric_text(doc, f),
                                f["value"], _unit_text(doc, f), f["comparator"], f["placeholder"],
                                rules=("table.task_cell",) + tuple(f.get("rules", ())))
-                        for f in find_targets(norm, ts, te, lex)]
+                        for f in find_targets(norm, ts, te, lex)
+                        + _value_cells(norm, row, roles, ts, te, lex, header is None)]
     return task
+
+
+_VALUE_CELL = re.compile(r"\s*(?:[≥≤><]|不低于|不少于|超过|达到|控制在|约)?\s*[\dXx×*]")
+
+
+def _value_cells(norm: str, row: Row, roles: list[str], ts: int, te: int, lex, headless: bool) -> list[dict]:
+    """Targets of an indicator table's value column, with the unit of its measure column; in a
+    row without a header, a short cell that is a figure ("| 城镇新增就业 | 1.2万人 | 县人社局 |")."""
+    if "value" not in roles:
+        if not headless:
+            return []       # a headed table's other columns (进展, 备注) hold no goal
+        return [f for (a, b), r in zip(row.cells, roles) if r not in ("task", "index") and 0 < b - a <= 14
+                and _VALUE_CELL.match(norm, a, b) for f in cell_targets(norm, a, b, None, norm[ts:te], lex)]
+    unit = next((norm[a:b].strip() for (a, b), r in zip(row.cells, roles) if r == "measure" and b > a), None)
+    return [f for (a, b), r in zip(row.cells, roles) if r == "value" and b > a
+            for f in cell_targets(norm, a, b, unit, norm[ts:te], lex)]
 
 
 def table_tasks(doc: SpeechDoc, config) -> SpeechDoc:
@@ -390,6 +407,9 @@ def table_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                     header = row.header
                     spans.append((row.start, row.end))
                     continue
+                if header is not None and "table.col_indicator" in [c.id for c in header if c is not None] \
+                        and not any(c is not None and c.role == "value" for c in header):
+                    continue                    # indicator figures without a goal column: the segments decide
                 roles = _roles(doc.norm, row, None if row.by_content else header, lex)
                 if header is None and not any(r in UNIT_ROLES for r in roles):
                     continue                    # a figures table without a header: the segment stages decide

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from speechledger.doc import SpeechDoc, Target
 from speechledger.numerals import cn_number
 
-PLACEHOLDER = r"[XxX×*]{1,3}"
+PLACEHOLDER = r"[Xx×*□○]{1,4}(?:\.[Xx×*□○]{1,2})?"     # X.X%, ××, □□亿元: a hidden value
 _ARABIC = r"\d+(?:\s?,?\s?\d{3})*(?:\.\d+)?"
 _HALF = r"半(?=个月|小时)"        # 减至半个月, 半小时内到达: 0.5
-_CN_NUM = r"(?![零〇])[零〇一二两三四五六七八九十百千万]+?"   # lazy: 一千万元 reads as 一千 + 万元; 零部件 is no number
+# lazy: 一千万元 reads as 一千 + 万元; 零部件 is no number; 一点二万人: 1.2 万人
+_CN_NUM = (r"(?:零点[零〇一二三四五六七八九]+"
+           r"|(?![零〇])[零〇一二两三四五六七八九十百千万]+?(?:点[零〇一二三四五六七八九]+)?)")
 
 
 @dataclass
@@ -91,13 +93,14 @@ def parse_number(s: str, lexicon=None) -> float | int | None:
     return int(v) if v.is_integer() else v
 
 
-_HINT = re.compile(r"[0-9XxX×*零〇一二两三四五六七八九十百千万番半]")
+_HINT = re.compile(r"[0-9Xx×*□○零〇一二两三四五六七八九十百千万番半]")
 _DESCRIBE = {"target.filter.describe_before", "target.filter.describe_clause", "target.filter.describe_list_continues"}
 _THIS_YEAR = re.compile(r"今年|全年|本年|年内")
 _WORD_YUE = re.compile(r"[签节制预合履特公邀践]约$")    # 签约30个: a word, not 约 "about"
 _AT_LEAST_VERB = re.compile(r"(?:至少|不少于|不低于|最少)[\u4e00-\u9fff]{1,8}$")
 _AT_MOST_VERB = re.compile(r"(?:最多|至多|不超过)[\u4e00-\u9fff]{1,8}$")
 _CLAUSE_CUT = re.compile(r"[，,；;：:。！？!?、（）()|]")        # | : a cell of a flattened table
+_SENTENCE_END = re.compile(r"[。！？!?；;]")     # a described figure's list ends with its sentence
 _CONJ = re.compile(r"和|及|与|并|同时")
 _VERB_CUT = re.compile(r"[，,；;：:。！？!?]")
 _FILLER = re.compile(r"^(?:[一二三四五六七八九十]+是|要|确保|力争|争取|努力|全年|今年|年内|实现|"
@@ -106,7 +109,7 @@ _FILLER = re.compile(r"^(?:[一二三四五六七八九十]+是|要|确保|力�
 
 
 def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = None,
-                 goals: bool = False) -> list[dict]:
+                 goals: bool = False, ablate: frozenset = frozenset()) -> list[dict]:
     """Target candidates in norm[start:end] as dicts with span, value, unit, comparator, metric.
 
     `goals`: the segment is a line of a goals section, where a metric and its value commit
@@ -121,25 +124,29 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
 
     described = -1         # end of the last number a describe filter dropped (local offset)
 
-    def drop(why: str) -> None:
+    def drop(why: str) -> bool:
+        """Record why a candidate is dropped; False when the row is ablated (scripts/ablate_targets.py)."""
         nonlocal described
+        if why in ablate:
+            return False
         if why in _DESCRIBE and (why != "target.filter.describe_before" or c.describe_tense.search(before_txt)):
             described = e   # a past or present figure; 总投资/第/共计 describe only their own number
         if trace is not None:
             trace.append((start + s, start + e, why))
+        return True
 
     for m in c.number.finditer(seg):
         s, e = m.span()
         if m.group("rank2"):
             n1 = m.group("n3")
             if not c.rank_verbs.search(seg[max(0, s - 20):s]):
-                drop("target.filter.rank_no_verb")
-                continue
+                if drop("target.filter.rank_no_verb"):
+                    continue
             value = parse_number(n1, lexicon)
             is_ph = re.fullmatch(PLACEHOLDER, n1) is not None
             if value is None and not is_ph:
-                drop("target.filter.no_value")
-                continue
+                if drop("target.filter.no_value"):
+                    continue
             found.append({"start": start + s, "end": start + e, "value": value, "unit": "名", "comparator": ">=",
                           "placeholder": is_ph, "metric": _metric(seg, s, c), "qualifier": False, "_local_end": e,
                           "rules": ("target.rank",)})
@@ -159,26 +166,26 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
         if rank:
             unit = "名"
         elif unit_raw in ("强", "位"):
-            drop("target.filter.rank_unit_no_rank")
-            continue
+            if drop("target.filter.rank_unit_no_rank"):
+                continue
         before_txt = seg[max(0, s - 6):s]
         if c.base_before.search(before_txt) and not rank:
-            drop("target.filter.base_value")
-            continue    # 由5.2%下降到2%: the starting value; the value after 到 is the target
+            if drop("target.filter.base_value"):
+                continue    # 由5.2%下降到2%: the starting value; the value after 到 is the target
         if c.describe_before.search(before_txt) and not rank:
-            drop("target.filter.describe_before")
-            continue
+            if drop("target.filter.describe_before"):
+                continue
         cut = max((x.end() for x in _VERB_CUT.finditer(seg, 0, s)), default=0)
         clause = seg[cut:s]
         if c.describe_clause.search(clause):
-            drop("target.filter.describe_clause")
-            continue
+            if drop("target.filter.describe_clause"):
+                continue
         if _in_quotes(seg, s) and not (rank and c.rank_verbs.search(seg, max(0, seg.rfind("“", 0, s) - 4), s)):
-            drop("target.filter.in_quotes")
-            continue
+            if drop("target.filter.in_quotes"):
+                continue
         if rank and (not (m.group("rank") or c.rank_verbs.search(clause)) or seg[max(0, s - 1):s] == "后"):
-            drop("target.filter.rank_bottom")
-            continue        # 排名后3位: the bottom of a ranking, not a goal
+            if drop("target.filter.rank_bottom"):
+                continue        # 排名后3位: the bottom of a ranking, not a goal
         if rank:
             why = "target.rank"
         elif c.commit.search(seg, cut, s + 1):   # (+1: the 增 row looks at the number after it)
@@ -196,49 +203,51 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
         elif not is_cn and c.clause_final.match(seg, e) and c.metric_before.search(clause):
             why = "target.clause_final_value"
         else:
-            drop("target.filter.no_commit")
-            continue
+            why = "target.filter.no_commit"     # (kept under this id only when the row is ablated)
+            if drop(why):
+                continue
         if described >= 0 and not rank and not c.review_forward.search(seg, described, s) \
-                and not _THIS_YEAR.search(seg, described, s):
-            drop("target.filter.describe_list_continues")
-            continue    # "去年…达540亿元，…扣除3300亿元，…退税4600亿元": a list of figures that describe
+                and not _THIS_YEAR.search(seg, described, s) and not _SENTENCE_END.search(seg, described, s):
+            if drop("target.filter.describe_list_continues"):
+                continue    # "去年…达540亿元，…扣除3300亿元，…退税4600亿元": a list of figures that describe
         if c.describe_after.match(seg[e:]):
-            drop("target.filter.describe_after")
-            continue
+            if drop("target.filter.describe_after"):
+                continue
         if unit in c.project_name_units and c.project_name.match(seg[e:]) and not c.verbs.search(seg[e:e + 24]) \
                 and not c.verb_before.search(seg, max(0, s - 8), s):
-            drop("target.filter.project_name")
-            continue    # 兴县15万吨新能源汽车零部件项目: the project's name (建设5万亩…项目: the size to build)
+            if drop("target.filter.project_name"):
+                continue    # 兴县15万吨新能源汽车零部件项目: the project's name (建设5万亩…项目: the size to build)
         if is_cn:
             if n1 == "一" and unit in c.count_words \
                     and not re.search(r"(?:至少|不少于|不低于|每)[^，,。]{0,6}$", seg[max(0, s - 8):s]):
-                drop("target.filter.cn_one_means_a")
-                continue  # 一场/一个 mean "a" (but 至少组织一次 counts)
+                if drop("target.filter.cn_one_means_a"):
+                    continue  # 一场/一个 mean "a" (but 至少组织一次 counts)
             if not (c.cn_verbs.search(clause) or unit not in c.count_words and why == "target.committed") \
                     or _in_quotes(seg, s):
-                drop("target.filter.cn_no_verb")
-                continue
+                if drop("target.filter.cn_no_verb"):
+                    continue
             if n1 in ("万", "千", "百", "十") and not ((rank or per) and n1 in ("百", "千", "十")) \
                     and not (n1 in ("百", "千") and unit[0] in "万亿"):      # 千万人次, 千亿元: a number
-                drop("target.filter.cn_bare_magnitude")
-                continue
+                if drop("target.filter.cn_bare_magnitude"):
+                    continue
         if re.match(r"(?:以下|以内)的(?![\u4e00-\u9fff]{0,6}(?:目标|任务|指标|水平|范围|区间))", seg[e:]):
-            drop("target.filter.class_of_objects")
-            continue  # 装机容量5万千瓦以下的锅炉: a class of objects, not a commitment
+            if drop("target.filter.class_of_objects"):
+                continue  # 装机容量5万千瓦以下的锅炉: a class of objects, not a commitment
         if (unit == "岁" and re.match(r"(?:以上|以下)[\u4e00-\u9fff]|(?!以上|以下)[\u4e00-\u9fff]", seg[e:])
                 or unit == "人" and re.match(r"(?:以上|以下)(?:的)?[\u4e00-\u9fff]", seg[e:])) \
                 and not re.match(r"(?:以上|以下)?(?:的目标|左右)", seg[e:]):
-            drop("target.filter.who_not_how_many")
-            continue  # 50人以上聚餐 / 60岁以上老人: who, not how many (带动500人就业 is how many)
+            if drop("target.filter.who_not_how_many"):
+                continue  # 50人以上聚餐 / 60岁以上老人: who, not how many (带动500人就业 is how many)
         if unit in ("万元", "亿元", "元", "万亿元") and re.match(
                 r"(?:以上|以下)?(?:的)?(?:企业|项目|单位|园区|工业企业|罚款|奖励|奖补|补助|补贴)", seg[e:]):
-            drop("target.filter.object_qualifier")
-            continue  # 年纳税X万元以上企业: a qualifier of the object; 10万元以下罚款, 200万元的奖励: a policy's terms
+            if drop("target.filter.object_qualifier"):
+                # 年纳税X万元以上企业: a qualifier of the object; 10万元以下罚款, 200万元的奖励: a policy's terms
+                continue
         value = {"十": 10, "百": 100, "千": 1000}.get(n1) if n1 in ("十", "百", "千") \
             else parse_number(n1, lexicon)
         if value is None and not is_ph:
-            drop("target.filter.no_value")
-            continue
+            if drop("target.filter.no_value"):
+                continue
         comparator = "="
         ext_end = e
         gap = len(seg[e:e + 3]) - len(seg[e:e + 3].lstrip())     # PDF text: "增长 7 % 左右"
@@ -296,7 +305,56 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
                               "comparator": ">=", "placeholder": False, "metric": _metric(seg, m.start(), c),
                               "qualifier": False, "_local_end": m.end(g), "rules": ("target.keep_strive_rank",)})
     found.sort(key=lambda f: f["start"])
-    return _drop_qualifiers(found, norm, trace)
+    return _drop_qualifiers(found, norm, trace, "target.filter.qualifier" not in ablate)
+
+
+_CELL_BEFORE = {"≥": ">=", ">": ">=", "＞": ">=", "≤": "<=", "<": "<=", "＜": "<="}
+_UNIT_IN_NAME = re.compile(r"[(（]\s*([^()（）]{1,8}?)\s*[)）]\s*$")     # 规上工业增加值增速（%）
+
+
+def cell_targets(norm: str, start: int, end: int, unit: str | None, metric: str, lexicon) -> list[dict]:
+    """The target of a value cell of an indicator table ("| 地区生产总值 | 亿元 | 60 |"): a bare
+    number (comparator words around it, a range, an X placeholder) whose unit stands in the
+    row's measure cell (`unit`) or at the end of the indicator's name ("增速（%）"); a cell
+    that carries its own unit ("12%以上", "500个") is read by find_targets as a goals line."""
+    c = lexicon.cached("targets", _build)
+    name_unit = _UNIT_IN_NAME.search(metric)
+    if name_unit and name_unit.group(1) in c.units:
+        unit, metric = unit or name_unit.group(1), metric[:name_unit.start()]
+    own = find_targets(norm, start, end, lexicon, goals=True)
+    if own:
+        for f in own:
+            f["metric"], f["metric_span"] = metric or f["metric"], None
+        return own
+    if not unit or unit not in c.units:
+        return []
+    cell = norm[start:end]
+    m = re.fullmatch(rf"\s*(?P<before>[≥>＞≤<＜]|{'|'.join(re.escape(w) for w, _ in c.before)})?\s*"
+                     rf"(?P<n1>{_ARABIC}|{PLACEHOLDER})(?:\s*(?P<rng>[-—–~～至到])\s*(?:{_ARABIC}|{PLACEHOLDER}))?\s*"
+                     rf"(?P<after>{'|'.join(re.escape(w) for w, _ in c.after)})?\s*", cell)
+    if not m:
+        return []
+    n1 = m.group("n1")
+    is_ph = re.fullmatch(PLACEHOLDER, n1) is not None
+    value = parse_number(n1, lexicon)
+    if value is None and not is_ph:
+        return []
+    comparator = "="
+    if m.group("before"):
+        comparator = _CELL_BEFORE.get(m.group("before")) or dict(c.before)[m.group("before")]
+    if m.group("after"):
+        comparator = dict(c.after)[m.group("after")]
+    rules = ["target.table_value"]
+    if m.group("rng"):
+        comparator = ">="
+        rules.append("target.range_lower_bound")
+    s = start + m.start("before" if m.group("before") else "n1")
+    e = start + m.end("after" if m.group("after") else "rng" if m.group("rng") else "n1")
+    if m.group("rng"):
+        e = start + len(cell.rstrip())
+    return [{"start": s, "end": e, "value": value, "unit": c.units[unit], "unit_span": None,
+             "metric_span": None, "comparator": comparator, "placeholder": is_ph, "metric": metric.strip(),
+             "qualifier": False, "_local_end": e - start, "rules": tuple(rules)}]
 
 
 def _parallel(found: list[dict], seg: str, clause_start: int, unit: str) -> bool:
@@ -339,8 +397,10 @@ def _metric(seg: str, pos: int, c: _Compiled) -> str:
     return clause.strip(" 的")
 
 
-def _drop_qualifiers(found: list[dict], norm: str, trace: list | None = None) -> list[dict]:
+def _drop_qualifiers(found: list[dict], norm: str, trace: list | None = None, on: bool = True) -> list[dict]:
     """A number that is followed, in the same clause, by another target qualifies it (§5)."""
+    if not on:
+        return found
     out = []
     for i, t in enumerate(found):
         later = [u for u in found[i + 1:] if not _CLAUSE_CUT.search(norm[t["end"]:u["start"]])

@@ -667,13 +667,30 @@ class _Context:
         v = self._memo.get("future_time")
         if v is None:
             ref = self.view.sp.ref_year
-            v = self._memo["future_time"] = any(
-                m.group("y") is None or (ref is not None and int(m.group("y")) >= ref)
-                for m in self.view.pats["future_time"].finditer(self.text))
+            v = self._memo["future_time"] = any(_ahead(m, ref)
+                                                for m in self.view.pats["future_time"].finditer(self.text))
         return v
 
     def not_future_time(self):
         return not self.future_time()
+
+    def goal_ahead_clause(self):
+        """future_target_clause read strictly, for a review section: a goal word (goal_set) or a
+        time plainly after the speech (明年, 到2027年, a year after the speech's), not 今年/年内,
+        which a year-end review also says of the year it reviews."""
+        return _future_target_clause(self.text, self.view.pats, self.view.sp.ref_year,
+                                     _clause_cues(self.config.lexicon), "future_time_strict", 1)
+
+    def future_target_clause(self):
+        """A figure to reach in a clause that a time ahead (future_time) or a goal word (goal_set)
+        opens in the same sentence, with no past, statistics, achievement or analysis marker in the clauses
+        from that time to the figure: "今年以来增长9.1%，全年目标是增长12%" sets a goal in its
+        second clause, whatever the first reviews (the marker is local, not the segment's)."""
+        v = self._memo.get("future_target_clause")
+        if v is None:
+            v = self._memo["future_target_clause"] = _future_target_clause(
+                self.text, self.view.pats, self.view.sp.ref_year, _clause_cues(self.config.lexicon))
+        return v
 
     def after_semicolon(self):
         """The segment before ends with a semicolon: the same sentence goes on (a list of goals)."""
@@ -757,6 +774,51 @@ def _only_labels_between(doc, sp, start: int, end: int, labels) -> bool:
             return False
         i += 1
     return True
+
+
+_SENTENCE = re.compile(r"[^。！？!?]+[。！？!?]?")
+_CLAUSE_OF = re.compile(r"[^，,；;：:]+[，,；;：:]?")
+
+
+def _clause_cues(lex) -> tuple[list[re.Pattern], list[re.Pattern]]:
+    """The target cues (a figure to reach) and the markers that put a clause in the past (or make
+    its figure a forecast: 预计)."""
+    def build(_lex):
+        by_id = {c.id: c.pattern for c in _lex.task_cues[1]}
+        return ([by_id[i] for i in ("target_growth", "target_goal")],
+                [by_id[i] for i in ("past", "past_statistics", "achievement", "analysis")])
+    return lex.cached("task_future_target_cues", build)
+
+
+_FYP = {n: 2020 + 5 * (i - 3) for i, n in enumerate("一二三四五六七八九", 1)}    # 十三五 ends in 2020
+
+
+def _ahead(m: re.Match, ref_year: int | None, after: int = 0) -> bool:
+    """A future_time match is ahead: a written year (group y) from ref_year + after, a five-year
+    plan period (group fyp: 十四五 = 2021-2025) ending in the speech's year or later; an undated
+    speech has neither."""
+    groups = m.groupdict()
+    if groups.get("y"):
+        return ref_year is not None and int(groups["y"]) >= ref_year + after
+    if groups.get("fyp"):
+        return ref_year is not None and _FYP[groups["fyp"]] >= ref_year + after
+    return True
+
+
+def _future_target_clause(text: str, pats, ref_year, cues, time: str = "future_time", after: int = 0) -> bool:
+    """`time`: the pattern of a time ahead; a written year counts from ref_year + after."""
+    targets, past = cues
+    for sentence in _SENTENCE.findall(text):
+        ahead = False
+        for cl in _CLAUSE_OF.findall(sentence):
+            if any(p.search(cl) for p in past):
+                ahead = False       # a review clause closes what a time ahead opened
+                continue
+            if pats["goal_set"].search(cl) or any(_ahead(m, ref_year, after) for m in pats[time].finditer(cl)):
+                ahead = True
+            if ahead and any(p.search(cl) for p in targets):
+                return True
+    return False
 
 
 def _stat_dense(text: str, pats) -> bool:
