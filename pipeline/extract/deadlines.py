@@ -27,6 +27,7 @@ class _Rule:
     not_after: re.Pattern | None = None
     not_before: re.Pattern | None = None
     after_written: bool = False     # years_ahead counts from the year written earlier (次年)
+    not_before_then: re.Pattern | None = None     # not_before applies only when this matches after the match
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,8 @@ def _build(lexicon) -> tuple[list[_Rule], re.Pattern, re.Pattern, re.Pattern, re
                    int(r.get("years_ahead", 0)),
                    re.compile(r["not_after"]) if r.get("not_after") else None,
                    re.compile(r["not_before"]) if r.get("not_before") else None,
-                   bool(r.get("after_written"))) for r in data["rules"]]
+                   bool(r.get("after_written")),
+                   re.compile(r["not_before_then"]) if r.get("not_before_then") else None) for r in data["rules"]]
     before = re.compile("(?:" + data["blockers"]["before"] + r")\s*$")
     as_of = re.compile("(?:" + data["blockers"]["as_of"] + r")\s*$")
     after = re.compile(r"\s*(?:" + data["blockers"]["after"] + ")")
@@ -339,7 +341,8 @@ def _filters(norm: str, start: int, s: int, e: int, r: _Rule, before, as_of, aft
         yield "deadline.filter.year_topic"
     if r.not_after is not None and r.not_after.match(norm, e):
         yield f"deadline.filter.{r.id}.not_after"
-    if r.not_before is not None and r.not_before.search(norm, max(start, s - 14), s):
+    if r.not_before is not None and r.not_before.search(norm, max(start, s - 14), s) \
+            and (r.not_before_then is None or r.not_before_then.match(norm, e)):
         yield f"deadline.filter.{r.id}.not_before"
     if r.id == "n_years" and re.match(r"[来前]", norm[e:e + 1]):
         yield "deadline.filter.n_years_past"
