@@ -317,7 +317,8 @@ def _find(norm: str, start: int, end: int, ref: RefDate | None, lexicon, trace: 
                 # a quarter or half already past, named in the year's last quarter, is next year's
                 # (as a past month is, §4: "一季度要实现开门红" in a December speech)
                 due, ph = resolve(r.kind, groups, RefDate(ref.year + 1), 0, holidays)
-            if due and ref is not None and due < ref.floor() and "deadline.filter.past" not in skip:
+            if due and ref is not None and due < ref.floor() and "deadline.filter.past" not in skip \
+                    and not _recent_bound(r.kind, m.group(), due, ref):
                 # a deadline bounds work still to do (§4): a date before the speech's is a past
                 # event, a review period or a qualifier ("2019年3月召开…", "2023年全县完成…")
                 if trace is not None:
@@ -327,6 +328,14 @@ def _find(norm: str, start: int, end: int, ref: RefDate | None, lexicon, trace: 
             taken.append((s, e))
             out.append((s, e, due, ph, (r.id,), bool(groups.get("y"))))
     return sorted(o[:5] for o in out)
+
+
+def _recent_bound(kind: str, matched: str, due: str, ref: RefDate) -> bool:
+    """A day bound ("3月15日前") a few weeks before the reference date is still the document's own
+    deadline: a date known only from publication ("posted 3月18日") lags the meeting it reports."""
+    if kind not in ("date", "day") or not matched.rstrip().endswith("前") or not (ref.month and ref.day):
+        return False
+    return (datetime.date(ref.year, ref.month, ref.day) - datetime.date.fromisoformat(due)).days <= 31
 
 
 def _filters(norm: str, start: int, s: int, e: int, r: _Rule, before, as_of, after, topic):
