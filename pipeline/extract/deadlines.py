@@ -165,7 +165,13 @@ def resolve(rule_kind: str, groups: dict, ref: RefDate | None, off: int = 0,
                 y = ref.year + (1 if ref.month and m < ref.month else 0)
             return datetime.date(y, m, d).isoformat(), False
         if rule_kind == "xun":
-            m = cn_int(g.get("m", ""))
+            mm = g.get("m", "")
+            if mm[:1] in ("本", "当", "下"):     # 本月中旬 / 下月上旬: the speech's month or the next
+                if ref is None or not ref.month:
+                    return None, False
+                y, m = (ref.year + ref.month // 12, ref.month % 12 + 1) if mm[0] == "下" else (ref.year, ref.month)
+            else:
+                m = cn_int(mm)
             if m is None or not 1 <= m <= 12:
                 return None, False
             if y is None:
