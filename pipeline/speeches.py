@@ -5,7 +5,7 @@ import re
 from bisect import bisect_right
 
 from speechledger.doc import Heading, Speech, SpeechDoc
-from speechledger.numerals import FULL_DATE, date_iso
+from speechledger.numerals import FULL_DATE, NUM_DATE, date_iso
 from speechledger.segment import split_segments
 
 # A speech body opens with a salutation line.
@@ -18,8 +18,14 @@ _END_PUNCT = re.compile(r"[。！？；!?;，,]\s*$")
 _FULL_DATE = re.compile(FULL_DATE)
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _PURE_DATE_LINE = re.compile(r"^[\s（(]*" + FULL_DATE + r"[\s）)]*$")
-# a date line of minutes or a notice ("时间：2024年3月6日上午", "日期：二〇二三年一月十二日")
-_LABEL_DATE_LINE = re.compile(r"\s*(?:会议)?(?:时间|日期)\s*[：:]\s*" + FULL_DATE)
+_NUM_DATE = re.compile(NUM_DATE)
+# a date in figures alone on a line ("2024-03-05", a web page's date under its title; only near the top:
+# further down such a line is as likely a table cell)
+_NUM_DATE_LINE = re.compile(r"[\s（(]*" + NUM_DATE + r"(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?[\s）)]*$")
+# a date line of minutes, a notice or a web page ("时间：2024年3月6日上午", "日期：二〇二三年一月十二日",
+# "发布时间：2024-03-05 10:20", "来源：县融媒体中心 发布日期：2024年03月05日")
+_LABEL_DATE_LINE = re.compile(r"\s*(?:来源\s*[：:][^\n：:]{0,30}?\s+)?(?:会议|发布|发文|印发|成文)?(?:时间|日期)\s*[：:]\s*"
+                              r"(?:" + FULL_DATE + "|" + NUM_DATE.replace("?P<", "?P<n") + ")")
 # a 落款 line: the issuing body and the date ("县农业农村局 2023年1月12日", "…办公室 2021年8月16日印发")
 _SIGN_DATE_LINE = re.compile(r"\s*[\u4e00-\u9fff]{2,30}(?:办公室|局|委员会|政府|委|办|厅|部|院|组|中心)\s+"
                              + FULL_DATE + r"\s*(?:印发|印|发)?\s*$")
@@ -119,9 +125,9 @@ def split_speeches(doc: SpeechDoc, config=None) -> SpeechDoc:
                 date, year = _date_of([m.group()])
         if date is None:
             # a notice's date line (落款 "2023年3月28日" alone on its line) or minutes' 时间 line dates it too
-            for a_, b_ in lines[li:li_end]:
+            for n, (a_, b_) in enumerate(lines[li:li_end]):
                 if _PURE_DATE_LINE.match(norm[a_:b_].strip()) or _LABEL_DATE_LINE.match(norm, a_, b_) \
-                        or _SIGN_DATE_LINE.match(norm, a_, b_):
+                        or _SIGN_DATE_LINE.match(norm, a_, b_) or (n < 4 and _NUM_DATE_LINE.match(norm, a_, b_)):
                     date, year = _date_of([norm[a_:b_]])
                     break
         sp = Speech(index=k, start=s0, end=e0, title=title, date=date, year=year, body_start=body_start)
@@ -182,7 +188,7 @@ def _title(head_lines: list[str]) -> str:
 
 def _date_of(head_lines: list[str]) -> tuple[str | None, int | None]:
     blob = "\n".join(head_lines)
-    for m in _FULL_DATE.finditer(blob):
+    for m in (*_FULL_DATE.finditer(blob), *_NUM_DATE.finditer(blob)):
         iso = date_iso(m.group("y"), m.group("m"), m.group("d"))
         if iso:
             return iso, int(iso[:4])
