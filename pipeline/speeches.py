@@ -192,10 +192,29 @@ def _date_of(head_lines: list[str]) -> tuple[str | None, int | None]:
         iso = date_iso(m.group("y"), m.group("m"), m.group("d"))
         if iso:
             return iso, int(iso[:4])
-    m = _YEAR.search(blob)
-    if m:
-        return None, int(m.group(1))
-    return None, None
+    year = _title_year(blob)
+    return None, year
+
+
+# the period a title names: a plan's range starts in the year it is issued ("2021—2025年…规划"),
+# a horizon is not the document's year ("…和2035年远景目标纲要"), and a draft plan or budget for
+# a year is presented at that year's start ("2023年计划执行情况与2024年计划草案的报告")
+_YEAR_RANGE = re.compile(r"((?:19|20)\d{2})\s*年?\s*[-—–~～至到]\s*(?:19|20)\d{2}\s*年")
+_HORIZON = re.compile(r"\s*(?:年度?)?\s*(?:远景|遠景)")
+_DRAFT = re.compile(r"[^，。；\n]{0,14}?草案")
+
+
+def _title_year(blob: str) -> int | None:
+    ranges = [(m.start(), m.end(), int(m.group(1))) for m in _YEAR_RANGE.finditer(blob)]
+    years = []
+    for m in _YEAR.finditer(blob):
+        if any(a <= m.start() < b for a, b, _ in ranges) or _HORIZON.match(blob, m.end(1)):
+            continue
+        if _DRAFT.match(blob, m.end()):
+            return int(m.group(1))
+        years.append((m.start(), int(m.group(1))))
+    found = sorted(years + [(a, y) for a, _, y in ranges])
+    return found[0][1] if found else None
 
 
 def outline(norm: str, segments, line_starts: set[int]) -> list[Heading]:
