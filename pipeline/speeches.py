@@ -29,6 +29,10 @@ _LABEL_DATE_LINE = re.compile(r"\s*(?:来源\s*[：:][^\n：:]{0,30}?\s+)?(?:会
 # a 落款 line: the issuing body and the date ("县农业农村局 2023年1月12日", "…办公室 2021年8月16日印发")
 _SIGN_DATE_LINE = re.compile(r"\s*[\u4e00-\u9fff]{2,30}(?:办公室|局|委员会|政府|委|办|厅|部|院|组|中心)\s+"
                              + FULL_DATE + r"\s*(?:印发|印|发)?\s*$")
+# the issuing body alone on its line, above a 落款 date ("河北雄安新区管理委员会", "某县人民政府")
+_ISSUER_LINE = re.compile(r"[\u4e00-\u9fff（）()]{2,30}(?:委员会|政府|办公室|局|委|办|厅|部|院|中心)$")
+# a breakdown item's label line: a date alone under it is the item's cell
+_CELL_LABEL = re.compile(r"(?:单位|时限|时间节点|责任人|领导)\s*[：:]")
 # a news report's dateline: the body opens with the full date of the event ("2024年3月28日，县政府…",
 # "本报讯 2024年3月5日上午，…")
 _NEWS_DATELINE = re.compile(r"\s*(?:(?:[【\[(（][^】\])）]{0,20}[】\])）]|[\u4e00-\u9fff]{0,12}讯)\s*[：:]?\s*){0,2}"
@@ -125,9 +129,14 @@ def split_speeches(doc: SpeechDoc, config=None) -> SpeechDoc:
                 date, year = _date_of([m.group()])
         if date is None:
             # a notice's date line (落款 "2023年3月28日" alone on its line) or minutes' 时间 line dates it too
-            for n, (a_, b_) in enumerate(lines[li:li_end]):
-                if _PURE_DATE_LINE.match(norm[a_:b_].strip()) or _LABEL_DATE_LINE.match(norm, a_, b_) \
-                        or _SIGN_DATE_LINE.match(norm, a_, b_) or (n < 4 and _NUM_DATE_LINE.match(norm, a_, b_)):
+            # (a date alone on a line only near the top or at the end, or under the issuing body's name
+            # (a cover notice's 落款): elsewhere it is as likely a table cell, which must not date the speech)
+            body = [(a_, b_) for a_, b_ in lines[li:li_end] if norm[a_:b_].strip()]
+            for n, (a_, b_) in enumerate(body):
+                prev = norm[slice(*body[n - 1])].strip() if n else ""
+                edge = (n < 3 or n >= len(body) - 4) and not _CELL_LABEL.search(prev) or bool(_ISSUER_LINE.match(prev))
+                if (edge and _PURE_DATE_LINE.match(norm[a_:b_].strip())) or _LABEL_DATE_LINE.match(norm, a_, b_) \
+                        or _SIGN_DATE_LINE.match(norm, a_, b_) or (n < 3 and _NUM_DATE_LINE.match(norm, a_, b_)):
                     date, year = _date_of([norm[a_:b_]])
                     break
         sp = Speech(index=k, start=s0, end=e0, title=title, date=date, year=year, body_start=body_start)
