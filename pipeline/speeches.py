@@ -128,14 +128,13 @@ def split_speeches(doc: SpeechDoc, config=None) -> SpeechDoc:
             if first and (m := _NEWS_DATELINE.match(norm, *first)):
                 date, year = _date_of([m.group()])
         if date is None:
-            # a notice's date line (落款 "2023年3月28日" alone on its line) or minutes' 时间 line dates it too
-            # (a date alone on a line only near the top or at the end, or under the issuing body's name
-            # (a cover notice's 落款): elsewhere it is as likely a table cell, which must not date the speech)
+            # a notice's date line (落款 "2023年3月28日" alone on its line) or minutes' 时间 line dates it too;
+            # a date alone on a line only near the top, in the last lines or under the issuing body's name
+            # (a cover notice's 落款), never under a label line: elsewhere it is as likely a table cell
             body = [(a_, b_) for a_, b_ in lines[li:li_end] if norm[a_:b_].strip()]
             for n, (a_, b_) in enumerate(body):
-                prev = norm[slice(*body[n - 1])].strip() if n else ""
-                edge = (n < 3 or n >= len(body) - 4) and not _CELL_LABEL.search(prev) or bool(_ISSUER_LINE.match(prev))
-                if (edge and _PURE_DATE_LINE.match(norm[a_:b_].strip())) or _LABEL_DATE_LINE.match(norm, a_, b_) \
+                if (_PURE_DATE_LINE.match(norm[a_:b_].strip()) and _date_line_placed(norm, body, n)) \
+                        or _LABEL_DATE_LINE.match(norm, a_, b_) \
                         or _SIGN_DATE_LINE.match(norm, a_, b_) or (n < 3 and _NUM_DATE_LINE.match(norm, a_, b_)):
                     date, year = _date_of([norm[a_:b_]])
                     break
@@ -148,6 +147,14 @@ def split_speeches(doc: SpeechDoc, config=None) -> SpeechDoc:
         speeches.append(sp)
     doc.speeches = speeches
     return doc
+
+
+def _date_line_placed(norm: str, body: list[tuple[int, int]], n: int) -> bool:
+    """Whether a date alone on the n-th non-empty line stands where a speech's date line or 落款 does."""
+    prev = norm[slice(*body[n - 1])].strip() if n else ""
+    if _ISSUER_LINE.match(prev):
+        return True
+    return (n < 3 or n >= len(body) - 4) and not _CELL_LABEL.search(prev)
 
 
 _INLINE_SALUTATION = re.compile(r"(同志们|同志們|各位代表|各位领导)[:：，,]")
