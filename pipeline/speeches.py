@@ -24,8 +24,8 @@ _NUM_DATE = re.compile(NUM_DATE)
 _NUM_DATE_LINE = re.compile(r"[\s（(]*" + NUM_DATE + r"(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?[\s）)]*$")
 # a date line of minutes, a notice or a web page ("时间：2024年3月6日上午", "日期：二〇二三年一月十二日",
 # "发布时间：2024-03-05 10:20", "来源：县融媒体中心 发布日期：2024年03月05日")
-_LABEL_DATE_LINE = re.compile(r"\s*(?:来源\s*[：:][^\n：:]{0,30}?\s+)?(?:会议|发布|发文|印发|成文)?(?:时间|日期)\s*[：:]\s*"
-                              r"(?:" + FULL_DATE + "|" + NUM_DATE.replace("?P<", "?P<n") + ")")
+_LABEL_DATE_LINE = re.compile(r"\s*(?:来源\s*[：:][^\n：:]{0,30}?\s+)?(?:会议|发布|发文|印发|成文)?(?:时间|日期)"
+                              r"\s*[：:]\s*(?:" + FULL_DATE + "|" + NUM_DATE.replace("?P<", "?P<n") + ")")
 # a 落款 line: the issuing body and the date ("县农业农村局 2023年1月12日", "…办公室 2021年8月16日印发")
 _SIGN_DATE_LINE = re.compile(r"\s*[\u4e00-\u9fff]{2,30}(?:办公室|局|委员会|政府|委|办|厅|部|院|组|中心)\s+"
                              + FULL_DATE + r"\s*(?:印发|印|发)?\s*$")

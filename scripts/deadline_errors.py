@@ -23,12 +23,11 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-sys.path.insert(0, "/work/shared/eval") if False else None
-from speechledger import evaluate as ev  # noqa: E402
-from speechledger.api import Pipeline, records  # noqa: E402
-from speechledger.extract.deadlines import RefDate, find_deadlines_with_rules, task_ref  # noqa: E402
-from speechledger.referee.score import locate, match, overlap  # noqa: E402
-from speechledger.referee.segments import split  # noqa: E402
+from speechledger import evaluate as ev
+from speechledger.api import Pipeline, records
+from speechledger.extract.deadlines import RefDate, find_deadlines_with_rules, task_ref
+from speechledger.referee.score import locate, match, overlap
+from speechledger.referee.segments import split
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from eval_fields import _set_paths  # noqa: E402  (refuses the frozen split)
@@ -36,9 +35,9 @@ from eval_fields import _set_paths  # noqa: E402  (refuses the frozen split)
 
 def classify(name: str, pipe: Pipeline, use_dates: bool) -> list[tuple[str, str, int, str, str | None, str | None]]:
     """(class, doc, seg, text, gold due, predicted due) of every deadline error of one set."""
-    texts, gold_path, dates = _set_paths(name)
     if name == "dev-b":
         raise SystemExit("dev-b: scores only (quality5.md)")
+    texts, gold_path, dates = _set_paths(name)
     gold = ev.read_gold(gold_path)
     out = []
     for path in sorted(Path(texts).glob("*.txt")):

@@ -76,7 +76,8 @@ def _build(lexicon) -> tuple[list[_Rule], re.Pattern, re.Pattern, re.Pattern, re
     topic = re.compile(r"\s*(?:" + data["year_topic_after"] + ")")
     holidays = {"spring": {int(y): md for y, md in data["spring_festival"].items()},
                 "fixed": dict(data["fixed_holidays"]),
-                "dated": {name: {int(y): md for y, md in days.items()} for name, days in data["dated_holidays"].items()}}
+                "dated": {name: {int(y): md for y, md in days.items()}
+                          for name, days in data["dated_holidays"].items()}}
     return rules, before, as_of, after, topic, holidays
 
 
@@ -273,7 +274,8 @@ def find_deadlines_with_rules(norm: str, start: int, end: int, ref: RefDate | No
 
 
 # a space (or run) next to a Chinese character or full-width punctuation, as PDFs extract them
-_PDF_SPACE = re.compile(r"(?<=[\u2018-\u201d\u2e80-\U0002ffff])[ \t\xa0]+|[ \t\xa0]+(?=[\u2018-\u201d\u2e80-\U0002ffff])")
+_PDF_SPACE = re.compile(r"(?<=[\u2018-\u201d\u2e80-\U0002ffff])[ \t\xa0]+"
+                        r"|[ \t\xa0]+(?=[\u2018-\u201d\u2e80-\U0002ffff])")
 
 
 def _find(norm: str, start: int, end: int, ref: RefDate | None, lexicon, trace: list | None,
