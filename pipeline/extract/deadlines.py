@@ -321,9 +321,10 @@ def _find(norm: str, start: int, end: int, ref: RefDate | None, lexicon, trace: 
             due, ph = resolve(r.kind, groups, ref, 0 if r.after_written else r.off, holidays)
             if due and ref is not None and ref.month and ref.month >= 10 and due < ref.floor() \
                     and r.kind in ("half", "quarter") and not groups.get("y") and not groups.get("this") \
-                    and not m.group().startswith(("今年", "本年")):
+                    and not m.group().startswith(("今年", "本年")) and r.id != "first_three_quarters":
                 # a quarter or half already past, named in the year's last quarter, is next year's
-                # (as a past month is, §4: "一季度要实现开门红" in a December speech)
+                # (as a past month is, §4: "一季度要实现开门红" in a December speech); not 前三季度,
+                # the year to date in a review ("前三季度全县投资增长8%")
                 due, ph = resolve(r.kind, groups, RefDate(ref.year + 1), 0, holidays)
             if due and ref is not None and due < ref.floor() and "deadline.filter.past" not in skip \
                     and not _recent_bound(r.kind, m.group(), due, ref):
