@@ -214,10 +214,13 @@ def _date_of(head_lines: list[str]) -> tuple[str | None, int | None]:
 
 # the period a title names: a plan's range starts in the year it is issued ("2021—2025年…规划"),
 # a horizon is not the document's year ("…和2035年远景目标纲要"), and a draft plan or budget for
-# a year is presented at that year's start ("2023年计划执行情况与2024年计划草案的报告")
+# a year is presented at that year's start ("2023年计划执行情况与2024年计划草案的报告"), and a
+# meeting summing up a year is held in the next
 _YEAR_RANGE = re.compile(r"((?:19|20)\d{2})\s*年?\s*[-—–~～至到]\s*(?:19|20)\d{2}\s*年")
 _HORIZON = re.compile(r"\s*(?:年度?)?\s*(?:远景|遠景)")
 _DRAFT = re.compile(r"[^，。；\n]{0,14}?草案")
+# a meeting that sums up or rewards a year is held after it ("在2023年度全县工作总结表彰大会上的讲话": 2024)
+_SUMMING_UP = re.compile(r"\s*年度[^，。；\n]{0,16}?(?:总结|表彰|述职|考核|考评)[^，。；\n]{0,8}?(?:大会|会议|会)")
 
 
 def _title_year(blob: str) -> int | None:
@@ -228,6 +231,8 @@ def _title_year(blob: str) -> int | None:
             continue
         if _DRAFT.match(blob, m.end()):
             return int(m.group(1))
+        if _SUMMING_UP.match(blob, m.end(1)):
+            return int(m.group(1)) + 1
         years.append((m.start(), int(m.group(1))))
     found = sorted(years + [(a, y) for a, _, y in ranges])
     return found[0][1] if found else None
