@@ -60,11 +60,16 @@ def cn_number(s: str) -> float | None:
     return total + section
 
 
-# A full date in Arabic or Chinese numerals (2023年1月12日, 二〇二三年一月十二日, PDF spaces
-# "2025 年 3 月 5 日"): the date of a speech in its heading, date line or 落款.
+# A full date in Arabic or Chinese numerals (2023年1月12日, 二〇二三年一月十二日, 二〇二三年元月十二日,
+# PDF spaces "2025 年 3 月 5 日"): the date of a speech in its heading, date line or 落款.
 FULL_DATE = (r"(?P<y>(?:19|20)\d{2}|[一二][〇零○O一二三四五六七八九]{3})\s*年\s*"
-             r"(?P<m>\d{1,2}|十[一二]?|[一二三四五六七八九])\s*月\s*"
+             r"(?P<m>\d{1,2}|十[一二]?|[一二三四五六七八九元])\s*月\s*"
              r"(?P<d>\d{1,2}|[一二三]?十[一二三四五六七八九]?|[一二三四五六七八九])\s*[日号]")
+
+
+# A date written with dashes, dots or slashes (2024-03-05, 2024.3.6, 2024/03/05), as web pages and
+# minutes print it.
+NUM_DATE = r"(?P<y>(?:19|20)\d{2})\s*[-./．]\s*(?P<m>0?[1-9]|1[0-2])\s*[-./．]\s*(?P<d>0?[1-9]|[12]\d|3[01])(?![\d.．])"
 
 
 def date_iso(y: str, m: str, d: str) -> str | None:
@@ -72,7 +77,7 @@ def date_iso(y: str, m: str, d: str) -> str | None:
     def num(s: str) -> int | None:
         if s.isdigit():
             return int(s)
-        v = cn_number(s.replace("O", "〇"))
+        v = 1 if s == "元" else cn_number(s.replace("O", "〇"))     # 元月: January
         return int(v) if v is not None else None
     parts = [num(x) for x in (y, m, d)]
     if None in parts:

@@ -5,7 +5,7 @@ import re
 from bisect import bisect_right
 
 from speechledger.doc import Heading, Speech, SpeechDoc
-from speechledger.numerals import FULL_DATE, date_iso
+from speechledger.numerals import FULL_DATE, NUM_DATE, date_iso
 from speechledger.segment import split_segments
 
 # A speech body opens with a salutation line.
@@ -18,11 +18,21 @@ _END_PUNCT = re.compile(r"[。！？；!?;，,]\s*$")
 _FULL_DATE = re.compile(FULL_DATE)
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _PURE_DATE_LINE = re.compile(r"^[\s（(]*" + FULL_DATE + r"[\s）)]*$")
-# a date line of minutes or a notice ("时间：2024年3月6日上午", "日期：二〇二三年一月十二日")
-_LABEL_DATE_LINE = re.compile(r"\s*(?:会议)?(?:时间|日期)\s*[：:]\s*" + FULL_DATE)
+_NUM_DATE = re.compile(NUM_DATE)
+# a date in figures alone on a line ("2024-03-05", a web page's date under its title; only near the top:
+# further down such a line is as likely a table cell)
+_NUM_DATE_LINE = re.compile(r"[\s（(]*" + NUM_DATE + r"(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?[\s）)]*$")
+# a date line of minutes, a notice or a web page ("时间：2024年3月6日上午", "日期：二〇二三年一月十二日",
+# "发布时间：2024-03-05 10:20", "来源：县融媒体中心 发布日期：2024年03月05日")
+_LABEL_DATE_LINE = re.compile(r"\s*(?:来源\s*[：:][^\n：:]{0,30}?\s+)?(?:会议|发布|发文|印发|成文)?(?:时间|日期)"
+                              r"\s*[：:]\s*(?:" + FULL_DATE + "|" + NUM_DATE.replace("?P<", "?P<n") + ")")
 # a 落款 line: the issuing body and the date ("县农业农村局 2023年1月12日", "…办公室 2021年8月16日印发")
 _SIGN_DATE_LINE = re.compile(r"\s*[\u4e00-\u9fff]{2,30}(?:办公室|局|委员会|政府|委|办|厅|部|院|组|中心)\s+"
                              + FULL_DATE + r"\s*(?:印发|印|发)?\s*$")
+# the issuing body alone on its line, above a 落款 date ("河北雄安新区管理委员会", "某县人民政府")
+_ISSUER_LINE = re.compile(r"[\u4e00-\u9fff（）()]{2,30}(?:委员会|政府|办公室|局|委|办|厅|部|院|中心)$")
+# a breakdown item's label line: a date alone under it is the item's cell
+_CELL_LABEL = re.compile(r"(?:单位|时限|时间节点|责任人|领导)\s*[：:]")
 # a news report's dateline: the body opens with the full date of the event ("2024年3月28日，县政府…",
 # "本报讯 2024年3月5日上午，…")
 _NEWS_DATELINE = re.compile(r"\s*(?:(?:[【\[(（][^】\])）]{0,20}[】\])）]|[\u4e00-\u9fff]{0,12}讯)\s*[：:]?\s*){0,2}"
@@ -118,10 +128,14 @@ def split_speeches(doc: SpeechDoc, config=None) -> SpeechDoc:
             if first and (m := _NEWS_DATELINE.match(norm, *first)):
                 date, year = _date_of([m.group()])
         if date is None:
-            # a notice's date line (落款 "2023年3月28日" alone on its line) or minutes' 时间 line dates it too
-            for a_, b_ in lines[li:li_end]:
-                if _PURE_DATE_LINE.match(norm[a_:b_].strip()) or _LABEL_DATE_LINE.match(norm, a_, b_) \
-                        or _SIGN_DATE_LINE.match(norm, a_, b_):
+            # a notice's date line (落款 "2023年3月28日" alone on its line) or minutes' 时间 line dates it too;
+            # a date alone on a line only near the top, in the last lines or under the issuing body's name
+            # (a cover notice's 落款), never under a label line: elsewhere it is as likely a table cell
+            body = [(a_, b_) for a_, b_ in lines[li:li_end] if norm[a_:b_].strip()]
+            for n, (a_, b_) in enumerate(body):
+                if (_PURE_DATE_LINE.match(norm[a_:b_].strip()) and _date_line_placed(norm, body, n)) \
+                        or _LABEL_DATE_LINE.match(norm, a_, b_) \
+                        or _SIGN_DATE_LINE.match(norm, a_, b_) or (n < 3 and _NUM_DATE_LINE.match(norm, a_, b_)):
                     date, year = _date_of([norm[a_:b_]])
                     break
         sp = Speech(index=k, start=s0, end=e0, title=title, date=date, year=year, body_start=body_start)
@@ -133,6 +147,14 @@ def split_speeches(doc: SpeechDoc, config=None) -> SpeechDoc:
         speeches.append(sp)
     doc.speeches = speeches
     return doc
+
+
+def _date_line_placed(norm: str, body: list[tuple[int, int]], n: int) -> bool:
+    """Whether a date alone on the n-th non-empty line stands where a speech's date line or 落款 does."""
+    prev = norm[slice(*body[n - 1])].strip() if n else ""
+    if _ISSUER_LINE.match(prev):
+        return True
+    return (n < 3 or n >= len(body) - 4) and not _CELL_LABEL.search(prev)
 
 
 _INLINE_SALUTATION = re.compile(r"(同志们|同志們|各位代表|各位领导)[:：，,]")
@@ -182,14 +204,38 @@ def _title(head_lines: list[str]) -> str:
 
 def _date_of(head_lines: list[str]) -> tuple[str | None, int | None]:
     blob = "\n".join(head_lines)
-    for m in _FULL_DATE.finditer(blob):
+    for m in (*_FULL_DATE.finditer(blob), *_NUM_DATE.finditer(blob)):
         iso = date_iso(m.group("y"), m.group("m"), m.group("d"))
         if iso:
             return iso, int(iso[:4])
-    m = _YEAR.search(blob)
-    if m:
-        return None, int(m.group(1))
-    return None, None
+    year = _title_year(blob)
+    return None, year
+
+
+# the period a title names: a plan's range starts in the year it is issued ("2021—2025年…规划"),
+# a horizon is not the document's year ("…和2035年远景目标纲要"), and a draft plan or budget for
+# a year is presented at that year's start ("2023年计划执行情况与2024年计划草案的报告"), and a
+# meeting summing up a year is held in the next
+_YEAR_RANGE = re.compile(r"((?:19|20)\d{2})\s*年?\s*[-—–~～至到]\s*(?:19|20)\d{2}\s*年")
+_HORIZON = re.compile(r"\s*(?:年度?)?\s*(?:远景|遠景)")
+_DRAFT = re.compile(r"[^，。；\n]{0,14}?草案")
+# a meeting that sums up or rewards a year is held after it ("在2023年度全县工作总结表彰大会上的讲话": 2024)
+_SUMMING_UP = re.compile(r"\s*年度[^，。；\n]{0,16}?(?:总结|表彰|述职|考核|考评)[^，。；\n]{0,8}?(?:大会|会议|会)")
+
+
+def _title_year(blob: str) -> int | None:
+    ranges = [(m.start(), m.end(), int(m.group(1))) for m in _YEAR_RANGE.finditer(blob)]
+    years = []
+    for m in _YEAR.finditer(blob):
+        if any(a <= m.start() < b for a, b, _ in ranges) or _HORIZON.match(blob, m.end(1)):
+            continue
+        if _DRAFT.match(blob, m.end()):
+            return int(m.group(1))
+        if _SUMMING_UP.match(blob, m.end(1)):
+            return int(m.group(1)) + 1
+        years.append((m.start(), int(m.group(1))))
+    found = sorted(years + [(a, y) for a, _, y in ranges])
+    return found[0][1] if found else None
 
 
 def outline(norm: str, segments, line_starts: set[int]) -> list[Heading]:

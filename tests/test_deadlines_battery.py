@@ -54,3 +54,13 @@ def test_deadline_battery(text, ref, expected):
     assert [(d, p) for _, d, p in found] == [(d, p) for _, d, p in want], found
     for (got, *_), (span, *_) in zip(found, want):
         assert span in got or got in span, (got, span)
+
+
+def test_pdf_spaces_keep_offsets_into_the_source():
+    """Rows run on the segment without the spaces next to Chinese characters; the spans found
+    still index the source text, spaces inside included, and the context outside is untouched."""
+    text = "同志们：各乡镇要在年 底 前完成验收，明 年 6 月 底 前投入使用。"
+    norm = norm_text(text)
+    start = text.index("各")
+    found = [(text[s:e], due) for s, e, due, _ in find_deadlines(norm, start, len(norm), _ref("2024-03-05"), LEX)]
+    assert found == [("年 底 前", "2024-12-31"), ("明 年 6 月 底 前", "2025-06-30")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import calendar
 import datetime
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from speechledger.doc import Deadline, SpeechDoc
@@ -12,8 +13,8 @@ from speechledger.regex_gate import required_literals, searcher
 
 
 def cn_int(s: str) -> int | None:
-    """Whole numbers in Arabic or Chinese numerals (6, 十二, 二〇二五), else None."""
-    v = cn_number(s.strip())
+    """Whole numbers in Arabic or Chinese numerals (6, 十二, 二〇二五, 二O二五), else None."""
+    v = cn_number(s.strip().replace("O", "〇"))
     return int(v) if v is not None and v == int(v) else None
 
 
@@ -26,6 +27,7 @@ class _Rule:
     not_after: re.Pattern | None = None
     not_before: re.Pattern | None = None
     after_written: bool = False     # years_ahead counts from the year written earlier (次年)
+    not_before_then: re.Pattern | None = None     # not_before applies only when this matches after the match
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,8 @@ class RefDate:
 # bracketed full date after a title ("（2014年4月4日）") is the speech's dateline: neither is a deadline
 _TITLE = re.compile(r"《[^《》\n]{1,60}》|[(（]\s*(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*[)）]")
 # a character every deadline holds (a gate before the rows run)
-_HINT = re.compile(r"[年月季日周号节旦]|十[一二三四五六七八九]五|[“\"「]十一|国庆|五一|(?:19|20)\d\d\s*[.．/\-—]\s*\d")
+_HINT = re.compile(r"[年月季日周号节旦]|十[一二三四五六七八九]五|[“\"「]十一|国庆|五一|清明|端午|中秋|元宵|"
+                   r"(?:19|20)\d\d\s*[.．/\-—]\s*\d")
 
 
 def _pattern(data: dict, pattern: str) -> re.Pattern:
@@ -65,13 +68,16 @@ def _build(lexicon) -> tuple[list[_Rule], re.Pattern, re.Pattern, re.Pattern, re
                    int(r.get("years_ahead", 0)),
                    re.compile(r["not_after"]) if r.get("not_after") else None,
                    re.compile(r["not_before"]) if r.get("not_before") else None,
-                   bool(r.get("after_written"))) for r in data["rules"]]
+                   bool(r.get("after_written")),
+                   re.compile(r["not_before_then"]) if r.get("not_before_then") else None) for r in data["rules"]]
     before = re.compile("(?:" + data["blockers"]["before"] + r")\s*$")
     as_of = re.compile("(?:" + data["blockers"]["as_of"] + r")\s*$")
     after = re.compile(r"\s*(?:" + data["blockers"]["after"] + ")")
     topic = re.compile(r"\s*(?:" + data["year_topic_after"] + ")")
     holidays = {"spring": {int(y): md for y, md in data["spring_festival"].items()},
-                "fixed": dict(data["fixed_holidays"])}
+                "fixed": dict(data["fixed_holidays"]),
+                "dated": {name: {int(y): md for y, md in days.items()}
+                          for name, days in data["dated_holidays"].items()}}
     return rules, before, as_of, after, topic, holidays
 
 
@@ -89,8 +95,20 @@ def _month_end(y: int, m: int) -> str:
 def _holiday(g: dict, y: int | None, ref: RefDate | None, holidays: dict) -> str | None:
     """The date of a holiday: the written year's, else the next one on or after the reference date."""
     name = g.get("h")
+    if name in ("春节", "年"):
+        name = "春节"
+    elif name and name.endswith("节") and name[:-1] in ("清明", "端午", "中秋", "元宵"):
+        name = name[:-1]
+
     def on(year: int) -> str | None:
-        md = holidays["spring"].get(year) if name in ("春节", "年") else holidays["fixed"].get(name)
+        if name in ("春节", "元宵"):
+            md = holidays["spring"].get(year)
+            if md and name == "元宵":       # the 15th day of the lunar year
+                md = (datetime.date(year, *map(int, md.split("-"))) + datetime.timedelta(days=14)).strftime("%m-%d")
+        elif name in holidays.get("dated", {}):
+            md = holidays["dated"][name].get(year)
+        else:
+            md = holidays["fixed"].get(name)
         if md is None:
             return None
         # 元旦 of "year" is the one that closes it (元旦前 in March: the coming 1 January)
@@ -116,7 +134,7 @@ def resolve(rule_kind: str, groups: dict, ref: RefDate | None, off: int = 0,
     y = cn_int(g["y"]) if "y" in g else None      # 2025 or 二〇二五
     try:
         if rule_kind == "holiday":
-            return _holiday(g, y, ref, holidays or {"spring": {}, "fixed": {}}), False
+            return _holiday(g, y, ref, holidays or {"spring": {}, "fixed": {}, "dated": {}}), False
         if rule_kind == "plan_period":
             n = cn_int(g["p"])          # the Nth five-year plan ends in 1955 + 5N (十四五: 2025)
             return (f"{1955 + 5 * n:04d}-12-31" if n else None), False
@@ -132,7 +150,9 @@ def resolve(rule_kind: str, groups: dict, ref: RefDate | None, off: int = 0,
         if rule_kind == "day":
             if ref is None or not ref.month or not ref.day:
                 return None, False
-            d, yy, mm = int(g["d"]), ref.year, ref.month
+            d, yy, mm = cn_int(g["d"]), ref.year, ref.month
+            if not d:
+                return None, False
             if g.get("next") or (not g.get("this") and d < ref.day):    # 下月, or a day already past: next month's
                 yy, mm = (yy + 1, 1) if mm == 12 else (yy, mm + 1)
             return datetime.date(yy, mm, d).isoformat(), False
@@ -146,7 +166,13 @@ def resolve(rule_kind: str, groups: dict, ref: RefDate | None, off: int = 0,
                 y = ref.year + (1 if ref.month and m < ref.month else 0)
             return datetime.date(y, m, d).isoformat(), False
         if rule_kind == "xun":
-            m = cn_int(g.get("m", ""))
+            mm = g.get("m", "")
+            if mm[:1] in ("本", "当", "下"):     # 本月中旬 / 下月上旬: the speech's month or the next
+                if ref is None or not ref.month:
+                    return None, False
+                y, m = (ref.year + ref.month // 12, ref.month % 12 + 1) if mm[0] == "下" else (ref.year, ref.month)
+            else:
+                m = cn_int(mm)
             if m is None or not 1 <= m <= 12:
                 return None, False
             if y is None:
@@ -229,6 +255,31 @@ def find_deadlines_with_rules(norm: str, start: int, end: int, ref: RefDate | No
     """
     if not _HINT.search(norm, start, end):
         return []                   # no 年/月/季/日 at all: nothing to parse
+    if _PDF_SPACE.search(norm, start, end) is None:
+        return _find(norm, start, end, ref, lexicon, trace, skip)
+    # PDF spaces ("年 底 前", "2025 年 6 月", "春 节 前"): the rows run on the segment without the
+    # spaces next to Chinese characters (spaces between two digits stay), found spans map back
+    lo, hi = max(0, start - 8), min(len(norm), end + 16)     # context for look-behinds and filters
+    kept, pos = [], lo
+    for m in _PDF_SPACE.finditer(norm, lo, hi):
+        kept.extend(range(pos, m.start()))
+        pos = m.end()
+    kept.extend(range(pos, hi))
+    squeezed = "".join(norm[i] for i in kept)
+    inner: list | None = [] if trace is not None else None
+    found = _find(squeezed, bisect_left(kept, start), bisect_left(kept, end), ref, lexicon, inner, skip)
+    if trace is not None:
+        trace.extend((kept[a], kept[b - 1] + 1, rid, why) for a, b, rid, why in inner)
+    return [(kept[a], kept[b - 1] + 1, *rest) for a, b, *rest in found]
+
+
+# a space (or run) next to a Chinese character or full-width punctuation, as PDFs extract them
+_PDF_SPACE = re.compile(r"(?<=[\u2018-\u201d\u2e80-\U0002ffff])[ \t\xa0]+"
+                        r"|[ \t\xa0]+(?=[\u2018-\u201d\u2e80-\U0002ffff])")
+
+
+def _find(norm: str, start: int, end: int, ref: RefDate | None, lexicon, trace: list | None,
+          skip: frozenset[str]) -> list[tuple[int, int, str | None, bool, tuple[str, ...]]]:
     rules, before, as_of, after, topic, holidays = lexicon.cached("deadlines", _build)
     gates = lexicon.cached("deadline_gates", _gates)
     titles = [] if "deadline.filter.title" in skip else [m.span() for m in _TITLE.finditer(norm, start, end)]
@@ -256,6 +307,9 @@ def find_deadlines_with_rules(norm: str, start: int, end: int, ref: RefDate | No
                     taken.append((s, e))    # a filtered expression's parts are not deadlines either (截至2025年底)
                 continue
             groups = m.groupdict()
+            if ref is not None and not groups.get("y") and r.kind in ("month_end", "date", "xun") \
+                    and m.group().startswith(("今年", "本年")):
+                groups["y"] = str(ref.year)     # 今年3月: this year's, even when past (not next year's)
             if r.after_written:
                 year = None if groups.get("y") else _written_year(out, s)
                 groups["y"] = str((year or (ref.year if ref else 0)) + r.off) if (year or ref) else None
@@ -267,11 +321,13 @@ def find_deadlines_with_rules(norm: str, start: int, end: int, ref: RefDate | No
             due, ph = resolve(r.kind, groups, ref, 0 if r.after_written else r.off, holidays)
             if due and ref is not None and ref.month and ref.month >= 10 and due < ref.floor() \
                     and r.kind in ("half", "quarter") and not groups.get("y") and not groups.get("this") \
-                    and not m.group().startswith(("今年", "本年")):
+                    and not m.group().startswith(("今年", "本年")) and r.id != "first_three_quarters":
                 # a quarter or half already past, named in the year's last quarter, is next year's
-                # (as a past month is, §4: "一季度要实现开门红" in a December speech)
+                # (as a past month is, §4: "一季度要实现开门红" in a December speech); not 前三季度,
+                # the year to date in a review ("前三季度全县投资增长8%")
                 due, ph = resolve(r.kind, groups, RefDate(ref.year + 1), 0, holidays)
-            if due and ref is not None and due < ref.floor() and "deadline.filter.past" not in skip:
+            if due and ref is not None and due < ref.floor() and "deadline.filter.past" not in skip \
+                    and not _recent_bound(r.kind, m.group(), due, ref):
                 # a deadline bounds work still to do (§4): a date before the speech's is a past
                 # event, a review period or a qualifier ("2019年3月召开…", "2023年全县完成…")
                 if trace is not None:
@@ -281,6 +337,14 @@ def find_deadlines_with_rules(norm: str, start: int, end: int, ref: RefDate | No
             taken.append((s, e))
             out.append((s, e, due, ph, (r.id,), bool(groups.get("y"))))
     return sorted(o[:5] for o in out)
+
+
+def _recent_bound(kind: str, matched: str, due: str, ref: RefDate) -> bool:
+    """A day bound ("3月15日前") a few weeks before the reference date is still the document's own
+    deadline: a date known only from publication ("posted 3月18日") lags the meeting it reports."""
+    if kind not in ("date", "day") or not matched.rstrip().endswith("前") or not (ref.month and ref.day):
+        return False
+    return (datetime.date(ref.year, ref.month, ref.day) - datetime.date.fromisoformat(due)).days <= 31
 
 
 def _filters(norm: str, start: int, s: int, e: int, r: _Rule, before, as_of, after, topic):
@@ -295,7 +359,8 @@ def _filters(norm: str, start: int, s: int, e: int, r: _Rule, before, as_of, aft
         yield "deadline.filter.year_topic"
     if r.not_after is not None and r.not_after.match(norm, e):
         yield f"deadline.filter.{r.id}.not_after"
-    if r.not_before is not None and r.not_before.search(norm, max(start, s - 14), s):
+    if r.not_before is not None and r.not_before.search(norm, max(start, s - 14), s) \
+            and (r.not_before_then is None or r.not_before_then.match(norm, e)):
         yield f"deadline.filter.{r.id}.not_before"
     if r.id == "n_years" and re.match(r"[来前]", norm[e:e + 1]):
         yield "deadline.filter.n_years_past"
