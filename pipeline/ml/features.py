@@ -163,6 +163,20 @@ def speeches_frame(doc, speeches) -> SpeechFrame:
                        list(speeches), bounds)
 
 
+def _span_index(starts: np.ndarray, ends: np.ndarray, lo: int) -> np.ndarray:
+    """For each position from lo to ends[-1]: j inside the sorted, disjoint span [starts[j], ends[j]), else -1."""
+    n = len(starts)
+    bounds = np.empty(2 * n, np.int64)
+    bounds[0::2] = starts
+    bounds[1::2] = ends
+    vals = np.full(2 * n, -1, np.int64)
+    vals[1::2] = np.arange(n)
+    lens = np.empty(2 * n, np.int64)
+    lens[0] = bounds[0] - lo
+    np.subtract(bounds[1:], bounds[:-1], out=lens[1:])
+    return np.repeat(vals, lens)
+
+
 @dataclass
 class SegmentFeaturizer:
     """Turns a speech's segments into a feature matrix (rows = speech.segments)."""
@@ -190,16 +204,7 @@ class SegmentFeaturizer:
         text = norm[lo:hi]
         codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).copy()
         codes[(codes - np.uint32(48)) < 10] = 48          # all digits alike
-        # segment row of each position: -1 over the gap before a segment, then its row over it
-        bounds = np.empty(2 * n, np.int64)
-        bounds[0::2] = frame.starts
-        bounds[1::2] = frame.ends
-        vals = np.full(2 * n, -1, np.int64)
-        vals[1::2] = np.arange(n)
-        lens = np.empty(2 * n, np.int64)
-        lens[0] = bounds[0] - lo
-        np.subtract(bounds[1:], bounds[:-1], out=lens[1:])
-        seg_of = np.repeat(vals, lens)
+        seg_of = _span_index(frame.starts, frame.ends, lo)     # segment row of each position
         valid = seg_of >= 0
         same2 = valid[:-1] & (seg_of[:-1] == seg_of[1:])
         same3 = same2[:-1] & same2[1:]
@@ -212,16 +217,7 @@ class SegmentFeaturizer:
         if len(frame.first_rows) > 2:
             # speech j spans its first segment's start to its last segment's end
             fr = np.array(frame.first_rows, np.int64)
-            m = len(fr) - 1
-            sb = np.empty(2 * m, np.int64)
-            sb[0::2] = frame.starts[fr[:-1]]
-            sb[1::2] = frame.ends[fr[1:] - 1]
-            sv = np.full(2 * m, -1, np.int64)
-            sv[1::2] = np.arange(m)
-            sl = np.empty(2 * m, np.int64)
-            sl[0] = sb[0] - lo
-            np.subtract(sb[1:], sb[:-1], out=sl[1:])
-            region = np.repeat(sv, sl)
+            region = _span_index(frame.starts[fr[:-1]], frame.ends[fr[1:] - 1], lo)
         return Hashes(rows=rows, keys=(k1, k2, k3), codes=codes, lo=lo, seg_of=seg_of, text=text,
                       all_rows=np.concatenate(rows), all_keys=np.concatenate([k1, k2 + N_HASH, k3 + 2 * N_HASH]),
                       region=region)
