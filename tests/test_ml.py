@@ -224,6 +224,40 @@ def test_bundled_models_are_complete_and_trained_on_the_current_rules():
             assert all(text[u.start:u.end] == u.text for u in t.units)
 
 
+def test_speeches_featurised_together_get_each_their_own_features_and_probabilities():
+    """ml_tasks works on batches of speeches: every row must be what its speech alone gives."""
+    import numpy as np
+
+    from speechledger.ml.features import rule_view, rule_view_of
+    pipe = Pipeline(extractors="rules")
+    models = loading.load_models(str(ROOT / "models"))
+    doc = pipe((ROOT / "corpus" / "texts" / "speeches2024.txt").read_text(encoding="utf-8"))
+    sps = [sp for sp in doc.speeches if sp.segments]
+    assert len(sps) > 2
+    fz, hy = models.task_ml.featurizer, models.task_hybrid
+    together = fz.parts_of(doc, sps)
+    alone = [fz.parts(doc, sp) for sp in sps]
+    assert together.first_rows == list(np.cumsum([0] + [p.n for p in alone]))
+    assert np.array_equal(together.dense, np.vstack([p.dense for p in alone]))
+    rd_all = hy.featurizer.rule_dense_of_all(doc, sps, rule_view_of(doc, sps))
+    rd = [hy.featurizer.rule_dense_of(doc, sp, rule_view(doc, sp, with_evidence=False)) for sp in sps]
+    assert np.array_equal(rd_all, np.vstack(rd))
+    heads = ("task", "specific")
+    p_all = hy.predict_parts(together, rd_all, heads=heads)
+    p_one = [hy.predict_parts(p, r, heads=heads) for p, r in zip(alone, rd)]
+    assert np.array_equal(p_all.p_task, np.concatenate([p.p_task for p in p_one]))
+    assert np.array_equal(p_all.p_specific, np.concatenate([p.p_specific for p in p_one]))
+
+
+@pytest.mark.parametrize("extractors", ["hybrid", "ml"])
+def test_ml_batches_do_not_change_the_output(monkeypatch, extractors):
+    from speechledger.ml import hybrid
+    text = (ROOT / "corpus" / "texts" / "speeches2024.txt").read_text(encoding="utf-8")
+    together = records(Pipeline(extractors=extractors)(text))
+    monkeypatch.setattr(hybrid, "BATCH_CHARS", 1)          # a speech at a time
+    assert records(Pipeline(extractors=extractors)(text)) == together
+
+
 def test_default_model_dir_resolves_to_the_shipped_files(monkeypatch):
     monkeypatch.delenv(loading.ENV_VAR, raising=False)
     d = Path(loading.default_model_dir())

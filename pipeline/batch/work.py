@@ -92,17 +92,27 @@ def process_file(task: FileTask, date: str | None, pipe) -> FileResult:
         res.error = f"{display_name(task.path)}: cannot read: {e.__class__.__name__}: {e}"
         return res
     res.content_hash = content_hash(res.text, date)
+    from speechledger.api import gc_paused
     try:
-        doc = pipe(res.text, source=task.path, date=date, encoding=res.encoding)
-        for sp in doc.speeches:
-            rec = sp.to_json(task.path)
-            rec["start"], rec["end"] = sp.start, sp.end
-            res.speeches.append(rec)
+        # the records too (a large file's are a heap of small dicts); the document is freed
+        # before the collector resumes, so its first collection does not walk it
+        with gc_paused():
+            res.speeches = _records(pipe(res.text, source=task.path, date=date, encoding=res.encoding), task.path)
     except Exception as e:  # an extractor bug must not stop the batch either
         res.speeches = []
         res.error = f"{display_name(task.path)}: extraction failed: {e.__class__.__name__}: {e}"
     res.cpu = time.process_time() - t0
     return res
+
+
+def _records(doc, source: str) -> list[dict]:
+    """The §6 records of a document, each with its speech's start and end."""
+    out = []
+    for sp in doc.speeches:
+        rec = sp.to_json(source)
+        rec["start"], rec["end"] = sp.start, sp.end
+        out.append(rec)
+    return out
 
 
 def process_partition(tasks: list[FileTask], spec: PipelineSpec, date: str | None,

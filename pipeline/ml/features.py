@@ -123,27 +123,58 @@ class Hashes:
     text: str = ""         # norm[lo:hi]
     all_rows: np.ndarray | None = None   # rows of the 1-, 2- and 3-grams, concatenated
     all_keys: np.ndarray | None = None   # their hashes, the 2-grams' + N_HASH, the 3-grams' + 2 * N_HASH
+    # frames of several speeches: the speech of each position (-1 between two speeches' segments),
+    # so that no cue read off the code points runs from one speech into the next; None for one speech
+    region: np.ndarray | None = None
 
 
 
 
 @dataclass
 class SpeechFrame:
-    """One speech's segment table as arrays (offsets into doc.text / doc.norm)."""
+    """The segment table of one or more speeches of a document as arrays (offsets into doc.text /
+    doc.norm): the rows of speech j are first_rows[j]:first_rows[j + 1]. Features are computed for
+    all of them at once, each row as it would be in a frame of its speech alone."""
 
     starts: np.ndarray
     ends: np.ndarray
     texts: list[str]          # normalised segment texts
     start_list: list[int] = field(default_factory=list)    # starts and ends as Python ints
     end_list: list[int] = field(default_factory=list)
+    speeches: list = field(default_factory=list)
+    first_rows: list[int] = field(default_factory=list)    # len(speeches) + 1 row bounds
 
 
 def speech_frame(doc, speech) -> SpeechFrame:
-    segs = speech.segments
+    return speeches_frame(doc, [speech])
+
+
+def speeches_frame(doc, speeches) -> SpeechFrame:
+    """The frame of the given speeches (in document order); those without segments are left out."""
     norm = doc.norm or doc.text
-    st = [s.start for s in segs]
-    en = [s.end for s in segs]
-    return SpeechFrame(np.array(st, np.int64), np.array(en, np.int64), [norm[a:b] for a, b in zip(st, en)], st, en)
+    speeches = [sp for sp in speeches if sp.segments]
+    st, en, bounds = [], [], [0]
+    for sp in speeches:
+        for s in sp.segments:
+            st.append(s.start)
+            en.append(s.end)
+        bounds.append(len(st))
+    return SpeechFrame(np.array(st, np.int64), np.array(en, np.int64), [norm[a:b] for a, b in zip(st, en)], st, en,
+                       list(speeches), bounds)
+
+
+def _span_index(starts: np.ndarray, ends: np.ndarray, lo: int) -> np.ndarray:
+    """For each position from lo to ends[-1]: j inside the sorted, disjoint span [starts[j], ends[j]), else -1."""
+    n = len(starts)
+    bounds = np.empty(2 * n, np.int64)
+    bounds[0::2] = starts
+    bounds[1::2] = ends
+    vals = np.full(2 * n, -1, np.int64)
+    vals[1::2] = np.arange(n)
+    lens = np.empty(2 * n, np.int64)
+    lens[0] = bounds[0] - lo
+    np.subtract(bounds[1:], bounds[:-1], out=lens[1:])
+    return np.repeat(vals, lens)
 
 
 @dataclass
@@ -173,16 +204,7 @@ class SegmentFeaturizer:
         text = norm[lo:hi]
         codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).copy()
         codes[(codes - np.uint32(48)) < 10] = 48          # all digits alike
-        # segment row of each position: -1 over the gap before a segment, then its row over it
-        bounds = np.empty(2 * n, np.int64)
-        bounds[0::2] = frame.starts
-        bounds[1::2] = frame.ends
-        vals = np.full(2 * n, -1, np.int64)
-        vals[1::2] = np.arange(n)
-        lens = np.empty(2 * n, np.int64)
-        lens[0] = bounds[0] - lo
-        np.subtract(bounds[1:], bounds[:-1], out=lens[1:])
-        seg_of = np.repeat(vals, lens)
+        seg_of = _span_index(frame.starts, frame.ends, lo)     # segment row of each position
         valid = seg_of >= 0
         same2 = valid[:-1] & (seg_of[:-1] == seg_of[1:])
         same3 = same2[:-1] & same2[1:]
@@ -191,8 +213,14 @@ class SegmentFeaturizer:
         k2 = ((a[:-1] + b[1:] + np.uint32(1)) & _MASK_32)[same2].astype(np.int64)
         k3 = ((a[:-2] + b[1:-1] + codes[2:] * _K3_32 + np.uint32(2)) & _MASK_32)[same3].astype(np.int64)
         rows = (seg_of[valid], seg_of[:-1][same2], seg_of[:-2][same3])
+        region = None
+        if len(frame.first_rows) > 2:
+            # speech j spans its first segment's start to its last segment's end
+            fr = np.array(frame.first_rows, np.int64)
+            region = _span_index(frame.starts[fr[:-1]], frame.ends[fr[1:] - 1], lo)
         return Hashes(rows=rows, keys=(k1, k2, k3), codes=codes, lo=lo, seg_of=seg_of, text=text,
-                      all_rows=np.concatenate(rows), all_keys=np.concatenate([k1, k2 + N_HASH, k3 + 2 * N_HASH]))
+                      all_rows=np.concatenate(rows), all_keys=np.concatenate([k1, k2 + N_HASH, k3 + 2 * N_HASH]),
+                      region=region)
 
     @property
     def cue_tables(self):
@@ -256,6 +284,8 @@ class SegmentFeaturizer:
             # a run starts where the class differs from the previous position's
             first = np.ones(len(on), bool)
             first[1:] = (on[1:] != on[:-1] + 1) | (c[1:] != c[:-1])
+            if h.region is not None:         # and where a speech begins
+                first[1:] |= h.region[on[1:]] != h.region[on[:-1]]
             pos = on[first]
             r = seg_of[pos]
             keep = r >= 0
@@ -265,14 +295,20 @@ class SegmentFeaturizer:
                 if len(pos):
                     digit = cls == 1
                     pos = pos[digit[pos] & digit[pos + 1] & digit[pos + 2] & digit[pos + 3]]
+                    if h.region is not None:
+                        pos = pos[h.region[pos] == h.region[pos + 4]]
                     r = seg_of[pos]
                     idx.append(r[r >= 0] * w + (m + 2))
         per_id = np.bincount(np.concatenate(idx) if len(idx) > 1 else idx[0], minlength=n * w)
         return per_id.reshape(n, w).astype(np.float64) @ M     # (float @ float: BLAS; int @ float is slower)
 
 
-    def dense(self, doc, speech, frame: SpeechFrame, hashes: "Hashes | None" = None) -> np.ndarray:
-        """The DENSE_WIDTH dense columns of each segment, filled into one matrix (see _DENSE for the layout)."""
+    def dense(self, doc, frame: SpeechFrame, hashes: "Hashes | None" = None) -> np.ndarray:
+        """The DENSE_WIDTH dense columns of each segment, filled into one matrix (see _DENSE for the layout).
+
+        Several speeches are done together: whatever depends on the speech (outline, neighbours,
+        position, sections) is computed per speech's rows, so each row is as in its speech's frame.
+        """
         norm = doc.norm or doc.text
         n = len(frame.starts)
         if n == 0:
@@ -288,68 +324,94 @@ class SegmentFeaturizer:
         lengths = (frame.ends - frame.starts).astype(np.float64)
         out[:, c["loglen"]] = np.log1p(lengths) / 5
         out[:, c["short"]] = lengths < 25
+        firsts = frame.first_rows[:-1]                  # each speech's first row
+        lasts = [r - 1 for r in frame.first_rows[1:]]   # and its last
 
-        # place in the outline: headings are few, so work per heading and spread with arrays
-        heads = speech.headings
-        nh = len(heads)
-        hv = np.zeros((nh + 1, 4))   # last row: no enclosing heading
-        hv[-1, 3] = 1
-        for k, hd in enumerate(heads):
-            t = norm[hd.start:hd.end]
-            hv[k, :3] = (bool(_REVIEW_HEAD.search(t)), bool(_PLAN_HEAD.search(t)), bool(_LABEL_HEAD.search(t)))
-        if nh:
-            hk, hp = [], []                  # headings that open a segment, and that segment's row
-            for k, hd in enumerate(heads):
-                i = bisect_left(starts, hd.start)
-                if i < n and starts[i] == hd.start:
-                    hk.append(k)
-                    hp.append(i)
+        # place in the outline: headings are few, so work per heading and spread with arrays. Each
+        # speech has a "no heading" slot, then a slot per heading; slots increase through the document
+        hv_rows: list[tuple] = []     # (review, plan, label, none) of each slot
+        bases: list[int] = []         # each speech's none slot
+        hk, hp = [], []               # slots of the headings that open a segment, and that segment's row
+        parent_slot: list[int] = []   # of each slot: the slot of the enclosing heading (a none slot: itself)
+        top_slot: list[int] = []      # of each slot: the slot of its top-level ancestor
+        level: list[int] = []
+        for j, speech in enumerate(frame.speeches):
+            heads = speech.headings
+            base = len(hv_rows)
+            bases.append(base)
+            r0, r1 = frame.first_rows[j], frame.first_rows[j + 1]
+            hv_rows.append((0, 0, 0, 1))
+            parent_slot.append(base)
+            top_slot.append(base)
+            level.append(0)
             parent = [-1 if hd.parent is None else hd.parent for hd in heads]
-            top = list(range(nh))
+            top = list(range(len(heads)))
             for _ in range(4):                         # outline depth is at most 4
                 top = [parent[t] if parent[t] >= 0 else t for t in top]
-            if hk:
-                out[hp, c["is_head"]] = 1
-                out[hp, [c["head_level"].start + min(heads[k].level, 4) - 1 for k in hk]] = 1
-                out[hp, c["own_head"]] = hv[hk, :3]
-            last = np.full(n, -1)
+            for k, hd in enumerate(heads):
+                t = norm[hd.start:hd.end]
+                hv_rows.append((bool(_REVIEW_HEAD.search(t)), bool(_PLAN_HEAD.search(t)),
+                                bool(_LABEL_HEAD.search(t)), 0))
+                parent_slot.append(base + 1 + parent[k] if parent[k] >= 0 else base)
+                top_slot.append(base + 1 + top[k])
+                level.append(hd.level)
+                i = bisect_left(starts, hd.start, r0, r1)
+                if i < r1 and starts[i] == hd.start:
+                    hk.append(base + 1 + k)
+                    hp.append(i)
+        hv = np.array(hv_rows, np.float64)
+        last = np.full(n, -1)
+        last[firsts] = bases
+        if hk:
+            out[hp, c["is_head"]] = 1
+            out[hp, [c["head_level"].start + min(level[k], 4) - 1 for k in hk]] = 1
+            out[hp, c["own_head"]] = hv[hk, :3]
             last[hp] = hk
-            head_of = np.maximum.accumulate(last)      # latest heading at or before each segment
-            head_of[hp] = [parent[k] for k in hk]      # innermost heading enclosing the segment
-            top_of = np.array(top + [-1])[head_of]     # its top-level ancestor (index -1: none)
-        else:
-            head_of = top_of = np.full(n, -1)
+        head_of = np.maximum.accumulate(last)          # latest heading at or before each segment (or none)
+        if hk:
+            head_of[hp] = [parent_slot[k] for k in hk]  # innermost heading enclosing the segment
+        top_of = np.array(top_slot)[head_of]           # its top-level ancestor
         out[:, c["list_start"]] = [1.0 if _LIST.match(t) else 0.0 for t in frame.texts]
         # a segment opens a line when a line break lies between it and the previous segment
         text = doc.text
-        prev_end = [max(0, starts[0] - 1)] + ends[:-1]
+        prev_end = [0] + ends[:-1]
+        for r in firsts:
+            prev_end[r] = max(0, starts[r] - 1)
         out[:, c["line_start"]] = [1.0 if text.find("\n", a, b) >= 0 else 0.0 for a, b in zip(prev_end, starts)]
         if starts[0] == 0:
             out[0, c["line_start"]] = 1.0
         end_col = _END_COL
         which = [(i, end_col.get(norm[e - 1], 3)) for i, e in enumerate(ends)]
         out[[i for i, j in which if j >= 0], [c["ends"].start + j for _, j in which if j >= 0]] = 1.0
-        out[:, c["relpos"]] = np.arange(n) / max(n - 1, 1)
-        out[0, c["first"]] = 1
-        out[:, c["head_cues"]] = hv[head_of]           # index -1 is the "none" row
+        if len(firsts) == 1:
+            out[:, c["relpos"]] = np.arange(n) / max(n - 1, 1)
+        else:
+            sizes = np.diff(frame.first_rows)
+            out[:, c["relpos"]] = (np.arange(n) - np.repeat(firsts, sizes)) / np.repeat(np.maximum(sizes - 1, 1), sizes)
+        out[firsts, c["first"]] = 1
+        out[:, c["head_cues"]] = hv[head_of]
         out[:, c["top_cues"]] = hv[top_of]
 
         # share of segments with retrospective cues in the same section (review vs plan)
         retro = (counts[:, col["retro"]] > 0).astype(np.float64)
         direc = (counts[:, col["directive"]] > 0).astype(np.float64)
-        sid = head_of + 1                   # -1 (no section) -> 0
-        size = np.bincount(sid).astype(np.float64)
+        size = np.bincount(head_of).astype(np.float64)
         size[size == 0] = 1
-        out[:, c["sect_retro"]] = (np.bincount(sid, weights=retro) / size)[sid]
-        out[:, c["sect_dir"]] = (np.bincount(sid, weights=direc) / size)[sid]
+        out[:, c["sect_retro"]] = (np.bincount(head_of, weights=retro) / size)[head_of]
+        out[:, c["sect_dir"]] = (np.bincount(head_of, weights=direc) / size)[head_of]
 
         nb = _NEIGHBOUR_COLS
         out[1:, c["prev"]] = cues[:-1, nb]
         out[:-1, c["next"]] = cues[1:, nb]
         kind = out[:, c["kind"]]
-        section_kinds(speech, frame, out=(kind, out[:, c["opens"]]))
+        section_kinds(frame, out=(kind, out[:, c["opens"]]))
         out[1:, c["prev_kind"]] = kind[:-1]
         out[:-1, c["next_kind"]] = kind[1:]
+        if len(firsts) > 1:                   # no neighbour across a speech boundary
+            out[firsts[1:], c["prev"]] = 0
+            out[firsts[1:], c["prev_kind"]] = 0
+            out[lasts[:-1], c["next"]] = 0
+            out[lasts[:-1], c["next_kind"]] = 0
         return out
 
     # -- hashed character n-grams ---------------------------------------------------
@@ -378,10 +440,15 @@ class SegmentFeaturizer:
 
     def parts(self, doc, speech) -> "SegmentParts":
         """Everything the linear models need for a speech, without building a sparse matrix."""
-        frame = speech_frame(doc, speech)
+        return self.parts_of(doc, [speech])
+
+    def parts_of(self, doc, speeches) -> "SegmentParts":
+        """parts() of several speeches of a document at once: their rows one after the other,
+        each as parts(doc, speech) has it (first_rows says where each speech begins)."""
+        frame = speeches_frame(doc, speeches)
         h = self.hashes(doc, frame)
         rows, cols, vals = self.ngram_entries(doc, frame, h)
-        return SegmentParts(len(frame.starts), rows, cols, vals, self.dense(doc, speech, frame, h))
+        return SegmentParts(len(frame.starts), rows, cols, vals, self.dense(doc, frame, h), frame.first_rows)
 
     def base(self, doc, speech):
         """Text-only feature matrix of a speech's segments (the "ml" extractor's input; training only)."""
@@ -398,8 +465,11 @@ class SegmentFeaturizer:
             col = self.__dict__["_evidence_col"] = {key: j for j, key in enumerate(self.evidence_keys)}
         return col
 
-    def _rule_columns(self, rules: "RuleView") -> np.ndarray:
-        """The 12 rule decision columns, with room for the evidence columns after them."""
+    def _rule_columns(self, rules: "RuleView", first_rows: list[int] | None = None) -> np.ndarray:
+        """The 12 rule decision columns, with room for the evidence columns after them.
+
+        first_rows: the bounds of several speeches' rows (SpeechFrame.first_rows): no neighbour
+        across them."""
         n = len(rules.flag)
         out = np.zeros((n, 12 + len(self.evidence_keys)))
         f = rules.flag
@@ -410,6 +480,14 @@ class SegmentFeaturizer:
         nxt[:-1] = f[1:]
         prev2[2:] = f[:-2]
         nxt2[:-2] = f[2:]
+        if first_rows is not None and len(first_rows) > 2:
+            starts = np.array(first_rows[1:-1])      # a row's neighbours one and two back are in its speech
+            prev[starts] = 0
+            prev2[starts] = 0
+            prev2[starts + 1] = 0
+            nxt[starts - 1] = 0
+            nxt2[starts - 1] = 0
+            nxt2[starts - 2] = 0
         around = prev + nxt
         out[:, 8] = around == 2
         out[:, 9] = around == 0
@@ -454,34 +532,44 @@ class SegmentFeaturizer:
         """rule_dense(rule_view(doc, speech, with_evidence=True)) from a view without evidence, building no
         per-segment dicts: the same values written in the same order (task cue weights, then the covering
         task's rule ids, then the section's)."""
+        return self.rule_dense_of_all(doc, [speech], rules)
+
+    def rule_dense_of_all(self, doc, speeches, rules: "RuleView") -> np.ndarray:
+        """rule_dense_of for several speeches at once: rules = rule_view_of(doc, speeches)."""
         n = len(rules.flag)
         if not n:
             return np.zeros((0, 13 + len(self.evidence_keys)))
-        out = self._rule_columns(rules)
-        segs = speech.segments
+        speeches = [sp for sp in speeches if sp.segments]
+        first_rows = [0]
+        for sp in speeches:
+            first_rows.append(first_rows[-1] + len(sp.segments))
+        out = self._rule_columns(rules, first_rows)
         task_ev = doc.task_evidence
         empty: dict = {}
-        self._fill_evidence(out, [task_ev.get(s.start, empty) for s in segs])
+        self._fill_evidence(out, [task_ev.get(s.start, empty) for sp in speeches for s in sp.segments])
         col = self._evidence_cols()
-        tcols = [self._task_cols(t.rules, col) for t in speech.tasks]
+        tcols = [self._task_cols(t.rules, col) for sp in speeches for t in sp.tasks]
         rows, cols = [], []
         for i, ti in enumerate(rules.task_of):
             if ti >= 0 and tcols[ti]:
                 rows += [i] * len(tcols[ti])
                 cols += tcols[ti]
         out[rows, cols] = 1.0
-        secs = getattr(speech, "sections", None) or []
         rows, cols = [], []
-        j = -1
-        for i, s in enumerate(segs):
-            while j + 1 < len(secs) and secs[j + 1].start <= s.start:
-                j += 1
-            if j >= 0 and s.start < secs[j].end:
-                for rid in secs[j].rules:
-                    c = col.get("section:" + rid)
-                    if c is not None:
-                        rows.append(i)
-                        cols.append(12 + c)
+        i = 0
+        for sp in speeches:
+            secs = getattr(sp, "sections", None) or []
+            j = -1
+            for s in sp.segments:
+                while j + 1 < len(secs) and secs[j + 1].start <= s.start:
+                    j += 1
+                if j >= 0 and s.start < secs[j].end:
+                    for rid in secs[j].rules:
+                        c = col.get("section:" + rid)
+                        if c is not None:
+                            rows.append(i)
+                            cols.append(12 + c)
+                i += 1
         out[rows, cols] = 1.0
         return out
 
@@ -492,7 +580,7 @@ class SegmentFeaturizer:
 
 
 
-def section_kinds(speech, frame: SpeechFrame, out=None) -> tuple[np.ndarray, np.ndarray]:
+def section_kinds(frame: SpeechFrame, out=None) -> tuple[np.ndarray, np.ndarray]:
     """One-hot kind of the section holding each segment (SECTION_KINDS + none), and 1.0 where a section opens.
 
     Sections come from the structure stage (Speech.sections, sorted and non-overlapping).
@@ -505,13 +593,15 @@ def section_kinds(speech, frame: SpeechFrame, out=None) -> tuple[np.ndarray, np.
         return kind, opens
     starts = frame.start_list if len(frame.start_list) == n else frame.starts.tolist()
     which = [k] * n
-    for sec in getattr(speech, "sections", ()):
-        if sec.kind not in _KIND_INDEX:
-            continue
-        a, b = bisect_left(starts, sec.start), bisect_left(starts, sec.end)
-        if b > a:
-            which[a:b] = [_KIND_INDEX[sec.kind]] * (b - a)
-            opens[a] = 1.0
+    for j, speech in enumerate(frame.speeches):
+        r0, r1 = frame.first_rows[j], frame.first_rows[j + 1]
+        for sec in getattr(speech, "sections", ()):
+            if sec.kind not in _KIND_INDEX:
+                continue
+            a, b = bisect_left(starts, sec.start, r0, r1), bisect_left(starts, sec.end, r0, r1)
+            if b > a:
+                which[a:b] = [_KIND_INDEX[sec.kind]] * (b - a)
+                opens[a] = 1.0
     kind[np.arange(n), which] = 1.0
     return kind, opens
 
@@ -525,6 +615,7 @@ class SegmentParts:
     cols: np.ndarray
     vals: np.ndarray
     dense: np.ndarray
+    first_rows: list[int] = field(default_factory=list)   # where each speech's rows begin, then n
 
 
 @dataclass
@@ -544,26 +635,11 @@ _MODALITY_COL = {m: i for i, m in enumerate(MODALITIES)}
 def rule_view(doc, speech, config=None, with_evidence: bool | str = True) -> RuleView:
     """Map the rule tasks of a speech onto its segments and collect rule evidence."""
     segs = speech.segments
-    n = len(segs)
-    mod = np.zeros((n, 3))
-    task_of = [-1] * n
-    starts = [s.start for s in segs]
-    rows, mcols = [], []
-    for ti, t in enumerate(speech.tasks):
-        i = max(bisect_right(starts, t.start) - 1, 0)
-        while i < n and starts[i] < t.end:
-            s = segs[i]
-            ov = min(s.end, t.end) - max(s.start, t.start)
-            if ov * 2 >= (s.end - s.start):
-                rows.append(i)
-                mcols.append(_MODALITY_COL.get(t.modality, 2))
-                task_of[i] = ti
-            i += 1
-    flag = np.zeros(n)
-    flag[rows] = 1
-    mod[rows, mcols] = 1
+    view = rule_view_of(doc, [speech])
     if not with_evidence:
-        return RuleView(flag, mod, [{} for _ in segs], task_of)
+        view.evidence = [{} for _ in segs]
+        return view
+    task_of = view.task_of
     # rule_evidence per segment, with one walk over the sorted sections instead of a search per segment
     task_ev = doc.task_evidence
     task_keys = [["task:" + rid for rid in t.rules] for t in speech.tasks]
@@ -583,7 +659,46 @@ def rule_view(doc, speech, config=None, with_evidence: bool | str = True) -> Rul
             for key in sec_keys[j]:
                 ev[key] = 1.0
         evidence.append(ev)
-    return RuleView(flag, mod, evidence, task_of)
+    view.evidence = evidence
+    return view
+
+
+def rule_view_of(doc, speeches) -> RuleView:
+    """rule_view(with_evidence=False) of several speeches at once: their rows one after the other (those
+    without segments left out, as in speeches_frame), task_of indexing their tasks one after the other;
+    evidence is left empty (rule_dense_of_all reads it from the document)."""
+    speeches = [sp for sp in speeches if sp.segments]
+    n = sum(len(sp.segments) for sp in speeches)
+    task_of = [-1] * n
+    rows, mcols = [], []
+    r = t = 0
+    for sp in speeches:
+        _cover(sp, r, t, rows, mcols, task_of)
+        r += len(sp.segments)
+        t += len(sp.tasks)
+    flag = np.zeros(n)
+    flag[rows] = 1
+    mod = np.zeros((n, 3))
+    mod[rows, mcols] = 1
+    return RuleView(flag, mod, [], task_of)
+
+
+def _cover(speech, row0: int, task0: int, rows: list[int], mcols: list[int], task_of: list[int]) -> None:
+    """The segments each rule task of a speech covers (at least half of the segment): their rows (from
+    row0) and modality columns appended, task_of set to the task's index (from task0)."""
+    segs = speech.segments
+    n = len(segs)
+    starts = [s.start for s in segs]
+    for ti, t in enumerate(speech.tasks, task0):
+        i = max(bisect_right(starts, t.start) - 1, 0)
+        while i < n and starts[i] < t.end:
+            s = segs[i]
+            ov = min(s.end, t.end) - max(s.start, t.start)
+            if ov * 2 >= (s.end - s.start):
+                rows.append(row0 + i)
+                mcols.append(_MODALITY_COL.get(t.modality, 2))
+                task_of[row0 + i] = ti
+            i += 1
 
 
 def rule_evidence(doc, speech, seg, task_index: int) -> dict[str, float]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from speechledger.doc import SpeechDoc, Task, Unit
 from speechledger.extract.tasks import make_task
 from speechledger.extract.units import role_of
-from speechledger.ml.features import MODALITIES, rule_view
+from speechledger.ml.features import MODALITIES, rule_view_of
 
 # Defaults for the decision thresholds; a model card's "params" overrides them. Chosen by 5-fold CV
 # on real documents (scripts/tune_hybrid.py grids them, clean and with rule misses simulated).
@@ -30,61 +30,89 @@ DEFAULTS = {
 }
 
 
+# speeches are featurised together up to about this many characters: a batch pays the fixed cost of
+# its array set-up (~1 ms) once, and its arrays (~200 bytes per character) stay small
+BATCH_CHARS = 1 << 16
+
+
 def ml_tasks(doc: SpeechDoc, config) -> SpeechDoc:
-    """Re-decide every segment with the task model (declared in api.STAGES)."""
+    """Re-decide every segment with the task model (declared in api.STAGES).
+
+    The features and the model's products are computed for a batch of speeches at once
+    (a speech at a time costs a fixed ~1 ms each); then each speech decides."""
     models = config.models
     if models is None:
         return doc
+    batch, size = [], 0
+    for sp in doc.speeches:
+        if sp.segments:
+            batch.append(sp)
+            size += sp.end - sp.start
+        if size >= BATCH_CHARS:
+            _ml_batch(doc, batch, models, config)
+            batch, size = [], 0
+    if batch:
+        _ml_batch(doc, batch, models, config)
+    return doc
+
+
+def _ml_batch(doc: SpeechDoc, speeches: list, models, config) -> None:
+    """ml_tasks on some speeches of doc (all with segments)."""
     hybrid = config.extractors == "hybrid"
     params = {**DEFAULTS, **models.params}
+    tm_ml = models.task_ml
+    parts = tm_ml.featurizer.parts_of(doc, speeches)
+    rv = rule_view_of(doc, speeches)
+    if hybrid:
+        th = models.task_hybrid
+        # the rules' modality is kept in hybrid mode (it scores ~1.0), so no modality head here
+        pred = th.predict_parts(parts, th.featurizer.rule_dense_of_all(doc, speeches, rv), heads=("task", "specific"))
+    else:
+        pred = tm_ml.predict_parts(parts, heads=("task", "modality", "specific"))
+    # plain Python lists: the per-task loop below must not pay numpy scalar costs
+    p = pred.p_task.tolist()
+    ps = pred.p_specific.tolist()
+    pm = pred.p_modality.argmax(axis=1).tolist() if pred.p_modality is not None else None
+    pm_max = pred.p_modality.max(axis=1).tolist() if pred.p_modality is not None else None
+    t0 = 0
+    for sp, r0, r1 in zip(speeches, parts.first_rows, parts.first_rows[1:]):
+        fields = _Fields(ps[r0:r1], pm and pm[r0:r1], pm_max and pm_max[r0:r1], params)
+        task_of = [ti - t0 if ti >= 0 else -1 for ti in rv.task_of[r0:r1]]
+        t0 += len(sp.tasks)
+        sp.tasks = _decide(doc, sp, p[r0:r1], task_of, fields, hybrid, params, config.lexicon)
+
+
+def _decide(doc: SpeechDoc, sp, p: list[float], task_of: list[int], fields: "_Fields", hybrid: bool,
+            params: dict, lex) -> list[Task]:
+    """The tasks of a speech from the model's P(task) of each segment and the rule tasks (task_of:
+    the rule task covering each segment, or -1)."""
     thr, keep = params["task_threshold"], params["keep_threshold"]
-    lex = config.lexicon
-    for sp in doc.speeches:
-        if not sp.segments:
-            continue
-        tm_ml = models.task_ml
-        parts = tm_ml.featurizer.parts(doc, sp)
-        rv = rule_view(doc, sp, config, with_evidence=False)
-        if hybrid:
-            th = models.task_hybrid
-            # the rules' modality is kept in hybrid mode (it scores ~1.0), so no modality head here
-            pred = th.predict_parts(parts, th.featurizer.rule_dense_of(doc, sp, rv), heads=("task", "specific"))
-        else:
-            pred = tm_ml.predict_parts(parts, heads=("task", "modality", "specific"))
-        # plain Python lists: the per-task loop below must not pay numpy scalar costs
-        p = pred.p_task.tolist()
-        ps = pred.p_specific.tolist()
-        pm = pred.p_modality.argmax(axis=1).tolist() if pred.p_modality is not None else None
-        pm_max = pred.p_modality.max(axis=1).tolist() if pred.p_modality is not None else None
-        fields = _Fields(ps, pm, pm_max, params)
-        # a rule task spanning several segments is judged by its best segment
-        best: dict[int, int] = {}
-        for i, ti in enumerate(rv.task_of):
-            if ti >= 0 and (ti not in best or p[i] > p[best[ti]]):
-                best[ti] = i
-        new_tasks: list[Task] = []
-        if hybrid:
-            for ti, t in enumerate(sp.tasks):
-                i = best.get(ti)
-                if i is None:              # covers no segment for half: leave it to the rules
-                    new_tasks.append(t)
-                    continue
-                if p[i] >= keep:
-                    # the model backs the rule task ("rules+ml"), or only tolerates it ("rules")
-                    t.extractor = "rules+ml" if p[i] >= thr else "rules"
-                    t.confidence = p[i]
-                    fields.apply(t, i, keep_modality=True)
-                    new_tasks.append(t)
-        task_of = rv.task_of
-        for i, seg in enumerate(sp.segments):
-            if p[i] < thr or (hybrid and task_of[i] >= 0):
+    # a rule task spanning several segments is judged by its best segment
+    best: dict[int, int] = {}
+    for i, ti in enumerate(task_of):
+        if ti >= 0 and (ti not in best or p[i] > p[best[ti]]):
+            best[ti] = i
+    new_tasks: list[Task] = []
+    if hybrid:
+        for ti, t in enumerate(sp.tasks):
+            i = best.get(ti)
+            if i is None:              # covers no segment for half: leave it to the rules
+                new_tasks.append(t)
                 continue
-            t = make_task(doc, sp, seg, "ml", p[i], lexicon=lex)
-            fields.apply(t, i, keep_modality=hybrid)
-            new_tasks.append(t)
-        new_tasks.sort(key=lambda t: (t.start, t.end))
-        sp.tasks = new_tasks
-    return doc
+            if p[i] >= keep:
+                # the model backs the rule task ("rules+ml"), or only tolerates it ("rules")
+                t.extractor = "rules+ml" if p[i] >= thr else "rules"
+                t.confidence = p[i]
+                fields.apply(t, i, keep_modality=True)
+                new_tasks.append(t)
+    for i, seg in enumerate(sp.segments):
+        if p[i] < thr or (hybrid and task_of[i] >= 0):
+            continue
+        t = make_task(doc, sp, seg, "ml", p[i], lexicon=lex)
+        fields.apply(t, i, keep_modality=hybrid)
+        new_tasks.append(t)
+    new_tasks.sort(key=lambda t: (t.start, t.end))
+    return new_tasks
 
 
 class _Fields:

@@ -119,15 +119,16 @@ class TaskModel:
 
     def predict_parts(self, parts, rules_dense: np.ndarray | None = None,
                       heads: tuple[str, ...] = ("task", "modality", "specific")) -> TaskPrediction:
-        """Like predict(X), from SegmentParts (+ rule columns), with numpy only: fast per speech."""
+        """Like predict(X), from SegmentParts (+ rule columns), with numpy only. Parts of several
+        speeches (features.parts_of) give each row the bits it has from its speech's parts alone."""
         if parts.n == 0:
             return TaskPrediction(np.zeros(0), np.zeros((0, 3)), np.zeros(0))
         W, spans = self.stacked(heads)
         z = _ngram_scores(self.ngram_weights(heads), parts)
         nh, nd = N_HASH, parts.dense.shape[1]
-        z += parts.dense @ W[nh:nh + nd]
+        z += _product(parts.dense, W[nh:nh + nd], parts.first_rows)
         if rules_dense is not None and W.shape[0] > nh + nd:
-            z += rules_dense @ W[nh + nd:]
+            z += _product(rules_dense, W[nh + nd:], parts.first_rows)
         return self.squash(z, spans, heads)
 
     def ngram_weights(self, heads: tuple[str, ...]) -> np.ndarray:
@@ -196,6 +197,20 @@ def _ngram_scores(W: np.ndarray, parts) -> np.ndarray:
     z = np.empty((parts.n, W.shape[1]))
     for j in range(W.shape[1]):
         z[:, j] = np.bincount(parts.rows, weights=g[:, j] * parts.vals, minlength=parts.n)
+    return z
+
+
+def _product(A: np.ndarray, W: np.ndarray, first_rows: list[int]) -> np.ndarray:
+    """A @ W, computed a speech at a time (first_rows: the bounds of the speeches' rows).
+
+    The bits BLAS gives a row depend on the rows multiplied with it (kernel blocking), so each
+    speech's rows are multiplied alone, exactly as a prediction over that speech alone does.
+    """
+    if len(first_rows) <= 2:
+        return A @ W
+    z = np.empty((A.shape[0], W.shape[1]))
+    for r0, r1 in zip(first_rows, first_rows[1:]):
+        np.matmul(A[r0:r1], W, out=z[r0:r1])
     return z
 
 
