@@ -20,13 +20,13 @@ from speechledger.evaluate import FIELDS
 
 
 def grid_of(args) -> list[dict]:
-    return [{"task_threshold": t, "keep_threshold": kp, "unit_confidence": u, "crf_scope": c}
-            for t, kp, u, c in itertools.product(args.task, args.keep, args.unit, args.scope)
+    return [{"task_threshold": t, "keep_threshold": kp, "unit_confidence": u, "crf_scope": c, "text_add_threshold": x}
+            for t, kp, u, c, x in itertools.product(args.task, args.keep, args.unit, args.scope, args.text_add)
             if kp <= t and (c != "none" or u == args.unit[0])]
 
 
 def table(summary: list[dict]) -> str:
-    head = f"{'ex':6s} {'trd':>4s} {'ted':>4s} {'thr':>4s} {'keep':>4s} {'unit':>4s} {'scope':8s}" + \
+    head = f"{'ex':6s} {'trd':>4s} {'ted':>4s} {'thr':>4s} {'keep':>4s} {'unit':>4s} {'tadd':>4s} {'scope':8s}" + \
         "".join(f" | {f[:5]:>5s} P     R     F1  fF1 " for f in FIELDS) + " | macro"
     lines = [head]
     for s in sorted(summary, key=lambda s: (s["test_drop"], s["extractor"] != "rules", s["extractor"],
@@ -34,7 +34,8 @@ def table(summary: list[dict]) -> str:
         p = s["params"]
         td = s["train_drop"] if s["train_drop"] is not None else "-"
         row = f"{s['extractor']:6s} {td:>4} {s['test_drop']:>4} " + \
-            "".join(f"{p.get(k, '-'):>4} " for k in ("task_threshold", "keep_threshold", "unit_confidence")) + \
+            "".join(f"{p.get(k, '-'):>4} " for k in ("task_threshold", "keep_threshold", "unit_confidence",
+                                                       "text_add_threshold")) + \
             f"{p.get('crf_scope', '-'):8s}"
         for f in FIELDS:
             m = s[f]
@@ -53,6 +54,8 @@ def main(argv=None) -> int:
     ap.add_argument("--keep", type=float, nargs="+", default=[0.3])
     ap.add_argument("--unit", type=float, nargs="+", default=[0.8])
     ap.add_argument("--scope", nargs="+", default=["none"])
+    ap.add_argument("--text-add", type=float, nargs="+", default=[1.01],
+                    help="text-only model probability that adds a segment in hybrid mode (above 1: off)")
     ap.add_argument("--out", help="write the per-fold rows as JSON")
     ap.add_argument("--summary", help="print the table of a JSON written by --out and stop")
     args = ap.parse_args(argv)
