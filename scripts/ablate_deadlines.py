@@ -22,11 +22,18 @@ from speechledger.extract import deadlines, tables
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from eval_fields import _set_paths  # noqa: E402  (the same sets, the same refusal of the frozen split)
 
-FILTERS = ("deadline.filter.title", "deadline.filter.blocker_before", "deadline.filter.as_of",
-           "deadline.filter.blocker_after", "deadline.filter.year_topic", "deadline.filter.this_year.not_after",
-           "deadline.filter.ymd.not_after", "deadline.filter.md_plain.not_after",
-           "deadline.filter.bare_year.not_after", "deadline.filter.goal_year.not_after",
-           "deadline.filter.year_end_rel.not_before", "deadline.filter.n_years_past", "deadline.filter.past")
+
+def filter_ids() -> list[str]:
+    """Every filter id find_deadlines_with_rules can report, in the order it applies them: the
+    fixed filters, and a not_after / not_before filter for each row of deadlines.yaml that has one."""
+    from speechledger.lexicon import Lexicon
+    rows = Lexicon().data("deadlines.yaml")["rules"]
+    per_row = [f"deadline.filter.{r['id']}.{k}" for r in rows for k in ("not_after", "not_before") if r.get(k)]
+    return ["deadline.filter.title", "deadline.filter.blocker_before", "deadline.filter.as_of",
+            "deadline.filter.blocker_after", "deadline.filter.year_topic", *per_row,
+            "deadline.filter.n_years_past", "deadline.filter.past"]
+
+
 ORIGINAL = deadlines.find_deadlines_with_rules
 
 
@@ -53,7 +60,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     base, base_errs = run(args.sets, frozenset())
     print(f"{'all filters on':40s} tp {base['tp']:3d} fp {base['fp']:3d} fn {base['fn']:3d}")
-    for f in FILTERS:
+    for f in filter_ids():
         t, errs = run(args.sets, frozenset({f}))
         docs = {(e[0], e[2]) for e in (errs - base_errs) + (base_errs - errs)}
         print(f"{'without ' + f:40s} tp {t['tp']:3d} fp {t['fp']:3d} fn {t['fn']:3d}"
