@@ -7,7 +7,7 @@ For each filter row (pipeline/data/targets.yaml `filters`), the whole rules pipe
 with that row off (find_targets(ablate=…)) and the targets (and tasks) are scored per set;
 the table gives the change in targets tp / fp against the baseline, so a filter that
 removes gold items, or stops false positives in one document only, shows up
-(quality3.md: filter ablation). Scores only: it prints no errors, so it may run on dev-b.
+Scores only: it prints no errors, so it may run on dev-b.
 Never on the frozen split.
 """
 from __future__ import annotations

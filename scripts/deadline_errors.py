@@ -36,7 +36,7 @@ from eval_fields import _set_paths  # noqa: E402  (refuses the frozen split)
 def classify(name: str, pipe: Pipeline, use_dates: bool) -> list[tuple[str, str, int, str, str | None, str | None]]:
     """(class, doc, seg, text, gold due, predicted due) of every deadline error of one set."""
     if name == "dev-b":
-        raise SystemExit("dev-b: scores only (quality5.md)")
+        raise SystemExit("dev-b is the check half: score it, never read its errors (scripts/real_sets.py)")
     texts, gold_path, dates = _set_paths(name)
     gold = ev.read_gold(gold_path)
     out = []

@@ -407,7 +407,7 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
         [(r, _conditions(_Context, r.when)) for r in score_rules(lex)],
         [(r, bool(r.when) and r.when[0] in _KIND_CONDITIONS, _conditions(_Context, r.when))
          for r in srules if r.effect != "join"]))
-    cue_by_id = lex.cached("task_cue_by_id", lambda _lex: {c.id: c for c in cues})
+    cue_by_id = _cue_by_id(lex)
     for sp in doc.speeches:
         heading_at = {h.start: h for h in sp.headings}
         heading_idx = {h.start: i for i, h in enumerate(sp.headings)}
@@ -419,7 +419,7 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
         # an excerpt may open with no title: its first line is then an outline heading
         # ("三、加快推进重点项目建设") or a sentence ("…，重点抓好以下几项工作："), not a title
         body_first = bool(sp.segments) and sp.segments[0].start == sp.start and \
-            _opens_as_text(doc.norm[sp.segments[0].start:sp.segments[0].end], pats)
+            _opens_as_text(doc.norm[sp.segments[0].start:sp.segments[0].end])
         if body_first:
             title_end = -1
         tasks: list[Task] = []
@@ -654,8 +654,7 @@ class _Context:
         body = self.text[m.end():]
         if _NOMINAL_START.match(body):
             return False
-        cues = self.config.lexicon.task_cues[1]
-        verb = self.config.lexicon.cached("task_verb_start", lambda _lex: next(c for c in cues if c.id == "verb_start"))
+        verb = _cue_by_id(self.config.lexicon)["verb_start"]
         return bool(verb.pattern.match(body)) or body.startswith(_IMPERATIVE_FRAMES)
 
     def outside_review(self):
@@ -777,17 +776,21 @@ def _only_labels_between(doc, sp, start: int, end: int, labels) -> bool:
 
 
 _SENTENCE = re.compile(r"[^。！？!?]+[。！？!?]?")
-_CLAUSE_OF = re.compile(r"[^，,；;：:]+[，,；;：:]?")
 
 
 def _clause_cues(lex) -> tuple[list[re.Pattern], list[re.Pattern]]:
     """The target cues (a figure to reach) and the markers that put a clause in the past (or make
     its figure a forecast: 预计)."""
     def build(_lex):
-        by_id = {c.id: c.pattern for c in _lex.task_cues[1]}
-        return ([by_id[i] for i in ("target_growth", "target_goal")],
-                [by_id[i] for i in ("past", "past_statistics", "achievement", "analysis")])
+        by_id = _cue_by_id(_lex)
+        return ([by_id[i].pattern for i in ("target_growth", "target_goal")],
+                [by_id[i].pattern for i in ("past", "past_statistics", "achievement", "analysis")])
     return lex.cached("task_future_target_cues", build)
+
+
+def _cue_by_id(lex) -> dict:
+    """The task cues of a lexicon by id (built once per lexicon)."""
+    return lex.cached("task_cue_by_id", lambda _lex: {c.id: c for c in _lex.task_cues[1]})
 
 
 _FYP = {n: 2020 + 5 * (i - 3) for i, n in enumerate("一二三四五六七八九", 1)}    # 十三五 ends in 2020
@@ -810,7 +813,7 @@ def _future_target_clause(text: str, pats, ref_year, cues, time: str = "future_t
     targets, past = cues
     for sentence in _SENTENCE.findall(text):
         ahead = False
-        for cl in _CLAUSE_OF.findall(sentence):
+        for cl in _CLAUSE.findall(sentence):
             if any(p.search(cl) for p in past):
                 ahead = False       # a review clause closes what a time ahead opened
                 continue
@@ -977,7 +980,7 @@ _OUTLINE_OPEN = re.compile(r"^\s*(?:[一二三四五六七八九十]{1,3}、|[(�
 _TEXT_END = re.compile(r"[，,][^，,]*[。；;：:！!]\s*$")
 
 
-def _opens_as_text(line: str, pats) -> bool:
+def _opens_as_text(line: str) -> bool:
     """The first line of a speech is body text, not a title: it opens with an outline marker,
     or it runs over a clause break to a sentence or intro end (titles do neither)."""
     line = line.strip()

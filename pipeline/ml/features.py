@@ -302,7 +302,6 @@ class SegmentFeaturizer:
         per_id = np.bincount(np.concatenate(idx) if len(idx) > 1 else idx[0], minlength=n * w)
         return per_id.reshape(n, w).astype(np.float64) @ M     # (float @ float: BLAS; int @ float is slower)
 
-
     def dense(self, doc, frame: SpeechFrame, hashes: "Hashes | None" = None) -> np.ndarray:
         """The DENSE_WIDTH dense columns of each segment, filled into one matrix (see _DENSE for the layout).
 

@@ -72,17 +72,14 @@ def _ml_batch(doc: SpeechDoc, speeches: list, models, config) -> None:
         th = models.task_hybrid
         # the rules' modality is kept in hybrid mode (it scores ~1.0), so no modality head here
         pred = th.predict_parts(parts, th.featurizer.rule_dense_of_all(doc, speeches, rv), heads=("task", "specific"))
-        p_add = pred.p_task.tolist()
-        if params["text_add_threshold"] <= 1.0:
-            tadd = params["text_add_threshold"]
-            pt = tm_ml.predict_parts(parts, heads=("task",)).p_task.tolist()
-            p_add = [b if b >= tadd and b > a else a for a, b in zip(p_add, pt)]
     else:
         pred = tm_ml.predict_parts(parts, heads=("task", "modality", "specific"))
     # plain Python lists: the per-task loop below must not pay numpy scalar costs
-    p = pred.p_task.tolist()
-    if not hybrid:
-        p_add = p
+    p = p_add = pred.p_task.tolist()
+    tadd = params["text_add_threshold"]
+    if hybrid and tadd <= 1.0:
+        pt = tm_ml.predict_parts(parts, heads=("task",)).p_task.tolist()
+        p_add = [b if b >= tadd and b > a else a for a, b in zip(p, pt)]
     ps = pred.p_specific.tolist()
     pm = pred.p_modality.argmax(axis=1).tolist() if pred.p_modality is not None else None
     pm_max = pred.p_modality.max(axis=1).tolist() if pred.p_modality is not None else None
