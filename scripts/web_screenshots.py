@@ -31,8 +31,8 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
     from sqlalchemy import select
 
+    from speechledger.batch import ingest
     from speechledger.ledger.db import open_ledger
-    from speechledger.ledger.ingest import ingest
     from speechledger.ledger.models import Task
     from speechledger.ledger.status import set_status
     from speechledger.web import data
