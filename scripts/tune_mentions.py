@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import sys
-import time
+from pathlib import Path
 
 
 def grid_of(args) -> list[dict]:
@@ -33,7 +32,8 @@ def table(summary: list[dict]) -> str:
         p = s["params"]
         d, t = s["deadlines"], s["targets"]
         lines.append(f"{s['extractor']:6s} {s['test_drop']:>4} {p.get('target_keep', '-'):>5} "
-                     f"{p.get('target_add', '-'):>5} | {d['p']:.3f} {d['r']:.3f} {d['f1']:.3f} (fold {d['f1_fold_avg']:.3f}) | "
+                     f"{p.get('target_add', '-'):>5} | {d['p']:.3f} {d['r']:.3f} {d['f1']:.3f} "
+                     f"(fold {d['f1_fold_avg']:.3f}) | "
                      f"{t['p']:.3f} {t['r']:.3f} {t['f1']:.3f} (fold {t['f1_fold_avg']:.3f}) | "
                      f"{s['tasks']['f1']:.3f}    | {s['macro_f1']:.3f}")
     return "\n".join(lines)
@@ -50,23 +50,12 @@ def main(argv=None) -> int:
     ap.add_argument("--out", help="write the per-fold rows as JSON")
     ap.add_argument("--summary", help="print the table of a JSON written by --out and stop")
     args = ap.parse_args(argv)
-    from speechledger.ml import cv
-    if args.summary:
-        with open(args.summary, encoding="utf-8") as f:
-            print(table(cv.summarise(json.load(f))))
-        return 0
-    from speechledger.ml import mentions, training
+    from speechledger.ml import mentions
     if args.groups:
         mentions.GROUPS = frozenset(args.groups)     # fit() reads it at call time
-    t0 = time.perf_counter()
-    log = lambda m: print(f"[{time.perf_counter() - t0:6.1f}s] {m}", file=sys.stderr)  # noqa: E731
-    corpus = training.load_corpus(training.default_sets("."), log=log)
-    rows = cv.tune(corpus, grid_of(args), k=args.k, seed=args.seed, test_drops=args.test_drop, log=log)
-    if args.out:
-        with open(args.out, "w", encoding="utf-8") as f:
-            json.dump(rows, f)
-    print(table(cv.summarise(rows)))
-    return 0
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from tune_hybrid import run_grid
+    return run_grid(args, grid_of, table)
 
 
 if __name__ == "__main__":

@@ -26,17 +26,21 @@ from dataclasses import dataclass, field
 from speechledger.doc import Deadline, SpeechDoc, Target
 
 KINDS = ("targets", "deadlines")
-# Decision thresholds (a model card's params override them), chosen by 5-fold CV by document on the
-# real documents (scripts/tune_mentions.py): clean and with 15% of the held-out rule tasks, units,
-# targets and deadlines dropped. Dropping rule items changed nothing up to P < 0.3, so rule items
-# stay (and need no features at run time); targets: adding at 0.4 leaves clean CV F1 at .961 and
-# lifts the rule-miss CV .883 -> .935; deadlines: 0.8 leaves clean CV at .938, rule-miss .859 -> .889
-# (0.4 would reach .933 there but costs clean CV .938 -> .933).
+# Decision thresholds (a model card's params override them). scripts/tune_mentions.py grids them by
+# 5-fold CV by document on the real documents, clean and with 15% of the held-out rule tasks, units,
+# targets and deadlines dropped. Dropping rule items changed nothing up to P < 0.3, so rule items stay
+# (and need no features at run time). CV_CHOSEN won: clean CV targets .961 and deadlines .938 as
+# without the decision, rule-miss CV targets .883 -> .935 and deadlines .859 -> .889 (deadlines at
+# 0.4 would reach .933 there but cost clean CV .938 -> .933). It is OFF by default: re-running the
+# finders with their filters off costs 15% of the default extract (scripts/bench_extract.py --stages,
+# ml_mentions 1.44 s of 9.3 s per MB, under load), which takes it below jieba.lcut. To turn it on,
+# put CV_CHOSEN into DEFAULTS (or a model card's "params") and retrain.
+CV_CHOSEN = {"target_keep": 0.0, "target_add": 0.4, "deadline_keep": 0.0, "deadline_add": 0.8}
 DEFAULTS = {
     "target_keep": 0.0,       # drop a rule target when P < this (0: never)
-    "target_add": 0.4,        # add a candidate the rules filtered or never proposed when P >= this (> 1: never)
+    "target_add": 1.01,       # add a candidate the rules filtered or never proposed when P >= this (> 1: never)
     "deadline_keep": 0.0,
-    "deadline_add": 0.8,
+    "deadline_add": 1.01,
 }
 MIN_COUNT = 2            # a feature enters the vocabulary when at least this many training candidates have it
 C = 1.0
@@ -81,17 +85,20 @@ def _filters_over(trace, s: int, e: int) -> tuple:
     return tuple(sorted({t[-1] for t in trace if t[0] < e and s < t[1]}))
 
 
-def target_candidates(doc: SpeechDoc, sp, task, lexicon, filters: bool = True) -> list[Candidate]:
+def target_candidates(doc: SpeechDoc, sp, task, lexicon, filters: bool = True,
+                      spans: list | None = None) -> list[Candidate]:
+    """spans: the parts of the task to read (default: all of it)."""
     from speechledger.extract.targets import find_targets
     norm = doc.norm
     sec = sp.section_at(task.start) if sp.sections else None
     goals = sec is not None and sec.kind == "goals"
-    found = find_targets(norm, task.start, task.end, lexicon, goals=goals, ablate=NO_TARGET_FILTERS)
+    found, trace = [], []
+    for a, b in spans or [(task.start, task.end)]:
+        found += find_targets(norm, a, b, lexicon, goals=goals, ablate=NO_TARGET_FILTERS)
+        if filters and found:   # which filter rows drop each candidate: a second run, with the filters on
+            find_targets(norm, a, b, lexicon, trace, goals=goals)
     if not found:
         return []
-    trace: list = []
-    if filters:         # which filter rows drop each candidate: a second run, with the filters on
-        find_targets(norm, task.start, task.end, lexicon, trace, goals=goals)
     kept = {(t.start, t.end) for t in task.targets}
     out = []
     for f in found:
@@ -223,10 +230,22 @@ def speech_candidates(doc: SpeechDoc, sp, lexicon, rule_tasks: set | None = None
     from speechledger.extract.deadlines import RefDate
     speech_ref = RefDate.of(sp.date, sp.ref_year)
     filters = "filters" in groups
+    numbers = _number_rx(lexicon) if only_new else None
+    norm = doc.norm
     for t in sp.tasks:
         rule_task = (t.start, t.end) in rule_tasks if rule_tasks is not None else t.extractor != "ml"
-        tc = target_candidates(doc, sp, t, lexicon, filters)
-        dc = deadline_candidates(doc, sp, t, lexicon, speech_ref, filters)
+        if not only_new:
+            tc = target_candidates(doc, sp, t, lexicon, filters)
+            dc = deadline_candidates(doc, sp, t, lexicon, speech_ref, filters)
+        else:
+            # the finders run again only where a number outside the rule targets stands (on its
+            # sentence), and where there are more time expressions than rule deadlines (a tenth of
+            # the tasks): elsewhere every candidate is a rule item
+            spans = _sentences(norm, t, [m.span() for m in numbers.finditer(norm, t.start, t.end)
+                                         if not any(x.start < m.end() and m.start() < x.end for x in t.targets)])
+            tc = target_candidates(doc, sp, t, lexicon, filters, spans) if spans else []
+            dc = deadline_candidates(doc, sp, t, lexicon, speech_ref, filters) \
+                if _more_than(_TIME_HINT, norm, t, len(t.deadlines)) else []
         for kind, cands in (("targets", tc), ("deadlines", dc)):
             if not cands:
                 continue
@@ -245,6 +264,41 @@ def speech_candidates(doc: SpeechDoc, sp, lexicon, rule_tasks: set | None = None
                 if (kind, c.start, c.end) in missed and c.feats is not None:
                     _as_missed(c)
         yield t, tc, dc
+
+
+# a time expression's core (a year, month, season, holiday, period): where there are no more of these in a
+# task than rule deadlines, the deadline rows with their filters off find nothing new (the gate is
+# checked on the bundled corpus: every task with a new deadline candidate passes it)
+_TIME_HINT = re.compile(r"(?:19|20)\d{2}|[今明去本次上下当]年|年[底内中末初]|[一二三四五六七八九十\d]{1,2}\s*月|"
+                        r"季度|半年|[上中下]旬|春节|国庆|元旦|清明|端午|中秋|五一|元宵|[一二三四五六七八九十两\d]+\s*(?:年|个月|周|天|日)|"
+                        r"十[一二三四五]五|[本下]周|[本下]月|[Xx×*]+\s*[月年]")
+
+
+def _number_rx(lexicon) -> re.Pattern:
+    """find_targets' number-with-unit pattern: every target candidate but 翻番 / 保十争八 is one of its matches."""
+    from speechledger.extract.targets import _build
+    return lexicon.cached("targets", _build).number
+
+
+def _more_than(rx: re.Pattern, norm: str, task, n: int) -> bool:
+    for k, _m in enumerate(rx.finditer(norm, task.start, task.end)):
+        if k >= n:
+            return True
+    return False
+
+
+def _sentences(norm: str, task, spans: list) -> list[tuple[int, int]]:
+    """The sentences of the task (cut at 。！？；and line ends) holding the spans, merged."""
+    out: list[list[int]] = []
+    for s, e in spans:
+        a = max((m.end() for m in _SENT_CUT.finditer(norm, task.start, s)), default=task.start)
+        m = _SENT_CUT.search(norm, e, task.end)
+        b = m.end() if m else task.end
+        if out and a < out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return [(a, b) for a, b in out]
 
 
 # --- labels -------------------------------------------------------------------------------------
@@ -322,6 +376,7 @@ class MentionModel:
 
     def save(self, stem: str) -> None:
         import numpy as np
+
         from speechledger.ml.arrays import save_json, save_npz
         save_npz(stem + ".npz", {f"coef_{k}": np.asarray(v, dtype=np.float64) for k, v in self.coef.items()})
         save_json(stem + ".json", {"vocab": self.vocab, "intercept": self.intercept, "sizes": self.sizes,

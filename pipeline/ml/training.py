@@ -559,8 +559,11 @@ def card_markdown(card: dict, cv: dict | None) -> str:
                       "than on unseen text, where every field's recall is below its precision. This run shows "
                       "how well the learned layer makes up for rules that miss.",
                       "", "```", cv_table(cv["misses"]), "```", ""]
-    lines += ["Deadlines and targets: the rules propose, with every filter off, and the mentions model "
-              "decides (ml: P >= 0.5; hybrid: a rule item stays unless P < *_keep, another is added at "
-              "P >= *_add; params " + ", ".join(f"{k} {v}" for k, v in card["params"].items()
-                                                if k.startswith(("target_", "deadline_"))) + ").", ""]
+    mp = {k: v for k, v in card["params"].items() if k.startswith(("target_", "deadline_"))}
+    off = all(mp.get(k, 2) > 1 for k in ("target_add", "deadline_add"))
+    lines += ["Deadlines and targets: the rules propose, with every filter off, and the mentions model decides "
+              "(ml: P >= 0.5; hybrid: a rule item stays unless P < *_keep, another is added at P >= *_add; "
+              "params " + ", ".join(f"{k} {v}" for k, v in mp.items()) + ")"
+              + ("; in the hybrid the decision is off (thresholds above 1: the rules' targets and deadlines), "
+                 "see pipeline/ml/mentions.py CV_CHOSEN." if off else "."), ""]
     return "\n".join(lines)
