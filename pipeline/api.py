@@ -93,6 +93,8 @@ STAGES: dict[str, Stage] = {s.name: s for s in (
     Stage("ml_units", "speechledger.ml.hybrid:ml_units", ("tasks", "units"), ("units",)),
     Stage("deadlines", "speechledger.extract.deadlines:extract_deadlines", ("tasks",), ("deadlines",)),
     Stage("targets", "speechledger.extract.targets:extract_targets", ("tasks",), ("targets",)),
+    Stage("ml_mentions", "speechledger.ml.mentions:ml_mentions", ("tasks", "deadlines", "targets"),
+          ("deadlines", "targets")),
     Stage("tables", "speechledger.extract.tables:table_tasks", ("tasks", "units", "deadlines", "targets"),
           ("tasks", "table_rows")),
     Stage("join_labels", "speechledger.extract.tasks:join_labels", ("tasks", "units", "deadlines", "targets"),
@@ -124,7 +126,10 @@ def stage_names(config: Config) -> list[str]:
     names.append("units")
     if config.extractors in ("ml", "hybrid"):
         names.append("ml_units")
-    names += ["deadlines", "targets", "tables", "join_labels", "specific"]
+    names += ["deadlines", "targets"]
+    if config.extractors in ("ml", "hybrid"):
+        names.append("ml_mentions")
+    names += ["tables", "join_labels", "specific"]
     return names
 
 

@@ -59,21 +59,26 @@ def main(argv=None) -> int:
     ap.add_argument("--out", help="write the per-fold rows as JSON")
     ap.add_argument("--summary", help="print the table of a JSON written by --out and stop")
     args = ap.parse_args(argv)
-    from speechledger.ml import cv
+    return run_grid(args, grid_of, table, train_drops=args.train_drop)
+
+
+def run_grid(args, grid_of, table_of, train_drops=(0.0,)) -> int:
+    """cv.tune of grid_of(args) over the default training sets (args: k, seed, test_drop, out), or
+    args.summary's rows again; prints table_of(the summary)."""
+    from speechledger.ml import cv, training
     if args.summary:
         with open(args.summary, encoding="utf-8") as f:
-            print(table(cv.summarise(json.load(f))))
+            print(table_of(cv.summarise(json.load(f))))
         return 0
-    from speechledger.ml import training
     t0 = time.perf_counter()
     log = lambda m: print(f"[{time.perf_counter() - t0:6.1f}s] {m}", file=sys.stderr)  # noqa: E731
     corpus = training.load_corpus(training.default_sets("."), log=log)
-    rows = cv.tune(corpus, grid_of(args), k=args.k, seed=args.seed, train_drops=args.train_drop,
+    rows = cv.tune(corpus, grid_of(args), k=args.k, seed=args.seed, train_drops=train_drops,
                    test_drops=args.test_drop, log=log)
     if args.out:
         with open(args.out, "w", encoding="utf-8") as f:
             json.dump(rows, f)
-    print(table(cv.summarise(rows)))
+    print(table_of(cv.summarise(rows)))
     return 0
 
 

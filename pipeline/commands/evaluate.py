@@ -62,7 +62,8 @@ def run(args) -> int:
             print(f"{args.cv}-fold cross-validation by document ({cv['_documents']} real documents):")
             print(ev.cv_table(cv))
             if cv.get("misses"):
-                print(f"the same folds with each held-out rule task and unit dropped with p={cv['_misses']} "
+                print(f"the same folds with each held-out rule task, unit, target and deadline dropped "
+                      f"with p={cv['_misses']} "
                       "(rules miss more on unseen text than on the documents they were written from):")
                 print(ev.cv_table(cv["misses"]))
         return 0

@@ -71,6 +71,7 @@ def run(args) -> int:
         print(f"{cv['_k']}-fold cross-validation by document ({cv['_documents']} real documents):")
         print(cv_table(cv))
         if cv.get("misses"):
-            print(f"the same folds with each held-out rule task and unit dropped with p={cv['_misses']}:")
+            print(f"the same folds with each held-out rule task, unit, target and deadline dropped "
+                  f"with p={cv['_misses']}:")
             print(cv_table(cv["misses"]))
     return 0

@@ -1,8 +1,9 @@
 """Load the trained models from a folder: plain arrays, JSON and a crfsuite file.
 
 A model folder holds `card.json` (+ `MODEL_CARD.md`), `tasks_ml.npz/.json`,
-`tasks_hybrid.npz/.json` (linear weights and their feature vocabulary) and
-`units.crfsuite/.json` (the unit CRF in crfsuite's own format, and its lexicon).
+`tasks_hybrid.npz/.json` (linear weights and their feature vocabulary),
+`units.crfsuite/.json` (the unit CRF in crfsuite's own format, and its lexicon) and
+`mentions.npz/.json` (the target and deadline decisions: weights and their feature names).
 Loading needs numpy and python-crfsuite only, never unpickles (np.load with
 allow_pickle=False) and never downloads. A missing or unreadable folder gives a
 warning and `None`, and the pipeline keeps the rule extractors' output; models
@@ -19,7 +20,7 @@ from pathlib import Path
 
 CARD = "card.json"
 FILES = ("tasks_ml.npz", "tasks_ml.json", "tasks_hybrid.npz", "tasks_hybrid.json",
-         "units.crfsuite", "units.json")
+         "units.crfsuite", "units.json", "mentions.npz", "mentions.json")
 # recorded in the card (what training used); loading does not depend on these versions
 RECORDED_LIBRARIES = ("numpy", "scipy", "scikit-learn", "python-crfsuite")
 ENV_VAR = "SPEECHLEDGER_MODELS"
@@ -35,6 +36,7 @@ class Models:
     card: dict
     path: str = ""
     params: dict = field(default_factory=dict)   # decision thresholds chosen at training
+    mentions: object = None                       # the targets/deadlines model (mentions.py)
 
     def task_model(self, extractors: str):
         return self.task_hybrid if extractors == "hybrid" else self.task_ml
@@ -112,13 +114,15 @@ def load_models(model_dir: str | None = None, lazy_ml: bool = False) -> Models |
         task_ml = TaskModel.load(str(Path(d) / "tasks_ml"), lazy=lazy_ml)
         task_hybrid = TaskModel.load(str(Path(d) / "tasks_hybrid"))
         units = UnitCRF.load(str(Path(d) / "units"))
+        from speechledger.ml.mentions import MentionModel
+        mentions = MentionModel.load(str(Path(d) / "mentions"))
     except Exception as e:  # a corrupt artifact or a missing python-crfsuite must not crash extraction
         warnings.warn(f"could not load the models in {d} ({e.__class__.__name__}: {e}); "
                       "using the rule extractors only. Retrain with `speechledger train`.",
                       RuntimeWarning, stacklevel=2)
         return None
     models = Models(task_ml=task_ml, task_hybrid=task_hybrid, units=units, card=card, path=str(d),
-                    params=dict(card.get("params", {})))
+                    params=dict(card.get("params", {})), mentions=mentions)
     if stale_rules(models):
         warnings.warn(f"the models in {d} were trained on other rules (fingerprint "
                       f"{card.get('rules_fingerprint')}, installed rules {rules_fingerprint()}); "

@@ -324,8 +324,9 @@ def fit_models(items: list[Item], seed: int = SEED, model_dir: str | None = None
     ml.fit(Xb, y_task, y_mod, y_spec)
     hy.fit(sparse.hstack([Xb, Xr], format="csr"), y_task, y_mod, y_spec)
     crf = fit_units(items, model_dir=model_dir)
+    from speechledger.ml import mentions
     return Models(task_ml=ml, task_hybrid=hy, units=crf, card={}, path=model_dir or "",
-                  params={})
+                  params={}, mentions=mentions.fit(items, seed=seed))
 
 
 def unit_samples(items: list[Item]):
@@ -419,6 +420,10 @@ def pipeline_for(extractors: str, models, rule_drop: float = 0.0, seed: int = SE
         pipe._stages["tasks"] = drop_rule_tasks(pipe._stages["tasks"], rule_drop, seed)
     if unit_drop:
         pipe._stages["units"] = drop_rule_units(pipe._stages["units"], unit_drop, seed)
+    if rule_drop:            # the rule targets and deadlines too (mentions.drop_rule_mentions)
+        from speechledger.ml.mentions import drop_rule_mentions
+        for kind in ("deadlines", "targets"):
+            pipe._stages[kind] = drop_rule_mentions(pipe._stages[kind], kind, rule_drop, seed)
     return pipe
 
 
@@ -450,6 +455,7 @@ def train_models(sets: list[GoldSet], out: str, seed: int = SEED, cv: dict | Non
     """
     from speechledger.ml.hybrid import DEFAULTS
     from speechledger.ml.loading import CARD, library_versions, rules_fingerprint
+    from speechledger.ml.mentions import DEFAULTS as MENTION_DEFAULTS
     corpus = corpus or load_corpus(sets, log=log)
     os.makedirs(out, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="speechledger-train-") as tmp:
@@ -457,6 +463,7 @@ def train_models(sets: list[GoldSet], out: str, seed: int = SEED, cv: dict | Non
         models.task_ml.save(os.path.join(out, "tasks_ml"))
         models.task_hybrid.save(os.path.join(out, "tasks_hybrid"))
         models.units.save(os.path.join(out, "units"))
+        models.mentions.save(os.path.join(out, "mentions"))
     stale = [f for f in ("tasks_ml.joblib", "tasks_hybrid.joblib", "units.joblib")
              if os.path.exists(os.path.join(out, f))]
     for f in stale:                       # pickles of an older layout: never loaded, so remove them
@@ -488,8 +495,13 @@ def train_models(sets: list[GoldSet], out: str, seed: int = SEED, cv: dict | Non
             "units": {"files": ["units.crfsuite", "units.json"],
                       "kind": "linear-chain CRF (crfsuite lbfgs), BIO over characters of unit-cue windows",
                       "c1": units.c1, "c2": units.c2, "trained_on": units.sizes},
+            "mentions": {"files": ["mentions.npz", "mentions.json"],
+                         "kind": "logistic regressions x2 (targets, deadlines), liblinear, over the candidates of "
+                                 "the rule proposers with every filter off: rule and filter ids, context "
+                                 "characters in the clause and sentence, section, list position, due vs date",
+                         "trained_on": models.mentions.sizes},
         },
-        "params": dict(DEFAULTS),          # the decision thresholds the hybrid stages use
+        "params": {**DEFAULTS, **MENTION_DEFAULTS},      # the decision thresholds the hybrid stages use
         "libraries": library_versions(),
         "rules_fingerprint": rules_fingerprint(),
         "cv": None if cv is None else {
@@ -540,13 +552,18 @@ def card_markdown(card: dict, cv: dict | None) -> str:
                   f"{card['cv']['documents']} real documents in the test folds)",
                   "", "```", cv_table(cv), "```", ""]
         if cv.get("misses"):
-            lines += [f"### The same folds with rule misses: each rule task and unit of the held-out documents "
-                      f"dropped with probability {cv['_misses']}",
+            lines += [f"### The same folds with rule misses: each rule task, unit, target and deadline of the "
+                      f"held-out documents dropped with probability {cv['_misses']}",
                       "",
                       "The rules were written reading these documents, so inside cross-validation they miss less "
                       "than on unseen text, where every field's recall is below its precision. This run shows "
                       "how well the learned layer makes up for rules that miss.",
                       "", "```", cv_table(cv["misses"]), "```", ""]
-    lines += ["Deadlines and targets stay rule-based in every mode; their scores differ between",
-              "columns only through the task segments each extractor keeps.", ""]
+    mp = {k: v for k, v in card["params"].items() if k.startswith(("target_", "deadline_"))}
+    off = all(mp.get(k, 2) > 1 for k in ("target_add", "deadline_add"))
+    lines += ["Deadlines and targets: the rules propose, with every filter off, and the mentions model decides "
+              "(ml: P >= 0.5; hybrid: a rule item stays unless P < *_keep, another is added at P >= *_add; "
+              "params " + ", ".join(f"{k} {v}" for k, v in mp.items()) + ")"
+              + ("; in the hybrid the decision is off (thresholds above 1: the rules' targets and deadlines), "
+                 "see pipeline/ml/mentions.py CV_CHOSEN." if off else "."), ""]
     return "\n".join(lines)

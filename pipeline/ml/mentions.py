@@ -1,0 +1,552 @@
+"""Learned decisions for targets and deadlines (ANNOTATION.md §4, §5).
+
+The rule stages decide a target or a deadline with filter rows (past markers, review
+statistics, slogans, qualifiers, start dates...) written reading the development texts.
+Here the rule proposers run with every filter off (find_targets(ablate=...),
+find_deadlines_with_rules(skip=...)): each candidate keeps the rules' normalisation
+(value, unit, comparator, placeholder; due) and becomes a feature set -- the rule rows
+that proposed it and the filter rows that would drop it (the evidence the rules record),
+the characters around it inside its sentence and clause, the section kind, whether its
+segment is a rule task, its place among the segment's candidates, and the time of its
+due against the speech's date -- and a logistic regression per kind says how likely it
+is a gold mention.
+
+In the hybrid, `ml_mentions` (declared in api.STAGES, after the rule `targets` stage)
+keeps a rule item unless the model is very sure it is wrong (P < *_keep) and adds a
+filtered or unproposed candidate when P >= *_add; in the ml mode the model alone decides
+(P >= 0.5). The weights are plain arrays (arrays.save_npz) over a JSON vocabulary; the
+decision is dictionary look-ups and a sigmoid, no scikit-learn.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from speechledger.doc import Deadline, SpeechDoc, Target
+
+KINDS = ("targets", "deadlines")
+# Decision thresholds (a model card's params override them). scripts/tune_mentions.py grids them by
+# 5-fold CV by document on the real documents, clean and with 15% of the held-out rule tasks, units,
+# targets and deadlines dropped. Dropping rule items changed nothing up to P < 0.3, so rule items stay
+# (and need no features at run time). CV_CHOSEN won: clean CV targets .961 and deadlines .938 as
+# without the decision, rule-miss CV targets .883 -> .935 and deadlines .859 -> .889 (deadlines at
+# 0.4 would reach .933 there but cost clean CV .938 -> .933). It is OFF by default: re-running the
+# finders with their filters off costs 15% of the default extract (scripts/bench_extract.py --stages,
+# ml_mentions 1.44 s of 9.3 s per MB, under load), which takes it below jieba.lcut. To turn it on,
+# put CV_CHOSEN into DEFAULTS (or a model card's "params") and retrain.
+CV_CHOSEN = {"target_keep": 0.0, "target_add": 0.4, "deadline_keep": 0.0, "deadline_add": 0.8}
+DEFAULTS = {
+    "target_keep": 0.0,       # drop a rule target when P < this (0: never)
+    "target_add": 1.01,       # add a candidate the rules filtered or never proposed when P >= this (> 1: never)
+    "deadline_keep": 0.0,
+    "deadline_add": 1.01,
+}
+MIN_COUNT = 2            # a feature enters the vocabulary when at least this many training candidates have it
+C = 1.0
+
+_SENT_CUT = re.compile(r"[。！？!?；;\n]")
+_CLAUSE_CUT = re.compile(r"[，,；;：:。！？!?\n|]")
+_LIST_HEAD = re.compile(r"\s*(?:[一二三四五六七八九十]+是|[(（][一二三四五六七八九十\d]+[)）]|\d+[.、．]|"
+                        r"[一二三四五六七八九十]+、|第[一二三四五六七八九十]+[，,、])")
+
+
+class _Every(frozenset):
+    """Every filter id of one stage (`x in _Every("target.filter.")`): all filter rows off."""
+
+    def __new__(cls, prefix: str):
+        obj = super().__new__(cls)
+        obj.prefix = prefix
+        return obj
+
+    def __contains__(self, x) -> bool:
+        return isinstance(x, str) and x.startswith(self.prefix)
+
+
+NO_TARGET_FILTERS = _Every("target.filter.")
+NO_DEADLINE_FILTERS = _Every("deadline.filter.")
+
+
+@dataclass
+class Candidate:
+    kind: str                    # "targets" | "deadlines"
+    start: int
+    end: int
+    item: dict                   # the rules' normalisation (find_targets dict, or due/placeholder)
+    rules: tuple = ()            # proposing row ids
+    filters: tuple = ()          # filter rows that drop it when on
+    rule_kept: bool = False      # the rule stage output has it
+    feats: list | None = field(default_factory=list)     # None: not featurised
+
+
+# --- candidates ---------------------------------------------------------------------------------
+
+def _filters_over(trace, s: int, e: int) -> tuple:
+    return tuple(sorted({t[-1] for t in trace if t[0] < e and s < t[1]}))
+
+
+def target_candidates(doc: SpeechDoc, sp, task, lexicon, filters: bool = True,
+                      spans: list | None = None) -> list[Candidate]:
+    """spans: the parts of the task to read (default: all of it)."""
+    from speechledger.extract.targets import find_targets
+    norm = doc.norm
+    sec = sp.section_at(task.start) if sp.sections else None
+    goals = sec is not None and sec.kind == "goals"
+    found, trace = [], []
+    for a, b in spans or [(task.start, task.end)]:
+        found += find_targets(norm, a, b, lexicon, goals=goals, ablate=NO_TARGET_FILTERS)
+        if filters and found:   # which filter rows drop each candidate: a second run, with the filters on
+            find_targets(norm, a, b, lexicon, trace, goals=goals)
+    if not found:
+        return []
+    kept = {(t.start, t.end) for t in task.targets}
+    out = []
+    for f in found:
+        s, e = f["start"], f["end"]
+        out.append(Candidate("targets", s, e, f, tuple(f.get("rules", ())), _filters_over(trace, s, e),
+                             (s, e) in kept))
+    return out
+
+
+def deadline_candidates(doc: SpeechDoc, sp, task, lexicon, speech_ref, filters: bool = True) -> list[Candidate]:
+    from speechledger.extract.deadlines import find_deadlines_with_rules, task_ref
+    norm = doc.norm
+    ref = task_ref(sp, task.start, speech_ref)
+    found = find_deadlines_with_rules(norm, task.start, task.end, ref, lexicon, skip=NO_DEADLINE_FILTERS)
+    if not found:
+        return []
+    trace: list = []
+    if filters:
+        find_deadlines_with_rules(norm, task.start, task.end, ref, lexicon, trace)
+    kept = {(d.start, d.end) for d in task.deadlines}
+    out = []
+    for s, e, due, ph, rules in found:
+        c = Candidate("deadlines", s, e, {"due": due, "placeholder": ph}, tuple(rules),
+                      _filters_over(trace, s, e), (s, e) in kept)
+        c.item["ref"] = ref
+        out.append(c)
+    return out
+
+
+# --- features -----------------------------------------------------------------------------------
+
+def _grams(prefix: str, s: str, out: list) -> None:
+    out.extend(prefix + ch for ch in s)
+    out.extend(prefix + s[i:i + 2] for i in range(len(s) - 1))
+
+
+# feature groups (scripts/tune_mentions.py --groups ablates them)
+# rules: the proposing row ids and whether the rule stage kept the candidate; filters: the filter rows
+# that drop it (a second run of the finders, with the filters on: twice the cost, and no better in CV,
+# so off by default; scripts/tune_mentions.py --groups turns groups on and off)
+ALL_GROUPS = frozenset({"rules", "filters", "context", "section", "position", "fields"})
+GROUPS = ALL_GROUPS - {"filters"}
+
+
+def features(doc: SpeechDoc, sp, task, cands: list[Candidate], rule_task: bool,
+             groups: frozenset = GROUPS) -> None:
+    """Fill each candidate's feature strings (what ANNOTATION.md §4/§5 say decides: the form that
+    proposed it, the words of time and commitment around it in its clause and sentence, the
+    section, the list position, a due before the speech's date)."""
+    norm = doc.norm
+    sec = sp.section_at(task.start) if sp.sections else None
+    common = []
+    if "section" in groups:
+        common += ["sec:" + (sec.kind if sec is not None else "-"), "task:" + ("rules" if rule_task else "ml")]
+    if "position" in groups and _LIST_HEAD.match(norm, task.start):
+        common.append("list_item")
+    seen_units: set = set()
+    for i, c in enumerate(cands):
+        again = c.kind == "targets" and c.item["unit"] in seen_units     # a list of the same measure
+        if c.kind == "targets":
+            seen_units.add(c.item["unit"])
+        if c.feats is None:          # not to be decided (a rule item the hybrid keeps anyway)
+            continue
+        s, e = c.start, c.end
+        f = list(common)
+        if "rules" in groups:
+            f += ["r:" + r for r in c.rules]
+            f.append("k:rule" if c.rule_kept else "k:no")
+        if "filters" in groups:
+            f += ["f:" + x for x in c.filters] or ["f:none"]
+        if "position" in groups:
+            f.append("pos:%d" % min(i, 2))
+        if "context" in groups:
+            lo = max(task.start, s - 24)
+            left = norm[lo:s]
+            cut = max((m.end() for m in _SENT_CUT.finditer(left)), default=0)
+            sent_left = left[cut:]
+            ccut = max((m.end() for m in _CLAUSE_CUT.finditer(sent_left)), default=0)
+            clause_left = sent_left[ccut:]
+            right = norm[e:min(task.end, e + 10)]
+            m = _SENT_CUT.search(right)
+            right = right[:m.start()] if m else right
+            _grams("cl:", clause_left[-10:], f)      # the clause before it: verbs of commitment, 了/已/截至
+            f += ["l1:" + sent_left[-1:], "l2:" + sent_left[-2:], "r1:" + right[:1], "r2:" + right[:2]]
+            _grams("sl:", sent_left[:len(sent_left) - len(clause_left)][-12:], f)   # the sentence's earlier clauses
+            _grams("rt:", right[:6], f)              # what follows: 的 (a qualifier), 以上, 了
+            if not ccut:
+                f.append("clause_starts_sentence")
+        if "fields" in groups:
+            _field_features(c, norm, f, again)
+        c.feats = f
+
+
+def _field_features(c: Candidate, norm: str, f: list, again: bool) -> None:
+    """The rules' normalisation of the candidate: unit, comparator, placeholder; a due against the date."""
+    s, e = c.start, c.end
+    if c.kind == "targets":
+        it = c.item
+        f += ["u:" + str(it["unit"]), "cmp:" + it["comparator"]]
+        if it.get("placeholder"):
+            f.append("placeholder")
+        if it.get("qualifier"):
+            f.append("qualifier")
+        if again:
+            f.append("unit_again")
+        if re.search(r"\d", norm[s:e]) is None and not it.get("placeholder"):
+            f.append("cn_number")
+        return
+    due, ref = c.item["due"], c.item.get("ref")
+    if c.item.get("placeholder"):
+        f.append("placeholder")
+    if due is None:
+        f.append("due:none")
+    elif ref is not None:
+        f.append("dy:%d" % max(-2, min(int(due[:4]) - ref.year, 3)))
+        if due < ref.floor():
+            f.append("due:past")
+    else:
+        f.append("ref:none")
+    f.append("len:%d" % min(e - s, 8))
+
+
+def speech_candidates(doc: SpeechDoc, sp, lexicon, rule_tasks: set | None = None, groups: frozenset = GROUPS,
+                      only_new: bool = False, missed: set = frozenset()):
+    """(task, target candidates, deadline candidates) for each task of sp, with features; rule_tasks:
+    the (start, end) of rule tasks (None: a task's own extractor field says). only_new: featurise
+    only the candidates the rules did not keep and that overlap no rule item (the others are kept
+    anyway). missed: (kind, start, end) of rule items the rule-miss simulation dropped (_as_missed)."""
+    from speechledger.extract.deadlines import RefDate
+    speech_ref = RefDate.of(sp.date, sp.ref_year)
+    filters = "filters" in groups
+    numbers = _number_rx(lexicon) if only_new else None
+    norm = doc.norm
+    for t in sp.tasks:
+        rule_task = (t.start, t.end) in rule_tasks if rule_tasks is not None else t.extractor != "ml"
+        if not only_new:
+            tc = target_candidates(doc, sp, t, lexicon, filters)
+            dc = deadline_candidates(doc, sp, t, lexicon, speech_ref, filters)
+        else:
+            # the finders run again only where a number outside the rule targets stands (on its
+            # sentence), and where there are more time expressions than rule deadlines (a tenth of
+            # the tasks): elsewhere every candidate is a rule item
+            spans = _sentences(norm, t, [m.span() for m in numbers.finditer(norm, t.start, t.end)
+                                         if not any(x.start < m.end() and m.start() < x.end for x in t.targets)])
+            tc = target_candidates(doc, sp, t, lexicon, filters, spans) if spans else []
+            dc = deadline_candidates(doc, sp, t, lexicon, speech_ref, filters) \
+                if _more_than(_TIME_HINT, norm, t, len(t.deadlines)) else []
+        for kind, cands in (("targets", tc), ("deadlines", dc)):
+            if not cands:
+                continue
+            for c in cands:
+                if (kind, c.start, c.end) in missed:
+                    c.rule_kept = False
+            if only_new:
+                kept = [(x.start, x.end) for x in getattr(t, kind)]
+                for c in cands:
+                    if c.rule_kept or any(a < c.end and c.start < b for a, b in kept):
+                        c.feats = None
+                if all(c.feats is None for c in cands):
+                    continue
+            features(doc, sp, t, cands, rule_task, groups)
+            for c in cands:
+                if (kind, c.start, c.end) in missed and c.feats is not None:
+                    _as_missed(c)
+        yield t, tc, dc
+
+
+# a time expression's core (a year, month, season, holiday, period): where there are no more of these in a
+# task than rule deadlines, the deadline rows with their filters off find nothing new (the gate is
+# checked on the bundled corpus: every task with a new deadline candidate passes it)
+_TIME_HINT = re.compile(r"(?:19|20)\d{2}|[今明去本次上下当]年|年[底内中末初]|[一二三四五六七八九十\d]{1,2}\s*月|"
+                        r"季度|半年|[上中下]旬|春节|国庆|元旦|清明|端午|中秋|五一|元宵|[一二三四五六七八九十两\d]+\s*(?:年|个月|周|天|日)|"
+                        r"十[一二三四五]五|[本下]周|[本下]月|[Xx×*]+\s*[月年]")
+
+
+def _number_rx(lexicon) -> re.Pattern:
+    """find_targets' number-with-unit pattern: every target candidate but 翻番 / 保十争八 is one of its matches."""
+    from speechledger.extract.targets import _build
+    return lexicon.cached("targets", _build).number
+
+
+def _more_than(rx: re.Pattern, norm: str, task, n: int) -> bool:
+    for k, _m in enumerate(rx.finditer(norm, task.start, task.end)):
+        if k >= n:
+            return True
+    return False
+
+
+def _sentences(norm: str, task, spans: list) -> list[tuple[int, int]]:
+    """The sentences of the task (cut at 。！？；and line ends) holding the spans, merged."""
+    out: list[list[int]] = []
+    for s, e in spans:
+        a = max((m.end() for m in _SENT_CUT.finditer(norm, task.start, s)), default=task.start)
+        m = _SENT_CUT.search(norm, e, task.end)
+        b = m.end() if m else task.end
+        if out and a < out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return [(a, b) for a, b in out]
+
+
+# --- labels -------------------------------------------------------------------------------------
+
+def label(c: Candidate, gold: list[tuple[tuple[int, int], dict]]) -> int:
+    """1 when the candidate matches a gold mention as the referee matches (span overlap and the same
+    value/unit/comparator/placeholder, or the same due and placeholder), else 0."""
+    from speechledger.referee import referee
+    ref = referee()
+    for (a, b), g in gold:
+        if not (a < c.end and c.start < b):
+            continue
+        if c.kind == "targets":
+            it = c.item
+            if ref.same_value(g.get("value"), it["value"]) and ref.same_unit(g.get("unit"), it["unit"]) \
+                    and g.get("comparator") == it["comparator"] \
+                    and bool(g.get("placeholder")) == bool(it["placeholder"]):
+                return 1
+        elif g.get("due") == c.item["due"] and bool(g.get("placeholder")) == bool(c.item["placeholder"]):
+            return 1
+    return 0
+
+
+# --- the model ----------------------------------------------------------------------------------
+
+class MentionModel:
+    """One logistic regression per kind over string features; weights as a dict at prediction."""
+
+    def __init__(self, vocab: dict[str, list[str]] | None = None, coef: dict | None = None,
+                 intercept: dict | None = None, sizes: dict | None = None, groups=GROUPS):
+        self.groups = frozenset(groups)
+        self.vocab = vocab or {}
+        self.coef = coef or {}
+        self.intercept = intercept or {}
+        self.sizes = sizes or {}
+        self._w = {k: dict(zip(self.vocab[k], map(float, self.coef[k]))) for k in self.vocab}
+
+    def proba(self, kind: str, feats: list[str]) -> float:
+        w = self._w.get(kind)
+        if w is None:           # too few examples of both classes to train on: add nothing
+            return 0.0
+        z = float(self.intercept[kind])
+        for f in set(feats):
+            z += w.get(f, 0.0)
+        return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
+
+    @classmethod
+    def fit(cls, samples: dict[str, tuple[list[list[str]], list[int]]], seed: int = 13,
+            groups=GROUPS) -> "MentionModel":
+        import numpy as np
+        from scipy import sparse
+        from sklearn.linear_model import LogisticRegression
+        vocab, coef, icpt, sizes = {}, {}, {}, {}
+        for kind in KINDS:
+            X, y = samples.get(kind, ([], []))
+            counts: dict[str, int] = {}
+            for fs in X:
+                for f in set(fs):
+                    counts[f] = counts.get(f, 0) + 1
+            words = sorted(f for f, n in counts.items() if n >= MIN_COUNT)
+            col = {f: j for j, f in enumerate(words)}
+            sizes[kind] = {"candidates": len(y), "positive": int(sum(y)), "features": len(words)}
+            if len(set(y)) < 2:
+                continue
+            rows, cols = [], []
+            for i, fs in enumerate(X):
+                js = sorted({col[f] for f in fs if f in col})
+                rows += [i] * len(js)
+                cols += js
+            M = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(X), len(words)))
+            lr = LogisticRegression(solver="liblinear", C=C, random_state=seed, max_iter=1000)
+            lr.fit(M, np.asarray(y))
+            vocab[kind], coef[kind], icpt[kind] = words, lr.coef_[0], float(lr.intercept_[0])
+        return cls(vocab, coef, icpt, sizes, groups)
+
+    def save(self, stem: str) -> None:
+        import numpy as np
+
+        from speechledger.ml.arrays import save_json, save_npz
+        save_npz(stem + ".npz", {f"coef_{k}": np.asarray(v, dtype=np.float64) for k, v in self.coef.items()})
+        save_json(stem + ".json", {"vocab": self.vocab, "intercept": self.intercept, "sizes": self.sizes,
+                                   "min_count": MIN_COUNT, "C": C, "groups": sorted(self.groups)})
+
+    @classmethod
+    def load(cls, stem: str) -> "MentionModel":
+        from speechledger.ml.arrays import load_json, load_npz
+        meta = load_json(stem + ".json")
+        arrays = load_npz(stem + ".npz")
+        coef = {k: arrays[f"coef_{k}"].tolist() for k in meta["vocab"]}
+        return cls(meta["vocab"], coef, meta["intercept"], meta.get("sizes"), meta.get("groups", GROUPS))
+
+
+# --- training samples ---------------------------------------------------------------------------
+
+def gold_mentions(fd, sp) -> dict[str, list]:
+    """((start, end), gold item) of the gold targets and deadlines of a speech."""
+    from speechledger.referee import referee
+    locate = referee().locate
+    out: dict[str, list] = {k: [] for k in KINDS}
+    for sid, g in fd.gold.items():
+        if sid >= len(fd.segments):
+            continue
+        seg = fd.segments[sid]
+        if not sp.start <= seg.start < sp.end:
+            continue
+        for k in KINDS:
+            for item in g.get(k, []):
+                out[k].append((locate(seg.text, seg.start, item), item))
+    return out
+
+
+def item_samples(it, lexicon, groups: frozenset = GROUPS) -> dict[str, tuple[list, list]]:
+    """Features and labels of the candidates of one training item: in its rule tasks and in the gold
+    task segments the rules left out (as the hybrid's tasks are, roughly)."""
+    from speechledger.doc import Task
+    fd, sp = it.file, it.speech
+    rule_spans = {(t.start, t.end) for t in sp.tasks}
+    extra = [Task(seg.start, seg.end, seg.text, "should", False, seg.id, extractor="ml")
+             for i, seg in enumerate(sp.segments)
+             if it.y_task[i] and not any(t.start < seg.end and seg.start < t.end for t in sp.tasks)]
+    saved = sp.tasks
+    sp.tasks = sorted(saved + extra, key=lambda t: (t.start, t.end))
+    try:
+        gold = gold_mentions(fd, sp)
+        out: dict[str, tuple[list, list]] = {k: ([], []) for k in KINDS}
+        for _t, tc, dc in speech_candidates(fd.doc, sp, lexicon, rule_spans, groups):
+            for c in tc + dc:
+                out[c.kind][0].append(c.feats)
+                out[c.kind][1].append(label(c, gold[c.kind]))
+    finally:
+        sp.tasks = saved
+    return out
+
+
+def fit(items, seed: int = 13, lexicon=None, groups: frozenset | None = None) -> MentionModel:
+    """The mention model of training items (their candidates are computed once per item and kept)."""
+    from speechledger.lexicon import Lexicon
+    lexicon = lexicon or Lexicon.load()
+    groups = frozenset(GROUPS if groups is None else groups)
+    samples: dict[str, tuple[list, list]] = {k: ([], []) for k in KINDS}
+    for it in items:
+        cache = it.__dict__.setdefault("mention_samples", {})
+        if groups not in cache:
+            cache[groups] = item_samples(it, lexicon, groups)
+        for k in KINDS:
+            samples[k][0].extend(cache[groups][k][0])
+            samples[k][1].extend(cache[groups][k][1])
+    return MentionModel.fit(samples, seed=seed, groups=groups)
+
+
+# --- the pipeline stage -------------------------------------------------------------------------
+
+def decide(cands: list[Candidate], probs: list[float], keep: float, add: float, hybrid: bool) -> list[Candidate]:
+    """The candidates to emit: in the hybrid a rule item stays unless P < keep and another is added
+    when P >= add (never over an item already chosen); in the ml mode P >= 0.5 decides alone."""
+    out: list[Candidate] = []
+    order = sorted(range(len(cands)), key=lambda i: (not (hybrid and cands[i].rule_kept), -probs[i]))
+    for i in order:
+        c, p = cands[i], probs[i]
+        if hybrid:
+            ok = p >= keep if c.rule_kept else p >= add
+        else:
+            ok = p >= 0.5
+        if ok and not any(o.start < c.end and c.start < o.end for o in out):
+            out.append(c)
+    return out
+
+
+def ml_mentions(doc: SpeechDoc, config) -> SpeechDoc:
+    """Re-decide the targets and deadlines of every task (declared in api.STAGES)."""
+    models = config.models
+    model = getattr(models, "mentions", None) if models is not None else None
+    if model is None:
+        return doc
+    hybrid = config.extractors == "hybrid"
+    params = {**DEFAULTS, **models.params}
+    if hybrid and params["target_keep"] <= 0 and params["target_add"] > 1 \
+            and params["deadline_keep"] <= 0 and params["deadline_add"] > 1:
+        return doc                  # the decision would keep the rule output as it is
+    missed = getattr(doc, "mention_misses", frozenset())
+    # rule items stay whatever the model says: only the other candidates need features
+    only_new = hybrid and params["target_keep"] <= 0 and params["deadline_keep"] <= 0
+    for sp in doc.speeches:
+        for t, tc, dc in speech_candidates(doc, sp, config.lexicon, groups=model.groups, only_new=only_new,
+                                           missed=missed):
+            for kind, cands, prefix in (("targets", tc, "target"), ("deadlines", dc, "deadline")):
+                rule_items = getattr(t, kind)
+                cands = [c for c in cands if c.feats is not None or c.rule_kept]
+                if not any(c.feats is not None for c in cands):
+                    continue
+                probs = [model.proba(kind, c.feats) if c.feats is not None else 1.0 for c in cands]
+                chosen = decide(cands, probs, params[prefix + "_keep"], params[prefix + "_add"], hybrid)
+                spans = {(c.start, c.end) for c in cands}
+                # a rule item that is no candidate (a table cell's) stays as it is
+                items = [x for x in rule_items if (x.start, x.end) not in spans]
+                by_span = {(x.start, x.end): x for x in rule_items}
+                for c in chosen:
+                    old = by_span.get((c.start, c.end))
+                    items.append(old if old is not None and c.rule_kept else _make(kind, c, doc))
+                items.sort(key=lambda x: (x.start, x.end))
+                setattr(t, kind, items)
+    return doc
+
+
+def _make(kind: str, c: Candidate, doc: SpeechDoc):
+    """A Deadline or Target of a candidate the rules did not keep (source "ml"), normalised as the rules do."""
+    text = doc.text
+    if kind == "deadlines":
+        return Deadline(c.start, c.end, text[c.start:c.end], c.item["due"], c.item["placeholder"], source="ml",
+                        rules=c.rules)
+    from speechledger.extract.targets import _metric_text, _unit_text
+    f = c.item
+    return Target(c.start, c.end, text[c.start:c.end], _metric_text(doc, f), f["value"], _unit_text(doc, f),
+                  f["comparator"], f["placeholder"], source="ml", rules=c.rules)
+
+
+def _as_missed(c: Candidate) -> None:
+    """A rule item the rule-miss simulation dropped: the rules are silent about it (no rule or filter
+    id; a rule misses a form because no row matched it), only its text, section and position speak."""
+    c.rule_kept = False
+    c.feats = [f for f in c.feats if not f.startswith(("r:", "f:", "k:"))]
+
+
+# --- rule-miss simulation (cross-validation only) ------------------------------------------------
+
+def drop_rule_mentions(stage, kind: str, rate: float, seed: int = 13):
+    """The rule `deadlines` or `targets` stage, then each item it found dropped with probability rate
+    (seeded per file), as training.drop_rule_tasks does for tasks: the rules were written reading the
+    CV documents and miss fewer mentions there than on unseen text. The dropped spans are noted on
+    the document (mention_misses) so ml_mentions sees them as filtered, not as rule items."""
+    from speechledger.ml.training import _item_rng
+
+    def with_misses(doc, config):
+        doc = stage(doc, config)
+        rng = _item_rng(kind + ":" + (doc.stem or doc.source), seed)
+        missed = getattr(doc, "mention_misses", None)
+        if missed is None:
+            missed = doc.mention_misses = set()
+        for sp in doc.speeches:
+            for t in sp.tasks:
+                items = getattr(t, kind)
+                if items:
+                    keep = []
+                    for x in items:
+                        if rng.random_sample() >= rate:
+                            keep.append(x)
+                        else:
+                            missed.add((kind, x.start, x.end))
+                    setattr(t, kind, keep)
+        return doc
+    return with_misses

@@ -1,0 +1,187 @@
+"""The learned target/deadline decision (pipeline/ml/mentions.py): candidates, labels, decision, saved weights."""
+from __future__ import annotations
+
+import pytest
+
+from speechledger.api import Pipeline
+from speechledger.extract.deadlines import RefDate, find_deadlines_with_rules
+from speechledger.extract.targets import find_targets
+from speechledger.lexicon import Lexicon
+from speechledger.ml import mentions
+from speechledger.ml.mentions import Candidate, MentionModel, decide, label
+
+
+def _target(s, e, value, unit="%", comparator="=", placeholder=False):
+    return Candidate("targets", s, e, {"value": value, "unit": unit, "comparator": comparator,
+                                       "placeholder": placeholder})
+
+
+def test_a_candidate_is_positive_only_when_it_overlaps_a_gold_target_with_the_same_fields():
+    gold = [((10, 16), {"value": 12, "unit": "%", "comparator": ">=", "placeholder": False})]
+    assert label(_target(11, 18, 12, comparator=">="), gold) == 1          # any overlap counts
+    assert label(_target(11, 18, 12, comparator="="), gold) == 0           # wrong comparator
+    assert label(_target(11, 18, 12.0, comparator=">="), gold) == 1        # values compare as numbers
+    assert label(_target(11, 18, 13, comparator=">="), gold) == 0
+    assert label(_target(11, 18, 12, unit="个", comparator=">="), gold) == 0
+    assert label(_target(16, 20, 12, comparator=">="), gold) == 0          # touching is no overlap
+    ph = [((0, 4), {"value": None, "unit": "%", "comparator": "=", "placeholder": True})]
+    assert label(_target(0, 4, None, placeholder=True), ph) == 1
+
+
+def test_a_deadline_candidate_is_positive_when_its_due_and_placeholder_match():
+    gold = [((5, 9), {"due": "2025-06-30", "placeholder": False})]
+    c = Candidate("deadlines", 5, 9, {"due": "2025-06-30", "placeholder": False})
+    assert label(c, gold) == 1
+    c.item["due"] = "2025-12-31"
+    assert label(c, gold) == 0
+
+
+def test_the_hybrid_keeps_rule_items_unless_very_unsure_and_adds_others_only_when_sure():
+    rule = Candidate("targets", 0, 5, {}, rule_kept=True)
+    other = Candidate("targets", 10, 15, {})
+    over = Candidate("targets", 3, 8, {})          # overlaps the rule item
+    got = decide([rule, other, over], [0.2, 0.85, 0.99], keep=0.1, add=0.8, hybrid=True)
+    assert [(c.start, c.end) for c in got] == [(0, 5), (10, 15)]
+    got = decide([rule, other], [0.05, 0.7], keep=0.1, add=0.8, hybrid=True)
+    assert got == []                                 # rule item below keep, other below add
+    got = decide([rule, other], [0.05, 0.7], keep=0.1, add=0.8, hybrid=False)
+    assert [(c.start, c.end) for c in got] == [(10, 15)]    # ml mode: P >= 0.5 alone
+
+
+def test_candidates_are_what_the_rules_propose_with_every_filter_off():
+    lex = Lexicon.load()
+    text = "去年全县实现地区生产总值26.7亿元，今年要力争增长8%以上。"
+    kept = find_targets(text, 0, len(text), lex)
+    trace: list = []
+    find_targets(text, 0, len(text), lex, trace)
+    every = find_targets(text, 0, len(text), lex, ablate=mentions.NO_TARGET_FILTERS)
+    assert {(f["value"], f["unit"]) for f in kept} < {(f["value"], f["unit"]) for f in every}
+    dropped = [f for f in every if not any(k["start"] == f["start"] for k in kept)]
+    assert dropped and all(mentions._filters_over(trace, f["start"], f["end"]) for f in dropped)
+    d = "截至6月底已完成一半，年底前全面完成。"
+    ref = RefDate(2024, 3, 1)
+    rules = find_deadlines_with_rules(d, 0, len(d), ref, lex)
+    every = find_deadlines_with_rules(d, 0, len(d), ref, lex, skip=mentions.NO_DEADLINE_FILTERS)
+    assert [x[2] for x in rules] == ["2024-12-31"]
+    assert sorted(x[2] for x in every) == ["2024-06-30", "2024-12-31"]      # the status date of 截至, too
+
+
+def test_run_time_features_are_the_training_features_of_the_same_candidate():
+    pipe = Pipeline(extractors="rules")
+    doc = pipe(TEXT, date="2024-02-01")
+    lex = pipe.config.lexicon
+    for sp in doc.speeches:
+        full = [c for _t, tc, dc in mentions.speech_candidates(doc, sp, lex) for c in tc + dc]
+        lazy = [c for _t, tc, dc in mentions.speech_candidates(doc, sp, lex, only_new=True) for c in tc + dc]
+        by_span = {(c.kind, c.start, c.end): c for c in full}
+        new = [c for c in lazy if c.feats is not None]
+        assert new and any(c.feats is None for c in lazy)
+        for c in new:          # (the run-time gates read only the sentences holding new numbers)
+            assert c.feats == by_span[(c.kind, c.start, c.end)].feats and not c.rule_kept
+
+
+def test_the_run_time_gate_reads_the_sentences_holding_numbers_the_rules_left():
+    class T:
+        start, end = 0, 23
+    norm = "要完成改造5个。去年完成了3个；今年新建8个。"
+    assert mentions._sentences(norm, T, [(13, 15)]) == [(8, 16)]
+    assert mentions._sentences(norm, T, [(13, 15), (20, 22)]) == [(8, 16), (16, 23)]
+    assert mentions._sentences(norm, T, [(5, 6), (6, 7)]) == [(0, 8)]
+
+
+def _samples():
+    import random
+    rng = random.Random(13)
+    out = {}
+    for kind in mentions.KINDS:
+        X, y = [], []
+        for i in range(200):
+            pos = rng.random() < 0.5
+            fs = ["f:none" if pos else "f:target.filter.describe_before", f"cl:{rng.choice('要已到了')}",
+                  f"u:{rng.choice('%个亩')}"]
+            if rng.random() < 0.2:
+                pos = not pos
+            X.append(fs)
+            y.append(int(pos))
+        out[kind] = (X, y)
+    return out
+
+
+def test_saved_weights_load_without_sklearn_and_reproduce_the_trained_probabilities(tmp_path):
+    pytest.importorskip("sklearn")
+    import numpy as np
+    from scipy import sparse
+    from sklearn.linear_model import LogisticRegression
+    samples = _samples()
+    m = MentionModel.fit(samples, seed=13)
+    m.save(str(tmp_path / "mentions"))
+    loaded = MentionModel.load(str(tmp_path / "mentions"))
+    for kind, (X, y) in samples.items():
+        vocab = m.vocab[kind]
+        col = {f: j for j, f in enumerate(vocab)}
+        M = sparse.csr_matrix([[1.0 if f in fs else 0.0 for f in vocab] for fs in X])
+        lr = LogisticRegression(solver="liblinear", C=mentions.C, random_state=13, max_iter=1000).fit(M, y)
+        want = lr.predict_proba(M)[:, 1]
+        got = np.array([loaded.proba(kind, fs) for fs in X])
+        assert np.allclose(got, want, atol=1e-9)
+        assert np.allclose(got, [m.proba(kind, fs) for fs in X])
+        assert all(f in col for f in ("f:none",))
+
+
+def test_the_stage_runs_after_the_rule_targets_only_with_learned_extractors():
+    assert "ml_mentions" not in Pipeline(extractors="rules").names
+    names = Pipeline(extractors="hybrid").names
+    assert names.index("targets") < names.index("ml_mentions") < names.index("tables")
+
+
+TEXT = ("要加快推进老旧小区改造，去年完成改造120个，今年力争完成200个以上，"
+        "截至6月底已完成投资5亿元，6月底前完成规划编制。")
+
+
+def _hybrid(mention_model, **params):
+    pipe = Pipeline(extractors="hybrid")
+    models = pipe.config.models
+    if models is None:
+        pytest.skip("no bundled models")
+    models.mentions = mention_model
+    models.params = {**models.params, **params}
+    return pipe
+
+
+def _mentions_of(doc):
+    return [(x.start, x.end, x.source) for sp in doc.speeches for t in sp.tasks for x in t.targets + t.deadlines]
+
+
+def test_without_a_mention_model_the_hybrid_keeps_the_rule_mentions():
+    rules = Pipeline(extractors="rules")(TEXT, date="2024-02-01")
+    hy = _hybrid(None)(TEXT, date="2024-02-01")
+    assert _mentions_of(hy) == _mentions_of(rules)
+
+
+def test_the_hybrid_adds_a_filtered_candidate_the_model_is_sure_of_and_keeps_offsets():
+    sure = MentionModel({k: ["k:no"] for k in mentions.KINDS}, {k: [20.0] for k in mentions.KINDS},
+                        {k: 0.0 for k in mentions.KINDS})
+    off = _hybrid(sure, target_add=1.01, deadline_add=1.01, target_keep=0.0, deadline_keep=0.0)
+    on = _hybrid(sure, target_add=0.9, deadline_add=0.9, target_keep=0.0, deadline_keep=0.0)
+    rules = _mentions_of(Pipeline(extractors="rules")(TEXT, date="2024-02-01"))
+    base = _mentions_of(off(TEXT, date="2024-02-01"))
+    doc = on(TEXT, date="2024-02-01")
+    got = _mentions_of(doc)
+    assert base == rules
+    assert set(rules) < set(got)                           # the rule items stay, others are added
+    assert all(src == "ml" for x in set(got) - set(rules) for src in [x[2]])
+    for sp in doc.speeches:
+        for t in sp.tasks:
+            for x in t.targets + t.deadlines:
+                assert TEXT[x.start:x.end] == x.text and t.start <= x.start < x.end <= t.end
+
+
+def test_the_rule_miss_simulation_drops_rule_mentions_and_notes_them():
+    rules = _mentions_of(Pipeline(extractors="rules")(TEXT, date="2024-02-01"))
+    assert rules
+    pipe = Pipeline(extractors="rules")
+    for kind in ("targets", "deadlines"):
+        pipe._stages[kind] = mentions.drop_rule_mentions(pipe._stages[kind], kind, 1.0)
+    doc = pipe(TEXT, source="x.txt", date="2024-02-01")
+    assert _mentions_of(doc) == []
+    assert {(s, e) for _k, s, e in doc.mention_misses} == {(s, e) for s, e, _ in rules}
