@@ -20,13 +20,16 @@ from speechledger.evaluate import FIELDS
 
 
 def grid_of(args) -> list[dict]:
-    return [{"task_threshold": t, "keep_threshold": kp, "unit_confidence": u, "crf_scope": c, "text_add_threshold": x}
-            for t, kp, u, c, x in itertools.product(args.task, args.keep, args.unit, args.scope, args.text_add)
+    return [{"task_threshold": t, "keep_threshold": kp, "unit_confidence": u, "crf_scope": c, "text_add_threshold": x,
+             "text_context": bool(tc), "text_veto": v}
+            for t, kp, u, c, x, tc, v in itertools.product(args.task, args.keep, args.unit, args.scope, args.text_add,
+                                                          args.text_context, args.veto)
             if kp <= t and (c != "none" or u == args.unit[0])]
 
 
 def table(summary: list[dict]) -> str:
-    head = f"{'ex':6s} {'trd':>4s} {'ted':>4s} {'thr':>4s} {'keep':>4s} {'unit':>4s} {'tadd':>4s} {'scope':8s}" + \
+    head = f"{'ex':6s} {'trd':>4s} {'ted':>4s} {'thr':>4s} {'keep':>4s} {'unit':>4s} {'tadd':>4s} {'veto':>4s} " \
+        f"{'ctx':5s} {'scope':8s}" + \
         "".join(f" | {f[:5]:>5s} P     R     F1  fF1 " for f in FIELDS) + " | macro"
     lines = [head]
     for s in sorted(summary, key=lambda s: (s["test_drop"], s["extractor"] != "rules", s["extractor"],
@@ -35,13 +38,19 @@ def table(summary: list[dict]) -> str:
         td = s["train_drop"] if s["train_drop"] is not None else "-"
         row = f"{s['extractor']:6s} {td:>4} {s['test_drop']:>4} " + \
             "".join(f"{p.get(k, '-'):>4} " for k in ("task_threshold", "keep_threshold", "unit_confidence",
-                                                       "text_add_threshold")) + \
-            f"{p.get('crf_scope', '-'):8s}"
+                                                       "text_add_threshold", "text_veto")) + \
+            f"{_ctx(p):5s} {p.get('crf_scope', '-'):8s}"
         for f in FIELDS:
             m = s[f]
             row += f" | {m['p']:.3f} {m['r']:.3f} {m['f1']:.3f} {m['f1_fold_avg']:.3f}"
         lines.append(row + f" | {s['macro_f1']:.3f}")
     return "\n".join(lines)
+
+
+def _ctx(p: dict) -> str:
+    if not p.get("text_context", True):
+        return "off"
+    return p.get("context", "ship")
 
 
 def main(argv=None) -> int:
@@ -56,6 +65,11 @@ def main(argv=None) -> int:
     ap.add_argument("--scope", nargs="+", default=["none"])
     ap.add_argument("--text-add", type=float, nargs="+", default=[1.01],
                     help="text-only model probability that adds a segment in hybrid mode (above 1: off)")
+    ap.add_argument("--text-context", type=int, nargs="+", default=[1],
+                    help="1: the text-only model's P(task) re-read in context (its ContextModel), 0: not")
+    ap.add_argument("--veto", type=float, nargs="+", default=[0.0],
+                    help="drop a rule task the stacked model only tolerates when the text model is below this")
+    ap.add_argument("--context", nargs="+", help="context-model variants each fold refits (nb, sec, full)")
     ap.add_argument("--out", help="write the per-fold rows as JSON")
     ap.add_argument("--summary", help="print the table of a JSON written by --out and stop")
     args = ap.parse_args(argv)
@@ -74,7 +88,7 @@ def run_grid(args, grid_of, table_of, train_drops=(0.0,)) -> int:
     log = lambda m: print(f"[{time.perf_counter() - t0:6.1f}s] {m}", file=sys.stderr)  # noqa: E731
     corpus = training.load_corpus(training.default_sets("."), log=log)
     rows = cv.tune(corpus, grid_of(args), k=args.k, seed=args.seed, train_drops=train_drops,
-                   test_drops=args.test_drop, log=log)
+                   test_drops=args.test_drop, log=log, contexts=getattr(args, "context", None))
     if args.out:
         with open(args.out, "w", encoding="utf-8") as f:
             json.dump(rows, f)

@@ -328,3 +328,68 @@ def test_cv_rule_misses_thin_the_rule_tasks_the_same_way_every_run():
     assert thin[0] == thin[1] < full
     assert n(training.pipeline_for("rules", None, rule_drop=1.0)) <= sum(
         1 for r in recs_of(_rule_doc()) for t in r["tasks"] if t.get("extractor") != "rules")
+
+
+def test_context_model_is_saved_with_the_text_model_and_reads_each_speech_alone(tiny_models):
+    """The text model's second pass (ContextModel) ships with it, loads back identical, and gives a row
+    of a batch of speeches what its speech alone gives (no neighbour or mean across two speeches)."""
+    import numpy as np
+
+    from speechledger.ml.task_model import TaskModel, context_features, logit
+    out, _, _ = tiny_models
+    tm = TaskModel.load(str(out / "tasks_ml"), lazy=True)
+    tm.linear()
+    assert tm.context is not None and tm.context.variant in ("nb", "sec", "full")
+    doc = Pipeline(extractors="rules")((ROOT / "corpus" / "texts" / "speeches2024.txt").read_text(encoding="utf-8"))
+    sps = [sp for sp in doc.speeches if sp.segments]
+    fz = tm.featurizer
+    together = fz.parts_of(doc, sps)
+    z = logit(tm.predict_parts(together, heads=("task",)).p_task)
+    p_all = tm.context.predict(z, together.dense, together.first_rows)
+    assert ((p_all > 0) & (p_all < 1)).all()
+    rows = together.first_rows
+    p_one = [tm.context.predict(z[a:b], together.dense[a:b], [0, b - a]) for a, b in zip(rows, rows[1:])]
+    assert np.array_equal(p_all, np.concatenate(p_one))
+    # the neighbour columns: a speech's first row has no previous neighbour, its last no next one
+    F = context_features(z, together.dense, rows, "nb")
+    assert (F[rows[1:-1], 1] == 0).all() and (F[rows[1:-1], 2] == 0).all()
+    assert (F[np.array(rows[1:-1]) - 1, 3] == 0).all()
+
+
+def test_text_veto_only_drops_rule_tasks_and_off_changes_nothing(tiny_models):
+    from speechledger.ml import hybrid
+    out, _, _ = tiny_models
+    text = (TRAIN / "texts" / "t02.txt").read_text(encoding="utf-8")
+    base = Pipeline(extractors="hybrid", model_dir=str(out))
+    plain = records(base(text))
+    base.config.models.params["text_veto"] = 0.0
+    assert records(base(text)) == plain
+    strict = Pipeline(extractors="hybrid", model_dir=str(out))
+    strict.config.models.params["text_veto"] = 1.0       # keep only rule tasks the stacked model backs
+    vetoed = records(strict(text))
+    spans = lambda recs: {(t["start"], t["end"]) for r in recs for t in r["tasks"]}  # noqa: E731
+    assert spans(vetoed) <= spans(plain)
+    assert all(t["confidence"] >= hybrid.DEFAULTS["task_threshold"] for r in vetoed for t in r["tasks"]
+               if t.get("extractor") == "rules")
+
+
+def test_role_scope_runs_the_unit_crf_only_on_unitless_tasks_that_name_a_role(tiny_models):
+    from speechledger.ml import hybrid
+    out, _, _ = tiny_models
+    text = "".join((TRAIN / "texts" / f"{s}.txt").read_text(encoding="utf-8") for s in ("t02", "t04", "t06"))
+    tasks = {}
+    for scope in ("none", "role", "unitless"):
+        pipe = Pipeline(extractors="hybrid", model_dir=str(out))
+        pipe.config.models.params.update(crf_scope=scope, unit_confidence=0.0)
+        doc = pipe(text)
+        tasks[scope] = [t for sp in doc.speeches for t in sp.tasks]
+    assert [(t.start, t.end) for t in tasks["role"]] == [(t.start, t.end) for t in tasks["none"]]
+    added = 0
+    for t0, t in zip(tasks["none"], tasks["role"]):
+        if any(u.source == "ml" for u in t.units):
+            added += 1
+            assert not t0.units, "the CRF only runs where the rules found no unit"
+            assert hybrid._ROLE_CUE.search(doc.norm, t.start, t.end), t.text
+        else:
+            assert t.units == t0.units
+    assert added <= sum(1 for t in tasks["unitless"] if any(u.source == "ml" for u in t.units))

@@ -111,7 +111,7 @@ def _score(items, tasks_by_key: dict[str, list[dict]]) -> dict:
 
 
 def tune(corpus: "training.Corpus", grid: list[dict], k: int = 5, seed: int = training.SEED,
-         train_drops=(0.0,), test_drops=(0.0,), log=None) -> list[dict]:
+         train_drops=(0.0,), test_drops=(0.0,), log=None, contexts=None) -> list[dict]:
     """Hybrid decision parameters by cross-validation: one row per (train_drop, test_drop, params, fold).
 
     Each fold's models are trained once per train_drop (rule-noise training) and predict the
@@ -119,6 +119,8 @@ def tune(corpus: "training.Corpus", grid: list[dict], k: int = 5, seed: int = tr
     test_drop (drop_rule_tasks: rules that miss as on unseen text). Rows carry the referee's
     per-field tp/fp/fn, so they can be pooled or averaged over folds (summarise()).
     Rows for "rules" and "ml" (the ml row under the grid's first params) are included.
+    contexts: context-model variants (task_model.CONTEXT_VARIANTS) each fold refits and runs the grid
+    with (params["context"] names it); default: the model as fit_models trains it.
     """
     real = [it for it in corpus.items if not it.file.composed]
     folds = fold_of([it.key for it in real], k, seed)
@@ -128,8 +130,8 @@ def tune(corpus: "training.Corpus", grid: list[dict], k: int = 5, seed: int = tr
         train = [it for it in corpus.items if folds.get(it.key) != f]
         for td in train_drops:
             models = training.fit_models(train, seed=seed, rule_drop=td)
-            for xd in test_drops:
-                runs = [("hybrid", p) for p in grid] + [("ml", grid[0])]
+            for ctx, xd in _contexts(models, train, contexts, test_drops, seed):
+                runs = [("hybrid", {**p, **ctx}) for p in grid] + [("ml", {**grid[0], **ctx})]
                 if td == train_drops[0]:
                     runs.append(("rules", {}))
                 pipes = {}
@@ -145,6 +147,24 @@ def tune(corpus: "training.Corpus", grid: list[dict], k: int = 5, seed: int = tr
             if log:
                 log(f"fold {f + 1}/{k}, train_drop {td}: {len(rows)} rows")
     return rows
+
+
+def _contexts(models, train, variants, test_drops, seed):
+    """(params naming the context model, test drop) pairs, with models.task_ml.context set to each
+    variant's model (fit on the same out-of-fold logits) in turn."""
+    if not variants:
+        for xd in test_drops:
+            yield {}, xd
+        return
+    import numpy as np
+    from scipy import sparse
+    Xb = sparse.vstack([it.X_base for it in train], format="csr")
+    y = np.concatenate([it.y_task for it in train])
+    z = training.oof_logits(train, Xb, y, seed)
+    for v in variants:
+        models.task_ml.context = training.fit_context(train, Xb, y, seed, v, z)
+        for xd in test_drops:
+            yield {"context": v}, xd
 
 
 def summarise(rows: list[dict]) -> list[dict]:

@@ -8,10 +8,13 @@ is loaded (config.models is None) both stages leave the rule output untouched.
 """
 from __future__ import annotations
 
+import re
+
 from speechledger.doc import SpeechDoc, Task, Unit
 from speechledger.extract.tasks import make_task
 from speechledger.extract.units import role_of
 from speechledger.ml.features import MODALITIES, rule_view_of
+from speechledger.ml.task_model import logit
 
 # Defaults for the decision thresholds; a model card's "params" overrides them. Chosen by 5-fold CV
 # on real documents (scripts/tune_hybrid.py grids them, clean and with rule misses simulated).
@@ -22,16 +25,28 @@ DEFAULTS = {
     "specific_margin": 0.0,       # set specific when |p - 0.5| exceeds this
     "unit_confidence": 0.8,       # hybrid: minimum CRF marginal of a unit added to the rules' units
     "ml_unit_confidence": 0.5,    # ml: minimum CRF marginal of a unit span
-    # hybrid: where the CRF may add units beside the rules' ("none", "unitless", "all"). With rule
+    # hybrid: where the CRF may add units beside the rules' ("none", "unitless", "role": unitless tasks
+    # naming a role, "all"). With rule
     # misses in CV, "all" at 0.9 would lift units 0.878 -> 0.917 (R 0.806 -> 0.893; clean CV
     # 0.959 -> 0.951), but running the CRF on every task slows the default extract from 0.97x
-    # to 0.64x jieba.lcut (scripts/bench_extract.py, same run), so it stays off until it is cheaper
+    # to 0.64x jieba.lcut (scripts/bench_extract.py, same run), so it stays off until it is cheaper.
+    # Round 6, 5-fold CV (units F1 clean / 15% / 30% rule misses): none .960/.870/.759; "unitless" 0.9
+    # .956/.887/.804 (~1.7 s/MB); "role" 0.97 .959/.877/.775 (~0.2 s/MB) -- both lose a little clean
     "crf_scope": "none",
     # hybrid: a segment the rules left out is also added when the text-only model alone is this
     # sure (above 1: never). The stacked model leans on the rule evidence, so on its own it
     # recovers few rule misses: with 15% of held-out rule tasks dropped, CV tasks F1 .909 -> .952
     # at 0.9, for clean-CV tasks .974 -> .972 (scripts/tune_hybrid.py --text-add)
     "text_add_threshold": 0.9,
+    # hybrid: the text-only model's P(task) is re-read in context (task_model.ContextModel) when the model
+    # has one. 5-fold CV, text_add_threshold 0.9: tasks F1 clean .972 -> .972, with 15% / 30% of held-out
+    # rule tasks dropped .952 -> .957 / .931 -> .938 (scripts/tune_hybrid.py --context). The ml extractor
+    # keeps the plain text model (in context: tasks .925 -> .919)
+    "text_context": True,
+    # hybrid: a rule task the stacked model only tolerates (below task_threshold) is dropped when the
+    # text-only model's P(task) is below this (0: never). Off: at 0.1 clean CV tasks P .960 -> .962 but
+    # R .984 -> .980 (F1 .972 -> .971), macro .959 -> .956; with 15% rule misses macro .928 -> .926
+    "text_veto": 0.0,
 }
 
 
@@ -66,6 +81,7 @@ def _ml_batch(doc: SpeechDoc, speeches: list, models, config) -> None:
     hybrid = config.extractors == "hybrid"
     params = {**DEFAULTS, **models.params}
     tm_ml = models.task_ml
+    tm_ml.linear()                     # loads lazy weights (and the context model)
     parts = tm_ml.featurizer.parts_of(doc, speeches)
     rv = rule_view_of(doc, speeches)
     if hybrid:
@@ -75,11 +91,11 @@ def _ml_batch(doc: SpeechDoc, speeches: list, models, config) -> None:
     else:
         pred = tm_ml.predict_parts(parts, heads=("task", "modality", "specific"))
     # plain Python lists: the per-task loop below must not pay numpy scalar costs
-    p = p_add = pred.p_task.tolist()
-    tadd = params["text_add_threshold"]
-    if hybrid and tadd <= 1.0:
-        pt = tm_ml.predict_parts(parts, heads=("task",)).p_task.tolist()
-        p_add = [b if b >= tadd and b > a else a for a, b in zip(p, pt)]
+    p = pred.p_task
+    p_txt = None
+    if hybrid and (params["text_add_threshold"] <= 1.0 or params["text_veto"] > 0):
+        p_txt = _in_context(tm_ml, tm_ml.predict_parts(parts, heads=("task",)).p_task, parts, params).tolist()
+    p = p.tolist()
     ps = pred.p_specific.tolist()
     pm = pred.p_modality.argmax(axis=1).tolist() if pred.p_modality is not None else None
     pm_max = pred.p_modality.max(axis=1).tolist() if pred.p_modality is not None else None
@@ -88,15 +104,27 @@ def _ml_batch(doc: SpeechDoc, speeches: list, models, config) -> None:
         fields = _Fields(ps[r0:r1], pm and pm[r0:r1], pm_max and pm_max[r0:r1], params)
         task_of = [ti - t0 if ti >= 0 else -1 for ti in rv.task_of[r0:r1]]
         t0 += len(sp.tasks)
-        sp.tasks = _decide(doc, sp, p[r0:r1], p_add[r0:r1], task_of, fields, hybrid, params, config.lexicon)
+        sp.tasks = _decide(doc, sp, p[r0:r1], p_txt and p_txt[r0:r1], task_of, fields, hybrid, params,
+                           config.lexicon)
 
 
-def _decide(doc: SpeechDoc, sp, p: list[float], p_add: list[float], task_of: list[int], fields: "_Fields",
+def _in_context(tm_ml, p_text, parts, params: dict):
+    """The text-only model's P(task) re-read with its neighbours and section (ContextModel), when it has one."""
+    ctx = tm_ml.context
+    if ctx is None or not params["text_context"]:
+        return p_text
+    return ctx.predict(logit(p_text), parts.dense, parts.first_rows)
+
+
+def _decide(doc: SpeechDoc, sp, p: list[float], p_txt: list[float] | None, task_of: list[int], fields: "_Fields",
             hybrid: bool, params: dict, lex) -> list[Task]:
     """The tasks of a speech from the model's P(task) of each segment and the rule tasks (task_of:
-    the rule task covering each segment, or -1); p_add is the probability that adds a segment the
-    rules left out (p, or the text-only model's where that is sure enough)."""
+    the rule task covering each segment, or -1). p_txt (hybrid): the text-only model's P(task), which
+    adds a segment the rules left out when it is sure enough (text_add_threshold), and drops a rule
+    task it finds unlikely (text_veto)."""
     thr, keep = params["task_threshold"], params["keep_threshold"]
+    tadd, veto = params["text_add_threshold"], params["text_veto"]
+    p_add = p if p_txt is None else [b if b >= tadd and b > a else a for a, b in zip(p, p_txt)]
     # a rule task spanning several segments is judged by its best segment
     best: dict[int, int] = {}
     for i, ti in enumerate(task_of):
@@ -109,7 +137,7 @@ def _decide(doc: SpeechDoc, sp, p: list[float], p_add: list[float], task_of: lis
             if i is None:              # covers no segment for half: leave it to the rules
                 new_tasks.append(t)
                 continue
-            if p[i] >= keep:
+            if p[i] >= keep and (veto <= 0 or p[i] >= thr or p_txt[i] >= veto):
                 # the model backs the rule task ("rules+ml"), or only tolerates it ("rules")
                 t.extractor = "rules+ml" if p[i] >= thr else "rules"
                 t.confidence = p[i]
@@ -152,12 +180,15 @@ def ml_units(doc: SpeechDoc, config) -> SpeechDoc:
     min_conf = params["unit_confidence"] if hybrid else params["ml_unit_confidence"]
     if hybrid and params["crf_scope"] == "none":
         return doc
-    unitless_only = hybrid and params["crf_scope"] == "unitless"
+    scope = params["crf_scope"] if hybrid else "all"
+    unitless_only = scope in ("unitless", "role")
     norm, text = doc.norm or doc.text, doc.text
     lex = config.lexicon
     for sp in doc.speeches:
         for t in sp.tasks:
             if unitless_only and t.units:
+                continue
+            if scope == "role" and not _ROLE_CUE.search(norm, t.start, t.end):
                 continue
             known = [(u.start, u.end) for u in t.units] if hybrid else ()
             found = [(s, e, c) for s, e, c in crf.spans(norm, t.start, t.end, known) if c >= min_conf]
@@ -180,6 +211,11 @@ def ml_units(doc: SpeechDoc, config) -> SpeechDoc:
                 kept.sort(key=lambda u: (u.start, u.end))
                 t.units = kept
     return doc
+
+
+# "role" scope: the words that name a doer's role (ANNOTATION.md §3: lead 牵头/负责/主抓/链长,
+# support 配合/参加/协助/会同, label lines 责任单位/牵头单位…)
+_ROLE_CUE = re.compile(r"牵头|负责|主抓|链长|配合|参加|协助|会同|协同|责任单位|承办")
 
 
 def _segment_at(sp, pos: int):

@@ -34,6 +34,7 @@ class TaskModel:
     featurizer: SegmentFeaturizer = field(default_factory=SegmentFeaturizer)
     heads: dict = field(default_factory=dict)     # head -> (kind, weights, bias, classes, n_classes)
     sizes: dict = field(default_factory=dict)
+    context: "ContextModel | None" = None         # text-only model: its P(task) re-read in context
 
     def fit(self, X, y_task: np.ndarray, y_modality: list[str | None],
             y_specific: np.ndarray) -> "TaskModel":
@@ -67,11 +68,16 @@ class TaskModel:
                 heads[h] = {"kind": kind, "classes": list(classes), "n_classes": n_classes}
                 arrays[h + ".W"] = np.asarray(W, np.float64)
                 arrays[h + ".b"] = np.atleast_1d(np.asarray(b, np.float64))
+        if self.context is not None:
+            arrays["context.W"] = np.asarray(self.context.W, np.float64)
+            arrays["context.b"] = np.atleast_1d(np.asarray(self.context.b, np.float64))
         save_npz(stem + ".npz", arrays)
         meta = {"use_rules": self.use_rules, "C": self.C, "seed": self.seed, "threshold": self.threshold,
                 "n_hash": N_HASH, "heads": heads, "sizes": self.sizes,
                 "featurizer": {"evidence_keys": list(self.featurizer.evidence_keys),
                                "ngram_weight": self.featurizer.ngram_weight}}
+        if self.context is not None:
+            meta["context"] = {"variant": self.context.variant}
         save_json(stem + ".json", meta)
 
     @classmethod
@@ -87,14 +93,17 @@ class TaskModel:
                                ngram_weight=float(meta["featurizer"]["ngram_weight"]))
         model = cls(use_rules=meta["use_rules"], C=meta["C"], seed=meta["seed"], threshold=meta["threshold"],
                     featurizer=fz, heads={}, sizes=meta.get("sizes", {}))
-        model.__dict__["_pending"] = (stem, meta["heads"])
+        model.__dict__["_pending"] = (stem, meta["heads"], meta.get("context"))
         if not lazy:
             model.linear()
         return model
 
     def _load_weights(self) -> None:
-        stem, meta_heads = self.__dict__.pop("_pending")
+        stem, meta_heads, ctx = self.__dict__.pop("_pending")
         arrays = load_npz(stem + ".npz")
+        if ctx is not None:
+            self.context = ContextModel(ctx["variant"], np.ascontiguousarray(arrays["context.W"]),
+                                        float(arrays["context.b"][0]))
         heads = {}
         for h, d in meta_heads.items():
             if d["kind"] == "const":
@@ -294,3 +303,98 @@ def _fit_or_constant(X, y, C, seed, n_classes):
         coefs.append(m.coef_[0])
         bias.append(m.intercept_[0])
     return _OneVsRest(classes, np.array(coefs), np.array(bias))
+
+
+# --------------------------------------------------------------------------------------
+# Second pass: the text model's P(task) read in context
+# --------------------------------------------------------------------------------------
+# What decides a task is not the sentence alone (ANNOTATION.md §2, §8): the section it stands in
+# (a plan or goals list versus a review), and the list it continues. The text model scores each
+# segment on its own; this small logistic regression re-reads its logits with those of the
+# neighbours, the mean of the segment's block (between two headings / section openings) and of
+# the speech, and the list and section-kind columns. Trained on out-of-fold logits (by document),
+# so it learns how far the text model is to be trusted, not how well it fits its training set.
+CONTEXT_VARIANTS = ("nb", "sec", "full")
+_Z_CLIP = 8.0
+
+
+def context_width(variant: str) -> int:
+    from speechledger.doc import SECTION_KINDS
+    k = len(SECTION_KINDS) + 1
+    return {"nb": 7, "sec": 10, "full": 15 + 2 * k}[variant]
+
+
+def context_features(z: np.ndarray, dense: np.ndarray, first_rows: list[int], variant: str = "full") -> np.ndarray:
+    """The context model's columns per segment row, from the text model's logits z and its dense columns.
+
+    first_rows: the bounds of the speeches' rows (no neighbour, block or mean across two speeches)."""
+    from speechledger.ml.features import _DENSE
+    if variant not in CONTEXT_VARIANTS:
+        raise ValueError(f"unknown context variant {variant!r}")
+    n = len(z)
+    F = np.zeros((n, context_width(variant)))
+    if not n:
+        return F
+    z = F[:, 0] = np.clip(z, -_Z_CLIP, _Z_CLIP) / 4.0
+    p = 1.0 / (1.0 + np.exp(-4.0 * z))
+    firsts = np.asarray(first_rows[:-1], np.int64)
+    starts = np.zeros(n, bool)              # a speech's first row
+    starts[firsts] = True
+    # neighbours d rows back (columns 1, 2: value, present) and ahead (3, 4), then two back (5) and ahead (6)
+    back1 = ~starts[1:]                      # row i + 1 has row i before it in its speech
+    F[1:, 1] = np.where(back1, z[:-1], 0.0)
+    F[1:, 2] = back1
+    F[:-1, 3] = np.where(back1, z[1:], 0.0)
+    F[:-1, 4] = back1
+    if n > 2:
+        back2 = back1[1:] & back1[:-1]
+        F[2:, 5] = np.where(back2, z[:-2], 0.0)
+        F[:-2, 6] = np.where(back2, z[2:], 0.0)
+    if variant == "nb":
+        return F
+    # blocks: a heading or a section opening starts one; a speech start too
+    sid = np.cumsum(starts) - 1
+    block = np.cumsum(starts | (dense[:, _DENSE["is_head"]] > 0) | (dense[:, _DENSE["opens"]] > 0)) - 1
+    size = np.bincount(block).astype(np.float64)
+    F[:, 7] = (np.bincount(block, weights=p) / size)[block]
+    F[:, 8] = np.log1p(size)[block] / 3
+    F[:, 9] = (np.bincount(sid, weights=p) / np.bincount(sid))[sid]
+    if variant == "sec":
+        return F
+    ls = dense[:, _DENSE["list_start"]]
+    F[:, 10] = ls
+    F[1:, 11] = np.where(back1, ls[1:] * ls[:-1], 0.0)          # a list item after a list item
+    F[1:, 12] = F[1:, 11] * p[:-1]                                 # ... that the text model took for a task
+    F[:, 13] = dense[:, _DENSE["is_head"]]
+    F[:, 14] = dense[:, _DENSE["line_start"]]
+    kind = dense[:, _DENSE["kind"]]
+    k = kind.shape[1]
+    F[:, 15:15 + k] = kind
+    np.multiply(kind, z[:, None], out=F[:, 15 + k:15 + 2 * k])
+    return F
+
+
+@dataclass
+class ContextModel:
+    variant: str = "full"
+    W: np.ndarray = None
+    b: float = 0.0
+
+    def fit(self, F: np.ndarray, y: np.ndarray, C: float = 1.0, seed: int = 13) -> "ContextModel":
+        from sklearn.linear_model import LogisticRegression
+        clf = LogisticRegression(C=C, solver="liblinear", random_state=seed, max_iter=2000).fit(F, np.asarray(y, int))
+        self.W, self.b = np.asarray(clf.coef_[0], np.float64), float(clf.intercept_[0])
+        return self
+
+    def predict(self, z: np.ndarray, dense: np.ndarray, first_rows: list[int]) -> np.ndarray:
+        """P(task) of each row in context, from the text model's logits z."""
+        if len(z) == 0:
+            return np.zeros(0)
+        F = context_features(z, dense, first_rows, self.variant)
+        # a sum per row (not a matrix product): each row's bits whatever the rows around it
+        return 1.0 / (1.0 + np.exp(-((F * self.W).sum(axis=1) + self.b)))
+
+
+def logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))

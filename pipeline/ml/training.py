@@ -46,6 +46,11 @@ BASE_LEXICON = ["各级各部门", "各有关部门", "各相关部门", "有关
                 "牵头单位", "责任单位", "各级政府", "市政府", "县政府", "区政府", "市委", "县委", "区委"]
 
 
+# The second pass of the text-only model (task_model.ContextModel); None: none
+CONTEXT_VARIANT = "full"
+CONTEXT_FOLDS = 5
+
+
 @dataclass
 class GoldSet:
     name: str
@@ -322,11 +327,48 @@ def fit_models(items: list[Item], seed: int = SEED, model_dir: str | None = None
     y_mod = [m for it in items for m in it.y_modality]
     y_spec = np.concatenate([it.y_specific for it in items])
     ml.fit(Xb, y_task, y_mod, y_spec)
+    if CONTEXT_VARIANT:
+        ml.context = fit_context(items, Xb, y_task, seed, CONTEXT_VARIANT)
     hy.fit(sparse.hstack([Xb, Xr], format="csr"), y_task, y_mod, y_spec)
     crf = fit_units(items, model_dir=model_dir)
     from speechledger.ml import mentions
     return Models(task_ml=ml, task_hybrid=hy, units=crf, card={}, path=model_dir or "",
                   params={}, mentions=mentions.fit(items, seed=seed))
+
+
+def oof_logits(items: list[Item], Xb, y_task: np.ndarray, seed: int = SEED, C: float = 4.0) -> np.ndarray:
+    """The text model's P(task) logit of every training row, each from a model that did not see its
+    document (CONTEXT_FOLDS folds by document, as cross-validation draws them)."""
+    from sklearn.linear_model import LogisticRegression
+    keys = [it.key for it in items]
+    order = np.random.RandomState(seed).permutation(len(keys))
+    fold = np.empty(len(keys), int)
+    fold[order] = np.arange(len(keys)) % CONTEXT_FOLDS
+    row_fold = np.repeat(fold, [len(it.y_task) for it in items])
+    z = np.zeros(len(y_task))
+    for f in range(CONTEXT_FOLDS):
+        test = row_fold == f
+        if not test.any() or len(np.unique(y_task[~test])) < 2:
+            continue
+        m = LogisticRegression(C=C, solver="liblinear", random_state=seed, max_iter=2000)
+        z[test] = m.fit(Xb[~test], y_task[~test]).decision_function(Xb[test])
+    return z
+
+
+def fit_context(items: list[Item], Xb, y_task: np.ndarray, seed: int = SEED, variant: str = "full",
+                z: np.ndarray | None = None):
+    """The context model of the text-only task model, on out-of-fold logits (oof_logits, or z)."""
+    from speechledger.ml.features import N_HASH
+    from speechledger.ml.task_model import ContextModel, context_features
+    if z is None:
+        z = oof_logits(items, Xb, y_task, seed)
+    dense = Xb[:, N_HASH:].toarray()
+    F, r = [], 0
+    for it in items:
+        n = len(it.y_task)
+        F.append(context_features(z[r:r + n], dense[r:r + n], [0, n], variant))
+        r += n
+    return ContextModel(variant).fit(np.vstack(F), y_task, seed=seed)
 
 
 def unit_samples(items: list[Item]):
@@ -483,6 +525,9 @@ def train_models(sets: list[GoldSet], out: str, seed: int = SEED, cv: dict | Non
             "tasks_ml": {"files": ["tasks_ml.npz", "tasks_ml.json"],
                          "kind": "logistic regressions x3 (is_task, modality, specific), liblinear",
                          "features": "hashed char 1-3grams + cue/outline/section-kind/neighbour features",
+                         "context": None if models.task_ml.context is None else
+                         f"second pass ({models.task_ml.context.variant}): a logistic regression over its own "
+                         "out-of-fold logit, the neighbours', the block's and the speech's, list and section kind",
                          "trained_on": models.task_ml.sizes},
             "tasks_hybrid": {"files": ["tasks_hybrid.npz", "tasks_hybrid.json"],
                              "kind": "logistic regressions x3, stacked: the text features + the rule decision, "
@@ -543,7 +588,8 @@ def card_markdown(card: dict, cv: dict | None) -> str:
         "## Models (plain arrays and JSON, a crfsuite file; nothing is unpickled)",
     ]
     for name, m in card["models"].items():
-        lines.append(f"- `{'`, `'.join(m['files'])}`: {m['kind']}; trained on "
+        ctx = f"; {m['context']}" if m.get("context") else ""
+        lines.append(f"- `{'`, `'.join(m['files'])}`: {m['kind']}{ctx}; trained on "
                      f"{json.dumps(m['trained_on'], ensure_ascii=False)}")
     lines += ["", "## Libraries used for training (inference needs numpy and python-crfsuite only)",
               ", ".join(f"{k} {v}" for k, v in card["libraries"].items()), ""]
