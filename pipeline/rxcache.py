@@ -42,6 +42,20 @@ _state = {"depth": 0, "patched": False, "orig": None, "entries": None, "dirty": 
 
 
 def cache_file() -> Path | None:
+    # every pipeline call asks (rxcache.compiling): answer from the environment it depends on
+    env = os.environ
+    key = (env.get("SPEECHLEDGER_CACHE_DIR"), env.get("XDG_CACHE_HOME"), env.get("HOME"))
+    if key not in _paths:
+        if len(_paths) > 16:
+            _paths.clear()
+        _paths[key] = _cache_file()
+    return _paths[key]
+
+
+_paths: dict[tuple, Path | None] = {}
+
+
+def _cache_file() -> Path | None:
     d = os.environ.get("SPEECHLEDGER_CACHE_DIR")
     if d is not None and d.strip().lower() in ("", "none", "off", "0"):
         return None

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from speechledger.doc import Deadline, SpeechDoc
 from speechledger.numerals import cn_number
-from speechledger.regex_gate import required_literals, searcher
+from speechledger.regex_gate import LiteralPlan, required_literals, searcher
 
 
 def cn_int(s: str) -> int | None:
@@ -81,11 +81,10 @@ def _build(lexicon) -> tuple[list[_Rule], re.Pattern, re.Pattern, re.Pattern, re
     return rules, before, as_of, after, topic, holidays
 
 
-def _gates(lexicon) -> list[re.Pattern | None]:
-    """Per row, a search for the strings one of which every match of the row contains (None: no such set)."""
-    lits = (required_literals(r.pattern.pattern) for r in lexicon.cached("deadlines", _build)[0])
-    # one compiled alternation per row: a single C-level search instead of a Python loop of `in`
-    return [re.compile("|".join(map(re.escape, sorted(x, key=len)))) if x else None for x in lits]
+def _gates(lexicon) -> LiteralPlan:
+    """The rows a text may match: those one of whose required literals it holds (or that have none),
+    found by one scan for all of them."""
+    return LiteralPlan([required_literals(r.pattern.pattern) for r in lexicon.cached("deadlines", _build)[0]])
 
 
 def _month_end(y: int, m: int) -> str:
@@ -281,12 +280,12 @@ _PDF_SPACE = re.compile(r"(?<=[\u2018-\u201d\u2e80-\U0002ffff])[ \t\xa0]+"
 def _find(norm: str, start: int, end: int, ref: RefDate | None, lexicon, trace: list | None,
           skip: frozenset[str]) -> list[tuple[int, int, str | None, bool, tuple[str, ...]]]:
     rules, before, as_of, after, topic, holidays = lexicon.cached("deadlines", _build)
-    gates = lexicon.cached("deadline_gates", _gates)
+    may = lexicon.cached("deadline_gates", _gates).rows(norm, start, end)
     titles = [] if "deadline.filter.title" in skip else [m.span() for m in _TITLE.finditer(norm, start, end)]
     taken: list[tuple[int, int]] = list(titles)
     out = []
-    for r, gate in zip(rules, gates):
-        if gate is not None and not gate.search(norm, start, end):
+    for n, r in enumerate(rules):
+        if not may >> n & 1:
             continue                # a literal every match holds is absent: the row cannot match
         for m in r.pattern.finditer(norm, start, end):
             s, e = m.span()
