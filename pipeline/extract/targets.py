@@ -48,6 +48,8 @@ class _Compiled:
     measures: set
     describe_tense: re.Pattern
     verb_before: re.Pattern
+    after_words: tuple = ()         # the words of `after` / `before`, for one startswith/endswith test
+    before_words: tuple = ()
 
 
 def _build(lexicon) -> _Compiled:
@@ -76,7 +78,8 @@ def _build(lexicon) -> _Compiled:
                      set(d["count_words"]), set(d["time_units"]), re.compile(d["number_then_verb"]),
                      re.compile(d["clause_final"]), re.compile(d["metric_before"]),
                      re.compile(d["review_forward"]), re.compile(f"(?:{d['base_before']})\\s*$"),
-                     {r["unit"] for r in rows}, re.compile(d["describe_tense"]), re.compile(f"(?:{verb_alt})\\s*$"))
+                     {r["unit"] for r in rows}, re.compile(d["describe_tense"]), re.compile(f"(?:{verb_alt})\\s*$"),
+                     tuple(w for w, _ in after), tuple(w for w, _ in before))
 
 
 def parse_number(s: str, lexicon=None) -> float | int | None:
@@ -95,6 +98,9 @@ def parse_number(s: str, lexicon=None) -> float | int | None:
     return int(v) if v.is_integer() else v
 
 
+_DOUBLING = re.compile(r"翻(?P<n>一|两|二|三)?番")
+_KEEP_STRIVE = re.compile(r"保(?P<a>[一二三四五六七八九十]{1,2}|\d{1,2})争(?P<b>[一二三四五六七八九十]{1,2}|\d{1,2})")
+_CLASS_OF_OBJECTS = re.compile(r"(?:以下|以内)的(?![\u4e00-\u9fff]{0,6}(?:目标|任务|指标|水平|范围|区间))")
 _HINT = re.compile(r"[0-9Xx×*□○零〇一二两三四五六七八九十百千万番半]")
 _DESCRIBE = {"target.filter.describe_before", "target.filter.describe_clause", "target.filter.describe_list_continues"}
 _THIS_YEAR = re.compile(r"今年|全年|本年|年内")
@@ -105,6 +111,12 @@ _CLAUSE_CUT = re.compile(r"[，,；;：:。！？!?、（）()|]")        # | : 
 _SENTENCE_END = re.compile(r"[。！？!?；;]")     # a described figure's list ends with its sentence
 _CONJ = re.compile(r"和|及|与|并|同时")
 _VERB_CUT = re.compile(r"[，,；;：:。！？!?]")
+# (?s).*X: greedy, so the match ends at the last X (one search from the end, not a scan of every X)
+_LAST_CLAUSE_CUT = re.compile(r"(?s).*" + _CLAUSE_CUT.pattern)
+_LAST_VERB_CUT = re.compile(r"(?s).*" + _VERB_CUT.pattern)
+_VERB_TAIL = re.compile(r"[到至为达了]{0,2}")
+_OBJECT_AFTER = re.compile(r"[0-9XxX×*零一二两三四五六七八九十百千万]+[^\u4e00-\u9fff“]*?[\u4e00-\u9fff]{1,4}?(?:以上|以下|左右)?"
+                           r"(?P<obj>[^，,；;。：:、]{1,20})")
 _FILLER = re.compile(r"^(?:[一二三四五六七八九十]+是|要|确保|力争|争取|努力|全年|今年|年内|实现|"
                      r"使|让|推动|推进|力促|其中|同时|并|和|及|以及|"
                      r"全力|确定了?|目标是|主要是|均|分别|预计|计划|将|再|进一步|共|累计)+")
@@ -177,7 +189,8 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
         if c.describe_before.search(before_txt) and not rank:
             if drop("target.filter.describe_before"):
                 continue
-        cut = max((x.end() for x in _VERB_CUT.finditer(seg, 0, s)), default=0)
+        cut = _LAST_VERB_CUT.match(seg, 0, s)
+        cut = cut.end() if cut else 0           # the end of the last clause mark before the number
         clause = seg[cut:s]
         if c.describe_clause.search(clause):
             if drop("target.filter.describe_clause"):
@@ -232,7 +245,7 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
                     and not (n1 in ("百", "千") and unit[0] in "万亿"):      # 千万人次, 千亿元: a number
                 if drop("target.filter.cn_bare_magnitude"):
                     continue
-        if re.match(r"(?:以下|以内)的(?![\u4e00-\u9fff]{0,6}(?:目标|任务|指标|水平|范围|区间))", seg[e:]):
+        if _CLASS_OF_OBJECTS.match(seg, e):
             if drop("target.filter.class_of_objects"):
                 continue  # 装机容量5万千瓦以下的锅炉: a class of objects, not a commitment
         if (unit == "岁" and re.match(r"(?:以上|以下)[\u4e00-\u9fff]|(?!以上|以下)[\u4e00-\u9fff]", seg[e:])
@@ -254,7 +267,7 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
         ext_end = e
         gap = len(seg[e:e + 3]) - len(seg[e:e + 3].lstrip())     # PDF text: "增长 7 % 左右"
         tail = seg[e + gap:e + gap + 4]
-        for w, comp in c.after:
+        for w, comp in (c.after if tail.startswith(c.after_words) else ()):
             if tail.startswith(w):
                 comparator, ext_end = comp, e + gap + len(w)
                 break
@@ -263,7 +276,7 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
         ext_start = s
         head = seg[max(0, s - 6):s]
         stripped = head.rstrip()
-        if comparator != "~":
+        if comparator != "~" and stripped.endswith(c.before_words):
             for w, comp in c.before:
                 if stripped.endswith(w) and not _WORD_YUE.search(stripped):
                     comparator, ext_start = comp, s - (len(head) - len(stripped)) - len(w)
@@ -292,14 +305,13 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
                       "qualifier": seg[ext_end:ext_end + 1] == "的", "_local_end": ext_end,
                       "rules": tuple(rules)})
     # 翻一番 / 翻两番 / 翻番
-    for m in re.finditer(r"翻(?P<n>一|两|二|三)?番", seg):
+    for m in (_DOUBLING.finditer(seg) if "番" in seg else ()):
         n = {"一": 1, "两": 2, "二": 2, "三": 3}.get(m.group("n"), 1)
         found.append({"start": start + m.start(), "end": start + m.end(), "value": 2 ** n, "unit": "倍",
                       "comparator": "=", "placeholder": False, "metric": _metric(seg, m.start(), c),
                       "qualifier": False, "_local_end": m.end(), "rules": ("target.doubling",)})
     # 保十争八: keep a top-10 place, strive for top 8 — two rank targets
-    for m in re.finditer(r"保(?P<a>[一二三四五六七八九十]{1,2}|\d{1,2})"
-                         r"争(?P<b>[一二三四五六七八九十]{1,2}|\d{1,2})", seg):
+    for m in (_KEEP_STRIVE.finditer(seg) if "争" in seg else ()):
         for g in ("a", "b"):
             value = {"十": 10}.get(m.group(g)) or parse_number(m.group(g), lexicon)
             if value is not None:
@@ -380,21 +392,19 @@ def _in_quotes(seg: str, pos: int) -> bool:
 def _metric(seg: str, pos: int, c: _Compiled) -> str:
     """The measured thing: the clause before the number, without leading directive words and the verb."""
     left = seg[:pos].rstrip(" |")      # "| 粮食总产量 | 30万吨 |": the metric is the cell before
-    cut = max((m.end() for m in _CLAUSE_CUT.finditer(left)), default=0)
-    clause = left[cut:]
+    m = _LAST_CLAUSE_CUT.match(left)       # the end of the last clause mark
+    clause = left[m.end() if m else 0:]
     clause = _FILLER.sub("", clause)
     vm = None
     for vm in c.verbs.finditer(clause):
         pass
-    if vm is not None and re.fullmatch(r"[到至为达了]{0,2}", clause[vm.end():]):
+    if vm is not None and _VERB_TAIL.fullmatch(clause, vm.end()):
         verb = vm.group()
         clause = clause[:vm.start()] + (verb if verb in c.keep else "")
     if not clause.strip():
         # the counted object follows the number: "举办2次以上园区用工招聘会"
         right = seg[pos:]
-        m = re.search(r"[0-9XxX×*零一二两三四五六七八九十百千万]+[^\u4e00-\u9fff“]*?"
-                      r"[\u4e00-\u9fff]{1,4}?(?:以上|以下|左右)?"
-                      r"(?P<obj>[^，,；;。：:、]{1,20})", right)
+        m = _OBJECT_AFTER.search(right)
         clause = m.group("obj") if m else ""
     return clause.strip(" 的")
 

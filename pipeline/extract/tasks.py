@@ -462,8 +462,8 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                            bool(tasks) and tasks[-1].segment == seg.id - 1)
             fired: list[str] = []
             for rule, conds in srows:
-                if (rule.any_cue and not hits & rule.any_cue) or hits & rule.unless:
-                    continue
+                if (rule.any_cue and rule.any_cue.isdisjoint(hits)) or not rule.unless.isdisjoint(hits):
+                    continue        # (isdisjoint: no set built per segment and row)
                 for cond in conds:
                     if not cond(ctx):
                         break
@@ -475,7 +475,7 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                 hctx = _HeadingContext(view, k, h, text, hits, score, threshold, goals, purpose_list,
                                        last_item, review_parent, config, ctx.prev_task)
                 for row, conds in hrules:
-                    if (row.any_cue and not hits & row.any_cue) or hits & row.unless or \
+                    if (row.any_cue and row.any_cue.isdisjoint(hits)) or not row.unless.isdisjoint(hits) or \
                             (row.max_score is not None and score > row.max_score) or \
                             not all(cond(hctx) for cond in conds):
                         continue
@@ -497,9 +497,10 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
             for rule, needs_kind, conds in seg_rules:
                 if needs_kind and ctx.kind is None:
                     continue
-                veto = hits & rule.unless
-                if veto and (veto - rule.local or _in_main_clause(text, veto, cue_by_id, pats)):
-                    continue
+                if not rule.unless.isdisjoint(hits):
+                    veto = hits & rule.unless
+                    if veto - rule.local or _in_main_clause(text, veto, cue_by_id, pats):
+                        continue
                 for cond in conds:          # a loop, not all() over a generator: per segment and row
                     if not cond(ctx):
                         break
@@ -778,13 +779,19 @@ def _only_labels_between(doc, sp, start: int, end: int, labels) -> bool:
 _SENTENCE = re.compile(r"[^。！？!?]+[。！？!?]?")
 
 
-def _clause_cues(lex) -> tuple[list[re.Pattern], list[re.Pattern]]:
+def _clause_cues(lex) -> tuple[re.Pattern, re.Pattern]:
     """The target cues (a figure to reach) and the markers that put a clause in the past (or make
-    its figure a forecast: 预计)."""
+    its figure a forecast: 预计), each group as one alternation: it finds something in a clause
+    exactly when one of its cues does (the cues hold no groups or flags, checked here)."""
     def build(_lex):
         by_id = _cue_by_id(_lex)
-        return ([by_id[i].pattern for i in ("target_growth", "target_goal")],
-                [by_id[i].pattern for i in ("past", "past_statistics", "achievement", "analysis")])
+
+        def one(ids):
+            pats = [by_id[i].pattern for i in ids]
+            if any(p.groups or p.flags & ~re.UNICODE for p in pats):
+                raise ValueError(f"task cues {ids}: a group or a flag; _clause_cues joins them in one alternation")
+            return searcher(re.compile("|".join(f"(?:{p.pattern})" for p in pats)))
+        return one(("target_growth", "target_goal")), one(("past", "past_statistics", "achievement", "analysis"))
     return lex.cached("task_future_target_cues", build)
 
 
@@ -814,12 +821,12 @@ def _future_target_clause(text: str, pats, ref_year, cues, time: str = "future_t
     for sentence in _SENTENCE.findall(text):
         ahead = False
         for cl in _CLAUSE.findall(sentence):
-            if any(p.search(cl) for p in past):
+            if past.search(cl):
                 ahead = False       # a review clause closes what a time ahead opened
                 continue
             if pats["goal_set"].search(cl) or any(_ahead(m, ref_year, after) for m in pats[time].finditer(cl)):
                 ahead = True
-            if ahead and any(p.search(cl) for p in targets):
+            if ahead and targets.search(cl):
                 return True
     return False
 
