@@ -551,6 +551,10 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 class _Context:
     """The named structural conditions of task_cues.yaml `structure_rules`, for one segment."""
 
+    # one per segment: slots make building it and reading its fields cheaper
+    __slots__ = ("view", "k", "text", "hits", "config", "plan_doc", "goals", "parent", "review_parent",
+                 "prev_task", "kind", "_memo")
+
     def __init__(self, view: _SpeechView, k: int, text, hits, config, plan_doc=False, goals=False, parent=None,
                  review_parent=frozenset(), prev_task=False):
         self.view, self.k, self.text, self.hits = view, k, text, hits
@@ -838,6 +842,9 @@ def _stat_dense(text: str, pats) -> bool:
 
 class _HeadingContext:
     """The named conditions of task_cues.yaml `heading_rules`, for one outline heading."""
+
+    __slots__ = ("view", "k", "h", "text", "hits", "body", "score", "threshold", "goals", "purpose_list",
+                 "last_item", "review_parent", "config", "prev_task")
 
     def __init__(self, view, k, h, text, hits, score, threshold, goals, purpose_list, last_item, review_parent,
                  config, prev_task=False):
