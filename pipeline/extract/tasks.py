@@ -17,7 +17,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, replace
 
 from speechledger.doc import Segment, Speech, SpeechDoc, Task
-from speechledger.regex_gate import literal_gate, literal_trie, required_literals, searcher
+from speechledger.regex_gate import first_chars, literal_gate, literal_trie, required_literals, searcher
 from speechledger.speeches import heading_of
 
 
@@ -264,7 +264,11 @@ def _cue_plan(lexicon):
             for k in range(1, len(x) + 1):      # x's prefixes among the literals
                 found[x] |= bits.get(x[:k], 0)
         # one scan finds at each position the longest literal starting there (its prefixes: `found`)
-        scans = [re.compile(literal_trie(sorted(bits))).search] if bits else []
+        # behind a look-ahead on the literals' first characters: re then enters the tree only where
+        # one starts (re's own skip over a wide alternation is slower: a quarter of the scan)
+        trie = literal_trie(sorted(bits))
+        first = first_chars(trie)
+        scans = [re.compile(trie if first is None else f"(?={first}){trie}").search] if bits else []
         # the cues as segments are scored on them: the same patterns, searched faster (regex_gate.searcher)
         fast = [replace(c, pattern=searcher(c.pattern)) for c in cues]
         return always, scans, found, {}, fast
