@@ -172,9 +172,11 @@ class LiteralPlan:
     def rows(self, text: str, start: int = 0, end: int = sys.maxsize) -> int:
         mask = self.always
         if self.findall is not None:
-            bits = self.bits
-            for x in set(self.findall(text, start, end)):
-                mask |= bits[x]
+            found = self.findall(text, start, end)
+            if found:
+                bits = self.bits
+                for x in set(found):
+                    mask |= bits[x]
         return mask
 
 

@@ -52,8 +52,9 @@ class RefDate:
 # bracketed full date after a title ("（2014年4月4日）") is the speech's dateline: neither is a deadline
 _TITLE = re.compile(r"《[^《》\n]{1,60}》|[(（]\s*(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*[)）]")
 # a character every deadline holds (a gate before the rows run)
-_HINT = re.compile(r"[年月季日周号节旦]|十[一二三四五六七八九]五|[“\"「]十一|国庆|五一|清明|端午|中秋|元宵|"
-                   r"(?:19|20)\d\d\s*[.．/\-—]\s*\d")
+# (behind a look-ahead on its first characters: re cannot skip through the leading class itself)
+_HINT = searcher(re.compile(r"[年月季日周号节旦]|十[一二三四五六七八九]五|[“\"「]十一|国庆|五一|清明|端午|中秋|元宵|"
+                            r"(?:19|20)\d\d\s*[.．/\-—]\s*\d"))
 
 
 def _pattern(data: dict, pattern: str) -> re.Pattern:
@@ -273,8 +274,9 @@ def find_deadlines_with_rules(norm: str, start: int, end: int, ref: RefDate | No
 
 
 # a space (or run) next to a Chinese character or full-width punctuation, as PDFs extract them
-_PDF_SPACE = re.compile(r"(?<=[\u2018-\u201d\u2e80-\U0002ffff])[ \t\xa0]+"
-                        r"|[ \t\xa0]+(?=[\u2018-\u201d\u2e80-\U0002ffff])")
+# (?=[ \t\xa0]) first: re skips to a space instead of trying the look-behind everywhere
+_PDF_SPACE = re.compile(r"(?=[ \t\xa0])(?:(?<=[\u2018-\u201d\u2e80-\U0002ffff])[ \t\xa0]+"
+                        r"|[ \t\xa0]+(?=[\u2018-\u201d\u2e80-\U0002ffff]))")
 
 
 def _find(norm: str, start: int, end: int, ref: RefDate | None, lexicon, trace: list | None,

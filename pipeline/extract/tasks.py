@@ -23,7 +23,9 @@ from speechledger.speeches import heading_of
 
 def patterns(lexicon) -> dict[str, re.Pattern]:
     """The named patterns of task_cues.yaml (`patterns`), compiled once per lexicon."""
-    return lexicon.cached("task_patterns", lambda _lex: {r["id"]: re.compile(r["pattern"])
+    # searcher: the same matches; behind a first-character look-ahead where re cannot skip by itself
+    # (future_time, due_before_action, statement: a look-behind or a wide alternation first)
+    return lexicon.cached("task_patterns", lambda _lex: {r["id"]: searcher(re.compile(r["pattern"]))
                                                          for r in lexicon.data("task_cues.yaml")["patterns"]})
 
 
@@ -322,7 +324,8 @@ def _cue_candidates(norm: str, sp: Speech, view: _SpeechView, cues, plan) -> tup
                 break
             s = m.start()
             # a literal across a segment end marks the segment it starts in: more candidates, never fewer
-            mask[max(bisect_right(starts, s) - 1, 0)] |= found[m.group()]
+            i = bisect_right(starts, s) - 1
+            mask[i if i > 0 else 0] |= found[m.group()]
             pos = s + 1         # literals overlap: the next may start inside this one
     out = []
     for x in mask:

@@ -309,7 +309,8 @@ def find_units_with_rules(norm: str, start: int, end: int, lexicon, sole_respons
 
 
 # spaces between Chinese characters: justified PDF text and joined line wraps ("县商务局牵 头")
-_CJK_GAP = re.compile(r"(?<=[\u4e00-\u9fff、，])[ \t\u3000]+(?=[\u4e00-\u9fff])")
+# (?=[ \t\u3000]) first: re skips to a space instead of trying the look-behind everywhere
+_CJK_GAP = re.compile(r"(?=[ \t\u3000])(?<=[\u4e00-\u9fff、，])[ \t\u3000]+(?=[\u4e00-\u9fff])")
 
 
 def _units(norm: str, start: int, end: int, c: _Compiled, sole_responsible: bool
