@@ -72,9 +72,9 @@ def _build(lexicon) -> _Compiled:
     verb_alt = "|".join(map(re.escape, sorted(d["verbs"], key=len, reverse=True)))
     verbs = re.compile(verb_alt)
     return _Compiled(number, units, after, before, verbs, set(d["keep_verb_in_metric"]),
-                     re.compile(f"(?:{d['describe_before']})\\s*$"), re.compile(d["describe_after"]),
-                     re.compile(d["cn_verbs"]), re.compile(d["commit_verbs"]), re.compile(d["rank_verbs"]),
-                     re.compile(d["describe_clause"]), re.compile(d["project_name"]), set(d["project_name_units"]),
+                     searcher(re.compile(f"(?:{d['describe_before']})\\s*$")), re.compile(d["describe_after"]),
+                     re.compile(d["cn_verbs"]), searcher(re.compile(d["commit_verbs"])), re.compile(d["rank_verbs"]),
+                     searcher(re.compile(d["describe_clause"])), re.compile(d["project_name"]), set(d["project_name_units"]),
                      set(d["count_words"]), set(d["time_units"]), re.compile(d["number_then_verb"]),
                      re.compile(d["clause_final"]), re.compile(d["metric_before"]),
                      re.compile(d["review_forward"]), re.compile(f"(?:{d['base_before']})\\s*$"),
