@@ -342,10 +342,13 @@ def _score(text: str, cues, spaced: bool = True) -> tuple[float, set[str]]:
         text = _SPACE_IN_CJK.sub("", text)       # PDF extraction spaces: "政治 任务"
     total, hits = 0.0, set()
     clause_cues = []
+    all_positive = True
     for c in cues:
         if c.pattern.search(text):
             if c.clause:
                 clause_cues.append(c)     # only cues present in the segment can be in a clause
+                if c.weight <= 0:
+                    all_positive = False
             else:
                 total += c.weight
                 hits.add(c.id)
@@ -377,8 +380,7 @@ def _score(text: str, cues, spaced: bool = True) -> tuple[float, set[str]]:
         return total + (c.weight if has else 0.0) + 0.5 * 0, hits
     best, best_hits = None, set()
     per_clause = []
-    # with positive cues only, the first clause holding all of them is the best one
-    all_positive = all(c.weight > 0 for c in clause_cues)
+    # with positive cues only (all_positive), the first clause holding all of them is the best one
     for cl in clauses:
         found = {c.id: c.weight for c in clause_cues if c.pattern.search(cl)}
         per_clause.append(found)
