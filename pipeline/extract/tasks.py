@@ -416,7 +416,7 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
         [(r, _conditions(_Context, r.when)) for r in score_rules(lex)],
         [(r, bool(r.when) and r.when[0] in _KIND_CONDITIONS, _conditions(_Context, r.when))
          for r in srules if r.effect != "join"]))
-    cue_by_id = _cue_by_id(lex)
+    cue_by_id = lex.cached("task_fast_cue_by_id", lambda _lex: {c.id: c for c in plan[4]})   # (searcher patterns)
     for sp in doc.speeches:
         heading_at = {h.start: h for h in sp.headings}
         heading_idx = {h.start: i for i, h in enumerate(sp.headings)}
