@@ -54,18 +54,16 @@ def load_rows(lexicon) -> dict[str, list[Row]]:
 
 def first_match(rows: list[Row], text: str, any_rx: re.Pattern | None = None,
                 gate: re.Pattern | None = None, plan: LiteralPlan | None = None) -> Row | None:
-    if plan is not None:
-        # plan.rows: the rows whose own gate passes (none: the group's gate fails)
-        may = plan.rows(text)
-        if not may or (gate is None and any_rx is not None and not any_rx.search(text)):
-            return None
-        for n, r in enumerate(rows):
-            if may >> n & 1 and r.pattern.search(text):
-                return r
-        return None
     if gate is not None and not gate.search(text):
         return None
     if gate is None and any_rx is not None and not any_rx.search(text):
+        return None
+    if plan is not None:
+        # plan.rows: the rows whose own gate passes, from one scan
+        may = plan.rows(text)
+        for n, r in enumerate(rows):
+            if may >> n & 1 and r.pattern.search(text):
+                return r
         return None
     # behind the group's gate each row's own gate is cheaper than the group's combined pattern
     for r in rows:
