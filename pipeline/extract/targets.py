@@ -84,8 +84,8 @@ def _build(lexicon) -> _Compiled:
 
 def parse_number(s: str, lexicon=None) -> float | int | None:
     """Value of one number span: Arabic (with separators), Chinese (numerals.cn_number), or None for placeholders."""
-    s = re.sub(r"[\s,]", "", s)
-    if re.fullmatch(PLACEHOLDER, s):
+    s = _SPACE_COMMA.sub("", s)
+    if _PLACEHOLDER.fullmatch(s):
         return None
     if s == "半":
         return 0.5
@@ -98,6 +98,15 @@ def parse_number(s: str, lexicon=None) -> float | int | None:
     return int(v) if v.is_integer() else v
 
 
+# the patterns find_targets applies per number, compiled once (re's own cache costs a lookup a call)
+_SPACE_COMMA = re.compile(r"[\s,]")
+_PLACEHOLDER = re.compile(PLACEHOLDER)
+_CN_NUMBER = re.compile(_CN_NUM)
+_OBJECT_THEN_VERB = re.compile(r"的[^，,。；;]{1,12}(?:达到|实现|完成|建成)")
+_AT_LEAST_BEFORE = re.compile(r"(?:至少|不少于|不低于|每)[^，,。]{0,6}$")
+_AGE_CLASS = re.compile(r"(?:以上|以下)[\u4e00-\u9fff]|(?!以上|以下)[\u4e00-\u9fff]")
+_PEOPLE_CLASS = re.compile(r"(?:以上|以下)(?:的)?[\u4e00-\u9fff]")
+_GOAL_AFTER = re.compile(r"(?:以上|以下)?(?:的目标|左右)")
 _DOUBLING = re.compile(r"翻(?P<n>一|两|二|三)?番")
 _KEEP_STRIVE = re.compile(r"保(?P<a>[一二三四五六七八九十]{1,2}|\d{1,2})争(?P<b>[一二三四五六七八九十]{1,2}|\d{1,2})")
 _CLASS_OF_OBJECTS = re.compile(r"(?:以下|以内)的(?![\u4e00-\u9fff]{0,6}(?:目标|任务|指标|水平|范围|区间))")
@@ -157,7 +166,7 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
                 if drop("target.filter.rank_no_verb"):
                     continue
             value = parse_number(n1, lexicon)
-            is_ph = re.fullmatch(PLACEHOLDER, n1) is not None
+            is_ph = _PLACEHOLDER.fullmatch(n1) is not None
             if value is None and not is_ph:
                 if drop("target.filter.no_value"):
                     continue
@@ -167,8 +176,8 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
             continue
         per = m.group("per")        # 百分之八 / 千分之五: the unit is written first
         n1 = m.group("n4") if per else m.group("n1")
-        is_ph = re.fullmatch(PLACEHOLDER, n1.strip()) is not None
-        is_cn = re.fullmatch(_CN_NUM, n1) is not None
+        is_ph = _PLACEHOLDER.fullmatch(n1.strip()) is not None
+        is_cn = _CN_NUMBER.fullmatch(n1) is not None
         unit_raw = ("%" if per == "百分之" else "‰") if per else m.group("unit")
         unit_at = None if per else m.start("unit")
         if is_cn and unit_raw not in c.measures and unit_raw[0] == "千":
@@ -209,7 +218,7 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
             why = "target.comparator"
         elif _parallel(found, seg, cut, unit):
             why = "target.list_continues"
-        elif re.match(r"的[^，,。；;]{1,12}(?:达到|实现|完成|建成)", seg[e:]):
+        elif _OBJECT_THEN_VERB.match(seg[e:]):
             why = "target.object_then_verb"
         elif goals and not is_cn:
             why = "target.in_goals"
@@ -234,7 +243,7 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
                 continue    # 兴县15万吨新能源汽车零部件项目: the project's name (建设5万亩…项目: the size to build)
         if is_cn:
             if n1 == "一" and unit in c.count_words \
-                    and not re.search(r"(?:至少|不少于|不低于|每)[^，,。]{0,6}$", seg[max(0, s - 8):s]):
+                    and not _AT_LEAST_BEFORE.search(seg[max(0, s - 8):s]):
                 if drop("target.filter.cn_one_means_a"):
                     continue  # 一场/一个 mean "a" (but 至少组织一次 counts)
             if not (c.cn_verbs.search(clause) or unit not in c.count_words and why == "target.committed") \
@@ -248,9 +257,8 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
         if _CLASS_OF_OBJECTS.match(seg, e):
             if drop("target.filter.class_of_objects"):
                 continue  # 装机容量5万千瓦以下的锅炉: a class of objects, not a commitment
-        if (unit == "岁" and re.match(r"(?:以上|以下)[\u4e00-\u9fff]|(?!以上|以下)[\u4e00-\u9fff]", seg[e:])
-                or unit == "人" and re.match(r"(?:以上|以下)(?:的)?[\u4e00-\u9fff]", seg[e:])) \
-                and not re.match(r"(?:以上|以下)?(?:的目标|左右)", seg[e:]):
+        if (unit == "岁" and _AGE_CLASS.match(seg[e:]) or unit == "人" and _PEOPLE_CLASS.match(seg[e:])) \
+                and not _GOAL_AFTER.match(seg[e:]):
             if drop("target.filter.who_not_how_many"):
                 continue  # 50人以上聚餐 / 60岁以上老人: who, not how many (带动500人就业 is how many)
         if unit in ("万元", "亿元", "元", "万亿元") and re.match(
