@@ -74,7 +74,8 @@ def _build(lexicon) -> _Compiled:
     return _Compiled(number, units, after, before, verbs, set(d["keep_verb_in_metric"]),
                      searcher(re.compile(f"(?:{d['describe_before']})\\s*$")), re.compile(d["describe_after"]),
                      re.compile(d["cn_verbs"]), searcher(re.compile(d["commit_verbs"])), re.compile(d["rank_verbs"]),
-                     searcher(re.compile(d["describe_clause"])), re.compile(d["project_name"]), set(d["project_name_units"]),
+                     searcher(re.compile(d["describe_clause"])), re.compile(d["project_name"]),
+                     set(d["project_name_units"]),
                      set(d["count_words"]), set(d["time_units"]), re.compile(d["number_then_verb"]),
                      re.compile(d["clause_final"]), re.compile(d["metric_before"]),
                      re.compile(d["review_forward"]), re.compile(f"(?:{d['base_before']})\\s*$"),
@@ -124,8 +125,8 @@ _VERB_CUT = re.compile(r"[，,；;：:。！？!?]")
 _LAST_CLAUSE_CUT = re.compile(r"(?s).*" + _CLAUSE_CUT.pattern)
 _LAST_VERB_CUT = re.compile(r"(?s).*" + _VERB_CUT.pattern)
 _VERB_TAIL = re.compile(r"[到至为达了]{0,2}")
-_OBJECT_AFTER = re.compile(r"[0-9XxX×*零一二两三四五六七八九十百千万]+[^\u4e00-\u9fff“]*?[\u4e00-\u9fff]{1,4}?(?:以上|以下|左右)?"
-                           r"(?P<obj>[^，,；;。：:、]{1,20})")
+_OBJECT_AFTER = re.compile(r"[0-9XxX×*零一二两三四五六七八九十百千万]+[^\u4e00-\u9fff“]*?"
+                           r"[\u4e00-\u9fff]{1,4}?(?:以上|以下|左右)?(?P<obj>[^，,；;。：:、]{1,20})")
 _FILLER = re.compile(r"^(?:[一二三四五六七八九十]+是|要|确保|力争|争取|努力|全年|今年|年内|实现|"
                      r"使|让|推动|推进|力促|其中|同时|并|和|及|以及|"
                      r"全力|确定了?|目标是|主要是|均|分别|预计|计划|将|再|进一步|共|累计)+")

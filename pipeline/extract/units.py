@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 
 from speechledger.doc import Segment, SpeechDoc, Unit
-from speechledger.regex_gate import literal_trie as _trie
 from speechledger.regex_gate import literal_gate, scanner
+from speechledger.regex_gate import literal_trie as _trie
 
 _AND_MARK = "龢"   # stands in for 和 inside official names while scanning (same length)
 _SEP = re.compile(r"\s*(?:、|和|及|与|以及|/|,|，)\s*")
