@@ -13,7 +13,9 @@ faster than an alternation of complex rows, and a text without any literal canno
 from __future__ import annotations
 
 import functools
+import operator
 import re
+import sys
 
 try:        # the stdlib's regex parser (private, but stable across versions)
     from re import _constants as C
@@ -135,6 +137,49 @@ def literal_gate(patterns: list[str]) -> re.Pattern | None:
     return re.compile("|".join(map(re.escape, sorted(lits, key=lambda x: (-len(x), x))))) if lits else None
 
 
+# \d \s \w inside a class: the Unicode sets hold the ASCII ones (negations would not)
+_CATEGORIES = {C.CATEGORY_DIGIT: r"\d", C.CATEGORY_SPACE: r"\s", C.CATEGORY_WORD: r"\w"}
+_CATEGORY_ESCAPES = frozenset(_CATEGORIES.values())
+
+
+class LiteralPlan:
+    """Which of several rows may match a text, from one scan for all their required literals
+    instead of a search per row: `rows(text, start, end)` is a bit mask (bit n: row n) of the rows
+    one of whose literals lies in text[start:end], plus the rows with no literal set (`None`)."""
+
+    __slots__ = ("always", "bits", "findall")
+
+    def __init__(self, literal_sets):
+        always, own = 0, {}
+        for n, lits in enumerate(literal_sets):
+            if not lits:
+                always |= 1 << n
+                continue
+            for x in lits:
+                own[x] = own.get(x, 0) | 1 << n
+        # the scan finds at each position the longest literal starting there; the shorter ones
+        # starting there too are its prefixes
+        self.bits = {x: functools.reduce(operator.or_, (own.get(x[:k], 0) for k in range(1, len(x) + 1)))
+                     for x in own}
+        self.always = always
+        self.findall = None
+        if own:
+            trie = literal_trie(sorted(own))
+            first = first_chars(trie)
+            # a look-ahead, so that overlapping literals are all found; re skips to a first character
+            self.findall = re.compile((f"(?={first})" if first else "") + f"(?=({trie}))").findall
+
+    def rows(self, text: str, start: int = 0, end: int = sys.maxsize) -> int:
+        mask = self.always
+        if self.findall is not None:
+            found = self.findall(text, start, end)
+            if found:
+                bits = self.bits
+                for x in set(found):
+                    mask |= bits[x]
+        return mask
+
+
 def first_chars(pattern: str) -> str | None:
     """A character class holding every character a match of pattern can start with, or None
     when that cannot be told (a match may be empty, start with any character, …)."""
@@ -168,8 +213,10 @@ def first_chars(pattern: str) -> str | None:
                     chars.add(chr(iav))
                 elif iop is c.RANGE:
                     ranges.append((chr(iav[0]), chr(iav[1])))
+                elif iop is c.CATEGORY and iav in _CATEGORIES:
+                    chars.add(_CATEGORIES[iav])         # kept as written
                 else:
-                    return None                         # negated class, \\w …
+                    return None                         # negated class …
             return chars, ranges, False
         if op is c.BRANCH:
             chars, ranges, nullable = set(), [], False
@@ -193,7 +240,7 @@ def first_chars(pattern: str) -> str | None:
     if got is None or got[2]:
         return None
     chars, ranges, _ = got
-    return "[" + "".join(re.escape(ch) for ch in sorted(chars)) + \
+    return "[" + "".join(ch if ch in _CATEGORY_ESCAPES else re.escape(ch) for ch in sorted(chars)) + \
         "".join(f"{re.escape(a)}-{re.escape(b)}" for a, b in ranges) + "]"
 
 

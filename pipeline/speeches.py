@@ -39,6 +39,7 @@ _NEWS_DATELINE = re.compile(r"\s*(?:(?:[【\[(（][^】\])）]{0,20}[】\])）]|
                             + FULL_DATE + r"\s*(?:[上下]午|晚)?\s*[，,]")
 # a dateline in brackets after a title on the speech's first line ("…攻坚战（2014年4月4日）各位…")
 _BRACKET_DATE = re.compile(r"[（(]\s*" + FULL_DATE + r"\s*[）)]")
+_DATE_LABEL_WORDS = re.compile("时间|日期")
 _TITLEISH = re.compile(r"[讲講]\s*[话話]|[报報]\s*告|致[辞辭]|[发發]言|通知|意[见見]|方案|要[点點]|"
                        r"[纲綱]要|[总總][结結]|部署|[会會][议議]")
 _STRONG_TITLE = re.compile(r"[讲講]\s*[话話]|[报報]\s*告|致[辞辭]|[发發]言")
@@ -77,7 +78,9 @@ def split_speeches(doc: SpeechDoc, config=None) -> SpeechDoc:
     lines = list(_lines(norm, 0, len(norm)))
     starts: list[tuple[int, int]] = []   # (line index of title block start, salutation line index)
     for i, (s, e) in enumerate(lines):
-        if _SALUTATION.match(norm[s:e]):
+        line = norm[s:e]
+        # every salutation holds 同志 or 各位: the regex (up to 80 tries a line) only where one is
+        if ("同志" in line or "各位" in line) and _SALUTATION.match(line):
             j = i
             while j - 1 >= 0 and i - (j - 1) <= 5 and _is_title_line(norm[lines[j - 1][0]:lines[j - 1][1]]) \
                     and (not starts or j - 1 > starts[-1][1]):
@@ -133,6 +136,8 @@ def split_speeches(doc: SpeechDoc, config=None) -> SpeechDoc:
             # (a cover notice's 落款), never under a label line: elsewhere it is as likely a table cell
             body = [(a_, b_) for a_, b_ in lines[li:li_end] if norm[a_:b_].strip()]
             for n, (a_, b_) in enumerate(body):
+                if n >= 3 and "月" not in norm[a_:b_] and not _DATE_LABEL_WORDS.search(norm, a_, b_):
+                    continue    # past the first lines only a full date (月) or a 时间/日期 label dates it
                 if (_PURE_DATE_LINE.match(norm[a_:b_].strip()) and _date_line_placed(norm, body, n)) \
                         or _LABEL_DATE_LINE.match(norm, a_, b_) \
                         or _SIGN_DATE_LINE.match(norm, a_, b_) or (n < 3 and _NUM_DATE_LINE.match(norm, a_, b_)):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from speechledger.doc import Section, Speech, SpeechDoc
 from speechledger.normalize import norm_text
-from speechledger.regex_gate import literal_gate, searcher
+from speechledger.regex_gate import LiteralPlan, literal_gate, required_literals, searcher
 
 _DIRECTIVE_HEAD = re.compile(r".*?(?:(?<![主重需纲])要(?![求点])|确保|必须|务必|力争|争取|着力|狠抓|全力)")
 _YEAR = re.compile(r"((?:19|20)\d\d)\s*年")
@@ -46,15 +46,24 @@ def load_rows(lexicon) -> dict[str, list[Row]]:
             # no row of the group matches (most segments); without such literals, the rows combined
             out[group + "_any"] = searcher(re.compile("|".join(f"(?:{r['pattern']})" for r in rows) or "(?!)"))
             out[group + "_gate"] = literal_gate([r["pattern"] for r in rows])
+            # the rows whose own gate passes, from one scan for all their literals
+            out[group + "_plan"] = LiteralPlan([required_literals(r["pattern"]) for r in rows])
         return out
     return lexicon.cached("structure_rows", build)
 
 
 def first_match(rows: list[Row], text: str, any_rx: re.Pattern | None = None,
-                gate: re.Pattern | None = None) -> Row | None:
+                gate: re.Pattern | None = None, plan: LiteralPlan | None = None) -> Row | None:
     if gate is not None and not gate.search(text):
         return None
     if gate is None and any_rx is not None and not any_rx.search(text):
+        return None
+    if plan is not None:
+        # plan.rows: the rows whose own gate passes, from one scan
+        may = plan.rows(text)
+        for n, r in enumerate(rows):
+            if may >> n & 1 and r.pattern.search(text):
+                return r
         return None
     # behind the group's gate each row's own gate is cheaper than the group's combined pattern
     for r in rows:
@@ -109,7 +118,8 @@ def sections_of(norm: str, sp: Speech, rows: dict, newlines: list[int] | None = 
             # "六要确保在调区扩区上取得新进展": a directive heading names no section
             # heading rows read outline headings; 一是/首先 items are sentences (markers read them)
             r = None if h.level > 3 or _DIRECTIVE_HEAD.match(h.marker + body[:8]) \
-                else first_match(rows["heading"], body[:40], rows["heading_any"], rows["heading_gate"])
+                else first_match(rows["heading"], body[:40], rows["heading_any"], rows["heading_gate"],
+                                   rows["heading_plan"])
             stack.append((h.level, r.kind if r else None, _year_of(body[:40], ref) if r and r.year else None,
                           r.id if r else None))
         if marker is not None and marker[4] not in ("section", "rest") and seg.start > marker[5]:
@@ -123,7 +133,7 @@ def sections_of(norm: str, sp: Speech, rows: dict, newlines: list[int] | None = 
         at_line = _at_line_start(norm, seg.start, newlines) or h is not None
         # a marker opens a segment ("五年来，…" also inside a run-on paragraph); line-scoped
         # rows ("…目标任务是：") may sit anywhere in it
-        r = first_match(rows["marker"], text, rows["marker_any"], rows["marker_gate"])
+        r = first_match(rows["marker"], text, rows["marker_any"], rows["marker_gate"], rows["marker_plan"])
         if r is not None and r.after is not None and not (at_line and marker is not None and marker[1] == r.after):
             r = None        # a turn row ends a marker's review only, at a paragraph start
         if r is not None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from speechledger.doc import Deadline, SpeechDoc
 from speechledger.numerals import cn_number
-from speechledger.regex_gate import required_literals, searcher
+from speechledger.regex_gate import LiteralPlan, required_literals, searcher
 
 
 def cn_int(s: str) -> int | None:
@@ -52,8 +52,9 @@ class RefDate:
 # bracketed full date after a title ("（2014年4月4日）") is the speech's dateline: neither is a deadline
 _TITLE = re.compile(r"《[^《》\n]{1,60}》|[(（]\s*(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*[)）]")
 # a character every deadline holds (a gate before the rows run)
-_HINT = re.compile(r"[年月季日周号节旦]|十[一二三四五六七八九]五|[“\"「]十一|国庆|五一|清明|端午|中秋|元宵|"
-                   r"(?:19|20)\d\d\s*[.．/\-—]\s*\d")
+# (behind a look-ahead on its first characters: re cannot skip through the leading class itself)
+_HINT = searcher(re.compile(r"[年月季日周号节旦]|十[一二三四五六七八九]五|[“\"「]十一|国庆|五一|清明|端午|中秋|元宵|"
+                            r"(?:19|20)\d\d\s*[.．/\-—]\s*\d"))
 
 
 def _pattern(data: dict, pattern: str) -> re.Pattern:
@@ -81,11 +82,10 @@ def _build(lexicon) -> tuple[list[_Rule], re.Pattern, re.Pattern, re.Pattern, re
     return rules, before, as_of, after, topic, holidays
 
 
-def _gates(lexicon) -> list[re.Pattern | None]:
-    """Per row, a search for the strings one of which every match of the row contains (None: no such set)."""
-    lits = (required_literals(r.pattern.pattern) for r in lexicon.cached("deadlines", _build)[0])
-    # one compiled alternation per row: a single C-level search instead of a Python loop of `in`
-    return [re.compile("|".join(map(re.escape, sorted(x, key=len)))) if x else None for x in lits]
+def _gates(lexicon) -> LiteralPlan:
+    """The rows a text may match: those one of whose required literals it holds (or that have none),
+    found by one scan for all of them."""
+    return LiteralPlan([required_literals(r.pattern.pattern) for r in lexicon.cached("deadlines", _build)[0]])
 
 
 def _month_end(y: int, m: int) -> str:
@@ -255,8 +255,9 @@ def find_deadlines_with_rules(norm: str, start: int, end: int, ref: RefDate | No
     """
     if not _HINT.search(norm, start, end):
         return []                   # no 年/月/季/日 at all: nothing to parse
-    if _PDF_SPACE.search(norm, start, end) is None:
-        return _find(norm, start, end, ref, lexicon, trace, skip)
+    if (norm.find(" ", start, end) < 0 and norm.find("\t", start, end) < 0 and norm.find("\xa0", start, end) < 0) \
+            or _PDF_SPACE.search(norm, start, end) is None:
+        return _find(norm, start, end, ref, lexicon, trace, skip)       # (str.find first: far cheaper)
     # PDF spaces ("年 底 前", "2025 年 6 月", "春 节 前"): the rows run on the segment without the
     # spaces next to Chinese characters (spaces between two digits stay), found spans map back
     lo, hi = max(0, start - 8), min(len(norm), end + 16)     # context for look-behinds and filters
@@ -274,19 +275,20 @@ def find_deadlines_with_rules(norm: str, start: int, end: int, ref: RefDate | No
 
 
 # a space (or run) next to a Chinese character or full-width punctuation, as PDFs extract them
-_PDF_SPACE = re.compile(r"(?<=[\u2018-\u201d\u2e80-\U0002ffff])[ \t\xa0]+"
-                        r"|[ \t\xa0]+(?=[\u2018-\u201d\u2e80-\U0002ffff])")
+# (?=[ \t\xa0]) first: re skips to a space instead of trying the look-behind everywhere
+_PDF_SPACE = re.compile(r"(?=[ \t\xa0])(?:(?<=[\u2018-\u201d\u2e80-\U0002ffff])[ \t\xa0]+"
+                        r"|[ \t\xa0]+(?=[\u2018-\u201d\u2e80-\U0002ffff]))")
 
 
 def _find(norm: str, start: int, end: int, ref: RefDate | None, lexicon, trace: list | None,
           skip: frozenset[str]) -> list[tuple[int, int, str | None, bool, tuple[str, ...]]]:
     rules, before, as_of, after, topic, holidays = lexicon.cached("deadlines", _build)
-    gates = lexicon.cached("deadline_gates", _gates)
+    may = lexicon.cached("deadline_gates", _gates).rows(norm, start, end)
     titles = [] if "deadline.filter.title" in skip else [m.span() for m in _TITLE.finditer(norm, start, end)]
     taken: list[tuple[int, int]] = list(titles)
     out = []
-    for r, gate in zip(rules, gates):
-        if gate is not None and not gate.search(norm, start, end):
+    for n, r in enumerate(rules):
+        if not may >> n & 1:
             continue                # a literal every match holds is absent: the row cannot match
         for m in r.pattern.finditer(norm, start, end):
             s, e = m.span()

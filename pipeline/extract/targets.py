@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from speechledger.doc import SpeechDoc, Target
 from speechledger.numerals import cn_number
+from speechledger.regex_gate import searcher
 
 PLACEHOLDER = r"[Xx×*□○]{1,4}(?:\.[Xx×*□○]{1,2})?"     # X.X%, ××, □□亿元: a hidden value
 _ARABIC = r"\d+(?:\s?,?\s?\d{3})*(?:\.\d+)?"
@@ -47,6 +48,8 @@ class _Compiled:
     measures: set
     describe_tense: re.Pattern
     verb_before: re.Pattern
+    after_words: tuple = ()         # the words of `after` / `before`, for one startswith/endswith test
+    before_words: tuple = ()
 
 
 def _build(lexicon) -> _Compiled:
@@ -58,29 +61,32 @@ def _build(lexicon) -> _Compiled:
             units.setdefault(mag + base, mag + units[base])
     unit_alt = "|".join(map(re.escape, sorted(units, key=len, reverse=True)))
     num = rf"(?:{_ARABIC}|{PLACEHOLDER}|{_CN_NUM}|{_HALF})"
-    number = re.compile(
+    # behind a look-ahead on the characters a number starts with: re skips the rest at once
+    number = searcher(re.compile(
         rf"(?P<rank>前|排名前|前列前)?(?P<n1>{num})(?:\s*%?\s*(?P<rng>[-—–~～至到])\s*(?P<n2>{num}))?\s*"
         rf"(?P<approx>多|余)?\s*(?P<unit>{unit_alt})"
         rf"|(?P<rank2>前)\s*(?P<n3>\d{{1,3}}|{PLACEHOLDER}|[一二三四五六七八九十百]{{1,3}})(?![\d.%个家项亿万])"
-        rf"|(?P<per>百分之|千分之)(?P<n4>{_ARABIC}|{PLACEHOLDER}|[零〇一二两三四五六七八九十点]+|百(?!分))")
+        rf"|(?P<per>百分之|千分之)(?P<n4>{_ARABIC}|{PLACEHOLDER}|[零〇一二两三四五六七八九十点]+|百(?!分))"))
     after = sorted(((w, c) for c, ws in d["comparators"]["after"].items() for w in ws), key=lambda x: -len(x[0]))
     before = sorted(((w, c) for c, ws in d["comparators"]["before"].items() for w in ws), key=lambda x: -len(x[0]))
     verb_alt = "|".join(map(re.escape, sorted(d["verbs"], key=len, reverse=True)))
     verbs = re.compile(verb_alt)
     return _Compiled(number, units, after, before, verbs, set(d["keep_verb_in_metric"]),
-                     re.compile(f"(?:{d['describe_before']})\\s*$"), re.compile(d["describe_after"]),
-                     re.compile(d["cn_verbs"]), re.compile(d["commit_verbs"]), re.compile(d["rank_verbs"]),
-                     re.compile(d["describe_clause"]), re.compile(d["project_name"]), set(d["project_name_units"]),
+                     searcher(re.compile(f"(?:{d['describe_before']})\\s*$")), re.compile(d["describe_after"]),
+                     re.compile(d["cn_verbs"]), searcher(re.compile(d["commit_verbs"])), re.compile(d["rank_verbs"]),
+                     searcher(re.compile(d["describe_clause"])), re.compile(d["project_name"]),
+                     set(d["project_name_units"]),
                      set(d["count_words"]), set(d["time_units"]), re.compile(d["number_then_verb"]),
                      re.compile(d["clause_final"]), re.compile(d["metric_before"]),
                      re.compile(d["review_forward"]), re.compile(f"(?:{d['base_before']})\\s*$"),
-                     {r["unit"] for r in rows}, re.compile(d["describe_tense"]), re.compile(f"(?:{verb_alt})\\s*$"))
+                     {r["unit"] for r in rows}, re.compile(d["describe_tense"]), re.compile(f"(?:{verb_alt})\\s*$"),
+                     tuple(w for w, _ in after), tuple(w for w, _ in before))
 
 
 def parse_number(s: str, lexicon=None) -> float | int | None:
     """Value of one number span: Arabic (with separators), Chinese (numerals.cn_number), or None for placeholders."""
-    s = re.sub(r"[\s,]", "", s)
-    if re.fullmatch(PLACEHOLDER, s):
+    s = _SPACE_COMMA.sub("", s)
+    if _PLACEHOLDER.fullmatch(s):
         return None
     if s == "半":
         return 0.5
@@ -93,6 +99,18 @@ def parse_number(s: str, lexicon=None) -> float | int | None:
     return int(v) if v.is_integer() else v
 
 
+# the patterns find_targets applies per number, compiled once (re's own cache costs a lookup a call)
+_SPACE_COMMA = re.compile(r"[\s,]")
+_PLACEHOLDER = re.compile(PLACEHOLDER)
+_CN_NUMBER = re.compile(_CN_NUM)
+_OBJECT_THEN_VERB = re.compile(r"的[^，,。；;]{1,12}(?:达到|实现|完成|建成)")
+_AT_LEAST_BEFORE = re.compile(r"(?:至少|不少于|不低于|每)[^，,。]{0,6}$")
+_AGE_CLASS = re.compile(r"(?:以上|以下)[\u4e00-\u9fff]|(?!以上|以下)[\u4e00-\u9fff]")
+_PEOPLE_CLASS = re.compile(r"(?:以上|以下)(?:的)?[\u4e00-\u9fff]")
+_GOAL_AFTER = re.compile(r"(?:以上|以下)?(?:的目标|左右)")
+_DOUBLING = re.compile(r"翻(?P<n>一|两|二|三)?番")
+_KEEP_STRIVE = re.compile(r"保(?P<a>[一二三四五六七八九十]{1,2}|\d{1,2})争(?P<b>[一二三四五六七八九十]{1,2}|\d{1,2})")
+_CLASS_OF_OBJECTS = re.compile(r"(?:以下|以内)的(?![\u4e00-\u9fff]{0,6}(?:目标|任务|指标|水平|范围|区间))")
 _HINT = re.compile(r"[0-9Xx×*□○零〇一二两三四五六七八九十百千万番半]")
 _DESCRIBE = {"target.filter.describe_before", "target.filter.describe_clause", "target.filter.describe_list_continues"}
 _THIS_YEAR = re.compile(r"今年|全年|本年|年内")
@@ -103,6 +121,12 @@ _CLAUSE_CUT = re.compile(r"[，,；;：:。！？!?、（）()|]")        # | : 
 _SENTENCE_END = re.compile(r"[。！？!?；;]")     # a described figure's list ends with its sentence
 _CONJ = re.compile(r"和|及|与|并|同时")
 _VERB_CUT = re.compile(r"[，,；;：:。！？!?]")
+# (?s).*X: greedy, so the match ends at the last X (one search from the end, not a scan of every X)
+_LAST_CLAUSE_CUT = re.compile(r"(?s).*" + _CLAUSE_CUT.pattern)
+_LAST_VERB_CUT = re.compile(r"(?s).*" + _VERB_CUT.pattern)
+_VERB_TAIL = re.compile(r"[到至为达了]{0,2}")
+_OBJECT_AFTER = re.compile(r"[0-9XxX×*零一二两三四五六七八九十百千万]+[^\u4e00-\u9fff“]*?"
+                           r"[\u4e00-\u9fff]{1,4}?(?:以上|以下|左右)?(?P<obj>[^，,；;。：:、]{1,20})")
 _FILLER = re.compile(r"^(?:[一二三四五六七八九十]+是|要|确保|力争|争取|努力|全年|今年|年内|实现|"
                      r"使|让|推动|推进|力促|其中|同时|并|和|及|以及|"
                      r"全力|确定了?|目标是|主要是|均|分别|预计|计划|将|再|进一步|共|累计)+")
@@ -143,7 +167,7 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
                 if drop("target.filter.rank_no_verb"):
                     continue
             value = parse_number(n1, lexicon)
-            is_ph = re.fullmatch(PLACEHOLDER, n1) is not None
+            is_ph = _PLACEHOLDER.fullmatch(n1) is not None
             if value is None and not is_ph:
                 if drop("target.filter.no_value"):
                     continue
@@ -153,8 +177,8 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
             continue
         per = m.group("per")        # 百分之八 / 千分之五: the unit is written first
         n1 = m.group("n4") if per else m.group("n1")
-        is_ph = re.fullmatch(PLACEHOLDER, n1.strip()) is not None
-        is_cn = re.fullmatch(_CN_NUM, n1) is not None
+        is_ph = _PLACEHOLDER.fullmatch(n1.strip()) is not None
+        is_cn = _CN_NUMBER.fullmatch(n1) is not None
         unit_raw = ("%" if per == "百分之" else "‰") if per else m.group("unit")
         unit_at = None if per else m.start("unit")
         if is_cn and unit_raw not in c.measures and unit_raw[0] == "千":
@@ -175,7 +199,8 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
         if c.describe_before.search(before_txt) and not rank:
             if drop("target.filter.describe_before"):
                 continue
-        cut = max((x.end() for x in _VERB_CUT.finditer(seg, 0, s)), default=0)
+        cut = _LAST_VERB_CUT.match(seg, 0, s)
+        cut = cut.end() if cut else 0           # the end of the last clause mark before the number
         clause = seg[cut:s]
         if c.describe_clause.search(clause):
             if drop("target.filter.describe_clause"):
@@ -194,7 +219,7 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
             why = "target.comparator"
         elif _parallel(found, seg, cut, unit):
             why = "target.list_continues"
-        elif re.match(r"的[^，,。；;]{1,12}(?:达到|实现|完成|建成)", seg[e:]):
+        elif _OBJECT_THEN_VERB.match(seg[e:]):
             why = "target.object_then_verb"
         elif goals and not is_cn:
             why = "target.in_goals"
@@ -219,7 +244,7 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
                 continue    # 兴县15万吨新能源汽车零部件项目: the project's name (建设5万亩…项目: the size to build)
         if is_cn:
             if n1 == "一" and unit in c.count_words \
-                    and not re.search(r"(?:至少|不少于|不低于|每)[^，,。]{0,6}$", seg[max(0, s - 8):s]):
+                    and not _AT_LEAST_BEFORE.search(seg[max(0, s - 8):s]):
                 if drop("target.filter.cn_one_means_a"):
                     continue  # 一场/一个 mean "a" (but 至少组织一次 counts)
             if not (c.cn_verbs.search(clause) or unit not in c.count_words and why == "target.committed") \
@@ -230,12 +255,11 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
                     and not (n1 in ("百", "千") and unit[0] in "万亿"):      # 千万人次, 千亿元: a number
                 if drop("target.filter.cn_bare_magnitude"):
                     continue
-        if re.match(r"(?:以下|以内)的(?![\u4e00-\u9fff]{0,6}(?:目标|任务|指标|水平|范围|区间))", seg[e:]):
+        if _CLASS_OF_OBJECTS.match(seg, e):
             if drop("target.filter.class_of_objects"):
                 continue  # 装机容量5万千瓦以下的锅炉: a class of objects, not a commitment
-        if (unit == "岁" and re.match(r"(?:以上|以下)[\u4e00-\u9fff]|(?!以上|以下)[\u4e00-\u9fff]", seg[e:])
-                or unit == "人" and re.match(r"(?:以上|以下)(?:的)?[\u4e00-\u9fff]", seg[e:])) \
-                and not re.match(r"(?:以上|以下)?(?:的目标|左右)", seg[e:]):
+        if (unit == "岁" and _AGE_CLASS.match(seg[e:]) or unit == "人" and _PEOPLE_CLASS.match(seg[e:])) \
+                and not _GOAL_AFTER.match(seg[e:]):
             if drop("target.filter.who_not_how_many"):
                 continue  # 50人以上聚餐 / 60岁以上老人: who, not how many (带动500人就业 is how many)
         if unit in ("万元", "亿元", "元", "万亿元") and re.match(
@@ -252,7 +276,7 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
         ext_end = e
         gap = len(seg[e:e + 3]) - len(seg[e:e + 3].lstrip())     # PDF text: "增长 7 % 左右"
         tail = seg[e + gap:e + gap + 4]
-        for w, comp in c.after:
+        for w, comp in (c.after if tail.startswith(c.after_words) else ()):
             if tail.startswith(w):
                 comparator, ext_end = comp, e + gap + len(w)
                 break
@@ -261,7 +285,7 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
         ext_start = s
         head = seg[max(0, s - 6):s]
         stripped = head.rstrip()
-        if comparator != "~":
+        if comparator != "~" and stripped.endswith(c.before_words):
             for w, comp in c.before:
                 if stripped.endswith(w) and not _WORD_YUE.search(stripped):
                     comparator, ext_start = comp, s - (len(head) - len(stripped)) - len(w)
@@ -290,14 +314,13 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
                       "qualifier": seg[ext_end:ext_end + 1] == "的", "_local_end": ext_end,
                       "rules": tuple(rules)})
     # 翻一番 / 翻两番 / 翻番
-    for m in re.finditer(r"翻(?P<n>一|两|二|三)?番", seg):
+    for m in (_DOUBLING.finditer(seg) if "番" in seg else ()):
         n = {"一": 1, "两": 2, "二": 2, "三": 3}.get(m.group("n"), 1)
         found.append({"start": start + m.start(), "end": start + m.end(), "value": 2 ** n, "unit": "倍",
                       "comparator": "=", "placeholder": False, "metric": _metric(seg, m.start(), c),
                       "qualifier": False, "_local_end": m.end(), "rules": ("target.doubling",)})
     # 保十争八: keep a top-10 place, strive for top 8 — two rank targets
-    for m in re.finditer(r"保(?P<a>[一二三四五六七八九十]{1,2}|\d{1,2})"
-                         r"争(?P<b>[一二三四五六七八九十]{1,2}|\d{1,2})", seg):
+    for m in (_KEEP_STRIVE.finditer(seg) if "争" in seg else ()):
         for g in ("a", "b"):
             value = {"十": 10}.get(m.group(g)) or parse_number(m.group(g), lexicon)
             if value is not None:
@@ -378,21 +401,19 @@ def _in_quotes(seg: str, pos: int) -> bool:
 def _metric(seg: str, pos: int, c: _Compiled) -> str:
     """The measured thing: the clause before the number, without leading directive words and the verb."""
     left = seg[:pos].rstrip(" |")      # "| 粮食总产量 | 30万吨 |": the metric is the cell before
-    cut = max((m.end() for m in _CLAUSE_CUT.finditer(left)), default=0)
-    clause = left[cut:]
+    m = _LAST_CLAUSE_CUT.match(left)       # the end of the last clause mark
+    clause = left[m.end() if m else 0:]
     clause = _FILLER.sub("", clause)
     vm = None
     for vm in c.verbs.finditer(clause):
         pass
-    if vm is not None and re.fullmatch(r"[到至为达了]{0,2}", clause[vm.end():]):
+    if vm is not None and _VERB_TAIL.fullmatch(clause, vm.end()):
         verb = vm.group()
         clause = clause[:vm.start()] + (verb if verb in c.keep else "")
     if not clause.strip():
         # the counted object follows the number: "举办2次以上园区用工招聘会"
         right = seg[pos:]
-        m = re.search(r"[0-9XxX×*零一二两三四五六七八九十百千万]+[^\u4e00-\u9fff“]*?"
-                      r"[\u4e00-\u9fff]{1,4}?(?:以上|以下|左右)?"
-                      r"(?P<obj>[^，,；;。：:、]{1,20})", right)
+        m = _OBJECT_AFTER.search(right)
         clause = m.group("obj") if m else ""
     return clause.strip(" 的")
 

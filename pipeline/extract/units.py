@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 
 from speechledger.doc import Segment, SpeechDoc, Unit
+from speechledger.regex_gate import literal_gate, scanner
 from speechledger.regex_gate import literal_trie as _trie
-from speechledger.regex_gate import scanner
 
 _AND_MARK = "龢"   # stands in for 和 inside official names while scanning (same length)
 _SEP = re.compile(r"\s*(?:、|和|及|与|以及|/|,|，)\s*")
@@ -48,6 +48,7 @@ class _Compiled:
     introduced: re.Pattern
     clauses: list
     clause_hint: re.Pattern
+    clause_gate: re.Pattern | None      # the hints' required literals (None: unknown)
     name_run: re.Pattern            # over the reversed line: the characters a name may take
     stop_at: re.Pattern             # over the reversed line: a left stop ends here
     quoted_suffixes: tuple          # suffixes of names that may hold a quoted stretch
@@ -140,6 +141,7 @@ def _build(lexicon) -> _Compiled:
         introduced=re.compile(rf"(?:{d['introduced_by']})\s*$"),
         clauses=[{**row, "re": re.compile(row["pattern"]), "hint": re.compile(row["hint"])} for row in d["clauses"]],
         clause_hint=scanner("|".join(f"(?:{row['hint']})" for row in d["clauses"])),
+        clause_gate=literal_gate([row["hint"] for row in d["clauses"]]),
         # a quoted stretch inside a name (县“两违”整治办公室) is one step: read reversed, ”…“
         name_run=re.compile(rf"(?:(?!{rstops})(?:[\u4e00-\u9fffX×*()（）]|[^\W_])|{_QUOTED_REVERSED}){{0,{_NAME_LIMIT}}}"),
         stop_at=re.compile(rstops),
@@ -309,12 +311,19 @@ def find_units_with_rules(norm: str, start: int, end: int, lexicon, sole_respons
 
 
 # spaces between Chinese characters: justified PDF text and joined line wraps ("县商务局牵 头")
-_CJK_GAP = re.compile(r"(?<=[\u4e00-\u9fff、，])[ \t\u3000]+(?=[\u4e00-\u9fff])")
+# (?=[ \t\u3000]) first: re skips to a space instead of trying the look-behind everywhere
+_CJK_GAP = re.compile(r"(?=[ \t\u3000])(?<=[\u4e00-\u9fff、，])[ \t\u3000]+(?=[\u4e00-\u9fff])")
+
+
+def _has_space(norm: str, start: int, end: int) -> bool:
+    """A character _CJK_GAP needs (str.find, far cheaper than the regex over a line without one)."""
+    return norm.find(" ", start, end) >= 0 or norm.find("\u3000", start, end) >= 0 or norm.find("\t", start, end) >= 0
 
 
 def _units(norm: str, start: int, end: int, c: _Compiled, sole_responsible: bool
            ) -> list[tuple[int, int, str, tuple[str, ...]]]:
-    if _CJK_GAP.search(norm, start, end) is None or norm.find("|", start, end) >= 0:
+    if not _has_space(norm, start, end) or _CJK_GAP.search(norm, start, end) is None \
+            or norm.find("|", start, end) >= 0:
         return _units_here(norm, start, end, c, sole_responsible)
     # read a copy without the gaps (with some context on each side), then map spans back
     lo, hi = max(0, start - 200), min(len(norm), end + 200)
@@ -430,8 +439,8 @@ def _clause_units(seg: str, scan: str, c: _Compiled, cands: list[tuple[int, int]
     the clause's lead/support list, whatever stands around it."""
     units: list[tuple[int, int, str, tuple[str, ...]]] = []
     claimed: list[tuple[int, int]] = []
-    if not c.clause_hint.search(seg):
-        return units, claimed
+    if (c.clause_gate is not None and not c.clause_gate.search(seg)) or not c.clause_hint.search(seg):
+        return units, claimed       # (the gate: a literal every hint match holds, which re skips to)
     for row in c.clauses:
         if not row["hint"].search(seg):
             continue
