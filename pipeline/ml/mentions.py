@@ -29,18 +29,16 @@ KINDS = ("targets", "deadlines")
 # Decision thresholds (a model card's params override them). scripts/tune_mentions.py grids them by
 # 5-fold CV by document on the real documents, clean and with 15% of the held-out rule tasks, units,
 # targets and deadlines dropped. Dropping rule items changed nothing up to P < 0.3, so rule items stay
-# (and need no features at run time). CV_CHOSEN won: clean CV targets .961 and deadlines .938 as
+# (and need no features at run time). The chosen thresholds: clean CV targets .961 and deadlines .938 as
 # without the decision, rule-miss CV targets .883 -> .935 and deadlines .859 -> .889 (deadlines at
-# 0.4 would reach .933 there but cost clean CV .938 -> .933). It is OFF by default: re-running the
-# finders with their filters off costs 15% of the default extract (scripts/bench_extract.py --stages,
-# ml_mentions 1.44 s of 9.3 s per MB, under load), which takes it below jieba.lcut. To turn it on,
-# put CV_CHOSEN into DEFAULTS (or a model card's "params") and retrain.
-CV_CHOSEN = {"target_keep": 0.0, "target_add": 0.4, "deadline_keep": 0.0, "deadline_add": 0.8}
+# 0.4 would reach .933 there but cost clean CV .938 -> .933). Re-running the finders with their
+# filters off costs about 1.2 CPU s per MB (scripts/bench_extract.py --stages, ml_mentions); the
+# whole-process extract stays at 1.01-1.13x jieba.lcut with it (1.07-1.12x without).
 DEFAULTS = {
     "target_keep": 0.0,       # drop a rule target when P < this (0: never)
-    "target_add": 1.01,       # add a candidate the rules filtered or never proposed when P >= this (> 1: never)
+    "target_add": 0.4,        # add a candidate the rules filtered or never proposed when P >= this (> 1: never)
     "deadline_keep": 0.0,
-    "deadline_add": 1.01,
+    "deadline_add": 0.8,
 }
 MIN_COUNT = 2            # a feature enters the vocabulary when at least this many training candidates have it
 C = 1.0

@@ -611,5 +611,5 @@ def card_markdown(card: dict, cv: dict | None) -> str:
               "(ml: P >= 0.5; hybrid: a rule item stays unless P < *_keep, another is added at P >= *_add; "
               "params " + ", ".join(f"{k} {v}" for k, v in mp.items()) + ")"
               + ("; in the hybrid the decision is off (thresholds above 1: the rules' targets and deadlines), "
-                 "see pipeline/ml/mentions.py CV_CHOSEN." if off else "."), ""]
+                 "see pipeline/ml/mentions.py DEFAULTS." if off else "."), ""]
     return "\n".join(lines)
