@@ -340,11 +340,10 @@ def oof_logits(items: list[Item], Xb, y_task: np.ndarray, seed: int = SEED, C: f
     """The text model's P(task) logit of every training row, each from a model that did not see its
     document (CONTEXT_FOLDS folds by document, as cross-validation draws them)."""
     from sklearn.linear_model import LogisticRegression
-    keys = [it.key for it in items]
-    order = np.random.RandomState(seed).permutation(len(keys))
-    fold = np.empty(len(keys), int)
-    fold[order] = np.arange(len(keys)) % CONTEXT_FOLDS
-    row_fold = np.repeat(fold, [len(it.y_task) for it in items])
+
+    from speechledger.ml.cv import fold_of
+    folds = fold_of([it.key for it in items], CONTEXT_FOLDS, seed)
+    row_fold = np.repeat([folds[it.key] for it in items], [len(it.y_task) for it in items])
     z = np.zeros(len(y_task))
     for f in range(CONTEXT_FOLDS):
         test = row_fold == f
