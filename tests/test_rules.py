@@ -284,6 +284,16 @@ def test_label_line_and_pattern_examples(rule, pattern, example, should_match):
     assert bool(re.search(pattern, norm_text(example))) is should_match
 
 
+ROLE_CUE = load_yaml("units.yaml")["role_cue"]
+ROLE_ROWS = [(ex, ok) for ok, key in ((True, "match"), (False, "no_match")) for ex in ROLE_CUE[key]]
+
+
+@pytest.mark.parametrize("example,should_match", ROLE_ROWS, ids=[f"{r[0][:12]}:{r[1]}" for r in ROLE_ROWS])
+def test_role_cue_examples(example, should_match):
+    from speechledger.ml.hybrid import role_cue
+    assert bool(role_cue(LEX).search(norm_text(example))) is should_match
+
+
 # a `hit` heading row shows in the cue it adds
 SROWS = [(r.get("cue") or r["id"], ex, ok)
          for group in ("score_rules", "structure_rules", "heading_rules") for r in load_yaml("task_cues.yaml")[group]

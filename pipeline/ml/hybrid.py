@@ -188,7 +188,7 @@ def ml_units(doc: SpeechDoc, config) -> SpeechDoc:
         for t in sp.tasks:
             if unitless_only and t.units:
                 continue
-            if scope == "role" and not _ROLE_CUE.search(norm, t.start, t.end):
+            if scope == "role" and not role_cue(lex).search(norm, t.start, t.end):
                 continue
             known = [(u.start, u.end) for u in t.units] if hybrid else ()
             found = [(s, e, c) for s, e, c in crf.spans(norm, t.start, t.end, known) if c >= min_conf]
@@ -215,7 +215,9 @@ def ml_units(doc: SpeechDoc, config) -> SpeechDoc:
 
 # "role" scope: the words that name a doer's role (ANNOTATION.md §3: lead 牵头/负责/主抓/链长,
 # support 配合/参加/协助/会同, label lines 责任单位/牵头单位…)
-_ROLE_CUE = re.compile(r"牵头|负责|主抓|链长|配合|参加|协助|会同|协同|责任单位|承办")
+def role_cue(lexicon) -> re.Pattern:
+    """units.yaml role_cue: a word that assigns a role (the "role" scope of the unit CRF)."""
+    return lexicon.cached("units.role_cue", lambda lx: re.compile(lx.data("units.yaml")["role_cue"]["pattern"]))
 
 
 def _segment_at(sp, pos: int):
