@@ -95,6 +95,15 @@ def find_sets(roots: list[str]) -> list[GoldSet]:
     return out
 
 
+def _card_path(p) -> str:
+    """A training folder as the card records it: relative to the folder training ran in
+    ("../shared/corpus/real/texts"), so the card names no machine's absolute paths."""
+    try:
+        return os.path.relpath(p)
+    except ValueError:        # another drive (Windows)
+        return str(p)
+
+
 def shared_dir(root: Path) -> Path:
     return Path(os.environ.get("SPEECHLEDGER_SHARED", root.resolve().parent / "shared"))
 
@@ -516,7 +525,7 @@ def train_models(sets: list[GoldSet], out: str, seed: int = SEED, cv: dict | Non
         "name": "speechledger-learned-extractors",
         "created": created,
         "seed": seed,
-        "training_data": {"sets": {s.name: {"texts": str(s.texts), "composed": s.composed,
+        "training_data": {"sets": {s.name: {"texts": _card_path(s.texts), "composed": s.composed,
                                             "files": sum(1 for f in corpus.files if f.set == s.name)}
                                    for s in corpus.sets},
                           "sha256": corpus.digest(), **{k: v for k, v in corpus.sizes().items() if k != "sets"}},
