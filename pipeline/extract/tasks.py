@@ -394,8 +394,8 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
         {c.id: c.weight for c in cues},
         [(r, _conditions(_HeadingContext, r.when)) for r in heading_rules(lex)],
         # (plain tuples: read per segment and row, unpacking beats attribute look-ups)
-        [(r.any_cue or None, r.unless, _conditions(_Context, r.when), r.id, r.score) for r in score_rules(lex)],
-        [(r, bool(r.when) and r.when[0] in _KIND_CONDITIONS, _conditions(_Context, r.when))
+        [(r.any_cue or None, r.unless, sum(_cheap_first(r.when), ()), r.id, r.score) for r in score_rules(lex)],
+        [(r, bool(r.when) and r.when[0] in _KIND_CONDITIONS, *_cheap_first(r.when))
          for r in srules if r.effect != "join"]))
     cue_by_id = lex.cached("task_fast_cue_by_id", lambda _lex: {c.id: c for c in plan[4]})   # (searcher patterns)
     for sp in doc.speeches:
@@ -490,14 +490,21 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                     break
                 continue
             forced = False
-            for rule, needs_kind, conds in seg_rules:
+            for rule, needs_kind, cheap, conds in seg_rules:
                 if needs_kind and ctx.kind is None:
+                    continue
+                for cond in cheap:          # a loop, not all() over a generator: per segment and row
+                    if not cond(ctx):
+                        break
+                else:
+                    cond = None
+                if cond is not None:
                     continue
                 if not rule.unless.isdisjoint(hits):
                     veto = hits & rule.unless
                     if veto - rule.local or _in_main_clause(text, veto, cue_by_id, pats):
                         continue
-                for cond in conds:          # a loop, not all() over a generator: per segment and row
+                for cond in conds:
                     if not cond(ctx):
                         break
                 else:
@@ -523,6 +530,20 @@ def _in_main_clause(text: str, veto: set[str], cue_by_id, pats) -> bool:
     if any(r.search(clauses[0]) for r in rx):
         return True
     return 2 * sum(1 for cl in clauses if any(r.search(cl) for r in rx)) >= len(clauses)
+
+
+# conditions read off fields already at hand (no regex, no POS tag): tried first, as a row fires only
+# when all its conditions hold and every condition is a pure function of the segment's context
+_CHEAP_CONDITIONS = frozenset({"in_review", "in_plan", "in_goals", "in_goals_list", "in_work_procedure",
+                               "in_plan_document", "follows_task", "after_task", "not_heading", "not_plan_section",
+                               "outside_review", "parent_under_review", "after_semicolon", "dash_item"})
+
+
+def _cheap_first(names) -> tuple[tuple, tuple]:
+    """A row's condition methods as (cheap ones, the others): each in the row's order, except that
+    the POS-tagging opens_with_verb goes last."""
+    rest = sorted((n for n in names if n not in _CHEAP_CONDITIONS), key=lambda n: n == "opens_with_verb")
+    return _conditions(_Context, [n for n in names if n in _CHEAP_CONDITIONS]), _conditions(_Context, rest)
 
 
 def _conditions(ctx_class, names) -> tuple:
