@@ -53,7 +53,18 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    if argv is None:        # the process's own command line: it ends when the command does
+        try:
+            return _main(sys.argv[1:])
+        finally:
+            # the collection at interpreter exit would walk the whole heap (50 ms after a large
+            # file) only to find what exit frees anyway: nothing alive now is collected
+            import gc
+            gc.freeze()
+    return _main(argv)
+
+
+def _main(argv: list[str]) -> int:
     # `speechledger COMMAND …`: only that command's parser (the full one for --help, --version, typos)
     ap = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
     args = ap.parse_args(argv)

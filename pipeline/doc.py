@@ -100,8 +100,12 @@ class Task:
 
 
 def _public(item) -> dict[str, Any]:
-    # the items are flat (scalars and a tuple of rule ids): a shallow copy is asdict without its recursion
-    d = {name: getattr(item, name) for name in _field_names(type(item)) if name != "source"}
+    # the items are flat (scalars and a tuple of rule ids): a shallow copy is asdict without its
+    # recursion; their __dict__ holds the fields in field order (__init__ sets them so)
+    d = item.__dict__.copy()
+    if len(d) != len(_field_names(type(item))):         # anything set beside the fields: by name
+        d = {name: getattr(item, name) for name in _field_names(type(item))}
+    d.pop("source", None)
     d["rules"] = list(d.get("rules", ()))
     return d
 

@@ -183,6 +183,12 @@ class LiteralPlan:
 def first_chars(pattern: str) -> str | None:
     """A character class holding every character a match of pattern can start with, or None
     when that cannot be told (a match may be empty, start with any character, …)."""
+    # parsing is the cost (a tenth of a short run's start-up): kept in the regex cache
+    from speechledger import rxcache
+    return rxcache.memo("first_chars " + _source_hash(), pattern, _first_chars)
+
+
+def _first_chars(pattern: str) -> str | None:
     try:
         tree = _parser.parse(pattern)
     except Exception:                                 # pragma: no cover - defensive
@@ -310,4 +316,4 @@ def _lookahead(pattern: str) -> str | None:
             return None
     except Exception:                                 # pragma: no cover - defensive
         return None
-    return first_chars(pattern)
+    return _first_chars(pattern)

@@ -67,7 +67,12 @@ def _cache_file() -> Path | None:
         return None
     impl = sys.implementation
     tag = f"{impl.name}-{'.'.join(map(str, sys.version_info[:3]))}-{getattr(_sre, 'MAGIC', 0)}-{sys.hexversion:x}"
-    return base / f"regex-v2-{tag}.marshal"
+    return base / f"regex-v{_VERSION}-{tag}.marshal"
+
+
+_VERSION = 2        # of the file's layout; files of older layouts are deleted when a new one is written
+# regex-{tag}.marshal (layout 1, unversioned name), regex-vN-{tag}.marshal and their temporary files
+_CACHE_NAME = re.compile(r"regex-(?:v(\d+)-)?[^/]*\.marshal(?:[^/]*\.tmp)?")
 
 
 def _entries() -> dict:
@@ -195,5 +200,26 @@ def flush() -> None:
         except BaseException:
             os.unlink(tmp)
             raise
+        prune(path.parent)
     except (OSError, ValueError):
         pass                      # a read-only or full disk: the cache is only an optimisation
+
+
+def prune(folder: Path) -> list[str]:
+    """Delete the cache files of older layouts in folder (a user's cache would otherwise keep one per
+    upgrade forever); the current layout's files of other Python builds stay. Returns the names deleted."""
+    gone = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return gone
+    for name in names:
+        m = _CACHE_NAME.fullmatch(name)
+        if m is None or (m.group(1) is not None and int(m.group(1)) >= _VERSION):
+            continue
+        try:
+            os.unlink(folder / name)
+            gone.append(name)
+        except OSError:
+            pass
+    return gone

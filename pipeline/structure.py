@@ -61,8 +61,11 @@ def first_match(rows: list[Row], text: str, any_rx: re.Pattern | None = None,
     if plan is not None:
         # plan.rows: the rows whose own gate passes, from one scan
         may = plan.rows(text)
-        for n, r in enumerate(rows):
-            if may >> n & 1 and r.pattern.search(text):
+        while may:                  # the rows in order, only those whose literals are present
+            low = may & -may
+            may ^= low
+            r = rows[low.bit_length() - 1]
+            if r.pattern.search(text):
                 return r
         return None
     # behind the group's gate each row's own gate is cheaper than the group's combined pattern

@@ -99,3 +99,22 @@ def test_the_file_starts_afresh_when_full_and_is_written_a_few_times_per_process
         rxcache.flush()
     on_disk = marshal.loads(path.read_bytes())
     assert sum(k[0] == "test" for k in on_disk) == rxcache._MAX_WRITES - 1
+
+
+def test_writing_the_cache_deletes_older_layouts_only(monkeypatch, tmp_path):
+    """A user's cache folder does not keep one stale file per upgrade: the files of older layouts
+    (and their left-over temporary files) go when a new one is written; the current layout's
+    files of other Python builds stay, and so does anything else in the folder."""
+    _fresh(monkeypatch, tmp_path)
+    current = rxcache.cache_file()
+    tag = current.name.split("-", 2)[2]
+    old = ["regex-cpython-3.11.7-20220615-30b07f0.marshal",               # layout 1: no version in the name
+           f"regex-v{rxcache._VERSION - 1}-{tag}", f"regex-v{rxcache._VERSION - 1}-{tag}abc123.tmp"]
+    keep = [f"regex-v{rxcache._VERSION}-pypy-3.10.0-0-0.marshal", "notes.txt", "regex-notes.txt"]
+    for name in old + keep:
+        (tmp_path / name).write_bytes(b"x")
+    _compile_all()
+    rxcache.flush()
+    left = {p.name for p in tmp_path.iterdir()}
+    assert left == set(keep) | {current.name}
+    assert _compile_all() == [re.compile(p) for p in PATTERNS]

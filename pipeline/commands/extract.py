@@ -49,7 +49,9 @@ def run(args) -> int:
                         tokenize=args.tokenizer != "jieba")
     try:
         check_date(args.date)
-        spec.build()      # a bad backend or model choice fails here, once, not per file
+        from speechledger.api import gc_paused
+        with gc_paused():     # start-up (imports, models) makes no garbage worth a collection
+            spec.build()      # a bad backend or model choice fails here, once, not per file
         stats = extract(args.files, fmt=args.format, output=args.output, date=args.date, jobs=args.jobs,
                         engine=args.engine, scheduler=args.scheduler, spec=spec, progress=args.progress)
     except (ValueError, RuntimeError, OSError) as e:

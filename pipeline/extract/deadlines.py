@@ -287,9 +287,10 @@ def _find(norm: str, start: int, end: int, ref: RefDate | None, lexicon, trace: 
     titles = [] if "deadline.filter.title" in skip else [m.span() for m in _TITLE.finditer(norm, start, end)]
     taken: list[tuple[int, int]] = list(titles)
     out = []
-    for n, r in enumerate(rules):
-        if not may >> n & 1:
-            continue                # a literal every match holds is absent: the row cannot match
+    while may:                      # the rows in order, only those whose literals are present
+        low = may & -may
+        may ^= low
+        r = rules[low.bit_length() - 1]
         for m in r.pattern.finditer(norm, start, end):
             s, e = m.span()
             for g in ("span", "span2", "span3", "span4", "span5"):

@@ -265,12 +265,12 @@ def _cue_plan(lexicon):
         for x in found:
             for k in range(1, len(x) + 1):      # x's prefixes among the literals
                 found[x] |= bits.get(x[:k], 0)
-        # one scan finds at each position the longest literal starting there (its prefixes: `found`)
-        # behind a look-ahead on the literals' first characters: re then enters the tree only where
-        # one starts (re's own skip over a wide alternation is slower: a quarter of the scan)
+        # one findall per segment gives at each position the longest literal starting there (its
+        # prefixes: `found`; in a look-ahead, so overlapping literals are all found) behind a look-ahead
+        # on the literals' first characters: re then enters the tree only where one starts
         trie = literal_trie(sorted(bits))
         first = first_chars(trie)
-        scans = [re.compile(trie if first is None else f"(?={first}){trie}").search] if bits else []
+        scans = [re.compile(("" if first is None else f"(?={first})") + f"(?=({trie}))").findall] if bits else []
         # the cues as segments are scored on them: the same patterns, searched faster (regex_gate.searcher)
         fast = [replace(c, pattern=searcher(c.pattern)) for c in cues]
         return always, scans, found, {}, fast
@@ -294,8 +294,8 @@ def _segments_with(search, src: str, starts: list[int], ends: list[int], lo: int
 
 def _cue_candidates(norm: str, sp: Speech, view: _SpeechView, cues, plan) -> tuple[list[str], list[list]]:
     """The text each segment is scored on (PDF spaces inside words removed: "政治 任务") and
-    the cues it may hold: those one of whose required literals it contains, found by a scan
-    over the speech that stops wherever a literal starts (the per-segment search decides)."""
+    the cues it may hold: those one of whose required literals it contains, found by one
+    findall over the segment (the per-segment search decides)."""
     segs = sp.segments
     texts = view.texts
     if not segs:
@@ -303,32 +303,12 @@ def _cue_candidates(norm: str, sp: Speech, view: _SpeechView, cues, plan) -> tup
     always, scans, found, decoded, fast = plan
     if _SPACE_IN_CJK.search(norm, sp.start, sp.end):
         texts = [_SPACE_IN_CJK.sub("", t) for t in texts]
-        src = "\n".join(texts)             # scanned as the segments will be scored
-        starts, ends, pos = [], [], 0
-        for t in texts:
-            starts.append(pos)
-            ends.append(pos + len(t))
-            pos += len(t) + 1
-        lo, hi = 0, len(src)
-    else:
-        src = norm
-        starts = [s.start for s in segs]
-        ends = [s.end for s in segs]
-        lo, hi = segs[0].start, segs[-1].end
-    mask = [always] * len(segs)
-    for search in scans:
-        pos = lo
-        while True:
-            m = search(src, pos, hi)
-            if m is None:
-                break
-            s = m.start()
-            # a literal across a segment end marks the segment it starts in: more candidates, never fewer
-            i = bisect_right(starts, s) - 1
-            mask[i if i > 0 else 0] |= found[m.group()]
-            pos = s + 1         # literals overlap: the next may start inside this one
     out = []
-    for x in mask:
+    for t in texts:
+        x = always
+        for findall in scans:
+            for lit in findall(t):
+                x |= found[lit]
         sel = decoded.get(x)
         if sel is None:
             sel = decoded[x] = [c for n, c in enumerate(fast) if x >> n & 1]
@@ -413,8 +393,9 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
     weights, hrules, srows, seg_rules = lex.cached("task_rows", lambda _lex: (
         {c.id: c.weight for c in cues},
         [(r, _conditions(_HeadingContext, r.when)) for r in heading_rules(lex)],
-        [(r, _conditions(_Context, r.when)) for r in score_rules(lex)],
-        [(r, bool(r.when) and r.when[0] in _KIND_CONDITIONS, _conditions(_Context, r.when))
+        # (plain tuples: read per segment and row, unpacking beats attribute look-ups)
+        [(r.any_cue or None, r.unless, sum(_cheap_first(r.when), ()), r.id, r.score) for r in score_rules(lex)],
+        [(r, bool(r.when) and r.when[0] in _KIND_CONDITIONS, *_cheap_first(r.when))
          for r in srules if r.effect != "join"]))
     cue_by_id = lex.cached("task_fast_cue_by_id", lambda _lex: {c.id: c for c in plan[4]})   # (searcher patterns)
     for sp in doc.speeches:
@@ -470,23 +451,29 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
             ctx = _Context(view, k, text, hits, config, plan_doc, goals, parent, review_parent,
                            bool(tasks) and tasks[-1].segment == seg.id - 1)
             fired: list[str] = []
-            for rule, conds in srows:
-                if (rule.any_cue and rule.any_cue.isdisjoint(hits)) or not rule.unless.isdisjoint(hits):
+            for any_cue, unless, conds, rid, rscore in srows:
+                if (any_cue is not None and any_cue.isdisjoint(hits)) or not unless.isdisjoint(hits):
                     continue        # (isdisjoint: no set built per segment and row)
                 for cond in conds:
                     if not cond(ctx):
                         break
                 else:
-                    fired.append(rule.id)
-                    score += rule.score
+                    fired.append(rid)
+                    score += rscore
             if h is not None:
                 hi = heading_idx[h.start]
                 hctx = _HeadingContext(view, k, h, text, hits, score, threshold, goals, purpose_list,
                                        last_item, review_parent, config, ctx.prev_task)
                 for row, conds in hrules:
                     if (row.any_cue and row.any_cue.isdisjoint(hits)) or not row.unless.isdisjoint(hits) or \
-                            (row.max_score is not None and score > row.max_score) or \
-                            not all(cond(hctx) for cond in conds):
+                            (row.max_score is not None and score > row.max_score):
+                        continue
+                    for cond in conds:
+                        if not cond(hctx):
+                            break
+                    else:
+                        cond = None
+                    if cond is not None:
                         continue
                     if row.effect == "hit":
                         hits.add(row.cue)
@@ -503,14 +490,21 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                     break
                 continue
             forced = False
-            for rule, needs_kind, conds in seg_rules:
+            for rule, needs_kind, cheap, conds in seg_rules:
                 if needs_kind and ctx.kind is None:
+                    continue
+                for cond in cheap:          # a loop, not all() over a generator: per segment and row
+                    if not cond(ctx):
+                        break
+                else:
+                    cond = None
+                if cond is not None:
                     continue
                 if not rule.unless.isdisjoint(hits):
                     veto = hits & rule.unless
                     if veto - rule.local or _in_main_clause(text, veto, cue_by_id, pats):
                         continue
-                for cond in conds:          # a loop, not all() over a generator: per segment and row
+                for cond in conds:
                     if not cond(ctx):
                         break
                 else:
@@ -536,6 +530,20 @@ def _in_main_clause(text: str, veto: set[str], cue_by_id, pats) -> bool:
     if any(r.search(clauses[0]) for r in rx):
         return True
     return 2 * sum(1 for cl in clauses if any(r.search(cl) for r in rx)) >= len(clauses)
+
+
+# conditions read off fields already at hand (no regex, no POS tag): tried first, as a row fires only
+# when all its conditions hold and every condition is a pure function of the segment's context
+_CHEAP_CONDITIONS = frozenset({"in_review", "in_plan", "in_goals", "in_goals_list", "in_work_procedure",
+                               "in_plan_document", "follows_task", "after_task", "not_heading", "not_plan_section",
+                               "outside_review", "parent_under_review", "after_semicolon", "dash_item"})
+
+
+def _cheap_first(names) -> tuple[tuple, tuple]:
+    """A row's condition methods as (cheap ones, the others): each in the row's order, except that
+    the POS-tagging opens_with_verb goes last."""
+    rest = sorted((n for n in names if n not in _CHEAP_CONDITIONS), key=lambda n: n == "opens_with_verb")
+    return _conditions(_Context, [n for n in names if n in _CHEAP_CONDITIONS]), _conditions(_Context, rest)
 
 
 def _conditions(ctx_class, names) -> tuple:

@@ -266,7 +266,10 @@ def _candidates(scan: str, c: _Compiled, clause: bool = False) -> list[tuple[int
     # keep the longest of overlapping candidates (of equal ones, the first)
     out: list[tuple[int, int]] = []
     for s, e in sorted(cands, key=lambda x: (x[0] - x[1], x[0])):
-        if all(e <= a or s >= b for a, b in out):
+        for a, b in out:            # (a loop, not all() over a generator: the finder's hot path)
+            if e > a and s < b:
+                break
+        else:
             out.append((s, e))
     return sorted(out)
 
