@@ -6,7 +6,7 @@ import pytest
 from speechledger.api import Pipeline
 from speechledger.extract.deadlines import RefDate, find_deadlines_with_rules
 from speechledger.extract.targets import find_targets
-from speechledger.lexicon import Lexicon
+from speechledger.lexicon import Lexicon, load_yaml
 from speechledger.ml import mentions
 from speechledger.ml.mentions import Candidate, MentionModel, decide, label
 
@@ -185,3 +185,12 @@ def test_the_rule_miss_simulation_drops_rule_mentions_and_notes_them():
     doc = pipe(TEXT, source="x.txt", date="2024-02-01")
     assert _mentions_of(doc) == []
     assert {(s, e) for _k, s, e in doc.mention_misses} == {(s, e) for s, e, _ in rules}
+
+
+GATES = [(r["id"], r["pattern"], ex, ok) for r in load_yaml("mentions.yaml")["gates"]
+         for key, ok in (("match", True), ("no_match", False)) for ex in r[key]]
+
+
+@pytest.mark.parametrize("gid,pattern,example,should_match", GATES)
+def test_gate_row_examples(gid, pattern, example, should_match):
+    assert (mentions._gate(Lexicon.load(), gid).search(example) is not None) is should_match

@@ -452,8 +452,10 @@ def drop_rule_units(stage, rate: float, seed: int = SEED):
     return units_with_misses
 
 
-def pipeline_for(extractors: str, models, rule_drop: float = 0.0, seed: int = SEED, unit_drop: float = 0.0):
-    """A pipeline running the given in-memory models; rule tasks and units thinned when the drops are > 0."""
+def pipeline_for(extractors: str, models, rule_drop: float = 0.0, seed: int = SEED, unit_drop: float = 0.0,
+                 finder_miss: bool = False):
+    """A pipeline running the given in-memory models; rule tasks and units thinned when the drops are > 0
+    (finder_miss: the dropped targets and deadlines are not even proposed, mentions.drop_rule_mentions)."""
     from speechledger.api import Pipeline
     pipe = Pipeline(extractors=extractors)
     pipe.config._cache["models"] = models
@@ -464,7 +466,7 @@ def pipeline_for(extractors: str, models, rule_drop: float = 0.0, seed: int = SE
     if rule_drop:            # the rule targets and deadlines too (mentions.drop_rule_mentions)
         from speechledger.ml.mentions import drop_rule_mentions
         for kind in ("deadlines", "targets"):
-            pipe._stages[kind] = drop_rule_mentions(pipe._stages[kind], kind, rule_drop, seed)
+            pipe._stages[kind] = drop_rule_mentions(pipe._stages[kind], kind, rule_drop, seed, finder_miss)
     return pipe
 
 
