@@ -22,9 +22,13 @@ from pathlib import Path
 
 def grid_of(args) -> list[dict]:
     from speechledger.ml.hybrid import DEFAULTS
-    return [{**DEFAULTS, "target_keep": k, "target_add": a, "deadline_keep": k, "deadline_add": a,
-             "target_generic_add": g, "deadline_generic_add": g}
-            for k, a, g in itertools.product(args.keep, args.add, args.generic_add)]
+    from speechledger.ml.mentions import DEFAULTS as MENTIONS
+    adds = [(a, a) for a in args.add] if args.add else [(MENTIONS["target_add"], MENTIONS["deadline_add"])]
+    gens = [(g, g) for g in args.generic_add] if args.generic_add else \
+        [(MENTIONS["target_generic_add"], MENTIONS["deadline_generic_add"])]
+    return [{**DEFAULTS, "target_keep": k, "target_add": ta, "deadline_keep": k, "deadline_add": da,
+             "target_generic_add": tg, "deadline_generic_add": dg}
+            for k, (ta, da), (tg, dg) in itertools.product(args.keep, adds, gens)]
 
 
 def table(summary: list[dict]) -> str:
@@ -49,9 +53,11 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--test-drop", type=float, nargs="+", default=[0.0, 0.15])
     ap.add_argument("--keep", type=float, nargs="+", default=[0.0, 0.05, 0.1, 0.2])
-    ap.add_argument("--add", type=float, nargs="+", default=[0.5, 0.6, 0.7, 0.8, 0.9, 1.01])
-    ap.add_argument("--generic-add", type=float, nargs="+", default=[1.01],
-                    help="thresholds of the rule-free decision (mentions.GENERIC; > 1: off)")
+    ap.add_argument("--add", type=float, nargs="+", default=None,
+                    help="thresholds of the full decision, both kinds alike (default: mentions.DEFAULTS per kind)")
+    ap.add_argument("--generic-add", type=float, nargs="+", default=None,
+                    help="thresholds of the rule-free decision, both kinds alike (mentions.GENERIC; > 1: off; "
+                         "default: mentions.DEFAULTS per kind)")
     ap.add_argument("--finder-miss", action="store_true",
                     help="also run each --test-drop > 0 as finder misses (the dropped targets and deadlines are "
                          "not proposed by the rule finders either: only rule-free candidates can bring them back)")

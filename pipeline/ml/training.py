@@ -542,7 +542,8 @@ def train_models(sets: list[GoldSet], out: str, seed: int = SEED, cv: dict | Non
                       "kind": "linear-chain CRF (crfsuite lbfgs), BIO over characters of unit-cue windows",
                       "c1": units.c1, "c2": units.c2, "trained_on": units.sizes},
             "mentions": {"files": ["mentions.npz", "mentions.json"],
-                         "kind": "logistic regressions x2 (targets, deadlines), liblinear, over the candidates of "
+                         "kind": "logistic regressions x4 (targets, deadlines; and each without rule ids, "
+                                 "*_generic), liblinear, over the candidates of "
                                  "the rule proposers with every filter off: rule and filter ids, context "
                                  "characters in the clause and sentence, section, list position, due vs date",
                          "trained_on": models.mentions.sizes},
@@ -609,7 +610,8 @@ def card_markdown(card: dict, cv: dict | None) -> str:
     mp = {k: v for k, v in card["params"].items() if k.startswith(("target_", "deadline_"))}
     off = all(mp.get(k, 2) > 1 for k in ("target_add", "deadline_add"))
     lines += ["Deadlines and targets: the rules propose, with every filter off, and the mentions model decides "
-              "(ml: P >= 0.5; hybrid: a rule item stays unless P < *_keep, another is added at P >= *_add; "
+              "(ml: P >= 0.5; hybrid: a rule item stays unless P < *_keep, another is added at P >= *_add, or when "
+              "the rule-free model of the same candidates (no rule ids; mentions.GENERIC) is at P >= *_generic_add; "
               "params " + ", ".join(f"{k} {v}" for k, v in mp.items()) + ")"
               + ("; in the hybrid the decision is off (thresholds above 1: the rules' targets and deadlines), "
                  "see pipeline/ml/mentions.py DEFAULTS." if off else "."), ""]
