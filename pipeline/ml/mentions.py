@@ -357,7 +357,8 @@ class MentionModel:
         if w is None:           # too few examples of both classes to train on: add nothing
             return 0.0
         # (the intercept, then each known feature's weight in set order: the trained sum, term for term)
-        z = sum(filter(None, map(w.get, set(feats))), float(self.intercept[kind]))
+        fs = feats if isinstance(feats, (set, frozenset)) else set(feats)
+        z = sum(filter(None, map(w.get, fs)), float(self.intercept[kind]))
         return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
 
     @classmethod
@@ -535,10 +536,12 @@ def _score(model: MentionModel, kind: str, c: Candidate, add: float, generic_add
     if c.rule_kept:
         return model.proba(kind, c.feats)
     out = 0.0
+    fs = set(c.feats)
     if add <= 1 and not c.hidden:
-        out = model.proba(kind, c.feats) / max(add, 1e-9)
+        out = model.proba(kind, fs) / max(add, 1e-9)
     if generic_add <= 1 and out < 1.0:        # (added anyway when the full decision is sure)
-        out = max(out, model.proba(kind + GENERIC, generic(c.feats)) / max(generic_add, 1e-9))
+        # the rule-free vocabulary holds no rule feature (fit() strips them): no need to strip here
+        out = max(out, model.proba(kind + GENERIC, fs) / max(generic_add, 1e-9))
     return out
 
 
