@@ -32,15 +32,20 @@ def grid_of(args) -> list[dict]:
 
 
 def table(summary: list[dict]) -> str:
-    lines = [f"{'ex':6s} {'drop':>4s} {'miss':6s} {'keep':>5s} {'add':>5s} {'gen':>5s} | {'deadlines P     R     F1':24s} | "
-             f"{'targets P     R     F1':22s} | tasks F1 | macro"]
-    for s in sorted(summary, key=lambda s: (s["test_drop"], s.get("miss") or "", s["extractor"] != "rules", s["extractor"],
-                                             s["params"].get("target_keep", 0), s["params"].get("target_add", 0),
-                                             s["params"].get("target_generic_add", 0))):
+    lines = [f"{'ex':6s} {'drop':>4s} {'miss':6s} {'keep':>5s} {'add':>5s} {'gen':>5s} | "
+             f"{'deadlines P     R     F1':24s} | {'targets P     R     F1':22s} | tasks F1 | macro"]
+
+    def order(s):
+        p = s["params"]
+        return (s["test_drop"], s.get("miss") or "", s["extractor"] != "rules", s["extractor"],
+                p.get("target_keep", 0), p.get("target_add", 0), p.get("target_generic_add", 0))
+
+    for s in sorted(summary, key=order):
         p = s["params"]
         d, t = s["deadlines"], s["targets"]
-        lines.append(f"{s['extractor']:6s} {s['test_drop']:>4} {s.get('miss') or '-':6s} {p.get('target_keep', '-'):>5} "
-                     f"{p.get('target_add', '-'):>5} {p.get('target_generic_add', '-'):>5} | {d['p']:.3f} {d['r']:.3f} {d['f1']:.3f} "
+        lines.append(f"{s['extractor']:6s} {s['test_drop']:>4} {s.get('miss') or '-':6s} "
+                     f"{p.get('target_keep', '-'):>5} {p.get('target_add', '-'):>5} "
+                     f"{p.get('target_generic_add', '-'):>5} | {d['p']:.3f} {d['r']:.3f} {d['f1']:.3f} "
                      f"(fold {d['f1_fold_avg']:.3f}) | "
                      f"{t['p']:.3f} {t['r']:.3f} {t['f1']:.3f} (fold {t['f1_fold_avg']:.3f}) | "
                      f"{s['tasks']['f1']:.3f}    | {s['macro_f1']:.3f}")
