@@ -255,8 +255,11 @@ def speech_candidates(doc: SpeechDoc, sp, lexicon, rule_tasks: set | None = None
             # the finders run again only where a number outside the rule targets stands (on its
             # sentence), and where there are more time expressions than rule deadlines (a tenth of
             # the tasks): elsewhere every candidate is a rule item
-            spans = _sentences(norm, t, [m.span() for m in numbers.finditer(norm, t.start, t.end)
-                                         if not any(x.start < m.end() and m.start() < x.end for x in t.targets)])
+            if t.targets:
+                spans = _sentences(norm, t, [m.span() for m in numbers.finditer(norm, t.start, t.end)
+                                             if not any(x.start < m.end() and m.start() < x.end for x in t.targets)])
+            else:               # (most tasks: no rule target to step around)
+                spans = _sentences(norm, t, [m.span() for m in numbers.finditer(norm, t.start, t.end)])
             tc = target_candidates(doc, sp, t, lexicon, filters, spans) if spans else []
             dc = deadline_candidates(doc, sp, t, lexicon, speech_ref, filters) \
                 if _more_than(time_hint, norm, t, len(t.deadlines)) else []
@@ -297,6 +300,8 @@ def _number_rx(lexicon) -> re.Pattern:
 
 
 def _more_than(rx: re.Pattern, norm: str, task, n: int) -> bool:
+    if not n:               # (most tasks: no rule deadline; one search says it)
+        return rx.search(norm, task.start, task.end) is not None
     for k, _m in enumerate(rx.finditer(norm, task.start, task.end)):
         if k >= n:
             return True
@@ -307,13 +312,13 @@ def _sentences(norm: str, task, spans: list) -> list[tuple[int, int]]:
     """The sentences of the task (cut at 。！？；and line ends) holding the spans, merged."""
     out: list[list[int]] = []
     for s, e in spans:
-        a = max((m.end() for m in _SENT_CUT.finditer(norm, task.start, s)), default=task.start)
         m = _SENT_CUT.search(norm, e, task.end)
         b = m.end() if m else task.end
-        if out and a < out[-1][1]:
+        if out and s < out[-1][1]:          # in the sentence already taken: no need to look back
             out[-1][1] = max(out[-1][1], b)
-        else:
-            out.append([a, b])
+            continue
+        lo = out[-1][1] if out else task.start      # (a sentence cut ends the one taken before)
+        out.append([max((m.end() for m in _SENT_CUT.finditer(norm, lo, s)), default=lo), b])
     return [(a, b) for a, b in out]
 
 
