@@ -2,6 +2,8 @@
 
     python scripts/tune_mentions.py --keep 0 0.05 0.1 --add 0.5 0.7 0.9 1.01 --out outputs/tune_mentions.json
     python scripts/tune_mentions.py --summary outputs/tune_mentions.json
+    python scripts/tune_mentions.py --keep 0 --add 0.4 0.8 --generic-add 0.5 0.7 1.01 --finder-miss \
+        --out outputs/tune_mentions_generic.json
 
 Folds by document (the same as `evaluate --cv`); each fold's models are trained once and the
 held-out documents are extracted under every (keep, add) point, applied to targets and deadlines
@@ -20,19 +22,30 @@ from pathlib import Path
 
 def grid_of(args) -> list[dict]:
     from speechledger.ml.hybrid import DEFAULTS
-    return [{**DEFAULTS, "target_keep": k, "target_add": a, "deadline_keep": k, "deadline_add": a}
-            for k, a in itertools.product(args.keep, args.add)]
+    from speechledger.ml.mentions import DEFAULTS as MENTIONS
+    adds = [(a, a) for a in args.add] if args.add else [(MENTIONS["target_add"], MENTIONS["deadline_add"])]
+    gens = [(g, g) for g in args.generic_add] if args.generic_add else \
+        [(MENTIONS["target_generic_add"], MENTIONS["deadline_generic_add"])]
+    return [{**DEFAULTS, "target_keep": k, "target_add": ta, "deadline_keep": k, "deadline_add": da,
+             "target_generic_add": tg, "deadline_generic_add": dg}
+            for k, (ta, da), (tg, dg) in itertools.product(args.keep, adds, gens)]
 
 
 def table(summary: list[dict]) -> str:
-    lines = [f"{'ex':6s} {'drop':>4s} {'keep':>5s} {'add':>5s} | {'deadlines P     R     F1':24s} | "
-             f"{'targets P     R     F1':22s} | tasks F1 | macro"]
-    for s in sorted(summary, key=lambda s: (s["test_drop"], s["extractor"] != "rules", s["extractor"],
-                                             s["params"].get("target_keep", 0), s["params"].get("target_add", 0))):
+    lines = [f"{'ex':6s} {'drop':>4s} {'miss':6s} {'keep':>5s} {'add':>5s} {'gen':>5s} | "
+             f"{'deadlines P     R     F1':24s} | {'targets P     R     F1':22s} | tasks F1 | macro"]
+
+    def order(s):
+        p = s["params"]
+        return (s["test_drop"], s.get("miss") or "", s["extractor"] != "rules", s["extractor"],
+                p.get("target_keep", 0), p.get("target_add", 0), p.get("target_generic_add", 0))
+
+    for s in sorted(summary, key=order):
         p = s["params"]
         d, t = s["deadlines"], s["targets"]
-        lines.append(f"{s['extractor']:6s} {s['test_drop']:>4} {p.get('target_keep', '-'):>5} "
-                     f"{p.get('target_add', '-'):>5} | {d['p']:.3f} {d['r']:.3f} {d['f1']:.3f} "
+        lines.append(f"{s['extractor']:6s} {s['test_drop']:>4} {s.get('miss') or '-':6s} "
+                     f"{p.get('target_keep', '-'):>5} {p.get('target_add', '-'):>5} "
+                     f"{p.get('target_generic_add', '-'):>5} | {d['p']:.3f} {d['r']:.3f} {d['f1']:.3f} "
                      f"(fold {d['f1_fold_avg']:.3f}) | "
                      f"{t['p']:.3f} {t['r']:.3f} {t['f1']:.3f} (fold {t['f1_fold_avg']:.3f}) | "
                      f"{s['tasks']['f1']:.3f}    | {s['macro_f1']:.3f}")
@@ -45,7 +58,14 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--test-drop", type=float, nargs="+", default=[0.0, 0.15])
     ap.add_argument("--keep", type=float, nargs="+", default=[0.0, 0.05, 0.1, 0.2])
-    ap.add_argument("--add", type=float, nargs="+", default=[0.5, 0.6, 0.7, 0.8, 0.9, 1.01])
+    ap.add_argument("--add", type=float, nargs="+", default=None,
+                    help="thresholds of the full decision, both kinds alike (default: mentions.DEFAULTS per kind)")
+    ap.add_argument("--generic-add", type=float, nargs="+", default=None,
+                    help="thresholds of the rule-free decision, both kinds alike (mentions.GENERIC; > 1: off; "
+                         "default: mentions.DEFAULTS per kind)")
+    ap.add_argument("--finder-miss", action="store_true",
+                    help="also run each --test-drop > 0 as finder misses (the dropped targets and deadlines are "
+                         "not proposed by the rule finders either: only rule-free candidates can bring them back)")
     ap.add_argument("--groups", nargs="+", default=None, help="feature groups (default: all of mentions.GROUPS)")
     ap.add_argument("--out", help="write the per-fold rows as JSON")
     ap.add_argument("--summary", help="print the table of a JSON written by --out and stop")

@@ -6,7 +6,7 @@ import pytest
 from speechledger.api import Pipeline
 from speechledger.extract.deadlines import RefDate, find_deadlines_with_rules
 from speechledger.extract.targets import find_targets
-from speechledger.lexicon import Lexicon
+from speechledger.lexicon import Lexicon, load_yaml
 from speechledger.ml import mentions
 from speechledger.ml.mentions import Candidate, MentionModel, decide, label
 
@@ -185,3 +185,58 @@ def test_the_rule_miss_simulation_drops_rule_mentions_and_notes_them():
     doc = pipe(TEXT, source="x.txt", date="2024-02-01")
     assert _mentions_of(doc) == []
     assert {(s, e) for _k, s, e in doc.mention_misses} == {(s, e) for s, e, _ in rules}
+
+
+GATES = [(r["id"], r["pattern"], ex, ok) for r in load_yaml("mentions.yaml")["gates"]
+         for key, ok in (("match", True), ("no_match", False)) for ex in r[key]]
+
+
+@pytest.mark.parametrize("gid,pattern,example,should_match", GATES)
+def test_gate_row_examples(gid, pattern, example, should_match):
+    assert (mentions._gate(Lexicon.load(), gid).search(example) is not None) is should_match
+
+
+def test_the_rule_free_features_carry_no_rule_evidence():
+    feats = ["r:target.committed", "k:no", "f:target.filter.describe_before", "cl:要", "u:%", "sec:plan"]
+    assert mentions.generic(feats) == ["cl:要", "u:%", "sec:plan"]
+
+
+def _always(kinds):
+    """A model sure of every candidate of the given kinds (intercept only)."""
+    return MentionModel({k: [] for k in kinds}, {k: [] for k in kinds}, {k: 20.0 for k in kinds})
+
+
+def _finder_miss(pipe):
+    for kind in ("targets", "deadlines"):
+        pipe._stages[kind] = mentions.drop_rule_mentions(pipe._stages[kind], kind, 1.0, finder_miss=True)
+    return pipe
+
+
+def test_under_finder_misses_only_the_rule_free_decision_brings_a_dropped_item_back():
+    full = list(mentions.KINDS)
+    generic = [k + mentions.GENERIC for k in mentions.KINDS]
+    params = dict(target_add=0.5, deadline_add=0.5, target_generic_add=0.5, deadline_generic_add=0.5)
+    doc = _finder_miss(_hybrid(_always(full), **params))(TEXT, source="x.txt", date="2024-02-01")
+    missed = {(s, e) for _k, s, e in doc.mention_misses}
+    assert missed
+    got = {(s, e) for s, e, _src in _mentions_of(doc)}
+    assert not any(a < e and s < b for a, b in got for s, e in missed)    # the full model sees none of them
+    doc = _finder_miss(_hybrid(_always(generic), **params))(TEXT, source="x.txt", date="2024-02-01")
+    got = {(s, e) for s, e, _src in _mentions_of(doc)}
+    assert missed <= got                                                   # the rule-free one adds them back
+    for sp in doc.speeches:
+        for t in sp.tasks:
+            for x in t.targets + t.deadlines:
+                assert TEXT[x.start:x.end] == x.text
+
+
+def test_the_rule_free_decision_adds_a_filtered_candidate_only_above_its_threshold():
+    generic = [k + mentions.GENERIC for k in mentions.KINDS]
+    rules = _mentions_of(Pipeline(extractors="rules")(TEXT, date="2024-02-01"))
+    off = _hybrid(_always(generic), target_add=1.01, deadline_add=1.01,
+                  target_generic_add=1.01, deadline_generic_add=1.01)
+    on = _hybrid(_always(generic), target_add=1.01, deadline_add=1.01,
+                 target_generic_add=0.9, deadline_generic_add=0.9)
+    assert _mentions_of(off(TEXT, date="2024-02-01")) == rules
+    got = _mentions_of(on(TEXT, date="2024-02-01"))
+    assert set(rules) < set(got) and all(src == "ml" for _s, _e, src in set(got) - set(rules))

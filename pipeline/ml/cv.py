@@ -111,7 +111,7 @@ def _score(items, tasks_by_key: dict[str, list[dict]]) -> dict:
 
 
 def tune(corpus: "training.Corpus", grid: list[dict], k: int = 5, seed: int = training.SEED,
-         train_drops=(0.0,), test_drops=(0.0,), log=None, contexts=None) -> list[dict]:
+         train_drops=(0.0,), test_drops=(0.0,), log=None, contexts=None, finder_miss: bool = False) -> list[dict]:
     """Hybrid decision parameters by cross-validation: one row per (train_drop, test_drop, params, fold).
 
     Each fold's models are trained once per train_drop (rule-noise training) and predict the
@@ -121,6 +121,8 @@ def tune(corpus: "training.Corpus", grid: list[dict], k: int = 5, seed: int = tr
     Rows for "rules" and "ml" (the ml row under the grid's first params) are included.
     contexts: context-model variants (task_model.CONTEXT_VARIANTS) each fold refits and runs the grid
     with (params["context"] names it); default: the model as fit_models trains it.
+    finder_miss: each test_drop > 0 runs twice, as rule misses and as finder misses (rows' "miss":
+    mentions.drop_rule_mentions -- the dropped targets and deadlines are not even proposed).
     """
     real = [it for it in corpus.items if not it.file.composed]
     folds = fold_of([it.key for it in real], k, seed)
@@ -134,16 +136,18 @@ def tune(corpus: "training.Corpus", grid: list[dict], k: int = 5, seed: int = tr
                 runs = [("hybrid", {**p, **ctx}) for p in grid] + [("ml", {**grid[0], **ctx})]
                 if td == train_drops[0]:
                     runs.append(("rules", {}))
-                pipes = {}
-                for ex, params in runs:
-                    models.params = dict(params)
-                    if ex not in pipes:
-                        pipes[ex] = training.pipeline_for(ex, models, xd, seed, unit_drop=xd)
-                    recs = training.predict_items(test, ex, models, pipe=pipes[ex])
-                    res = _score(test, {it.key: _tasks_of(it, recs[it.key]) for it in test})
-                    rows.append({"extractor": ex, "train_drop": td if ex != "rules" else None, "test_drop": xd,
-                                 "params": dict(params), "fold": f,
-                                 **{fld: {m: res[fld][m] for m in ("tp", "fp", "fn")} for fld in FIELDS}})
+                for miss in (("rule", "finder") if xd and finder_miss else ("rule",) if xd else (None,)):
+                    pipes = {}
+                    for ex, params in runs:
+                        models.params = dict(params)
+                        if ex not in pipes:
+                            pipes[ex] = training.pipeline_for(ex, models, xd, seed, unit_drop=xd,
+                                                              finder_miss=miss == "finder")
+                        recs = training.predict_items(test, ex, models, pipe=pipes[ex])
+                        res = _score(test, {it.key: _tasks_of(it, recs[it.key]) for it in test})
+                        rows.append({"extractor": ex, "train_drop": td if ex != "rules" else None, "test_drop": xd,
+                                     "miss": miss, "params": dict(params), "fold": f,
+                                     **{fld: {m: res[fld][m] for m in ("tp", "fp", "fn")} for fld in FIELDS}})
             if log:
                 log(f"fold {f + 1}/{k}, train_drop {td}: {len(rows)} rows")
     return rows
@@ -171,13 +175,13 @@ def summarise(rows: list[dict]) -> list[dict]:
     """Pool the folds of tune()'s rows: per field P/R/F1 pooled, and F1 averaged over folds."""
     groups: dict[str, list[dict]] = {}
     for r in rows:
-        key = json.dumps([r["extractor"], r["train_drop"], r["test_drop"], r["params"]], sort_keys=True)
+        key = json.dumps([r["extractor"], r["train_drop"], r["test_drop"], r["params"], r.get("miss")], sort_keys=True)
         groups.setdefault(key, []).append(r)
     prf_ = referee().prf                    # the referee's P/R/F1 (rounded to 4 places)
     out = []
     for key, rs in groups.items():
-        ex, td, xd, params = json.loads(key)
-        s = {"extractor": ex, "train_drop": td, "test_drop": xd, "params": params, "folds": len(rs)}
+        ex, td, xd, params, miss = json.loads(key)
+        s = {"extractor": ex, "train_drop": td, "test_drop": xd, "miss": miss, "params": params, "folds": len(rs)}
         for fld in FIELDS:
             f1s = [_f1(r[fld]) for r in rs]
             s[fld] = {**prf_(*(sum(r[fld][m] for r in rs) for m in ("tp", "fp", "fn"))),

@@ -461,8 +461,10 @@ def drop_rule_units(stage, rate: float, seed: int = SEED):
     return units_with_misses
 
 
-def pipeline_for(extractors: str, models, rule_drop: float = 0.0, seed: int = SEED, unit_drop: float = 0.0):
-    """A pipeline running the given in-memory models; rule tasks and units thinned when the drops are > 0."""
+def pipeline_for(extractors: str, models, rule_drop: float = 0.0, seed: int = SEED, unit_drop: float = 0.0,
+                 finder_miss: bool = False):
+    """A pipeline running the given in-memory models; rule tasks and units thinned when the drops are > 0
+    (finder_miss: the dropped targets and deadlines are not even proposed, mentions.drop_rule_mentions)."""
     from speechledger.api import Pipeline
     pipe = Pipeline(extractors=extractors)
     pipe.config._cache["models"] = models
@@ -473,7 +475,7 @@ def pipeline_for(extractors: str, models, rule_drop: float = 0.0, seed: int = SE
     if rule_drop:            # the rule targets and deadlines too (mentions.drop_rule_mentions)
         from speechledger.ml.mentions import drop_rule_mentions
         for kind in ("deadlines", "targets"):
-            pipe._stages[kind] = drop_rule_mentions(pipe._stages[kind], kind, rule_drop, seed)
+            pipe._stages[kind] = drop_rule_mentions(pipe._stages[kind], kind, rule_drop, seed, finder_miss)
     return pipe
 
 
@@ -549,7 +551,8 @@ def train_models(sets: list[GoldSet], out: str, seed: int = SEED, cv: dict | Non
                       "kind": "linear-chain CRF (crfsuite lbfgs), BIO over characters of unit-cue windows",
                       "c1": units.c1, "c2": units.c2, "trained_on": units.sizes},
             "mentions": {"files": ["mentions.npz", "mentions.json"],
-                         "kind": "logistic regressions x2 (targets, deadlines), liblinear, over the candidates of "
+                         "kind": "logistic regressions x4 (targets, deadlines; and each without rule ids, "
+                                 "*_generic), liblinear, over the candidates of "
                                  "the rule proposers with every filter off: rule and filter ids, context "
                                  "characters in the clause and sentence, section, list position, due vs date",
                          "trained_on": models.mentions.sizes},
@@ -616,7 +619,8 @@ def card_markdown(card: dict, cv: dict | None) -> str:
     mp = {k: v for k, v in card["params"].items() if k.startswith(("target_", "deadline_"))}
     off = all(mp.get(k, 2) > 1 for k in ("target_add", "deadline_add"))
     lines += ["Deadlines and targets: the rules propose, with every filter off, and the mentions model decides "
-              "(ml: P >= 0.5; hybrid: a rule item stays unless P < *_keep, another is added at P >= *_add; "
+              "(ml: P >= 0.5; hybrid: a rule item stays unless P < *_keep, another is added at P >= *_add, or when "
+              "the rule-free model of the same candidates (no rule ids; mentions.GENERIC) is at P >= *_generic_add; "
               "params " + ", ".join(f"{k} {v}" for k, v in mp.items()) + ")"
               + ("; in the hybrid the decision is off (thresholds above 1: the rules' targets and deadlines), "
                  "see pipeline/ml/mentions.py DEFAULTS." if off else "."), ""]
