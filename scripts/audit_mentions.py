@@ -39,28 +39,6 @@ def _group(fd, devb: set) -> str:
     return {"long": "long-dev"}.get(fd.set, fd.set)
 
 
-def _target_fields(g: dict, p: dict, ref) -> list[str]:
-    bad = []
-    if not ref.same_value(g.get("value"), p.get("value")):
-        bad.append("value")
-    if not ref.same_unit(g.get("unit"), p.get("unit")):
-        bad.append("unit")
-    if g.get("comparator") != p.get("comparator"):
-        bad.append("comparator")
-    if bool(g.get("placeholder")) != bool(p.get("placeholder")):
-        bad.append("placeholder")
-    return bad
-
-
-def _deadline_fields(g: dict, p: dict, ref=None) -> list[str]:
-    bad = []
-    if g.get("due") != p.get("due"):
-        bad.append("due")
-    if bool(g.get("placeholder")) != bool(p.get("placeholder")):
-        bad.append("placeholder")
-    return bad
-
-
 def _candidates(doc, sp, kind: str, a: int, b: int, lexicon) -> list[dict]:
     """Every finder's candidates in norm[a:b] with all filter rows off, as dicts with start/end and fields."""
     from speechledger.extract.deadlines import RefDate, find_deadlines_with_rules, task_ref
@@ -71,20 +49,17 @@ def _candidates(doc, sp, kind: str, a: int, b: int, lexicon) -> list[dict]:
         sec = sp.section_at(a) if sp.sections else None
         out = find_targets(norm, a, b, lexicon, goals=sec is not None and sec.kind == "goals",
                            ablate=mentions.NO_TARGET_FILTERS)
-        out += [{**x, "generic": True} for x in mentions.generic_candidates(doc, sp, kind, a, b, lexicon)] \
-            if hasattr(mentions, "generic_candidates") else []
         return out
     ref = task_ref(sp, a, RefDate.of(sp.date, sp.ref_year))
     out = [{"start": s, "end": e, "due": due, "placeholder": ph, "rules": rules}
            for s, e, due, ph, rules in find_deadlines_with_rules(norm, a, b, ref, lexicon,
                                                                  skip=mentions.NO_DEADLINE_FILTERS)]
-    out += [{**x, "generic": True} for x in mentions.generic_candidates(doc, sp, kind, a, b, lexicon)] \
-        if hasattr(mentions, "generic_candidates") else []
     return out
 
 
 def audit_item(it, doc, lexicon, devb) -> dict:
     """Per kind: Counter of miss classes, Counter of false-positive classes, and example rows."""
+    from speechledger.ml import mentions
     from speechledger.referee import referee
     ref = referee()
     fd = it.file
@@ -95,7 +70,8 @@ def audit_item(it, doc, lexicon, devb) -> dict:
     hide = getattr(doc, "mention_finder_miss", False)
     out = {}
     for kind in ("targets", "deadlines"):
-        check = _target_fields if kind == "targets" else _deadline_fields
+        def check(g, p, ref, kind=kind):
+            return mentions.field_mismatches(kind, g, p, ref)
         gm = []
         for sid in sorted(gold_segs):
             seg = fd.segments[sid]

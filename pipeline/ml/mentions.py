@@ -324,21 +324,31 @@ def _sentences(norm: str, task, spans: list) -> list[tuple[int, int]]:
 
 # --- labels -------------------------------------------------------------------------------------
 
+def field_mismatches(kind: str, gold: dict, item: dict, ref) -> list[str]:
+    """The fields in which a predicted target/deadline (item) differs from a gold one, as the referee
+    (ref) compares them: value/unit/comparator/placeholder, or due/placeholder. [] when it matches."""
+    bad = []
+    if kind == "targets":
+        if not ref.same_value(gold.get("value"), item.get("value")):
+            bad.append("value")
+        if not ref.same_unit(gold.get("unit"), item.get("unit")):
+            bad.append("unit")
+        if gold.get("comparator") != item.get("comparator"):
+            bad.append("comparator")
+    elif gold.get("due") != item.get("due"):
+        bad.append("due")
+    if bool(gold.get("placeholder")) != bool(item.get("placeholder")):
+        bad.append("placeholder")
+    return bad
+
+
 def label(c: Candidate, gold: list[tuple[tuple[int, int], dict]]) -> int:
     """1 when the candidate matches a gold mention as the referee matches (span overlap and the same
     value/unit/comparator/placeholder, or the same due and placeholder), else 0."""
     from speechledger.referee import referee
     ref = referee()
     for (a, b), g in gold:
-        if not (a < c.end and c.start < b):
-            continue
-        if c.kind == "targets":
-            it = c.item
-            if ref.same_value(g.get("value"), it["value"]) and ref.same_unit(g.get("unit"), it["unit"]) \
-                    and g.get("comparator") == it["comparator"] \
-                    and bool(g.get("placeholder")) == bool(it["placeholder"]):
-                return 1
-        elif g.get("due") == c.item["due"] and bool(g.get("placeholder")) == bool(c.item["placeholder"]):
+        if a < c.end and c.start < b and not field_mismatches(c.kind, g, c.item, ref):
             return 1
     return 0
 
@@ -491,6 +501,12 @@ def decide(cands: list[Candidate], probs: list[float], keep: float, add: float, 
     return out
 
 
+def decision_off(params: dict) -> bool:
+    """The hybrid keeps the rules' targets and deadlines as they are: no threshold drops or adds."""
+    return all(params[p + "_keep"] <= 0 and params[p + "_add"] > 1 and params[p + "_generic_add"] > 1
+               for p in ("target", "deadline"))
+
+
 def ml_mentions(doc: SpeechDoc, config) -> SpeechDoc:
     """Re-decide the targets and deadlines of every task (declared in api.STAGES)."""
     models = config.models
@@ -499,8 +515,7 @@ def ml_mentions(doc: SpeechDoc, config) -> SpeechDoc:
         return doc
     hybrid = config.extractors == "hybrid"
     params = {**DEFAULTS, **models.params}
-    if hybrid and all(params[p + "_keep"] <= 0 and params[p + "_add"] > 1 and params[p + "_generic_add"] > 1
-                      for p in ("target", "deadline")):
+    if hybrid and decision_off(params):
         return doc                  # the decision would keep the rule output as it is
     missed = getattr(doc, "mention_misses", frozenset())
     hide = getattr(doc, "mention_finder_miss", False)

@@ -581,6 +581,8 @@ def _cv_scores(cv: dict) -> dict:
 
 def card_markdown(card: dict, cv: dict | None) -> str:
     from speechledger.evaluate import cv_table
+    from speechledger.ml.mentions import DEFAULTS as MENTION_DEFAULTS
+    from speechledger.ml.mentions import decision_off
     td = card["training_data"]
     sets = ", ".join(f"{k}: {v['files']}{' (composed)' if v['composed'] else ''}" for k, v in td["sets"].items())
     lines = [
@@ -617,7 +619,7 @@ def card_markdown(card: dict, cv: dict | None) -> str:
                       "how well the learned layer makes up for rules that miss.",
                       "", "```", cv_table(cv["misses"]), "```", ""]
     mp = {k: v for k, v in card["params"].items() if k.startswith(("target_", "deadline_"))}
-    off = all(mp.get(k, 2) > 1 for k in ("target_add", "deadline_add"))
+    off = decision_off({**MENTION_DEFAULTS, **mp})
     lines += ["Deadlines and targets: the rules propose, with every filter off, and the mentions model decides "
               "(ml: P >= 0.5; hybrid: a rule item stays unless P < *_keep, another is added at P >= *_add, or when "
               "the rule-free model of the same candidates (no rule ids; mentions.GENERIC) is at P >= *_generic_add; "
