@@ -2,6 +2,7 @@
 
     python scripts/bench_extract.py [--min-chars 1000000] [--extractors rules hybrid]
     python scripts/bench_extract.py --sizes 4 8 16     # one input of N MB each: growth must be linear
+    python scripts/bench_extract.py --process-only --variant "decision off:target_add=1.01,deadline_add=1.01"
 
 The bundled corpus (corpus/texts and the composed corpus/extra*/texts) is
 repeated, file by file, until it holds at least --min-chars characters. Both sides
@@ -54,12 +55,18 @@ def main() -> int:
                     help="also time whole processes (start-up included): extract vs jieba.lcut on one file")
     ap.add_argument("--stages", action="store_true",
                     help="also print each stage's CPU seconds (best pass) for every extractor set")
+    ap.add_argument("--process-only", action="store_true", help="only the whole-process timing (implies --process)")
+    ap.add_argument("--variant", action="append", default=[], metavar="NAME:KEY=VALUE,...",
+                    help="whole process: also time extract with the installed models' decision params "
+                         "overridden (a copy of the model folder), in the same interleaved runs")
     a = ap.parse_args()
     if a.sizes:
         return sizes(a.sizes, (a.extractors or ["rules"])[0])
-
     if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})   # one core
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})   # one core (inherited by processes)
+    if a.process_only:
+        whole_process(corpus_docs(a.min_chars), a.repeat, a.variant)
+        return 0
     import logging
 
     import jieba
@@ -104,7 +111,7 @@ def main() -> int:
         for name, p in pipes.items():
             stage_times(name, p, docs, a.repeat)
     if a.process:
-        whole_process(docs, a.repeat)
+        whole_process(docs, a.repeat, a.variant)
     return 0
 
 
@@ -157,7 +164,26 @@ def sizes(mbs: list[float], extractors: str) -> int:
     return 0
 
 
-def whole_process(docs: list[str], repeat: int) -> None:
+def _variant_models(spec: str, tmp: str) -> tuple[str, str]:
+    """(name, model folder): a copy of the installed models with the card's params overridden."""
+    import json
+    import shutil
+
+    from speechledger.ml.loading import CARD, default_model_dir
+    name, _, pairs = spec.partition(":")
+    if not pairs:
+        sys.exit(f"--variant {spec!r}: expected NAME:KEY=VALUE,...")
+    folder = Path(tmp) / f"models-{len(os.listdir(tmp))}"
+    shutil.copytree(default_model_dir(), folder, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    card = json.loads((folder / CARD).read_text(encoding="utf-8"))
+    for pair in pairs.split(","):
+        key, _, value = pair.partition("=")
+        card.setdefault("params", {})[key.strip()] = json.loads(value)
+    (folder / CARD).write_text(json.dumps(card, ensure_ascii=False, indent=1), encoding="utf-8")
+    return name, str(folder)
+
+
+def whole_process(docs: list[str], repeat: int, variants: list[str] = ()) -> None:
     """Whole processes on one core: `speechledger extract FILE` vs a Python that imports jieba and lcuts FILE.
 
     Both pay their start-up (imports, dictionaries, models), as a user on the command line does
@@ -173,22 +199,25 @@ def whole_process(docs: list[str], repeat: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.txt"
         path.write_text("\n".join(docs), encoding="utf-8")
-        cmds = {"jieba.lcut (process)": [sys.executable, "-c", "import sys, jieba; jieba.setLogLevel(60); "
-                                         "jieba.lcut(open(sys.argv[1], encoding='utf-8').read())", str(path)],
-                "speechledger extract": [sys.executable, "-m", "speechledger", "extract", str(path),
-                                         "--format", "jsonl"]}
-        for cmd in cmds.values():
-            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
+        extract = [sys.executable, "-m", "speechledger", "extract", str(path), "--format", "jsonl"]
+        cmds = {"jieba.lcut (process)": ([sys.executable, "-c", "import sys, jieba; jieba.setLogLevel(60); "
+                                          "jieba.lcut(open(sys.argv[1], encoding='utf-8').read())", str(path)], env),
+                "speechledger extract": (extract, env)}
+        for spec in variants:
+            name, folder = _variant_models(spec, tmp)
+            cmds[f"extract, {name}"] = (extract, {**env, "SPEECHLEDGER_MODELS": folder})
+        for cmd, e in cmds.values():
+            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=e)
         best = {k: float("inf") for k in cmds}
         for _ in range(repeat):
-            for k, cmd in cmds.items():
+            for k, (cmd, e) in cmds.items():
                 t0 = time.perf_counter()
-                subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
+                subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=e)
                 best[k] = min(best[k], time.perf_counter() - t0)
     base = best["jieba.lcut (process)"]
     print(f"whole process, one {sum(map(len, docs)):,}-char file, best of {repeat}:")
     for k, t in best.items():
-        print(f"  {k:<24}{t:>8.2f} s   ratio vs jieba.lcut {base / t:.2f}")
+        print(f"  {k:<30}{t:>8.2f} s   ratio vs jieba.lcut {base / t:.2f}")
 
 
 if __name__ == "__main__":
