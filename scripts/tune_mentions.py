@@ -26,29 +26,33 @@ def grid_of(args) -> list[dict]:
     adds = [(a, a) for a in args.add] if args.add else [(MENTIONS["target_add"], MENTIONS["deadline_add"])]
     gens = [(g, g) for g in args.generic_add] if args.generic_add else \
         [(MENTIONS["target_generic_add"], MENTIONS["deadline_generic_add"])]
+    outs = [(o, o) for o in args.outside_add] if args.outside_add else \
+        [(MENTIONS["target_outside_add"], MENTIONS["deadline_outside_add"])]
     return [{**DEFAULTS, "target_keep": k, "target_add": ta, "deadline_keep": k, "deadline_add": da,
-             "target_generic_add": tg, "deadline_generic_add": dg}
-            for k, (ta, da), (tg, dg) in itertools.product(args.keep, adds, gens)]
+             "target_generic_add": tg, "deadline_generic_add": dg, "target_outside_add": to,
+             "deadline_outside_add": do}
+            for k, (ta, da), (tg, dg), (to, do) in itertools.product(args.keep, adds, gens, outs)]
 
 
 def table(summary: list[dict]) -> str:
-    lines = [f"{'ex':6s} {'drop':>4s} {'miss':6s} {'keep':>5s} {'add':>5s} {'gen':>5s} | "
-             f"{'deadlines P     R     F1':24s} | {'targets P     R     F1':22s} | tasks F1 | macro"]
+    lines = [f"{'ex':6s} {'drop':>4s} {'miss':6s} {'keep':>5s} {'add':>5s} {'gen':>5s} {'out':>5s} | "
+             f"{'deadlines P     R     F1':24s} | {'targets P     R     F1':22s} | tasks P     R     F1 | units | macro"]
 
     def order(s):
         p = s["params"]
         return (s["test_drop"], s.get("miss") or "", s["extractor"] != "rules", s["extractor"],
-                p.get("target_keep", 0), p.get("target_add", 0), p.get("target_generic_add", 0))
+                p.get("target_keep", 0), p.get("target_add", 0), p.get("target_generic_add", 0),
+                p.get("target_outside_add", 0))
 
     for s in sorted(summary, key=order):
         p = s["params"]
         d, t = s["deadlines"], s["targets"]
         lines.append(f"{s['extractor']:6s} {s['test_drop']:>4} {s.get('miss') or '-':6s} "
                      f"{p.get('target_keep', '-'):>5} {p.get('target_add', '-'):>5} "
-                     f"{p.get('target_generic_add', '-'):>5} | {d['p']:.3f} {d['r']:.3f} {d['f1']:.3f} "
+                     f"{p.get('target_generic_add', '-'):>5} {p.get('target_outside_add', '-'):>5} | {d['p']:.3f} {d['r']:.3f} {d['f1']:.3f} "
                      f"(fold {d['f1_fold_avg']:.3f}) | "
                      f"{t['p']:.3f} {t['r']:.3f} {t['f1']:.3f} (fold {t['f1_fold_avg']:.3f}) | "
-                     f"{s['tasks']['f1']:.3f}    | {s['macro_f1']:.3f}")
+                     f"{s['tasks']['p']:.3f} {s['tasks']['r']:.3f} {s['tasks']['f1']:.3f} | {s['units']['f1']:.3f} | {s['macro_f1']:.3f}")
     return "\n".join(lines)
 
 
@@ -63,6 +67,10 @@ def main(argv=None) -> int:
     ap.add_argument("--generic-add", type=float, nargs="+", default=None,
                     help="thresholds of the rule-free decision, both kinds alike (mentions.GENERIC; > 1: off; "
                          "default: mentions.DEFAULTS per kind)")
+    ap.add_argument("--outside-add", type=float, nargs="+", default=None,
+                    help="thresholds of the outside-tasks decision, both kinds alike (mentions.outside_tasks: a "
+                         "segment no task holds becomes a task carrying a sure candidate; > 1: off; default: "
+                         "mentions.DEFAULTS per kind)")
     ap.add_argument("--finder-miss", action="store_true",
                     help="also run each --test-drop > 0 as finder misses (the dropped targets and deadlines are "
                          "not proposed by the rule finders either: only rule-free candidates can bring them back)")

@@ -240,3 +240,54 @@ def test_the_rule_free_decision_adds_a_filtered_candidate_only_above_its_thresho
     assert _mentions_of(off(TEXT, date="2024-02-01")) == rules
     got = _mentions_of(on(TEXT, date="2024-02-01"))
     assert set(rules) < set(got) and all(src == "ml" for _s, _e, src in set(got) - set(rules))
+
+
+# an indicator line without 要/必须 that the task stages leave out (ANNOTATION.md §8: a goal item is a task
+# carrying its targets), after a task line
+GOAL = "要加快推进老旧小区改造。\n主要指标：城镇新增就业1.2万人。\n"
+
+
+def _tasks(doc):
+    return [t for sp in doc.speeches for t in sp.tasks]
+
+
+def _outside(model, thr):
+    # the task models add nothing and keep every rule task: what the task stages take is the rules' choice
+    return _hybrid(model, target_outside_add=thr, deadline_outside_add=thr, task_threshold=1.01,
+                   keep_threshold=0.0, text_add_threshold=1.01)(GOAL, date="2024-02-01")
+
+
+def test_a_goal_line_left_out_becomes_a_task_carrying_its_target_when_the_outside_model_is_sure():
+    line = GOAL.index("主要指标")
+    sure = _always([k + mentions.OUTSIDE for k in mentions.KINDS])
+    off = _outside(sure, 1.01)
+    assert not any(t.start <= line < t.end for t in _tasks(off))          # the task stages leave it out
+    on = _outside(sure, 0.9)
+    assert [t.text for t in _tasks(on) if t.start < line] == [t.text for t in _tasks(off)]
+    (t,) = [t for t in _tasks(on) if t.start <= line < t.end]
+    assert t.extractor == "ml" and t.rules[0] == "mentions.outside"
+    assert [(x.text, x.value, x.unit) for x in t.targets] == [("1.2万人", 1.2, "万人")]
+    rec = t.to_json()
+    assert GOAL[rec["start"]:rec["end"]] == rec["text"]
+    for x in rec["targets"]:
+        assert GOAL[x["start"]:x["end"]] == x["text"] and rec["start"] <= x["start"] < x["end"] <= rec["end"]
+
+
+def test_an_unsure_outside_model_adds_no_task():
+    kinds = [k + mentions.OUTSIDE for k in mentions.KINDS]
+    unsure = MentionModel({k: [] for k in kinds}, {k: [] for k in kinds}, {k: -20.0 for k in kinds})
+    assert [t.text for t in _tasks(_outside(unsure, 0.5))] == [t.text for t in _tasks(_outside(unsure, 1.01))]
+
+
+def test_outside_candidates_are_read_only_where_a_number_or_time_stands():
+    from speechledger.extract.deadlines import RefDate
+    doc = Pipeline(extractors="rules")(GOAL, date="2024-02-01")
+    sp = doc.speeches[0]
+    lex = Lexicon.load()
+    ref = RefDate.of(sp.date, sp.ref_year)
+    first, second = sp.segments[:2]
+    assert mentions.segment_candidates(doc, sp, first, lex, ref) == ([], [])
+    tc, dc = mentions.segment_candidates(doc, sp, second, lex, ref)
+    assert tc and not dc and all(second.start <= c.start < c.end <= second.end for c in tc)
+    feats = mentions.outside_features(tc[0].feats, False, 0.3)
+    assert "seg:none" in feats and "pt:2" in feats and not any(f.startswith(("task:", "k:")) for f in feats)

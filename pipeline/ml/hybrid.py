@@ -92,9 +92,12 @@ def _ml_batch(doc: SpeechDoc, speeches: list, models, config) -> None:
         pred = tm_ml.predict_parts(parts, heads=("task", "modality", "specific"))
     # plain Python lists: the per-task loop below must not pay numpy scalar costs
     p = pred.p_task
-    p_txt = None
-    if hybrid and (params["text_add_threshold"] <= 1.0 or params["text_veto"] > 0):
-        p_txt = _in_context(tm_ml, tm_ml.predict_parts(parts, heads=("task",)).p_task, parts, params).tolist()
+    p_txt = p_plain = None
+    outside = hybrid and _outside_on(models, params)
+    if hybrid and (params["text_add_threshold"] <= 1.0 or params["text_veto"] > 0 or outside):
+        p_text = tm_ml.predict_parts(parts, heads=("task",)).p_task
+        p_plain = p_text.tolist() if outside else None
+        p_txt = _in_context(tm_ml, p_text, parts, params).tolist()
     p = p.tolist()
     ps = pred.p_specific.tolist()
     pm = pred.p_modality.argmax(axis=1).tolist() if pred.p_modality is not None else None
@@ -106,6 +109,46 @@ def _ml_batch(doc: SpeechDoc, speeches: list, models, config) -> None:
         t0 += len(sp.tasks)
         sp.tasks = _decide(doc, sp, p[r0:r1], p_txt and p_txt[r0:r1], task_of, fields, hybrid, params,
                            config.lexicon)
+        if outside:
+            _add_outside(doc, sp, task_of, p_plain[r0:r1], fields, models, params, config.lexicon)
+
+
+def _outside_on(models, params: dict) -> bool:
+    """The outside-tasks decision (mentions.outside_tasks) is on: a threshold at most 1 and a model for it."""
+    from speechledger.ml.mentions import DEFAULTS as MD
+    from speechledger.ml.mentions import OUTSIDE
+    m = getattr(models, "mentions", None)
+    return m is not None and any(params.get(k, MD[k]) <= 1 for k in ("target_outside_add", "deadline_outside_add")) \
+        and any(k.endswith(OUTSIDE) for k in m.vocab)
+
+
+def _add_outside(doc: SpeechDoc, sp, task_of: list[int], p_plain: list[float], fields: "_Fields", models,
+                 params: dict, lex) -> None:
+    """Add as tasks ('ml') the segments no task holds (nor a rule task held) where the outside model is
+    sure of a target or deadline candidate; the candidates are noted on the document (outside_mentions)
+    for ml_mentions to put on the task. Units, deadlines and targets come from the stages after, as for
+    any segment ml_tasks adds."""
+    from speechledger.ml.mentions import outside_tasks
+    held = set()
+    j, tasks = 0, sp.tasks
+    for i, seg in enumerate(sp.segments):
+        while j < len(tasks) and tasks[j].end <= seg.start:
+            j += 1
+        if task_of[i] >= 0 or any(t.start <= seg.start < t.end for t in tasks[j:j + 2]):
+            held.add(i)
+    free = [i for i in range(len(sp.segments)) if i not in held]
+    found = outside_tasks(doc, sp, free, p_plain, models.mentions, params, lex)
+    if not found:
+        return
+    carried = doc.__dict__.setdefault("outside_mentions", {})
+    for i, p, cands in found:
+        seg = sp.segments[i]
+        rules = ["mentions.outside"] + sorted({r for c in cands for r in c.rules})
+        t = make_task(doc, sp, seg, "ml", p, lexicon=lex, rules=rules)
+        fields.apply(t, i, keep_modality=True)
+        sp.tasks.append(t)
+        carried[seg.start] = cands
+    sp.tasks.sort(key=lambda t: (t.start, t.end))
 
 
 def _in_context(tm_ml, p_text, parts, params: dict):

@@ -47,8 +47,13 @@ DEFAULTS = {
     # .955, deadlines .938). scripts/tune_mentions.py --generic-add ... --finder-miss; outputs/tune_mentions_*.
     "target_generic_add": 0.9,
     "deadline_generic_add": 0.95,
+    # outside tasks (OUTSIDE, round 8): a segment the task stages left out becomes a task ('ml') carrying a
+    # target / deadline candidate of its own when the outside model is this sure (> 1: never). See outside_tasks.
+    "target_outside_add": 1.01,
+    "deadline_outside_add": 1.01,
 }
 GENERIC = "_generic"          # the kind suffix of the rule-free models (targets_generic, deadlines_generic)
+OUTSIDE = "_outside"          # the kind suffix of the models of candidates in every segment (outside_tasks)
 _RULE_FEATS = ("r:", "f:", "k:")
 MIN_COUNT = 2            # a feature enters the vocabulary when at least this many training candidates have it
 C = 1.0
@@ -464,12 +469,16 @@ def item_samples(it, lexicon, groups: frozenset = GROUPS) -> dict[str, tuple[lis
     return out
 
 
-def fit(items, seed: int = 13, lexicon=None, groups: frozenset | None = None) -> MentionModel:
-    """The mention model of training items (their candidates are computed once per item and kept)."""
+def fit(items, seed: int = 13, lexicon=None, groups: frozenset | None = None,
+        p_text: dict | None = None) -> MentionModel:
+    """The mention model of training items (their candidates are computed once per item and kept).
+    p_text: item key -> the text-only task model's out-of-fold P(task) of each segment; with it the
+    outside models (OUTSIDE) are trained too, on the candidates of every segment."""
     from speechledger.lexicon import Lexicon
     lexicon = lexicon or Lexicon.load()
     groups = frozenset(GROUPS if groups is None else groups)
-    samples: dict[str, tuple[list, list]] = {k + g: ([], []) for k in KINDS for g in ("", GENERIC)}
+    suffixes = ("", GENERIC, OUTSIDE) if p_text is not None else ("", GENERIC)
+    samples: dict[str, tuple[list, list]] = {k + g: ([], []) for k in KINDS for g in suffixes}
     for it in items:
         cache = it.__dict__.setdefault("mention_samples", {})
         if groups not in cache:
@@ -480,7 +489,111 @@ def fit(items, seed: int = 13, lexicon=None, groups: frozenset | None = None) ->
             samples[k][1].extend(y)
             samples[k + GENERIC][0].extend(map(generic, X))     # the same candidates, read without rule ids
             samples[k + GENERIC][1].extend(y)
+        if p_text is not None:
+            key = ("outside", groups)
+            if key not in cache:
+                cache[key] = outside_samples(it, lexicon, groups)
+            rule_seg = it.rules.task_of
+            for k, i, feats, y in cache[key]:
+                samples[k + OUTSIDE][0].append(outside_features(feats, rule_seg[i] >= 0, float(p_text[it.key][i])))
+                samples[k + OUTSIDE][1].append(y)
     return MentionModel.fit(samples, seed=seed, groups=groups)
+
+
+# --- candidates outside tasks (round 8) ------------------------------------------------------------
+# A target or deadline is scored only inside a task, and the mention models above see only the tasks
+# the task stages took. The outside models read the candidates of every segment (each read as if it
+# were a task, the finders' filters off), with what the task stages know of the segment: whether a
+# rule task holds it and the text-only task model's P(task). In the hybrid a segment no task holds
+# becomes a task ('ml') carrying a candidate the outside model is sure of (*_outside_add).
+
+_P_BINS = (0.05, 0.2, 0.5, 0.8, 0.95)
+
+
+def outside_features(feats: list[str], rule_seg: bool, p_task: float) -> list[str]:
+    """A candidate's features (features() of its segment read as an ml task) for the outside model:
+    the task status becomes the segment's (a rule task or not, the text model's P(task) in bins); the
+    rules' decision (always 'no' outside tasks) goes."""
+    out = [f for f in feats if not f.startswith(("task:", "k:"))]
+    out.append("seg:rules" if rule_seg else "seg:none")
+    out.append("pt:%d" % sum(p_task >= b for b in _P_BINS))
+    return out
+
+
+def segment_candidates(doc: SpeechDoc, sp, seg, lexicon, speech_ref, groups: frozenset = GROUPS):
+    """(target candidates, deadline candidates) of one segment read as an ml task, with features; the
+    finders run only where a number (targets) or a time expression (deadlines) stands: most segments
+    hold neither and cost two regex searches."""
+    from speechledger.doc import Task
+    norm = doc.norm
+    has_num = _number_rx(lexicon).search(norm, seg.start, seg.end) is not None
+    has_time = _gate(lexicon, "mentions.gate.time_hint").search(norm, seg.start, seg.end) is not None
+    if not (has_num or has_time):
+        return [], []
+    t = Task(seg.start, seg.end, seg.text, "should", False, seg.id, extractor="ml")
+    tc = target_candidates(doc, sp, t, lexicon, filters=False) if has_num else []
+    dc = deadline_candidates(doc, sp, t, lexicon, speech_ref, filters=False) if has_time else []
+    for cands in (tc, dc):
+        if cands:
+            features(doc, sp, t, cands, False, groups)
+    return tc, dc
+
+
+def outside_samples(it, lexicon, groups: frozenset = GROUPS) -> list[tuple[str, int, list, int]]:
+    """(kind, segment index, features, gold label) of the candidates of every segment of a training item
+    (a candidate in a segment that is no gold task is negative: gold puts mentions on tasks only)."""
+    from speechledger.extract.deadlines import RefDate
+    fd, sp = it.file, it.speech
+    gold = gold_mentions(fd, sp)
+    ref = RefDate.of(sp.date, sp.ref_year)
+    out = []
+    for i, seg in enumerate(sp.segments):
+        tc, dc = segment_candidates(fd.doc, sp, seg, lexicon, ref, groups)
+        for c in tc + dc:
+            out.append((c.kind, i, c.feats, label(c, gold[c.kind])))
+    return out
+
+
+def outside_tasks(doc: SpeechDoc, sp, free: list[int], p_task: list[float], model: MentionModel,
+                  params: dict, lexicon) -> list[tuple[int, float, list[Candidate]]]:
+    """(segment index, P, the candidates it carries) of the segments of sp in free (no task holds
+    them, no rule task held them) where the outside model is sure of a target (P >= target_outside_add)
+    or a deadline (deadline_outside_add); p_task: the text-only model's P(task) of each segment."""
+    thr = {k: params.get(p + "_outside_add", DEFAULTS[p + "_outside_add"])
+           for k, p in (("targets", "target"), ("deadlines", "deadline"))}
+    if model is None or all(v > 1 for v in thr.values()) or not free:
+        return []
+    from speechledger.extract.deadlines import RefDate
+    ref = RefDate.of(sp.date, sp.ref_year)
+    out = []
+    for i in free:
+        tc, dc = segment_candidates(doc, sp, sp.segments[i], lexicon, ref, model.groups)
+        sure, best = [], 0.0
+        for kind, cands in (("targets", tc), ("deadlines", dc)):
+            if thr[kind] > 1 or not cands:
+                continue
+            probs = [model.proba(kind + OUTSIDE, set(outside_features(c.feats, False, p_task[i]))) for c in cands]
+            for c in decide(cands, [p / thr[kind] for p in probs], 0.0, 1.0, True):
+                sure.append(c)
+                best = max(best, probs[cands.index(c)])
+        if sure:
+            out.append((i, best, sure))
+    return out
+
+
+def carry_outside(doc: SpeechDoc) -> None:
+    """Put on each task outside_tasks added the candidates it was added for, where the target and
+    deadline stages left no item over them (normalised as the rules do, source 'ml')."""
+    carried = getattr(doc, "outside_mentions", None)
+    if not carried:
+        return
+    for sp in doc.speeches:
+        for t in sp.tasks:
+            for c in carried.get(t.start, ()):
+                items = getattr(t, c.kind)
+                if t.start <= c.start and c.end <= t.end and not any(x.start < c.end and c.start < x.end for x in items):
+                    items.append(_make(c.kind, c, doc))
+                    items.sort(key=lambda x: (x.start, x.end))
 
 
 # --- the pipeline stage -------------------------------------------------------------------------
@@ -508,7 +621,14 @@ def decision_off(params: dict) -> bool:
 
 
 def ml_mentions(doc: SpeechDoc, config) -> SpeechDoc:
-    """Re-decide the targets and deadlines of every task (declared in api.STAGES)."""
+    """Re-decide the targets and deadlines of every task (declared in api.STAGES); a task added for a
+    candidate outside tasks (outside_tasks) carries it."""
+    doc = _decide_mentions(doc, config)
+    carry_outside(doc)
+    return doc
+
+
+def _decide_mentions(doc: SpeechDoc, config) -> SpeechDoc:
     models = config.models
     model = getattr(models, "mentions", None) if models is not None else None
     if model is None:

@@ -336,13 +336,21 @@ def fit_models(items: list[Item], seed: int = SEED, model_dir: str | None = None
     y_mod = [m for it in items for m in it.y_modality]
     y_spec = np.concatenate([it.y_specific for it in items])
     ml.fit(Xb, y_task, y_mod, y_spec)
+    # the text model's out-of-fold logits: the context model's input, and the outside mention models'
+    # P(task) of a segment (as the text model gives it on a document it never saw)
+    z = oof_logits(items, Xb, y_task, seed)
     if CONTEXT_VARIANT:
-        ml.context = fit_context(items, Xb, y_task, seed, CONTEXT_VARIANT)
+        ml.context = fit_context(items, Xb, y_task, seed, CONTEXT_VARIANT, z)
     hy.fit(sparse.hstack([Xb, Xr], format="csr"), y_task, y_mod, y_spec)
     crf = fit_units(items, model_dir=model_dir)
     from speechledger.ml import mentions
+    p_text, r = {}, 0
+    for it in items:
+        n = len(it.y_task)
+        p_text[it.key] = 1.0 / (1.0 + np.exp(-z[r:r + n]))
+        r += n
     return Models(task_ml=ml, task_hybrid=hy, units=crf, card={}, path=model_dir or "",
-                  params={}, mentions=mentions.fit(items, seed=seed))
+                  params={}, mentions=mentions.fit(items, seed=seed, p_text=p_text))
 
 
 def oof_logits(items: list[Item], Xb, y_task: np.ndarray, seed: int = SEED, C: float = 4.0) -> np.ndarray:
