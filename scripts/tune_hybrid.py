@@ -89,7 +89,7 @@ def run_grid(args, grid_of, table_of, train_drops=(0.0,)) -> int:
     corpus = training.load_corpus(training.default_sets("."), log=log)
     rows = cv.tune(corpus, grid_of(args), k=args.k, seed=args.seed, train_drops=train_drops,
                    test_drops=args.test_drop, log=log, contexts=getattr(args, "context", None),
-                   finder_miss=getattr(args, "finder_miss", False))
+                   finder_miss=getattr(args, "finder_miss", False), task_blind=getattr(args, "task_blind", False))
     if args.out:
         with open(args.out, "w", encoding="utf-8") as f:
             json.dump(rows, f)

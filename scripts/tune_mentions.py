@@ -26,8 +26,10 @@ def grid_of(args) -> list[dict]:
     adds = [(a, a) for a in args.add] if args.add else [(MENTIONS["target_add"], MENTIONS["deadline_add"])]
     gens = [(g, g) for g in args.generic_add] if args.generic_add else \
         [(MENTIONS["target_generic_add"], MENTIONS["deadline_generic_add"])]
-    outs = [(o, o) for o in args.outside_add] if args.outside_add else \
-        [(MENTIONS["target_outside_add"], MENTIONS["deadline_outside_add"])]
+    t_outs = args.outside_add or [MENTIONS["target_outside_add"]]
+    d_outs = args.deadline_outside_add or (args.outside_add if args.outside_add else [MENTIONS["deadline_outside_add"]])
+    outs = [(to, to) for to in t_outs] if not args.deadline_outside_add else \
+        list(itertools.product(t_outs, d_outs))
     return [{**DEFAULTS, "target_keep": k, "target_add": ta, "deadline_keep": k, "deadline_add": da,
              "target_generic_add": tg, "deadline_generic_add": dg, "target_outside_add": to,
              "deadline_outside_add": do}
@@ -35,24 +37,27 @@ def grid_of(args) -> list[dict]:
 
 
 def table(summary: list[dict]) -> str:
-    lines = [f"{'ex':6s} {'drop':>4s} {'miss':6s} {'keep':>5s} {'add':>5s} {'gen':>5s} {'out':>5s} | "
-             f"{'deadlines P     R     F1':24s} | {'targets P     R     F1':22s} | tasks P     R     F1 | units | macro"]
+    lines = [f"{'ex':6s} {'drop':>4s} {'miss':6s} {'keep':>5s} {'add':>5s} {'gen':>5s} {'out':>5s} {'dout':>5s} | "
+             f"{'deadlines P     R     F1':24s} | {'targets P     R     F1':22s} | "
+             "tasks P     R     F1 | units | macro"]
 
     def order(s):
         p = s["params"]
         return (s["test_drop"], s.get("miss") or "", s["extractor"] != "rules", s["extractor"],
                 p.get("target_keep", 0), p.get("target_add", 0), p.get("target_generic_add", 0),
-                p.get("target_outside_add", 0))
+                p.get("target_outside_add", 0), p.get("deadline_outside_add", 0))
 
     for s in sorted(summary, key=order):
         p = s["params"]
         d, t = s["deadlines"], s["targets"]
         lines.append(f"{s['extractor']:6s} {s['test_drop']:>4} {s.get('miss') or '-':6s} "
                      f"{p.get('target_keep', '-'):>5} {p.get('target_add', '-'):>5} "
-                     f"{p.get('target_generic_add', '-'):>5} {p.get('target_outside_add', '-'):>5} | {d['p']:.3f} {d['r']:.3f} {d['f1']:.3f} "
+                     f"{p.get('target_generic_add', '-'):>5} {p.get('target_outside_add', '-'):>5} "
+                     f"{p.get('deadline_outside_add', '-'):>5} | {d['p']:.3f} {d['r']:.3f} {d['f1']:.3f} "
                      f"(fold {d['f1_fold_avg']:.3f}) | "
                      f"{t['p']:.3f} {t['r']:.3f} {t['f1']:.3f} (fold {t['f1_fold_avg']:.3f}) | "
-                     f"{s['tasks']['p']:.3f} {s['tasks']['r']:.3f} {s['tasks']['f1']:.3f} | {s['units']['f1']:.3f} | {s['macro_f1']:.3f}")
+                     f"{s['tasks']['p']:.3f} {s['tasks']['r']:.3f} {s['tasks']['f1']:.3f} | "
+                     f"{s['units']['f1']:.3f} | {s['macro_f1']:.3f}")
     return "\n".join(lines)
 
 
@@ -71,6 +76,14 @@ def main(argv=None) -> int:
                     help="thresholds of the outside-tasks decision, both kinds alike (mentions.outside_tasks: a "
                          "segment no task holds becomes a task carrying a sure candidate; > 1: off; default: "
                          "mentions.DEFAULTS per kind)")
+    ap.add_argument("--deadline-outside-add", type=float, nargs="+", default=None,
+                    help="thresholds of the outside decision for deadlines, gridded apart from --outside-add's "
+                         "(which then applies to targets only)")
+    ap.add_argument("--outside-variant", choices=("status", "generic", "text"), default=None,
+                    help="what the outside models read (mentions.OUTSIDE_VARIANT; default: status)")
+    ap.add_argument("--task-blind", action="store_true",
+                    help="also run each --test-drop > 0 with the task models blind to the dropped rule tasks' "
+                         "segments (miss 'blind': targets and deadlines outside every task)")
     ap.add_argument("--finder-miss", action="store_true",
                     help="also run each --test-drop > 0 as finder misses (the dropped targets and deadlines are "
                          "not proposed by the rule finders either: only rule-free candidates can bring them back)")
@@ -81,6 +94,8 @@ def main(argv=None) -> int:
     from speechledger.ml import mentions
     if args.groups:
         mentions.GROUPS = frozenset(args.groups)     # fit() reads it at call time
+    if args.outside_variant:
+        mentions.OUTSIDE_VARIANT = args.outside_variant
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from tune_hybrid import run_grid
     return run_grid(args, grid_of, table)

@@ -291,3 +291,15 @@ def test_outside_candidates_are_read_only_where_a_number_or_time_stands():
     assert tc and not dc and all(second.start <= c.start < c.end <= second.end for c in tc)
     feats = mentions.outside_features(tc[0].feats, False, 0.3)
     assert "seg:none" in feats and "pt:2" in feats and not any(f.startswith(("task:", "k:")) for f in feats)
+    text = mentions.outside_features(tc[0].feats, True, 0.99, "text")        # no task status at all
+    assert not any(f.startswith(("seg:", "pt:", "task:", "k:")) for f in text)
+
+
+def test_the_blind_simulation_hides_the_dropped_rule_tasks_from_the_task_models():
+    from speechledger.ml.training import drop_rule_tasks
+    pipe = _hybrid(None)
+    pipe._stages["tasks"] = drop_rule_tasks(pipe._stages["tasks"], 1.0, blind=True)
+    doc = pipe(GOAL, source="x.txt", date="2024-02-01")
+    first = doc.speeches[0].segments[0]
+    assert first.start in doc.task_blind                   # the rule task of the first line was dropped
+    assert not any(t.start <= first.start < t.end for t in _tasks(doc))   # and no task model brings it back

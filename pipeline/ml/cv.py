@@ -111,7 +111,8 @@ def _score(items, tasks_by_key: dict[str, list[dict]]) -> dict:
 
 
 def tune(corpus: "training.Corpus", grid: list[dict], k: int = 5, seed: int = training.SEED,
-         train_drops=(0.0,), test_drops=(0.0,), log=None, contexts=None, finder_miss: bool = False) -> list[dict]:
+         train_drops=(0.0,), test_drops=(0.0,), log=None, contexts=None, finder_miss: bool = False,
+         task_blind: bool = False) -> list[dict]:
     """Hybrid decision parameters by cross-validation: one row per (train_drop, test_drop, params, fold).
 
     Each fold's models are trained once per train_drop (rule-noise training) and predict the
@@ -123,6 +124,8 @@ def tune(corpus: "training.Corpus", grid: list[dict], k: int = 5, seed: int = tr
     with (params["context"] names it); default: the model as fit_models trains it.
     finder_miss: each test_drop > 0 runs twice, as rule misses and as finder misses (rows' "miss":
     mentions.drop_rule_mentions -- the dropped targets and deadlines are not even proposed).
+    task_blind: each test_drop > 0 also runs with the task models blind to the dropped rule tasks' segments
+    (miss "blind", training.drop_rule_tasks): segments no task stage takes, holding gold targets/deadlines.
     """
     real = [it for it in corpus.items if not it.file.composed]
     folds = fold_of([it.key for it in real], k, seed)
@@ -136,13 +139,15 @@ def tune(corpus: "training.Corpus", grid: list[dict], k: int = 5, seed: int = tr
                 runs = [("hybrid", {**p, **ctx}) for p in grid] + [("ml", {**grid[0], **ctx})]
                 if td == train_drops[0]:
                     runs.append(("rules", {}))
-                for miss in (("rule", "finder") if xd and finder_miss else ("rule",) if xd else (None,)):
+                misses = ["rule"] + ["finder"] * finder_miss + ["blind"] * task_blind if xd else [None]
+                for miss in misses:
                     pipes = {}
                     for ex, params in runs:
                         models.params = dict(params)
                         if ex not in pipes:
                             pipes[ex] = training.pipeline_for(ex, models, xd, seed, unit_drop=xd,
-                                                              finder_miss=miss == "finder")
+                                                              finder_miss=miss == "finder",
+                                                              task_blind=miss == "blind")
                         recs = training.predict_items(test, ex, models, pipe=pipes[ex])
                         res = _score(test, {it.key: _tasks_of(it, recs[it.key]) for it in test})
                         rows.append({"extractor": ex, "train_drop": td if ex != "rules" else None, "test_drop": xd,

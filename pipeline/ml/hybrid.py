@@ -102,6 +102,9 @@ def _ml_batch(doc: SpeechDoc, speeches: list, models, config) -> None:
     ps = pred.p_specific.tolist()
     pm = pred.p_modality.argmax(axis=1).tolist() if pred.p_modality is not None else None
     pm_max = pred.p_modality.max(axis=1).tolist() if pred.p_modality is not None else None
+    blind = getattr(doc, "task_blind", None)
+    if blind:
+        _blind(speeches, parts.first_rows, blind, p, p_txt, p_plain)
     t0 = 0
     for sp, r0, r1 in zip(speeches, parts.first_rows, parts.first_rows[1:]):
         fields = _Fields(ps[r0:r1], pm and pm[r0:r1], pm_max and pm_max[r0:r1], params)
@@ -111,6 +114,17 @@ def _ml_batch(doc: SpeechDoc, speeches: list, models, config) -> None:
                            config.lexicon)
         if outside:
             _add_outside(doc, sp, task_of, p_plain[r0:r1], fields, models, params, config.lexicon)
+
+
+def _blind(speeches, first_rows, blind: set, *probs) -> None:
+    """Cross-validation only (training.drop_rule_tasks blind=True): the task models' P(task) of the
+    segments in blind reads 0, as if they had missed them too."""
+    for sp, r0 in zip(speeches, first_rows):
+        for i, seg in enumerate(sp.segments):
+            if seg.start in blind:
+                for pr in probs:
+                    if pr is not None:
+                        pr[r0 + i] = 0.0
 
 
 def _outside_on(models, params: dict) -> bool:
