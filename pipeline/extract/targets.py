@@ -133,12 +133,13 @@ _FILLER = re.compile(r"^(?:[一二三四五六七八九十]+是|要|确保|力�
 
 
 def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = None,
-                 goals: bool = False, ablate: frozenset = frozenset()) -> list[dict]:
+                 goals: bool = False, ablate: frozenset = frozenset(), numbers: list | None = None) -> list[dict]:
     """Target candidates in norm[start:end] as dicts with span, value, unit, comparator, metric.
 
     `goals`: the segment is a line of a goals section, where a metric and its value commit
     without a verb. With `trace` (a list), every candidate a filter row drops is appended as
-    (start, end, filter id) — scripts/audit_rules.py counts them against gold.
+    (start, end, filter id) — scripts/audit_rules.py counts them against gold. With `numbers` (a
+    list), the span of every match of the number pattern is appended (none without a numeral hint).
     """
     if not _HINT.search(norm, start, end):
         return []                   # no digit, Chinese numeral, placeholder or 番
@@ -161,6 +162,8 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
 
     for m in c.number.finditer(seg):
         s, e = m.span()
+        if numbers is not None:
+            numbers.append((start + s, start + e))
         if m.group("rank2"):
             n1 = m.group("n3")
             if not c.rank_verbs.search(seg[max(0, s - 20):s]):
@@ -451,14 +454,17 @@ def _metric_text(doc: SpeechDoc, f: dict) -> str:
 
 def extract_targets(doc: SpeechDoc, config) -> SpeechDoc:
     """REQUIRES tasks; PROVIDES task.targets."""
+    numbers = doc.finder_notes["numbers"] = {}      # (for ml_mentions: where a number stands)
     for sp in doc.speeches:
         for t in sp.tasks:
             # a review section is decided once, by the task stage (structure rule under_review_section):
             # a task it lets through there looks ahead, and its numbers are read like any other
             sec = sp.section_at(t.start) if sp.sections else None
             goals = sec is not None and sec.kind == "goals"
+            spans = numbers[t.start, t.end] = []
             t.targets = [Target(f["start"], f["end"], doc.text[f["start"]:f["end"]], _metric_text(doc, f),
                                 f["value"], _unit_text(doc, f), f["comparator"], f["placeholder"],
                                 rules=f.get("rules", ()))
-                         for f in find_targets(doc.norm, t.start, t.end, config.lexicon, goals=goals)]
+                         for f in find_targets(doc.norm, t.start, t.end, config.lexicon, goals=goals,
+                                               numbers=spans)]
     return doc

@@ -246,6 +246,11 @@ def speech_candidates(doc: SpeechDoc, sp, lexicon, rule_tasks: set | None = None
     # deadline candidate passes it)
     time_hint = _gate(lexicon, "mentions.gate.time_hint") if only_new else None
     norm = doc.norm
+    # what the rule stages noted (SpeechDoc.finder_notes): the number matches of each task, and the
+    # tasks where a deadline filter fired -- elsewhere the deadline rows with their filters off find
+    # the rule deadlines again (unless the rule-miss simulation took some away)
+    noted_numbers = doc.finder_notes.get("numbers", {}) if only_new else {}
+    filtered = doc.finder_notes.get("deadline_filtered") if only_new and not missed else None
     for t in sp.tasks:
         rule_task = (t.start, t.end) in rule_tasks if rule_tasks is not None else t.extractor != "ml"
         if not only_new:
@@ -255,14 +260,16 @@ def speech_candidates(doc: SpeechDoc, sp, lexicon, rule_tasks: set | None = None
             # the finders run again only where a number outside the rule targets stands (on its
             # sentence), and where there are more time expressions than rule deadlines (a tenth of
             # the tasks): elsewhere every candidate is a rule item
-            if t.targets:
-                spans = _sentences(norm, t, [m.span() for m in numbers.finditer(norm, t.start, t.end)
-                                             if not any(x.start < m.end() and m.start() < x.end for x in t.targets)])
-            else:               # (most tasks: no rule target to step around)
-                spans = _sentences(norm, t, [m.span() for m in numbers.finditer(norm, t.start, t.end)])
+            nums = noted_numbers.get((t.start, t.end))
+            if nums is None:
+                nums = [m.span() for m in numbers.finditer(norm, t.start, t.end)]
+            if nums and t.targets:
+                nums = [(a, b) for a, b in nums if not any(x.start < b and a < x.end for x in t.targets)]
+            spans = _sentences(norm, t, nums) if nums else ()
             tc = target_candidates(doc, sp, t, lexicon, filters, spans) if spans else []
             dc = deadline_candidates(doc, sp, t, lexicon, speech_ref, filters) \
-                if _more_than(time_hint, norm, t, len(t.deadlines)) else []
+                if (filtered is None or (t.start, t.end) in filtered) \
+                and _more_than(time_hint, norm, t, len(t.deadlines)) else []
         if hide and missed:
             _hide(tc, missed)
             _hide(dc, missed)
