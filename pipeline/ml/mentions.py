@@ -140,8 +140,9 @@ def deadline_candidates(doc: SpeechDoc, sp, task, lexicon, speech_ref, filters: 
 # --- features -----------------------------------------------------------------------------------
 
 def _grams(prefix: str, s: str, out: list) -> None:
-    out.extend(prefix + ch for ch in s)
-    out.extend(prefix + s[i:i + 2] for i in range(len(s) - 1))
+    add = prefix.__add__
+    out += map(add, s)
+    out += map(add, map(str.__add__, s, s[1:]))       # the bigrams s[i:i + 2]
 
 
 # feature groups (scripts/tune_mentions.py --groups ablates them)
@@ -235,7 +236,7 @@ def speech_candidates(doc: SpeechDoc, sp, lexicon, rule_tasks: set | None = None
     """(task, target candidates, deadline candidates) for each task of sp, with features; rule_tasks:
     the (start, end) of rule tasks (None: a task's own extractor field says). only_new: featurise
     only the candidates the rules did not keep and that overlap no rule item (the others are kept
-    anyway). missed: (kind, start, end) of rule items the rule-miss simulation dropped (_as_missed);
+    anyway; a task with no candidate is not yielded). missed: (kind, start, end) of rule items the rule-miss simulation dropped (_as_missed);
     hide: the finder-miss simulation -- the rule finders do not propose them either (_hide)."""
     from speechledger.extract.deadlines import RefDate
     speech_ref = RefDate.of(sp.date, sp.ref_year)
@@ -270,6 +271,8 @@ def speech_candidates(doc: SpeechDoc, sp, lexicon, rule_tasks: set | None = None
             dc = deadline_candidates(doc, sp, t, lexicon, speech_ref, filters) \
                 if (filtered is None or (t.start, t.end) in filtered) \
                 and _more_than(time_hint, norm, t, len(t.deadlines)) else []
+            if not tc and not dc:
+                continue            # (most tasks: nothing to decide)
         if hide and missed:
             _hide(tc, missed)
             _hide(dc, missed)
