@@ -393,8 +393,7 @@ def _parallel(found: list[dict], seg: str, clause_start: int, unit: str) -> bool
 
 def _has_comparator(seg: str, s: int, e: int, c: _Compiled) -> bool:
     after, before = seg[e:e + 8].lstrip(), seg[max(0, s - 8):s].rstrip()    # spaces of PDF text
-    return any(after.startswith(w) for w, _ in c.after) \
-        or any(before.endswith(w) for w, _ in c.before) and not _WORD_YUE.search(before)
+    return after.startswith(c.after_words) or before.endswith(c.before_words) and not _WORD_YUE.search(before)
 
 
 def _in_quotes(seg: str, pos: int) -> bool:
