@@ -236,8 +236,9 @@ def speech_candidates(doc: SpeechDoc, sp, lexicon, rule_tasks: set | None = None
     """(task, target candidates, deadline candidates) for each task of sp, with features; rule_tasks:
     the (start, end) of rule tasks (None: a task's own extractor field says). only_new: featurise
     only the candidates the rules did not keep and that overlap no rule item (the others are kept
-    anyway; a task with no candidate is not yielded). missed: (kind, start, end) of rule items the rule-miss simulation dropped (_as_missed);
-    hide: the finder-miss simulation -- the rule finders do not propose them either (_hide)."""
+    anyway; a task with no candidate is not yielded). missed: (kind, start, end) of rule items the
+    rule-miss simulation dropped (_as_missed); hide: the finder-miss simulation -- the rule finders do
+    not propose them either (_hide)."""
     from speechledger.extract.deadlines import RefDate
     speech_ref = RefDate.of(sp.date, sp.ref_year)
     filters = "filters" in groups
