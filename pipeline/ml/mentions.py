@@ -254,7 +254,6 @@ def speech_candidates(doc: SpeechDoc, sp, lexicon, rule_tasks: set | None = None
     noted_numbers = doc.finder_notes.get("numbers", {}) if only_new else {}
     filtered = doc.finder_notes.get("deadline_filtered") if only_new and not missed else None
     for t in sp.tasks:
-        rule_task = (t.start, t.end) in rule_tasks if rule_tasks is not None else t.extractor != "ml"
         if not only_new:
             tc = target_candidates(doc, sp, t, lexicon, filters)
             dc = deadline_candidates(doc, sp, t, lexicon, speech_ref, filters)
@@ -274,6 +273,7 @@ def speech_candidates(doc: SpeechDoc, sp, lexicon, rule_tasks: set | None = None
                 and _more_than(time_hint, norm, t, len(t.deadlines)) else []
             if not tc and not dc:
                 continue            # (most tasks: nothing to decide)
+        rule_task = (t.start, t.end) in rule_tasks if rule_tasks is not None else t.extractor != "ml"
         if hide and missed:
             _hide(tc, missed)
             _hide(dc, missed)
