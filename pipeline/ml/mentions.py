@@ -262,14 +262,15 @@ def speech_candidates(doc: SpeechDoc, sp, lexicon, rule_tasks: set | None = None
             # sentence), and where there are more time expressions than rule deadlines (a tenth of
             # the tasks): elsewhere every candidate is a rule item
             nums = noted_numbers.get((t.start, t.end))
-            if nums is None:
+            seen = nums is not None         # (a task the rule stages never saw: no notes to go by)
+            if not seen:
                 nums = [m.span() for m in numbers.finditer(norm, t.start, t.end)]
             if nums and t.targets:
                 nums = [(a, b) for a, b in nums if not any(x.start < b and a < x.end for x in t.targets)]
             spans = _sentences(norm, t, nums) if nums else ()
             tc = target_candidates(doc, sp, t, lexicon, filters, spans) if spans else []
             dc = deadline_candidates(doc, sp, t, lexicon, speech_ref, filters) \
-                if (filtered is None or (t.start, t.end) in filtered) \
+                if (filtered is None or not seen or (t.start, t.end) in filtered) \
                 and _more_than(time_hint, norm, t, len(t.deadlines)) else []
             if not tc and not dc:
                 continue            # (most tasks: nothing to decide)
