@@ -178,6 +178,10 @@ class SpeechDoc:
     stem: str = ""                 # file name without suffix ("" for text given directly): a fallback title
     # segment start -> {task cue rule id: weight}, left by the rule tasks stage for the learned layer
     task_evidence: dict[int, dict[str, float]] = field(default_factory=dict)
+    # left by the rule deadlines / targets stages for ml_mentions, which re-runs their finders with the
+    # filters off only where that can find more: "deadline_filtered", the (start, end) of the tasks where
+    # a deadline filter row fired; "numbers", task (start, end) -> the spans of find_targets' number matches
+    finder_notes: dict[str, Any] = field(default_factory=dict)
 
     def span(self, start: int, end: int) -> str:
         return self.text[start:end]

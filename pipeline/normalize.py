@@ -22,13 +22,25 @@ _EXTRA = {"—": "-", "–": "-", "－": "-", "～": "~", "％": "%", "　": " "
 _ZHUO = re.compile(r"(?=著)(?<![显卓昭土名专论编原巨遗译新合拙])著(?![名作称述录者书])")
 
 
+class _Learning(dict):
+    """A Normalizer's table (code point -> character) as str.translate reads it: a character it does
+    not hold yet is converted when first asked for, and kept."""
+
+    def __init__(self, owner: "Normalizer") -> None:
+        super().__init__()
+        self.owner = owner
+
+    def __missing__(self, o: int) -> str:
+        return self.owner._learn(chr(o))
+
+
 class Normalizer:
     """Per-pipeline character mapper; caches the conversion of each character seen."""
 
     def __init__(self) -> None:
-        self._table: dict[int, str] = {}
         self._seen: set[str] = set()
         self._changed: dict[str, str] = {}     # the characters seen that map to another one
+        self._table: dict[int, str] = _Learning(self)
         self._cc = None
         # once the table stops growing: a class of the characters not seen yet and one of those
         # that change, so a text of known characters needs no set of its characters
@@ -55,14 +67,15 @@ class Normalizer:
         out = self._cc.convert(ch)
         return out if len(out) == 1 else ch
 
-    def _learn(self, chars: set[str]) -> None:
-        new = chars - self._seen
-        for c in new:
-            out = self._convert_char(c)
-            self._table[ord(c)] = out
-            self._seen.add(c)
-            if out != c:
-                self._changed[c] = out
+    def _learn(self, c: str) -> str:
+        out = self._convert_char(c)
+        self._table[ord(c)] = out
+        self._seen.add(c)
+        if out != c:
+            self._changed[c] = out
+        return out
+
+    def _settle(self, new: bool) -> None:
         if new:
             self._quiet, self._unseen = 0, None
         else:
@@ -76,11 +89,17 @@ class Normalizer:
 
     def __call__(self, text: str) -> str:
         if self._unseen is None or self._unseen.search(text) is not None:
-            chars = set(text)
-            self._learn(chars)
-            present = chars & self._changed.keys()
-        else:
-            present = set(self._changing.findall(text)) if self._changing is not None else set()
+            # characters not met yet: one translate maps the text and learns them on the way (the
+            # table converts a character the first time it is asked for it); a set of the text's
+            # characters alone would cost as much
+            seen = len(self._seen)
+            out = text.translate(self._table)
+            self._settle(len(self._seen) > seen)
+            if "著" in out:
+                out = _ZHUO.sub("着", out)
+            assert len(out) == len(text)
+            return out
+        present = set(self._changing.findall(text)) if self._changing is not None else set()
         changed = self._changed
         if not present:
             return _ZHUO.sub("着", text) if "著" in text else text

@@ -80,6 +80,24 @@ def test_run_time_features_are_the_training_features_of_the_same_candidate():
             assert c.feats == by_span[(c.kind, c.start, c.end)].feats and not c.rule_kept
 
 
+def test_the_rule_stages_notes_only_skip_finder_runs_that_find_nothing_new(dev_path):
+    # the deadline rows with their filters off run again only where a filter row fired, and the
+    # number matches come from the targets stage: the hybrid's candidates are those found without
+    pipe = Pipeline(extractors="rules")
+    lex = pipe.config.lexicon
+    for text, date in ((TEXT, "2024-02-01"), (dev_path.read_text(encoding="utf-8"), None)):
+        doc = pipe(text, date=date)
+        assert set(doc.finder_notes) == {"numbers", "deadline_filtered"}
+
+        def candidates():
+            return [(c.kind, c.start, c.end, c.feats) for sp in doc.speeches
+                    for _t, tc, dc in mentions.speech_candidates(doc, sp, lex, only_new=True) for c in tc + dc]
+        noted = candidates()
+        assert any(feats is not None for *_, feats in noted)
+        doc.finder_notes = {}
+        assert candidates() == noted
+
+
 def test_the_run_time_gate_reads_the_sentences_holding_numbers_the_rules_left():
     class T:
         start, end = 0, 23

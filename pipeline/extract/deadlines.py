@@ -393,11 +393,18 @@ def task_ref(sp, pos: int, speech_ref: RefDate | None) -> RefDate | None:
 
 def extract_deadlines(doc: SpeechDoc, config) -> SpeechDoc:
     """REQUIRES tasks; PROVIDES task.deadlines."""
+    # where no filter row fires, the rows with their filters off find the same deadlines: ml_mentions
+    # need not run them again there (finder_notes)
+    filtered = doc.finder_notes["deadline_filtered"] = set()
+    trace: list = []
     for sp in doc.speeches:
         speech_ref = RefDate.of(sp.date, sp.ref_year)
         for t in sp.tasks:
             ref = task_ref(sp, t.start, speech_ref)
             t.deadlines = [Deadline(s, e, doc.text[s:e], due, ph, rules=rules)
                            for s, e, due, ph, rules in find_deadlines_with_rules(doc.norm, t.start, t.end, ref,
-                                                                                 config.lexicon)]
+                                                                                 config.lexicon, trace)]
+            if trace:
+                filtered.add((t.start, t.end))
+                trace.clear()
     return doc

@@ -133,12 +133,13 @@ _FILLER = re.compile(r"^(?:[一二三四五六七八九十]+是|要|确保|力�
 
 
 def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = None,
-                 goals: bool = False, ablate: frozenset = frozenset()) -> list[dict]:
+                 goals: bool = False, ablate: frozenset = frozenset(), numbers: list | None = None) -> list[dict]:
     """Target candidates in norm[start:end] as dicts with span, value, unit, comparator, metric.
 
     `goals`: the segment is a line of a goals section, where a metric and its value commit
     without a verb. With `trace` (a list), every candidate a filter row drops is appended as
-    (start, end, filter id) — scripts/audit_rules.py counts them against gold.
+    (start, end, filter id) — scripts/audit_rules.py counts them against gold. With `numbers` (a
+    list), the span of every match of the number pattern is appended (none without a numeral hint).
     """
     if not _HINT.search(norm, start, end):
         return []                   # no digit, Chinese numeral, placeholder or 番
@@ -147,6 +148,9 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
     found = []
 
     described = -1         # end of the last number a describe filter dropped (local offset)
+    # every filter row ablated (ml.mentions' NO_TARGET_FILTERS holds every id with this prefix): drop()
+    # drops nothing and has no effect, so the filters' conditions need not be read at all
+    filtering = "target.filter." not in ablate
 
     def drop(why: str) -> bool:
         """Record why a candidate is dropped; False when the row is ablated (scripts/ablate_targets.py)."""
@@ -161,9 +165,11 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
 
     for m in c.number.finditer(seg):
         s, e = m.span()
+        if numbers is not None:
+            numbers.append((start + s, start + e))
         if m.group("rank2"):
             n1 = m.group("n3")
-            if not c.rank_verbs.search(seg[max(0, s - 20):s]):
+            if filtering and not c.rank_verbs.search(seg[max(0, s - 20):s]):
                 if drop("target.filter.rank_no_verb"):
                     continue
             value = parse_number(n1, lexicon)
@@ -193,22 +199,24 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
             if drop("target.filter.rank_unit_no_rank"):
                 continue
         before_txt = seg[max(0, s - 6):s]
-        if c.base_before.search(before_txt) and not rank:
+        if filtering and c.base_before.search(before_txt) and not rank:
             if drop("target.filter.base_value"):
                 continue    # 由5.2%下降到2%: the starting value; the value after 到 is the target
-        if c.describe_before.search(before_txt) and not rank:
+        if filtering and c.describe_before.search(before_txt) and not rank:
             if drop("target.filter.describe_before"):
                 continue
         cut = _LAST_VERB_CUT.match(seg, 0, s)
         cut = cut.end() if cut else 0           # the end of the last clause mark before the number
         clause = seg[cut:s]
-        if c.describe_clause.search(clause):
+        if filtering and c.describe_clause.search(clause):
             if drop("target.filter.describe_clause"):
                 continue
-        if _in_quotes(seg, s) and not (rank and c.rank_verbs.search(seg, max(0, seg.rfind("“", 0, s) - 4), s)):
+        if filtering and _in_quotes(seg, s) and \
+                not (rank and c.rank_verbs.search(seg, max(0, seg.rfind("“", 0, s) - 4), s)):
             if drop("target.filter.in_quotes"):
                 continue
-        if rank and (not (m.group("rank") or c.rank_verbs.search(clause)) or seg[max(0, s - 1):s] == "后"):
+        if filtering and rank and \
+                (not (m.group("rank") or c.rank_verbs.search(clause)) or seg[max(0, s - 1):s] == "后"):
             if drop("target.filter.rank_bottom"):
                 continue        # 排名后3位: the bottom of a ranking, not a goal
         if rank:
@@ -235,14 +243,15 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
                 and not _THIS_YEAR.search(seg, described, s) and not _SENTENCE_END.search(seg, described, s):
             if drop("target.filter.describe_list_continues"):
                 continue    # "去年…达540亿元，…扣除3300亿元，…退税4600亿元": a list of figures that describe
-        if c.describe_after.match(seg[e:]):
+        if filtering and c.describe_after.match(seg[e:]):
             if drop("target.filter.describe_after"):
                 continue
-        if unit in c.project_name_units and c.project_name.match(seg[e:]) and not c.verbs.search(seg[e:e + 24]) \
+        if filtering and unit in c.project_name_units and c.project_name.match(seg[e:]) \
+                and not c.verbs.search(seg[e:e + 24]) \
                 and not c.verb_before.search(seg, max(0, s - 8), s):
             if drop("target.filter.project_name"):
                 continue    # 兴县15万吨新能源汽车零部件项目: the project's name (建设5万亩…项目: the size to build)
-        if is_cn:
+        if filtering and is_cn:
             if n1 == "一" and unit in c.count_words \
                     and not _AT_LEAST_BEFORE.search(seg[max(0, s - 8):s]):
                 if drop("target.filter.cn_one_means_a"):
@@ -255,14 +264,14 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
                     and not (n1 in ("百", "千") and unit[0] in "万亿"):      # 千万人次, 千亿元: a number
                 if drop("target.filter.cn_bare_magnitude"):
                     continue
-        if _CLASS_OF_OBJECTS.match(seg, e):
+        if filtering and _CLASS_OF_OBJECTS.match(seg, e):
             if drop("target.filter.class_of_objects"):
                 continue  # 装机容量5万千瓦以下的锅炉: a class of objects, not a commitment
-        if (unit == "岁" and _AGE_CLASS.match(seg[e:]) or unit == "人" and _PEOPLE_CLASS.match(seg[e:])) \
+        if filtering and (unit == "岁" and _AGE_CLASS.match(seg[e:]) or unit == "人" and _PEOPLE_CLASS.match(seg[e:])) \
                 and not _GOAL_AFTER.match(seg[e:]):
             if drop("target.filter.who_not_how_many"):
                 continue  # 50人以上聚餐 / 60岁以上老人: who, not how many (带动500人就业 is how many)
-        if unit in ("万元", "亿元", "元", "万亿元") and re.match(
+        if filtering and unit in ("万元", "亿元", "元", "万亿元") and re.match(
                 r"(?:以上|以下)?(?:的)?(?:企业|项目|单位|园区|工业企业|罚款|奖励|奖补|补助|补贴)", seg[e:]):
             if drop("target.filter.object_qualifier"):
                 # 年纳税X万元以上企业: a qualifier of the object; 10万元以下罚款, 200万元的奖励: a policy's terms
@@ -390,8 +399,7 @@ def _parallel(found: list[dict], seg: str, clause_start: int, unit: str) -> bool
 
 def _has_comparator(seg: str, s: int, e: int, c: _Compiled) -> bool:
     after, before = seg[e:e + 8].lstrip(), seg[max(0, s - 8):s].rstrip()    # spaces of PDF text
-    return any(after.startswith(w) for w, _ in c.after) \
-        or any(before.endswith(w) for w, _ in c.before) and not _WORD_YUE.search(before)
+    return after.startswith(c.after_words) or before.endswith(c.before_words) and not _WORD_YUE.search(before)
 
 
 def _in_quotes(seg: str, pos: int) -> bool:
@@ -451,14 +459,17 @@ def _metric_text(doc: SpeechDoc, f: dict) -> str:
 
 def extract_targets(doc: SpeechDoc, config) -> SpeechDoc:
     """REQUIRES tasks; PROVIDES task.targets."""
+    numbers = doc.finder_notes["numbers"] = {}      # (for ml_mentions: where a number stands)
     for sp in doc.speeches:
         for t in sp.tasks:
             # a review section is decided once, by the task stage (structure rule under_review_section):
             # a task it lets through there looks ahead, and its numbers are read like any other
             sec = sp.section_at(t.start) if sp.sections else None
             goals = sec is not None and sec.kind == "goals"
+            spans = numbers[t.start, t.end] = []
             t.targets = [Target(f["start"], f["end"], doc.text[f["start"]:f["end"]], _metric_text(doc, f),
                                 f["value"], _unit_text(doc, f), f["comparator"], f["placeholder"],
                                 rules=f.get("rules", ()))
-                         for f in find_targets(doc.norm, t.start, t.end, config.lexicon, goals=goals)]
+                         for f in find_targets(doc.norm, t.start, t.end, config.lexicon, goals=goals,
+                                               numbers=spans)]
     return doc

@@ -150,8 +150,9 @@ def deadline_candidates(doc: SpeechDoc, sp, task, lexicon, speech_ref, filters: 
 # --- features -----------------------------------------------------------------------------------
 
 def _grams(prefix: str, s: str, out: list) -> None:
-    out.extend(prefix + ch for ch in s)
-    out.extend(prefix + s[i:i + 2] for i in range(len(s) - 1))
+    add = prefix.__add__
+    out += map(add, s)
+    out += map(add, map(str.__add__, s, s[1:]))       # the bigrams s[i:i + 2]
 
 
 # feature groups (scripts/tune_mentions.py --groups ablates them)
@@ -245,8 +246,9 @@ def speech_candidates(doc: SpeechDoc, sp, lexicon, rule_tasks: set | None = None
     """(task, target candidates, deadline candidates) for each task of sp, with features; rule_tasks:
     the (start, end) of rule tasks (None: a task's own extractor field says). only_new: featurise
     only the candidates the rules did not keep and that overlap no rule item (the others are kept
-    anyway). missed: (kind, start, end) of rule items the rule-miss simulation dropped (_as_missed);
-    hide: the finder-miss simulation -- the rule finders do not propose them either (_hide)."""
+    anyway; a task with no candidate is not yielded). missed: (kind, start, end) of rule items the
+    rule-miss simulation dropped (_as_missed); hide: the finder-miss simulation -- the rule finders do
+    not propose them either (_hide)."""
     from speechledger.extract.deadlines import RefDate
     speech_ref = RefDate.of(sp.date, sp.ref_year)
     filters = "filters" in groups
@@ -256,8 +258,12 @@ def speech_candidates(doc: SpeechDoc, sp, lexicon, rule_tasks: set | None = None
     # deadline candidate passes it)
     time_hint = _gate(lexicon, "mentions.gate.time_hint") if only_new else None
     norm = doc.norm
+    # what the rule stages noted (SpeechDoc.finder_notes): the number matches of each task, and the
+    # tasks where a deadline filter fired -- elsewhere the deadline rows with their filters off find
+    # the rule deadlines again (unless the rule-miss simulation took some away)
+    noted_numbers = doc.finder_notes.get("numbers", {}) if only_new else {}
+    filtered = doc.finder_notes.get("deadline_filtered") if only_new and not missed else None
     for t in sp.tasks:
-        rule_task = (t.start, t.end) in rule_tasks if rule_tasks is not None else t.extractor != "ml"
         if not only_new:
             tc = target_candidates(doc, sp, t, lexicon, filters)
             dc = deadline_candidates(doc, sp, t, lexicon, speech_ref, filters)
@@ -265,14 +271,20 @@ def speech_candidates(doc: SpeechDoc, sp, lexicon, rule_tasks: set | None = None
             # the finders run again only where a number outside the rule targets stands (on its
             # sentence), and where there are more time expressions than rule deadlines (a tenth of
             # the tasks): elsewhere every candidate is a rule item
-            if t.targets:
-                spans = _sentences(norm, t, [m.span() for m in numbers.finditer(norm, t.start, t.end)
-                                             if not any(x.start < m.end() and m.start() < x.end for x in t.targets)])
-            else:               # (most tasks: no rule target to step around)
-                spans = _sentences(norm, t, [m.span() for m in numbers.finditer(norm, t.start, t.end)])
+            nums = noted_numbers.get((t.start, t.end))
+            seen = nums is not None         # (a task the rule stages never saw: no notes to go by)
+            if not seen:
+                nums = [m.span() for m in numbers.finditer(norm, t.start, t.end)]
+            if nums and t.targets:
+                nums = [(a, b) for a, b in nums if not any(x.start < b and a < x.end for x in t.targets)]
+            spans = _sentences(norm, t, nums) if nums else ()
             tc = target_candidates(doc, sp, t, lexicon, filters, spans) if spans else []
             dc = deadline_candidates(doc, sp, t, lexicon, speech_ref, filters) \
-                if _more_than(time_hint, norm, t, len(t.deadlines)) else []
+                if (filtered is None or not seen or (t.start, t.end) in filtered) \
+                and _more_than(time_hint, norm, t, len(t.deadlines)) else []
+            if not tc and not dc:
+                continue            # (most tasks: nothing to decide)
+        rule_task = (t.start, t.end) in rule_tasks if rule_tasks is not None else t.extractor != "ml"
         if hide and missed:
             _hide(tc, missed)
             _hide(dc, missed)
