@@ -32,8 +32,8 @@ KINDS = ("targets", "deadlines")
 # (and need no features at run time). The chosen thresholds: clean CV targets .961 and deadlines .938 as
 # without the decision, rule-miss CV targets .883 -> .935 and deadlines .859 -> .889 (deadlines at
 # 0.4 would reach .933 there but cost clean CV .938 -> .933). Re-running the finders with their
-# filters off costs about 1.2 CPU s per MB (scripts/bench_extract.py --stages, ml_mentions); the
-# whole-process extract stays at 1.01-1.13x jieba.lcut with it (1.07-1.12x without).
+# filters off cost about 1.2 CPU s per MB in round 6, 0.77 since round 8 (only where a rule filter
+# fired; scripts/bench_extract.py --stages, ml_mentions).
 DEFAULTS = {
     "target_keep": 0.0,       # drop a rule target when P < this (0: never)
     "target_add": 0.4,        # add a candidate the rules filtered or never proposed when P >= this (> 1: never)
