@@ -95,22 +95,19 @@ class Normalizer:
             seen = len(self._seen)
             out = text.translate(self._table)
             self._settle(len(self._seen) > seen)
-            if "著" in out:
-                out = _ZHUO.sub("着", out)
-            assert len(out) == len(text)
-            return out
-        present = set(self._changing.findall(text)) if self._changing is not None else set()
-        changed = self._changed
-        if not present:
-            return _ZHUO.sub("着", text) if "著" in text else text
-        # a few characters to change (most simplified texts): str.replace per character beats a
-        # translate over the whole text, unless one's replacement is itself replaced (a chain)
-        if len(present) <= 16 and not any(changed[c] in changed for c in present):
-            out = text
-            for c in present:
-                out = out.replace(c, changed[c])
         else:
-            out = text.translate(self._table)
+            present = set(self._changing.findall(text)) if self._changing is not None else set()
+            changed = self._changed
+            if not present:
+                return _ZHUO.sub("着", text) if "著" in text else text
+            # a few characters to change (most simplified texts): str.replace per character beats a
+            # translate over the whole text, unless one's replacement is itself replaced (a chain)
+            if len(present) <= 16 and not any(changed[c] in changed for c in present):
+                out = text
+                for c in present:
+                    out = out.replace(c, changed[c])
+            else:
+                out = text.translate(self._table)
         if "著" in out:
             out = _ZHUO.sub("着", out)
         assert len(out) == len(text)

@@ -26,10 +26,12 @@ def grid_of(args) -> list[dict]:
     adds = [(a, a) for a in args.add] if args.add else [(MENTIONS["target_add"], MENTIONS["deadline_add"])]
     gens = [(g, g) for g in args.generic_add] if args.generic_add else \
         [(MENTIONS["target_generic_add"], MENTIONS["deadline_generic_add"])]
-    t_outs = args.outside_add or [MENTIONS["target_outside_add"]]
-    d_outs = args.deadline_outside_add or (args.outside_add if args.outside_add else [MENTIONS["deadline_outside_add"]])
-    outs = [(to, to) for to in t_outs] if not args.deadline_outside_add else \
-        list(itertools.product(t_outs, d_outs))
+    if args.deadline_outside_add:
+        outs = list(itertools.product(args.outside_add or [MENTIONS["target_outside_add"]], args.deadline_outside_add))
+    elif args.outside_add:
+        outs = [(o, o) for o in args.outside_add]
+    else:
+        outs = [(MENTIONS["target_outside_add"], MENTIONS["deadline_outside_add"])]
     return [{**DEFAULTS, "target_keep": k, "target_add": ta, "deadline_keep": k, "deadline_add": da,
              "target_generic_add": tg, "deadline_generic_add": dg, "target_outside_add": to,
              "deadline_outside_add": do}
@@ -80,7 +82,7 @@ def main(argv=None) -> int:
                     help="thresholds of the outside decision for deadlines, gridded apart from --outside-add's "
                          "(which then applies to targets only)")
     ap.add_argument("--outside-variant", choices=("status", "generic", "text"), default=None,
-                    help="what the outside models read (mentions.OUTSIDE_VARIANT; default: status)")
+                    help="what the outside models read (default: mentions.OUTSIDE_VARIANT)")
     ap.add_argument("--task-blind", action="store_true",
                     help="also run each --test-drop > 0 with the task models blind to the dropped rule tasks' "
                          "segments (miss 'blind': targets and deadlines outside every task)")

@@ -609,12 +609,12 @@ def outside_tasks(doc: SpeechDoc, sp, free: list[int], p_task: list[float], mode
         for kind, cands in (("targets", tc), ("deadlines", dc)):
             if thr[kind] > 1 or not cands:
                 continue
-            variant = model.outside_variant
-            probs = [model.proba(kind + OUTSIDE, set(outside_features(c.feats, False, p_task[i], variant)))
+            probs = [model.proba(kind + OUTSIDE, set(outside_features(c.feats, False, p_task[i],
+                                                                      model.outside_variant)))
                      for c in cands]
-            for c in decide(cands, [p / thr[kind] for p in probs], 0.0, 1.0, True):
-                sure.append(c)
-                best = max(best, probs[cands.index(c)])
+            chosen = decide(cands, probs, 0.0, thr[kind], True)     # (no candidate here is a rule item)
+            sure += chosen
+            best = max([best] + [p for c, p in zip(cands, probs) if c in chosen])
         if sure:
             out.append((i, best, sure))
     return out
