@@ -3,7 +3,8 @@
     python scripts/tune_hybrid.py --train-drop 0 0.2 --test-drop 0 0.15 --out outputs/tune.json
     python scripts/tune_hybrid.py --summary outputs/tune.json        # the table again, no training
 
-Folds by document (speechledger.ml.cv.fold_of, the same as `evaluate --cv`); each fold's models
+Folds by document (speechledger.ml.cv.fold_of, the same as `evaluate --cv`; --folds kind holds out one
+source kind at a time, cv.document_kinds); each fold's models
 are trained once per --train-drop and predict under every grid point. --test-drop thins the rule
 tasks of the held-out documents (training.drop_rule_tasks), since inside CV the rules miss fewer
 tasks than on unseen text. Prints per-field P/R/F1 pooled over the folds and F1 averaged over folds.
@@ -70,10 +71,20 @@ def main(argv=None) -> int:
     ap.add_argument("--veto", type=float, nargs="+", default=[0.0],
                     help="drop a rule task the stacked model only tolerates when the text model is below this")
     ap.add_argument("--context", nargs="+", help="context-model variants each fold refits (nb, sec, full)")
-    ap.add_argument("--out", help="write the per-fold rows as JSON")
-    ap.add_argument("--summary", help="print the table of a JSON written by --out and stop")
+    add_fold_arguments(ap)
     args = ap.parse_args(argv)
     return run_grid(args, grid_of, table, train_drops=args.train_drop)
+
+
+def add_fold_arguments(ap) -> None:
+    """--folds, --out, --summary, --by-kind: the options every tuning script shares."""
+    ap.add_argument("--folds", choices=("random", "kind"), default="random",
+                    help="random: --k seeded folds by document (as evaluate --cv); kind: hold out one source "
+                         "kind at a time (cv.document_kinds: SOURCES.md's kind column; --k ignored)")
+    ap.add_argument("--out", help="write the per-fold rows as JSON")
+    ap.add_argument("--summary", help="print the table of a JSON written by --out and stop")
+    ap.add_argument("--by-kind", action="store_true",
+                    help="also print the table per kind of document (pooled over the folds holding it)")
 
 
 def run_grid(args, grid_of, table_of, train_drops=(0.0,)) -> int:
@@ -82,18 +93,25 @@ def run_grid(args, grid_of, table_of, train_drops=(0.0,)) -> int:
     from speechledger.ml import cv, training
     if args.summary:
         with open(args.summary, encoding="utf-8") as f:
-            print(table_of(cv.summarise(json.load(f))))
-        return 0
-    t0 = time.perf_counter()
-    log = lambda m: print(f"[{time.perf_counter() - t0:6.1f}s] {m}", file=sys.stderr)  # noqa: E731
-    corpus = training.load_corpus(training.default_sets("."), log=log)
-    rows = cv.tune(corpus, grid_of(args), k=args.k, seed=args.seed, train_drops=train_drops,
-                   test_drops=args.test_drop, log=log, contexts=getattr(args, "context", None),
-                   finder_miss=getattr(args, "finder_miss", False), task_blind=getattr(args, "task_blind", False))
-    if args.out:
-        with open(args.out, "w", encoding="utf-8") as f:
-            json.dump(rows, f)
+            rows = json.load(f)
+    else:
+        t0 = time.perf_counter()
+        log = lambda m: print(f"[{time.perf_counter() - t0:6.1f}s] {m}", file=sys.stderr)  # noqa: E731
+        corpus = training.load_corpus(training.default_sets("."), log=log)
+        kinds = cv.document_kinds(corpus.items, ".")
+        rows = cv.tune(corpus, grid_of(args), k=args.k, seed=args.seed, train_drops=train_drops,
+                       test_drops=args.test_drop, log=log, contexts=getattr(args, "context", None),
+                       finder_miss=getattr(args, "finder_miss", False),
+                       task_blind=getattr(args, "task_blind", False), by=args.folds, kinds=kinds)
+        if args.out:
+            with open(args.out, "w", encoding="utf-8") as f:
+                json.dump(rows, f)
     print(table_of(cv.summarise(rows)))
+    if args.by_kind:
+        by = cv.summarise_groups(rows)
+        for g in sorted({s["group"] for s in by}):
+            print(f"\nkind {g}:")
+            print(table_of([s for s in by if s["group"] == g]))
     return 0
 
 

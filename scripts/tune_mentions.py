@@ -4,6 +4,8 @@
     python scripts/tune_mentions.py --summary outputs/tune_mentions.json
     python scripts/tune_mentions.py --keep 0 --add 0.4 0.8 --generic-add 0.5 0.7 1.01 --finder-miss \
         --out outputs/tune_mentions_generic.json
+    python scripts/tune_mentions.py --folds kind --point default deadline_add=0.95 \
+        target_add=1.01,deadline_add=1.01,target_generic_add=1.01,deadline_generic_add=1.01 --by-kind
 
 Folds by document (the same as `evaluate --cv`); each fold's models are trained once and the
 held-out documents are extracted under every (keep, add) point, applied to targets and deadlines
@@ -20,9 +22,27 @@ import sys
 from pathlib import Path
 
 
+def point_of(text: str) -> dict:
+    """"name=value,..." (or "default") -> {"point": text, name: value...}, values as numbers or words."""
+    out = {"point": text}
+    for part in text.split(","):
+        if part == "default":
+            continue
+        name, sep, value = part.partition("=")
+        if not sep:
+            raise SystemExit(f"--point {text!r}: expected name=value, got {part!r}")
+        try:
+            out[name] = float(value)
+        except ValueError:
+            out[name] = {"true": True, "false": False}.get(value, value)
+    return out
+
+
 def grid_of(args) -> list[dict]:
     from speechledger.ml.hybrid import DEFAULTS
     from speechledger.ml.mentions import DEFAULTS as MENTIONS
+    if args.point:
+        return [{**DEFAULTS, **MENTIONS, **point_of(p)} for p in args.point]
     adds = [(a, a) for a in args.add] if args.add else [(MENTIONS["target_add"], MENTIONS["deadline_add"])]
     gens = [(g, g) for g in args.generic_add] if args.generic_add else \
         [(MENTIONS["target_generic_add"], MENTIONS["deadline_generic_add"])]
@@ -39,6 +59,8 @@ def grid_of(args) -> list[dict]:
 
 
 def table(summary: list[dict]) -> str:
+    if any("point" in s["params"] for s in summary):
+        return point_table(summary)
     lines = [f"{'ex':6s} {'drop':>4s} {'miss':6s} {'keep':>5s} {'add':>5s} {'gen':>5s} {'out':>5s} {'dout':>5s} | "
              f"{'deadlines P     R     F1':24s} | {'targets P     R     F1':22s} | "
              "tasks P     R     F1 | units | macro"]
@@ -60,6 +82,20 @@ def table(summary: list[dict]) -> str:
                      f"{t['p']:.3f} {t['r']:.3f} {t['f1']:.3f} (fold {t['f1_fold_avg']:.3f}) | "
                      f"{s['tasks']['p']:.3f} {s['tasks']['r']:.3f} {s['tasks']['f1']:.3f} | "
                      f"{s['units']['f1']:.3f} | {s['macro_f1']:.3f}")
+    return "\n".join(lines)
+
+
+def point_table(summary: list[dict]) -> str:
+    """One line per (test drop, miss, point): P/R/F1 of every field and the macro F1."""
+    from speechledger.evaluate import FIELDS
+    lines = [f"{'ex':6s} {'drop':>4s} {'point':44s}" + "".join(f" | {f[:9]:9s} P     R     F1" for f in FIELDS)
+             + " | macro"]
+    for s in sorted(summary, key=lambda s: (s["test_drop"], s["extractor"] != "rules", s["extractor"] != "hybrid",
+                                            s["params"].get("point", ""))):
+        point = s["params"].get("point", "-") if s["extractor"] == "hybrid" else "-"
+        lines.append(f"{s['extractor']:6s} {s['test_drop']:>4} {point[:44]:44s}"
+                     + "".join(f" | {s[f]['p']:.3f} {s[f]['r']:.3f} {s[f]['f1']:.3f}" for f in FIELDS)
+                     + f" | {s['macro_f1']:.3f}")
     return "\n".join(lines)
 
 
@@ -90,16 +126,18 @@ def main(argv=None) -> int:
                     help="also run each --test-drop > 0 as finder misses (the dropped targets and deadlines are "
                          "not proposed by the rule finders either: only rule-free candidates can bring them back)")
     ap.add_argument("--groups", nargs="+", default=None, help="feature groups (default: all of mentions.GROUPS)")
-    ap.add_argument("--out", help="write the per-fold rows as JSON")
-    ap.add_argument("--summary", help="print the table of a JSON written by --out and stop")
+    ap.add_argument("--point", nargs="+", default=None,
+                    help="grid points instead of --keep/--add/...: name=value,... overrides of the hybrid's and the "
+                         "decision's defaults ('default': none), e.g. target_add=1.01,deadline_add=1.01")
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from tune_hybrid import add_fold_arguments, run_grid
+    add_fold_arguments(ap)
     args = ap.parse_args(argv)
     from speechledger.ml import mentions
     if args.groups:
         mentions.GROUPS = frozenset(args.groups)     # fit() reads it at call time
     if args.outside_variant:
         mentions.OUTSIDE_VARIANT = args.outside_variant
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from tune_hybrid import run_grid
     return run_grid(args, grid_of, table)
 
 

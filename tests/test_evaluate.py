@@ -137,3 +137,61 @@ def test_evaluate_command_without_gold_is_a_usage_error(capsys):
     from speechledger.cli import main
     assert main(["evaluate", "--texts", str(CORPUS / "texts")]) == 2
     assert "--gold" in capsys.readouterr().err
+
+
+def test_source_kinds_reads_the_kind_column_of_every_file_table(tmp_path):
+    from speechledger.ml.cv import source_kinds
+    f = tmp_path / "SOURCES.md"
+    f.write_text("# Notes\n\n| kind | what |\n|---|---|\n| speech | 讲话 |\n\n"
+                 "| file | kind | chars |\n|---|---|---|\n| a01.txt | speech | 500 |\n| a02.txt | minutes | 600 |\n\n"
+                 "text between tables\n\n| file | level | kind |\n|---|---|---|\n"
+                 "| B01.txt | national | opinions (policy with targets) |\n", encoding="utf-8")
+    assert source_kinds(f) == {"a01": "speech", "a02": "minutes", "B01": "opinions"}
+
+
+def _doc(set_, stem, composed=False):
+    from types import SimpleNamespace
+    fd = SimpleNamespace(set=set_, stem=stem, composed=composed)
+    return SimpleNamespace(file=fd, key=f"{set_}/{stem}#0")
+
+
+def test_kind_folds_hold_out_whole_kinds_and_never_split_one():
+    """Leave-one-kind-out: every document of a kind is in the same test fold, and no fold tests two kinds."""
+    need_shared("real")
+    need_shared("train")
+    from speechledger.ml import cv, training
+    items = [_doc(s.name, p.stem, s.composed) for s in training.default_sets(ROOT) for p in s.paths()]
+    kinds = cv.document_kinds(items, ROOT)
+    real = [it for it in items if not it.file.composed]
+    assert set(kinds) == {it.key for it in real}          # composed passages are never tested
+    assert {kinds[it.key] for it in real if it.file.set == "seed"} == {"speech"}
+    folds, names = cv.folds_for(real, 5, 13, "kind", kinds)
+    assert names == sorted(set(kinds.values())) and "speech" in names and "task_breakdown" in names
+    for f, name in enumerate(names):
+        test = {k for k, g in folds.items() if g == f}
+        assert test == {k for k, g in kinds.items() if g == name}
+    # the random folds are unchanged by the option
+    assert cv.folds_for(real, 5, 13)[0] == cv.fold_of([it.key for it in real], 5, 13)
+
+
+def test_kind_folds_name_a_document_without_a_kind():
+    need_shared("train")
+    from speechledger.ml import cv
+    with pytest.raises(ValueError, match="train/t99: no kind"):
+        cv.document_kinds([_doc("train", "t99")], ROOT)
+
+
+def test_cv_by_kind_scores_every_real_document_once():
+    need_shared("train")
+    from speechledger.ml import training
+    from speechledger.ml.cv import cross_validate, document_kinds
+    train = SHARED_CORPUS / "train"
+    docs = ["t01", "t02", "t30", "t37"]          # speech, speech, notice (task_breakdown), news_report
+    real = training.GoldSet("train", train / "texts", ev.read_gold(train / "gold.jsonl"), _dates(train / "dates.json"),
+                            docs=docs)
+    corpus = training.load_corpus([real])
+    kinds = document_kinds(corpus.items, ROOT)
+    assert sorted(kinds.values()) == ["news_report", "speech", "speech", "task_breakdown"]
+    by_kind = cross_validate(corpus, extractors=("rules",), by="kind", kinds=kinds)
+    assert by_kind["_k"] == 3 and by_kind["_by"] == "kind"
+    assert by_kind["rules"] == cross_validate(corpus, k=2, extractors=("rules",))["rules"]

@@ -13,6 +13,8 @@ DESCRIPTION = """Score the pipeline against gold annotations (ANNOTATION.md §7)
   speechledger evaluate --cv 5          # k-fold by document over the real gold (frozen split excluded),
                                         # composed passages in training folds only; rules/ml/hybrid in one table,
                                         # then again with 15% of the held-out rule tasks and units dropped
+  speechledger evaluate --cv 5 --folds kind   # hold out one source kind at a time instead (SOURCES.md's
+                                              # kind column in ../shared; K is ignored)
 
 Without --extractors it scores what `extract` uses (hybrid when the models load, else rules).
 """
@@ -29,6 +31,8 @@ def add_arguments(p) -> None:
                    help="instead: K-fold cross-validation by document over --corpus")
     p.add_argument("--corpus", action="append", default=None,
                    help="corpus root(s) for --cv (default: the real gold + corpus/extra*, as train)")
+    p.add_argument("--folds", choices=("random", "kind"), default="random",
+                   help="--cv folds: random by document (default), or one per held-out source kind")
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--json", action="store_true", help="print the full result as JSON")
     p.add_argument("--errors", action="store_true", help="list misses and false alarms")
@@ -43,11 +47,13 @@ def run(args) -> int:
             return 2
         from speechledger.commands.train import gold_sets
         from speechledger.ml import training
-        from speechledger.ml.cv import cross_validate
+        from speechledger.ml.cv import cross_validate, document_kinds
         log = lambda m: print(m, file=sys.stderr)  # noqa: E731
         try:
-            cv = cross_validate(training.load_corpus(gold_sets(args.corpus), log=log), k=args.cv,
-                                seed=args.seed, log=log, misses=training.CV_MISSES)
+            corpus = training.load_corpus(gold_sets(args.corpus), log=log)
+            kinds = document_kinds(corpus.items) if args.folds == "kind" else None
+            cv = cross_validate(corpus, k=args.cv, seed=args.seed, log=log, misses=training.CV_MISSES,
+                                by=args.folds, kinds=kinds)
         except (FileNotFoundError, ValueError) as e:
             print(f"speechledger: error: {e}", file=sys.stderr)
             return 2
@@ -59,7 +65,10 @@ def run(args) -> int:
             print(json.dumps({k: v for k, v in cv.items() if not k.startswith("_") or k == "_folds"},
                              ensure_ascii=False, indent=1, default=str))
         else:
-            print(f"{args.cv}-fold cross-validation by document ({cv['_documents']} real documents):")
+            how = f"{args.cv}-fold cross-validation by document" if args.folds == "random" else \
+                "cross-validation holding out one kind at a time (" + \
+                ", ".join(f"{s['group']} {s['test_docs']}" for s in cv["_folds"]) + ")"
+            print(f"{how} ({cv['_documents']} real documents):")
             print(ev.cv_table(cv))
             if cv.get("misses"):
                 print(f"the same folds with each held-out rule task, unit, target and deadline dropped "
