@@ -88,12 +88,13 @@ def table(summary: list[dict]) -> str:
 def point_table(summary: list[dict]) -> str:
     """One line per (test drop, miss, point): P/R/F1 of every field and the macro F1."""
     from speechledger.evaluate import FIELDS
-    lines = [f"{'ex':6s} {'drop':>4s} {'point':44s}" + "".join(f" | {f[:9]:9s} P     R     F1" for f in FIELDS)
-             + " | macro"]
-    for s in sorted(summary, key=lambda s: (s["test_drop"], s["extractor"] != "rules", s["extractor"] != "hybrid",
+    lines = [f"{'ex':6s} {'drop':>4s} {'miss':6s} {'point':60s}"
+             + "".join(f" | {f[:9]:9s} P     R     F1" for f in FIELDS) + " | macro"]
+    for s in sorted(summary, key=lambda s: (s["test_drop"], s.get("miss") or "", s["extractor"] != "rules",
+                                            s["extractor"] != "hybrid", s["params"].get("point") != "default",
                                             s["params"].get("point", ""))):
         point = s["params"].get("point", "-") if s["extractor"] == "hybrid" else "-"
-        lines.append(f"{s['extractor']:6s} {s['test_drop']:>4} {point[:44]:44s}"
+        lines.append(f"{s['extractor']:6s} {s['test_drop']:>4} {s.get('miss') or '-':6s} {point[:60]:60s}"
                      + "".join(f" | {s[f]['p']:.3f} {s[f]['r']:.3f} {s[f]['f1']:.3f}" for f in FIELDS)
                      + f" | {s['macro_f1']:.3f}")
     return "\n".join(lines)
