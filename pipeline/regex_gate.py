@@ -66,8 +66,10 @@ def _required(items) -> set[str] | None:
     best: set[str] | None = None
 
     def consider(c):
+        # the set whose shortest literal is longest; of equally short ones the smaller set ("将"
+        # rather than 14 office suffixes of one length): both make fewer texts pass
         nonlocal best
-        if c and "" not in c and (best is None or min(map(len, c)) > min(map(len, best))):
+        if c and "" not in c and (best is None or (min(map(len, c)), -len(c)) > (min(map(len, best)), -len(best))):
             best = c
 
     run = {""}
@@ -122,6 +124,45 @@ def _required_literals(pattern: str) -> list[str] | None:
         if not any(o in s for o in out):
             out.append(s)
     return out
+
+
+def top_branches(pattern: str) -> list[str] | None:
+    """The alternatives of pattern's top-level alternation ("a|b(c|d)" -> ["a", "b(c|d)"]), or None
+    when it has none or they cannot stand alone (a group reference, a conditional, inline flags).
+    A text holds a match of pattern exactly when it holds a match of one of them."""
+    if re.search(r"\\[1-9]|\(\?P=|\(\?\(|\(\?[aiLmsux]", pattern):
+        return None
+    parts, depth, start, i, n = [], 0, 0, 0, len(pattern)
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "[":           # a class: its | ( ) are characters
+            i += 1
+            if pattern[i:i + 1] == "^":
+                i += 1
+            if pattern[i:i + 1] == "]":
+                i += 1
+            while i < n and pattern[i] != "]":
+                i += 2 if pattern[i] == "\\" else 1
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    parts.append(pattern[start:])
+    if len(parts) < 2 or depth != 0:
+        return None
+    try:
+        for part in parts:
+            re.compile(part)
+    except re.error:
+        return None
+    return parts
 
 
 def literal_gate(patterns: list[str]) -> re.Pattern | None:

@@ -17,7 +17,8 @@ from bisect import bisect_right
 from dataclasses import dataclass, replace
 
 from speechledger.doc import Segment, Speech, SpeechDoc, Task
-from speechledger.regex_gate import first_chars, literal_gate, literal_trie, required_literals, searcher
+from speechledger.regex_gate import (first_chars, literal_gate, literal_trie, required_literals, searcher,
+                                     top_branches)
 from speechledger.speeches import heading_of
 
 
@@ -246,21 +247,29 @@ def _required_literals(pattern: re.Pattern) -> list[str] | None:
 
 def _cue_plan(lexicon):
     """Per lexicon: the required literals of the cues that have a small set of them, in one
-    prefix-tree regex, the cue bits each literal stands for (its own cues and those of the
-    literals that are its prefixes: they start at the same place), and the bits of the cues
-    searched in every segment (`always`: no literal set, or too large a one), and the cues with
-    their patterns behind a first-character look-ahead where that finds the same matches faster."""
+    prefix-tree regex, the bits each literal stands for (its own and those of the literals that
+    are its prefixes: they start at the same place), the bits searched in every segment (`always`:
+    no literal set, or too large a one), and the cues with their patterns behind a first-character
+    look-ahead where that finds the same matches faster. A bit stands for one alternative of a
+    cue's top-level alternation ("a|b|c", regex_gate.top_branches) or for a whole cue: a segment
+    is searched only for the alternatives whose literals it holds (a cue matches a text exactly
+    when one of its alternatives does; _score reads only whether it matches)."""
     def build(_lex=None):
         _, cues = lexicon.task_cues
         always = 0
         bits: dict[str, int] = {}
+        units: list[tuple[int, str]] = []       # (cue index, pattern) per bit
         for n, c in enumerate(cues):
-            lits = _required_literals(c.pattern)
-            if lits and len(lits) <= 64:
-                for x in lits:
-                    bits[x] = bits.get(x, 0) | 1 << n
-            else:
-                always |= 1 << n
+            alts = None if c.pattern.flags & ~(re.UNICODE | re.ASCII) else top_branches(c.pattern.pattern)
+            for alt in alts or [c.pattern.pattern]:
+                u = len(units)
+                units.append((n, alt))
+                lits = _required_literals(c.pattern) if alts is None else required_literals(alt)
+                if lits and len(lits) <= 64:
+                    for x in lits:
+                        bits[x] = bits.get(x, 0) | 1 << u
+                else:
+                    always |= 1 << u
         found = {x: 0 for x in bits}
         for x in found:
             for k in range(1, len(x) + 1):      # x's prefixes among the literals
@@ -273,7 +282,28 @@ def _cue_plan(lexicon):
         scans = [re.compile(("" if first is None else f"(?={first})") + f"(?=({trie}))").findall] if bits else []
         # the cues as segments are scored on them: the same patterns, searched faster (regex_gate.searcher)
         fast = [replace(c, pattern=searcher(c.pattern)) for c in cues]
-        return always, scans, found, {}, fast
+        per_cue: dict[int, list[int]] = {}
+        for u, (n, _) in enumerate(units):
+            per_cue.setdefault(n, []).append(u)
+        partial: dict[tuple[int, ...], object] = {}
+
+        def select(x: int) -> list:
+            """The cues (in their order) a segment with bits x may hold, each with the alternatives it may hold."""
+            out = []
+            for n, us in per_cue.items():
+                have = tuple(u for u in us if x >> u & 1)
+                if not have:
+                    continue
+                if len(have) == len(us):
+                    out.append(fast[n])
+                    continue
+                cue = partial.get(have)
+                if cue is None:
+                    rx = re.compile("|".join(units[u][1] for u in have))
+                    cue = partial[have] = replace(cues[n], pattern=searcher(rx))
+                out.append(cue)
+            return out
+        return always, scans, found, {}, fast, select
     return lexicon.cached("task_cue_plan", build)
 
 
@@ -300,7 +330,7 @@ def _cue_candidates(norm: str, sp: Speech, view: _SpeechView, cues, plan) -> tup
     texts = view.texts
     if not segs:
         return texts, []
-    always, scans, found, decoded, fast = plan
+    always, scans, found, decoded, _, select = plan
     if _SPACE_IN_CJK.search(norm, sp.start, sp.end):
         texts = [_SPACE_IN_CJK.sub("", t) for t in texts]
     out = []
@@ -311,7 +341,7 @@ def _cue_candidates(norm: str, sp: Speech, view: _SpeechView, cues, plan) -> tup
                 x |= found[lit]
         sel = decoded.get(x)
         if sel is None:
-            sel = decoded[x] = [c for n, c in enumerate(fast) if x >> n & 1]
+            sel = decoded[x] = select(x)
         out.append(sel)
     return texts, out
 
