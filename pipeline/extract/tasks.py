@@ -17,8 +17,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, replace
 
 from speechledger.doc import Segment, Speech, SpeechDoc, Task
-from speechledger.regex_gate import (first_chars, literal_gate, literal_trie, required_literals, searcher,
-                                     top_branches)
+from speechledger.regex_gate import first_chars, literal_gate, literal_trie, required_literals, searcher, top_branches
 from speechledger.speeches import heading_of
 
 
