@@ -174,8 +174,9 @@ def literal_gate(patterns: list[str]) -> re.Pattern | None:
         if req is None:
             return None
         lits.update(req)
-    # longest first; equal lengths in a fixed order, so the pattern (and its cache entry) is the same every run
-    return re.compile("|".join(map(re.escape, sorted(lits, key=lambda x: (-len(x), x))))) if lits else None
+    # as a prefix tree (sorted, so the pattern and its cache entry are the same every run): a position
+    # is tried once per character, not once per literal (re skips to the first characters by itself)
+    return re.compile(literal_trie(sorted(lits))) if lits else None
 
 
 # \d \s \w inside a class: the Unicode sets hold the ASCII ones (negations would not)
@@ -205,10 +206,7 @@ class LiteralPlan:
         self.always = always
         self.findall = None
         if own:
-            trie = literal_trie(sorted(own))
-            first = first_chars(trie)
-            # a look-ahead, so that overlapping literals are all found; re skips to a first character
-            self.findall = re.compile((f"(?={first})" if first else "") + f"(?=({trie}))").findall
+            self.findall = literal_scan(own)
 
     def rows(self, text: str, start: int = 0, end: int = sys.maxsize) -> int:
         mask = self.always
@@ -219,6 +217,19 @@ class LiteralPlan:
                 for x in set(found):
                     mask |= bits[x]
         return mask
+
+
+def literal_scan(literals):
+    """findall() of a regex giving, at each position where one of literals starts, the longest one
+    starting there (the shorter ones there are its prefixes), overlapping ones included."""
+    trie = literal_trie(sorted(literals))
+    first = first_chars(trie)
+    if first is None:
+        return re.compile(f"(?=({trie}))").findall
+    # a match is the one first character (re skips to those by itself, as it cannot before a
+    # look-ahead), and the look-behind reads the literal from it: one result per position, as a
+    # zero-width match would give
+    return re.compile(f"{first}(?<=(?=({trie})).)").findall
 
 
 def first_chars(pattern: str) -> str | None:

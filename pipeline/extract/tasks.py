@@ -17,7 +17,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, replace
 
 from speechledger.doc import Segment, Speech, SpeechDoc, Task
-from speechledger.regex_gate import first_chars, literal_gate, literal_trie, required_literals, searcher, top_branches
+from speechledger.regex_gate import literal_gate, literal_scan, required_literals, searcher, top_branches
 from speechledger.speeches import heading_of
 
 
@@ -274,11 +274,8 @@ def _cue_plan(lexicon):
             for k in range(1, len(x) + 1):      # x's prefixes among the literals
                 found[x] |= bits.get(x[:k], 0)
         # one findall per segment gives at each position the longest literal starting there (its
-        # prefixes: `found`; in a look-ahead, so overlapping literals are all found) behind a look-ahead
-        # on the literals' first characters: re then enters the tree only where one starts
-        trie = literal_trie(sorted(bits))
-        first = first_chars(trie)
-        scans = [re.compile(("" if first is None else f"(?={first})") + f"(?=({trie}))").findall] if bits else []
+        # prefixes: `found`)
+        scans = [literal_scan(bits)] if bits else []
         # the cues as segments are scored on them: the same patterns, searched faster (regex_gate.searcher)
         fast = [replace(c, pattern=searcher(c.pattern)) for c in cues]
         per_cue: dict[int, list[int]] = {}
