@@ -126,13 +126,10 @@ def _required_literals(pattern: str) -> list[str] | None:
     return out
 
 
-def top_branches(pattern: str) -> list[str] | None:
-    """The alternatives of pattern's top-level alternation ("a|b(c|d)" -> ["a", "b(c|d)"]), or None
-    when it has none or they cannot stand alone (a group reference, a conditional, inline flags).
-    A text holds a match of pattern exactly when it holds a match of one of them."""
-    if re.search(r"\\[1-9]|\(\?P=|\(\?\(|\(\?[aiLmsux]", pattern):
-        return None
-    parts, depth, start, i, n = [], 0, 0, 0, len(pattern)
+def _outside(pattern: str):
+    """(index, character, depth) of pattern's characters outside escapes and classes; depth counts
+    the groups open before the character (None when the parentheses do not balance)."""
+    depth, i, n = 0, 0, len(pattern)
     while i < n:
         ch = pattern[i]
         if ch == "\\":
@@ -147,13 +144,28 @@ def top_branches(pattern: str) -> list[str] | None:
             while i < n and pattern[i] != "]":
                 i += 2 if pattern[i] == "\\" else 1
         elif ch == "(":
+            yield i, ch, depth
             depth += 1
         elif ch == ")":
             depth -= 1
-        elif ch == "|" and depth == 0:
+            yield i, ch, depth
+        else:
+            yield i, ch, depth
+        i += 1
+
+
+def top_branches(pattern: str) -> list[str] | None:
+    """The alternatives of pattern's top-level alternation ("a|b(c|d)" -> ["a", "b(c|d)"]; a whole
+    alternative (?:x|y) is split too), or None when it has none or they cannot stand alone (a
+    group reference, a conditional, inline flags). A text holds a match of pattern exactly when it
+    holds a match of one of them."""
+    if re.search(r"\\[1-9]|\(\?P=|\(\?\(|\(\?[aiLmsux]", pattern):
+        return None
+    parts, start, depth = [], 0, 0
+    for i, ch, depth in _outside(pattern):
+        if ch == "|" and depth == 0:
             parts.append(pattern[start:i])
             start = i + 1
-        i += 1
     parts.append(pattern[start:])
     if len(parts) < 2 or depth != 0:
         return None
@@ -162,7 +174,46 @@ def top_branches(pattern: str) -> list[str] | None:
             re.compile(part)
     except re.error:
         return None
-    return parts
+    out = []
+    for part in parts:
+        inner = _unwrapped(part)
+        out += (inner and top_branches(inner)) or [part]
+    return out
+
+
+def _unwrapped(part: str) -> str | None:
+    """x when part is one non-capturing group (?:x), else None."""
+    if not part.startswith("(?:") or not part.endswith(")"):
+        return None
+    for i, ch, depth in _outside(part):
+        if ch == ")" and depth == 0:
+            return part[3:-1] if i == len(part) - 1 else None
+    return None
+
+
+class AnyBranch:
+    """pattern's search() where only whether it matches counts: one literal scan tells which of its
+    top-level alternatives a text may hold (their required literals), and only those are searched.
+    search() returns a match when pattern matches the text (not necessarily the leftmost), else None."""
+
+    __slots__ = ("alts", "plan", "pattern")
+
+    def __init__(self, pattern: str):
+        self.pattern = pattern
+        alts = top_branches(pattern) or [pattern]
+        self.alts = [searcher(re.compile(a)) for a in alts]
+        self.plan = LiteralPlan([required_literals(a) for a in alts])
+
+    def search(self, text: str):
+        may = self.plan.rows(text)
+        alts = self.alts
+        while may:
+            low = may & -may
+            may ^= low
+            m = alts[low.bit_length() - 1].search(text)
+            if m is not None:
+                return m
+        return None
 
 
 def literal_gate(patterns: list[str]) -> re.Pattern | None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from speechledger.lexicon import load_yaml
-from speechledger.regex_gate import literal_gate, literal_trie, required_literals, searcher, top_branches
+from speechledger.regex_gate import AnyBranch, literal_gate, literal_trie, required_literals, searcher, top_branches
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -71,6 +71,18 @@ def test_top_branches_split_only_the_outer_alternation():
     assert top_branches(r"a(?:b|c)|[|(]d|\|e") == ["a(?:b|c)", "[|(]d", r"\|e"]
     assert top_branches(r"a(?:b|c)") is None
     assert top_branches(r"(a)|\1") is None and top_branches(r"(?i)a|b") is None
+    assert top_branches(r"(?:a|b)|(?:c)d|(?:e|(?:f|g))") == ["a", "b", "(?:c)d", "e", "f", "g"]
+
+
+def test_any_branch_matches_exactly_where_the_pattern_does():
+    cues = load_yaml("task_cues.yaml")["cues"]
+    joined = "|".join(f"(?:{c['pattern']})" for c in cues if c["id"] in ("past", "past_statistics", "achievement"))
+    rx, any_branch = re.compile(joined), AnyBranch(joined)
+    assert len(any_branch.alts) > 3
+    texts = [ln for f in sorted((ROOT / "corpus" / "texts").glob("*.txt"))
+             for ln in re.split(r"[\n，。]", f.read_text(encoding="utf-8")) if ln.strip()]
+    for t in texts + [x for c in cues for x in c.get("match", []) + c.get("no_match", [])]:
+        assert (rx.search(t) is None) == (any_branch.search(t) is None), t
 
 
 def test_the_cue_plan_selects_every_cue_a_segment_holds():

@@ -17,7 +17,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, replace
 
 from speechledger.doc import Segment, Speech, SpeechDoc, Task
-from speechledger.regex_gate import literal_gate, literal_scan, required_literals, searcher, top_branches
+from speechledger.regex_gate import AnyBranch, literal_gate, literal_scan, required_literals, searcher, top_branches
 from speechledger.speeches import heading_of
 
 
@@ -826,7 +826,7 @@ def _only_labels_between(doc, sp, start: int, end: int, labels) -> bool:
 _SENTENCE = re.compile(r"[^。！？!?]+[。！？!?]?")
 
 
-def _clause_cues(lex) -> tuple[re.Pattern, re.Pattern]:
+def _clause_cues(lex) -> tuple[AnyBranch, AnyBranch]:
     """The target cues (a figure to reach) and the markers that put a clause in the past (or make
     its figure a forecast: 预计), each group as one alternation: it finds something in a clause
     exactly when one of its cues does (the cues hold no groups or flags, checked here)."""
@@ -837,7 +837,8 @@ def _clause_cues(lex) -> tuple[re.Pattern, re.Pattern]:
             pats = [by_id[i].pattern for i in ids]
             if any(p.groups or p.flags & ~re.UNICODE for p in pats):
                 raise ValueError(f"task cues {ids}: a group or a flag; _clause_cues joins them in one alternation")
-            return searcher(re.compile("|".join(f"(?:{p.pattern})" for p in pats)))
+            # (AnyBranch: a clause is searched only for the alternatives whose literals it holds)
+            return AnyBranch("|".join(f"(?:{p.pattern})" for p in pats))
         return one(("target_growth", "target_goal")), one(("past", "past_statistics", "achievement", "analysis"))
     return lex.cached("task_future_target_cues", build)
 
