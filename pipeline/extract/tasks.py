@@ -21,6 +21,13 @@ from speechledger.regex_gate import AnyBranch, literal_gate, literal_scan, requi
 from speechledger.speeches import heading_of
 
 
+def _any_pattern(lexicon, name: str) -> AnyBranch:
+    """A named pattern of task_cues.yaml for the conditions that read only whether it matches: its
+    alternatives searched only where their literals are (regex_gate.AnyBranch)."""
+    return lexicon.cached("task_any_" + name, lambda _lex: AnyBranch(
+        next(r["pattern"] for r in _lex.data("task_cues.yaml")["patterns"] if r["id"] == name)))
+
+
 def patterns(lexicon) -> dict[str, re.Pattern]:
     """The named patterns of task_cues.yaml (`patterns`), compiled once per lexicon."""
     # searcher: the same matches; behind a first-character look-ahead where re cannot skip by itself
@@ -122,6 +129,11 @@ def label_of(text: str, labels: list[LabelLine]) -> LabelLine | None:
 _PIPE = re.compile(r"^\s*\|+\s*$")
 
 
+def _pipe_line(text: str) -> bool:
+    """An empty table cell line (|): a find first, far cheaper than the regex on the many lines without one."""
+    return "|" in text and _PIPE.match(text) is not None
+
+
 class _SpeechView:
     """What the task rules read of one speech, computed once: segment texts, label rows,
     section and parent heading at each segment start."""
@@ -176,7 +188,7 @@ def item_before_labels(view: _SpeechView, k: int) -> bool:
     cells = 0
     while i < len(view.texts) and i - k <= 8:
         t = view.texts[i]
-        if _PIPE.match(t):
+        if _pipe_line(t):
             i += 1
             continue
         lb = view.label(i)
@@ -191,11 +203,13 @@ def item_before_labels(view: _SpeechView, k: int) -> bool:
     return False
 
 
-def opens_with_verb(text: str, hits: set[str], config) -> bool:
-    """The segment, past its list marker, opens with an action (a verb, or 对/把/在… before one)."""
+def opens_with_verb(text: str, hits: set[str], config, body: str | None = None) -> bool:
+    """The segment, past its list marker, opens with an action (a verb, or 对/把/在… before one).
+    body: the text past its list marker, when known."""
     if "verb_start" in hits:
         return True
-    body = patterns(config.lexicon)["item_opener"].sub("", text, count=1)
+    if body is None:
+        body = patterns(config.lexicon)["item_opener"].sub("", text, count=1)
     words = config.tokenizer.tag(body[:12])
     if not words:
         return False
@@ -528,7 +542,7 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                     continue
                 if not rule.unless.isdisjoint(hits):
                     veto = hits & rule.unless
-                    if veto - rule.local or _in_main_clause(text, veto, cue_by_id, pats):
+                    if veto - rule.local or _in_main_clause(ctx.body(), veto, cue_by_id):
                         continue
                 for cond in conds:
                     if not cond(ctx):
@@ -546,11 +560,11 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
     return doc
 
 
-def _in_main_clause(text: str, veto: set[str], cue_by_id, pats) -> bool:
+def _in_main_clause(body: str, veto: set[str], cue_by_id) -> bool:
     """The veto cues speak for the sentence: one is in its main clause (the first, past its
-    list marker), or they are in half its clauses or more (a run of findings). One in a later
-    clause alone names the object of the action ("督促检查突出的环境问题") and does not veto."""
-    body = pats["item_opener"].sub("", text, count=1)
+    list marker: body is the segment past it), or they are in half its clauses or more (a run of
+    findings). One in a later clause alone names the object of the action ("督促检查突出的环境问题")
+    and does not veto."""
     clauses = _CLAUSE.findall(body) or [body]
     rx = [cue_by_id[c].pattern for c in veto if c in cue_by_id]
     if any(r.search(clauses[0]) for r in rx):
@@ -620,7 +634,15 @@ class _Context:
         # several rows read it (a POS tag): decide it once
         v = self._memo.get("opens_with_verb")
         if v is None:
-            v = self._memo["opens_with_verb"] = opens_with_verb(self.text, self.hits, self.config)
+            v = self._memo["opens_with_verb"] = "verb_start" in self.hits or \
+                opens_with_verb(self.text, self.hits, self.config, self.body())
+        return v
+
+    def body(self) -> str:
+        """The segment past its list marker (pattern item_opener), read by several conditions: once."""
+        v = self._memo.get("body")
+        if v is None:
+            v = self._memo["body"] = self.view.pats["item_opener"].sub("", self.text, count=1)
         return v
 
     def in_work_procedure(self):
@@ -638,7 +660,7 @@ class _Context:
     def not_statement(self):
         v = self._memo.get("not_statement")
         if v is None:
-            v = self._memo["not_statement"] = not self.view.pats["statement"].search(self.text)
+            v = self._memo["not_statement"] = not _any_pattern(self.config.lexicon, "statement").search(self.text)
         return v
 
     def dash_item(self):
@@ -656,7 +678,7 @@ class _Context:
     def before_label_line(self):
         """Label lines follow: one naming units or a due date (牵头单位：…, （X牵头）), or two
         table cells (a flattened row "item。 | 徐国江 | 城管局 |"; one cell may be progress)."""
-        return not self.label_line() and not _PIPE.match(self.text) \
+        return not self.label_line() and not _pipe_line(self.text) \
             and item_before_labels(self.view, self.k)
 
     def after_task(self):       # decided in _join_labels, over the tasks already made
@@ -688,7 +710,7 @@ class _Context:
     def opens_with_imperative(self):
         """Stricter than opens_with_verb (no POS tag): an imperative verb of the verb_start cue, or a
         frame word before one (结合…, 按照…, 通过…)."""
-        body = self.view.pats["item_opener"].sub("", self.text, count=1)
+        body = self.body()
         if _NOMINAL_START.match(body):
             return False        # 发展的出路在工业: a verb before 的 names a thing
         return "verb_start" in self.hits or body.startswith(_IMPERATIVE_FRAMES)
@@ -763,7 +785,7 @@ def _label_tasks(doc, sp, tasks, view: _SpeechView, srules, lex) -> list[Task]:
     by_seg = {t.segment: t for t in tasks}
     owner: Task | None = None
     for k, seg in enumerate(sp.segments):
-        if owner is not None and _PIPE.match(view.texts[k]):
+        if owner is not None and _pipe_line(view.texts[k]):
             continue
         lb = view.label(k)
         if lb is None:
@@ -817,7 +839,7 @@ def _only_labels_between(doc, sp, start: int, end: int, labels) -> bool:
     while i < len(sp.segments) and sp.segments[i].start < end:
         g = sp.segments[i]
         text = doc.norm[g.start:g.end]
-        if g.start >= start and not (_PIPE.match(text) or label_of(text, labels)):
+        if g.start >= start and not (_pipe_line(text) or label_of(text, labels)):
             return False
         i += 1
     return True
