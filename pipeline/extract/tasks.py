@@ -1070,7 +1070,8 @@ def _opens_as_text(line: str) -> bool:
 
 
 def _is_title_like(text: str, title: str) -> bool:
-    if not title or _STOP_MARK.search(text):
+    # (title[-1] not in text: then title[-8:] is in no copy of it, the common case, told by a find)
+    if not title or title[-1] not in text or _STOP_MARK.search(text):
         return False
     t = _WS.sub("", text)
     return len(t) <= len(title) + 12 and title[-8:] in t and not _STOP_MARK.search(t)
