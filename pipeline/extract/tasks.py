@@ -698,7 +698,12 @@ class _Context:
         return self.view.sp.segments[self.k].start not in self.view.heading_starts
 
     def parent_under_review(self):
-        return self.parent is not None and _under_review(self.view.sp, self.parent, self.review_parent)
+        # several rows read it (outside_review too), and review_parent grows only after them: once
+        v = self._memo.get("parent_under_review")
+        if v is None:
+            v = self._memo["parent_under_review"] = self.parent is not None and \
+                _under_review(self.view.sp, self.parent, self.review_parent)
+        return v
 
     def not_plan_section(self):
         return self.kind not in _PLAN_KINDS
