@@ -296,7 +296,6 @@ def _cue_plan(lexicon):
         for u, (n, _) in enumerate(units):
             per_cue.setdefault(n, []).append(u)
         partial: dict[tuple[int, ...], object] = {}
-        alone: dict[int, re.Pattern] = {}       # the alternatives compiled on their own, when first needed
 
         def select(x: int) -> list:
             """The cues (in their order) a segment with bits x may hold, each with the alternatives it may hold."""
@@ -310,33 +309,12 @@ def _cue_plan(lexicon):
                     continue
                 cue = partial.get(have)
                 if cue is None:
-                    # each alternative compiled once (not each set of them: their number would grow
-                    # with the documents read, and so would the regex cache)
-                    for u in have:
-                        if u not in alone:
-                            alone[u] = searcher(re.compile(units[u][1]))
-                    rx = alone[have[0]] if len(have) == 1 else _Alternatives(tuple(alone[u] for u in have))
-                    cue = partial[have] = replace(cues[n], pattern=rx)
+                    rx = re.compile("|".join(units[u][1] for u in have))
+                    cue = partial[have] = replace(cues[n], pattern=searcher(rx))
                 out.append(cue)
             return out
         return always, scans, found, {}, fast, select
     return lexicon.cached("task_cue_plan", build)
-
-
-class _Alternatives:
-    """search() of some alternatives of a pattern, one after the other: whether one matches."""
-
-    __slots__ = ("alts",)
-
-    def __init__(self, alts: tuple):
-        self.alts = alts
-
-    def search(self, text: str):
-        for rx in self.alts:
-            m = rx.search(text)
-            if m is not None:
-                return m
-        return None
 
 
 def _segments_with(search, src: str, starts: list[int], ends: list[int], lo: int, hi: int):
