@@ -66,8 +66,10 @@ def _required(items) -> set[str] | None:
     best: set[str] | None = None
 
     def consider(c):
+        # the set whose shortest literal is longest; of equally short ones the smaller set ("将"
+        # rather than 14 office suffixes of one length): both make fewer texts pass
         nonlocal best
-        if c and "" not in c and (best is None or min(map(len, c)) > min(map(len, best))):
+        if c and "" not in c and (best is None or (min(map(len, c)), -len(c)) > (min(map(len, best)), -len(best))):
             best = c
 
     run = {""}
@@ -124,6 +126,96 @@ def _required_literals(pattern: str) -> list[str] | None:
     return out
 
 
+def _outside(pattern: str):
+    """(index, character, depth) of pattern's characters outside escapes and classes; depth counts
+    the groups open before the character (None when the parentheses do not balance)."""
+    depth, i, n = 0, 0, len(pattern)
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "[":           # a class: its | ( ) are characters
+            i += 1
+            if pattern[i:i + 1] == "^":
+                i += 1
+            if pattern[i:i + 1] == "]":
+                i += 1
+            while i < n and pattern[i] != "]":
+                i += 2 if pattern[i] == "\\" else 1
+        elif ch == "(":
+            yield i, ch, depth
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            yield i, ch, depth
+        else:
+            yield i, ch, depth
+        i += 1
+
+
+def top_branches(pattern: str) -> list[str] | None:
+    """The alternatives of pattern's top-level alternation ("a|b(c|d)" -> ["a", "b(c|d)"]; a whole
+    alternative (?:x|y) is split too), or None when it has none or they cannot stand alone (a
+    group reference, a conditional, inline flags). A text holds a match of pattern exactly when it
+    holds a match of one of them."""
+    if re.search(r"\\[1-9]|\(\?P=|\(\?\(|\(\?[aiLmsux]", pattern):
+        return None
+    parts, start, depth = [], 0, 0
+    for i, ch, depth in _outside(pattern):
+        if ch == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+    parts.append(pattern[start:])
+    if len(parts) < 2 or depth != 0:
+        return None
+    try:
+        for part in parts:
+            re.compile(part)
+    except re.error:
+        return None
+    out = []
+    for part in parts:
+        inner = _unwrapped(part)
+        out += (inner and top_branches(inner)) or [part]
+    return out
+
+
+def _unwrapped(part: str) -> str | None:
+    """x when part is one non-capturing group (?:x), else None."""
+    if not part.startswith("(?:") or not part.endswith(")"):
+        return None
+    for i, ch, depth in _outside(part):
+        if ch == ")" and depth == 0:
+            return part[3:-1] if i == len(part) - 1 else None
+    return None
+
+
+class AnyBranch:
+    """pattern's search() where only whether it matches counts: one literal scan tells which of its
+    top-level alternatives a text may hold (their required literals), and only those are searched.
+    search() returns a match when pattern matches the text (not necessarily the leftmost), else None."""
+
+    __slots__ = ("alts", "plan", "pattern")
+
+    def __init__(self, pattern: str):
+        self.pattern = pattern
+        alts = top_branches(pattern) or [pattern]
+        self.alts = [searcher(re.compile(a)) for a in alts]
+        self.plan = LiteralPlan([required_literals(a) for a in alts])
+
+    def search(self, text: str):
+        may = self.plan.rows(text)
+        alts = self.alts
+        while may:
+            low = may & -may
+            may ^= low
+            m = alts[low.bit_length() - 1].search(text)
+            if m is not None:
+                return m
+        return None
+
+
 def literal_gate(patterns: list[str]) -> re.Pattern | None:
     """A regex of literals that finds something in every text where one of patterns matches
     (None when some pattern has no required literal)."""
@@ -133,8 +225,9 @@ def literal_gate(patterns: list[str]) -> re.Pattern | None:
         if req is None:
             return None
         lits.update(req)
-    # longest first; equal lengths in a fixed order, so the pattern (and its cache entry) is the same every run
-    return re.compile("|".join(map(re.escape, sorted(lits, key=lambda x: (-len(x), x))))) if lits else None
+    # as a prefix tree (sorted, so the pattern and its cache entry are the same every run): a position
+    # is tried once per character, not once per literal (re skips to the first characters by itself)
+    return re.compile(literal_trie(sorted(lits))) if lits else None
 
 
 # \d \s \w inside a class: the Unicode sets hold the ASCII ones (negations would not)
@@ -164,10 +257,7 @@ class LiteralPlan:
         self.always = always
         self.findall = None
         if own:
-            trie = literal_trie(sorted(own))
-            first = first_chars(trie)
-            # a look-ahead, so that overlapping literals are all found; re skips to a first character
-            self.findall = re.compile((f"(?={first})" if first else "") + f"(?=({trie}))").findall
+            self.findall = literal_scan(own)
 
     def rows(self, text: str, start: int = 0, end: int = sys.maxsize) -> int:
         mask = self.always
@@ -178,6 +268,19 @@ class LiteralPlan:
                 for x in set(found):
                     mask |= bits[x]
         return mask
+
+
+def literal_scan(literals):
+    """findall() of a regex giving, at each position where one of literals starts, the longest one
+    starting there (the shorter ones there are its prefixes), overlapping ones included."""
+    trie = literal_trie(sorted(literals))
+    first = first_chars(trie)
+    if first is None:
+        return re.compile(f"(?=({trie}))").findall
+    # a match is the one first character (re skips to those by itself, as it cannot before a
+    # look-ahead), and the look-behind reads the literal from it: one result per position, as a
+    # zero-width match would give
+    return re.compile(f"{first}(?<=(?=({trie})).)").findall
 
 
 def first_chars(pattern: str) -> str | None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from speechledger.lexicon import load_yaml
-from speechledger.regex_gate import literal_gate, literal_trie, required_literals, searcher
+from speechledger.regex_gate import AnyBranch, literal_gate, literal_trie, required_literals, searcher, top_branches
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -65,3 +65,69 @@ def test_searcher_finds_the_same_matches_as_the_pattern():
             assert [m.span() for m in rx.finditer(t)] == [m.span() for m in fast.finditer(t)], (r["id"], t)
     assert wrapped          # some rows do get the look-ahead
     assert searcher(re.compile("必须|务必")).pattern == "必须|务必"     # re skips through these by itself
+
+
+def test_top_branches_split_only_the_outer_alternation():
+    assert top_branches(r"a(?:b|c)|[|(]d|\|e") == ["a(?:b|c)", "[|(]d", r"\|e"]
+    assert top_branches(r"a(?:b|c)") is None
+    assert top_branches(r"(a)|\1") is None and top_branches(r"(?i)a|b") is None
+    assert top_branches(r"(?:a|b)|(?:c)d|(?:e|(?:f|g))") == ["a", "b", "(?:c)d", "e", "f", "g"]
+
+
+def test_any_branch_matches_exactly_where_the_pattern_does():
+    cues = load_yaml("task_cues.yaml")["cues"]
+    joined = "|".join(f"(?:{c['pattern']})" for c in cues if c["id"] in ("past", "past_statistics", "achievement"))
+    rx, any_branch = re.compile(joined), AnyBranch(joined)
+    assert len(any_branch.alts) > 3
+    texts = [ln for f in sorted((ROOT / "corpus" / "texts").glob("*.txt"))
+             for ln in re.split(r"[\n，。]", f.read_text(encoding="utf-8")) if ln.strip()]
+    for t in texts + [x for c in cues for x in c.get("match", []) + c.get("no_match", [])]:
+        assert (rx.search(t) is None) == (any_branch.search(t) is None), t
+
+
+def test_the_cue_plan_selects_every_cue_a_segment_holds():
+    """Each segment is searched only for the cue alternatives whose literals it holds: a cue the
+    plan leaves out, or cuts to some alternatives, must not match the segment."""
+    from speechledger.extract.tasks import _cue_plan
+    from speechledger.lexicon import Lexicon
+    lex = Lexicon.load()
+    always, scans, found, _, _, select = _cue_plan(lex)
+    cues = lex.task_cues[1]
+    texts = [ln for f in sorted((ROOT / "corpus" / "texts").glob("*.txt"))
+             for ln in re.split(r"[\n。]", f.read_text(encoding="utf-8")) if ln.strip()]
+    texts += [x for c in load_yaml("task_cues.yaml")["cues"] for x in c.get("match", []) + c.get("no_match", [])]
+    cut = 0
+    for t in texts:
+        x = always
+        for findall in scans:
+            for lit in findall(t):
+                x |= found[lit]
+        sel = {c.id: c for c in select(x)}
+        for c in cues:
+            matched = c.pattern.search(t) is not None
+            assert matched == (c.id in sel and sel[c.id].pattern.search(t) is not None), (c.id, t)
+            cut += c.id in sel and sel[c.id].pattern.pattern != searcher(c.pattern).pattern
+    assert cut      # some cues are searched for part of their alternatives only
+
+
+def test_the_cue_plan_finds_the_same_once_its_compiled_combinations_are_full(monkeypatch):
+    """Past PARTIAL_CUES_MAX combinations a cue is searched whole: the same matches, no more compiling."""
+    from speechledger.extract import tasks
+    from speechledger.lexicon import Lexicon
+    texts = [ln for f in sorted((ROOT / "corpus" / "texts").glob("*.txt"))
+             for ln in re.split(r"[\n。]", f.read_text(encoding="utf-8")) if ln.strip()]
+
+    def matches(lex):
+        always, scans, found, _, _, select = tasks._cue_plan(lex)
+        out = []
+        for t in texts:
+            x = always
+            for findall in scans:
+                for lit in findall(t):
+                    x |= found[lit]
+            out.append([(c.id, m.span()) for c in select(x) for m in c.pattern.finditer(t)])
+        return out
+
+    bounded = matches(Lexicon.load())
+    monkeypatch.setattr(tasks, "PARTIAL_CUES_MAX", 0)
+    assert matches(Lexicon.load()) == bounded

@@ -17,8 +17,15 @@ from bisect import bisect_right
 from dataclasses import dataclass, replace
 
 from speechledger.doc import Segment, Speech, SpeechDoc, Task
-from speechledger.regex_gate import first_chars, literal_gate, literal_trie, required_literals, searcher
+from speechledger.regex_gate import AnyBranch, literal_gate, literal_scan, required_literals, searcher, top_branches
 from speechledger.speeches import heading_of
+
+
+def _any_pattern(lexicon, name: str) -> AnyBranch:
+    """A named pattern of task_cues.yaml for the conditions that read only whether it matches: its
+    alternatives searched only where their literals are (regex_gate.AnyBranch)."""
+    return lexicon.cached("task_any_" + name, lambda _lex: AnyBranch(
+        next(r["pattern"] for r in _lex.data("task_cues.yaml")["patterns"] if r["id"] == name)))
 
 
 def patterns(lexicon) -> dict[str, re.Pattern]:
@@ -122,6 +129,11 @@ def label_of(text: str, labels: list[LabelLine]) -> LabelLine | None:
 _PIPE = re.compile(r"^\s*\|+\s*$")
 
 
+def _pipe_line(text: str) -> bool:
+    """An empty table cell line (|): a find first, far cheaper than the regex on the many lines without one."""
+    return "|" in text and _PIPE.match(text) is not None
+
+
 class _SpeechView:
     """What the task rules read of one speech, computed once: segment texts, label rows,
     section and parent heading at each segment start."""
@@ -176,7 +188,7 @@ def item_before_labels(view: _SpeechView, k: int) -> bool:
     cells = 0
     while i < len(view.texts) and i - k <= 8:
         t = view.texts[i]
-        if _PIPE.match(t):
+        if _pipe_line(t):
             i += 1
             continue
         lb = view.label(i)
@@ -191,11 +203,13 @@ def item_before_labels(view: _SpeechView, k: int) -> bool:
     return False
 
 
-def opens_with_verb(text: str, hits: set[str], config) -> bool:
-    """The segment, past its list marker, opens with an action (a verb, or 对/把/在… before one)."""
+def opens_with_verb(text: str, hits: set[str], config, body: str | None = None) -> bool:
+    """The segment, past its list marker, opens with an action (a verb, or 对/把/在… before one).
+    body: the text past its list marker, when known."""
     if "verb_start" in hits:
         return True
-    body = patterns(config.lexicon)["item_opener"].sub("", text, count=1)
+    if body is None:
+        body = patterns(config.lexicon)["item_opener"].sub("", text, count=1)
     words = config.tokenizer.tag(body[:12])
     if not words:
         return False
@@ -244,36 +258,72 @@ def _required_literals(pattern: re.Pattern) -> list[str] | None:
     return required_literals(pattern.pattern)
 
 
+# combinations of a cue's alternatives compiled per process (they grow with the documents read: bounded)
+PARTIAL_CUES_MAX = 4096
+
+
 def _cue_plan(lexicon):
     """Per lexicon: the required literals of the cues that have a small set of them, in one
-    prefix-tree regex, the cue bits each literal stands for (its own cues and those of the
-    literals that are its prefixes: they start at the same place), and the bits of the cues
-    searched in every segment (`always`: no literal set, or too large a one), and the cues with
-    their patterns behind a first-character look-ahead where that finds the same matches faster."""
+    prefix-tree regex, the bits each literal stands for (its own and those of the literals that
+    are its prefixes: they start at the same place), the bits searched in every segment (`always`:
+    no literal set, or too large a one), and the cues with their patterns behind a first-character
+    look-ahead where that finds the same matches faster. A bit stands for one alternative of a
+    cue's top-level alternation ("a|b|c", regex_gate.top_branches) or for a whole cue: a segment
+    is searched only for the alternatives whose literals it holds (a cue matches a text exactly
+    when one of its alternatives does; _score reads only whether it matches)."""
     def build(_lex=None):
         _, cues = lexicon.task_cues
         always = 0
         bits: dict[str, int] = {}
+        units: list[tuple[int, str]] = []       # (cue index, pattern) per bit
         for n, c in enumerate(cues):
-            lits = _required_literals(c.pattern)
-            if lits and len(lits) <= 64:
-                for x in lits:
-                    bits[x] = bits.get(x, 0) | 1 << n
-            else:
-                always |= 1 << n
+            alts = None if c.pattern.flags & ~(re.UNICODE | re.ASCII) else top_branches(c.pattern.pattern)
+            for alt in alts or [c.pattern.pattern]:
+                u = len(units)
+                units.append((n, alt))
+                lits = _required_literals(c.pattern) if alts is None else required_literals(alt)
+                if lits and len(lits) <= 64:
+                    for x in lits:
+                        bits[x] = bits.get(x, 0) | 1 << u
+                else:
+                    always |= 1 << u
         found = {x: 0 for x in bits}
         for x in found:
             for k in range(1, len(x) + 1):      # x's prefixes among the literals
                 found[x] |= bits.get(x[:k], 0)
         # one findall per segment gives at each position the longest literal starting there (its
-        # prefixes: `found`; in a look-ahead, so overlapping literals are all found) behind a look-ahead
-        # on the literals' first characters: re then enters the tree only where one starts
-        trie = literal_trie(sorted(bits))
-        first = first_chars(trie)
-        scans = [re.compile(("" if first is None else f"(?={first})") + f"(?=({trie}))").findall] if bits else []
+        # prefixes: `found`)
+        scans = [literal_scan(bits)] if bits else []
         # the cues as segments are scored on them: the same patterns, searched faster (regex_gate.searcher)
         fast = [replace(c, pattern=searcher(c.pattern)) for c in cues]
-        return always, scans, found, {}, fast
+        per_cue: dict[int, list[int]] = {}
+        for u, (n, _) in enumerate(units):
+            per_cue.setdefault(n, []).append(u)
+        partial: dict[tuple[int, ...], object] = {}
+
+        def select(x: int) -> list:
+            """The cues (in their order) a segment with bits x may hold, each with the alternatives it may hold."""
+            out = []
+            for n, us in per_cue.items():
+                have = tuple(u for u in us if x >> u & 1)
+                if not have:
+                    continue
+                if len(have) == len(us):
+                    out.append(fast[n])
+                    continue
+                cue = partial.get(have)
+                if cue is None and len(partial) >= PARTIAL_CUES_MAX:
+                    # the whole cue finds what its present alternatives find (the others cannot match)
+                    out.append(fast[n])
+                    continue
+                if cue is None:
+                    # (a set compiled as one alternation: searching its alternatives one by one costs
+                    # 3% more instructions; the regex cache keeps the sets of a process's first writes)
+                    rx = re.compile("|".join(units[u][1] for u in have))
+                    cue = partial[have] = replace(cues[n], pattern=searcher(rx))
+                out.append(cue)
+            return out
+        return always, scans, found, {}, fast, select
     return lexicon.cached("task_cue_plan", build)
 
 
@@ -300,7 +350,7 @@ def _cue_candidates(norm: str, sp: Speech, view: _SpeechView, cues, plan) -> tup
     texts = view.texts
     if not segs:
         return texts, []
-    always, scans, found, decoded, fast = plan
+    always, scans, found, decoded, _, select = plan
     if _SPACE_IN_CJK.search(norm, sp.start, sp.end):
         texts = [_SPACE_IN_CJK.sub("", t) for t in texts]
     out = []
@@ -311,7 +361,7 @@ def _cue_candidates(norm: str, sp: Speech, view: _SpeechView, cues, plan) -> tup
                 x |= found[lit]
         sel = decoded.get(x)
         if sel is None:
-            sel = decoded[x] = [c for n, c in enumerate(fast) if x >> n & 1]
+            sel = decoded[x] = select(x)
         out.append(sel)
     return texts, out
 
@@ -502,7 +552,7 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                     continue
                 if not rule.unless.isdisjoint(hits):
                     veto = hits & rule.unless
-                    if veto - rule.local or _in_main_clause(text, veto, cue_by_id, pats):
+                    if veto - rule.local or _in_main_clause(ctx.body(), veto, cue_by_id):
                         continue
                 for cond in conds:
                     if not cond(ctx):
@@ -520,11 +570,11 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
     return doc
 
 
-def _in_main_clause(text: str, veto: set[str], cue_by_id, pats) -> bool:
+def _in_main_clause(body: str, veto: set[str], cue_by_id) -> bool:
     """The veto cues speak for the sentence: one is in its main clause (the first, past its
-    list marker), or they are in half its clauses or more (a run of findings). One in a later
-    clause alone names the object of the action ("督促检查突出的环境问题") and does not veto."""
-    body = pats["item_opener"].sub("", text, count=1)
+    list marker: body is the segment past it), or they are in half its clauses or more (a run of
+    findings). One in a later clause alone names the object of the action ("督促检查突出的环境问题")
+    and does not veto."""
     clauses = _CLAUSE.findall(body) or [body]
     rx = [cue_by_id[c].pattern for c in veto if c in cue_by_id]
     if any(r.search(clauses[0]) for r in rx):
@@ -594,7 +644,15 @@ class _Context:
         # several rows read it (a POS tag): decide it once
         v = self._memo.get("opens_with_verb")
         if v is None:
-            v = self._memo["opens_with_verb"] = opens_with_verb(self.text, self.hits, self.config)
+            v = self._memo["opens_with_verb"] = "verb_start" in self.hits or \
+                opens_with_verb(self.text, self.hits, self.config, self.body())
+        return v
+
+    def body(self) -> str:
+        """The segment past its list marker (pattern item_opener), read by several conditions: once."""
+        v = self._memo.get("body")
+        if v is None:
+            v = self._memo["body"] = self.view.pats["item_opener"].sub("", self.text, count=1)
         return v
 
     def in_work_procedure(self):
@@ -612,7 +670,7 @@ class _Context:
     def not_statement(self):
         v = self._memo.get("not_statement")
         if v is None:
-            v = self._memo["not_statement"] = not self.view.pats["statement"].search(self.text)
+            v = self._memo["not_statement"] = not _any_pattern(self.config.lexicon, "statement").search(self.text)
         return v
 
     def dash_item(self):
@@ -630,7 +688,7 @@ class _Context:
     def before_label_line(self):
         """Label lines follow: one naming units or a due date (牵头单位：…, （X牵头）), or two
         table cells (a flattened row "item。 | 徐国江 | 城管局 |"; one cell may be progress)."""
-        return not self.label_line() and not _PIPE.match(self.text) \
+        return not self.label_line() and not _pipe_line(self.text) \
             and item_before_labels(self.view, self.k)
 
     def after_task(self):       # decided in _join_labels, over the tasks already made
@@ -650,7 +708,12 @@ class _Context:
         return self.view.sp.segments[self.k].start not in self.view.heading_starts
 
     def parent_under_review(self):
-        return self.parent is not None and _under_review(self.view.sp, self.parent, self.review_parent)
+        # several rows read it (outside_review too), and review_parent grows only after them: once
+        v = self._memo.get("parent_under_review")
+        if v is None:
+            v = self._memo["parent_under_review"] = self.parent is not None and \
+                _under_review(self.view.sp, self.parent, self.review_parent)
+        return v
 
     def not_plan_section(self):
         return self.kind not in _PLAN_KINDS
@@ -662,7 +725,7 @@ class _Context:
     def opens_with_imperative(self):
         """Stricter than opens_with_verb (no POS tag): an imperative verb of the verb_start cue, or a
         frame word before one (结合…, 按照…, 通过…)."""
-        body = self.view.pats["item_opener"].sub("", self.text, count=1)
+        body = self.body()
         if _NOMINAL_START.match(body):
             return False        # 发展的出路在工业: a verb before 的 names a thing
         return "verb_start" in self.hits or body.startswith(_IMPERATIVE_FRAMES)
@@ -737,7 +800,7 @@ def _label_tasks(doc, sp, tasks, view: _SpeechView, srules, lex) -> list[Task]:
     by_seg = {t.segment: t for t in tasks}
     owner: Task | None = None
     for k, seg in enumerate(sp.segments):
-        if owner is not None and _PIPE.match(view.texts[k]):
+        if owner is not None and _pipe_line(view.texts[k]):
             continue
         lb = view.label(k)
         if lb is None:
@@ -791,7 +854,7 @@ def _only_labels_between(doc, sp, start: int, end: int, labels) -> bool:
     while i < len(sp.segments) and sp.segments[i].start < end:
         g = sp.segments[i]
         text = doc.norm[g.start:g.end]
-        if g.start >= start and not (_PIPE.match(text) or label_of(text, labels)):
+        if g.start >= start and not (_pipe_line(text) or label_of(text, labels)):
             return False
         i += 1
     return True
@@ -800,7 +863,7 @@ def _only_labels_between(doc, sp, start: int, end: int, labels) -> bool:
 _SENTENCE = re.compile(r"[^。！？!?]+[。！？!?]?")
 
 
-def _clause_cues(lex) -> tuple[re.Pattern, re.Pattern]:
+def _clause_cues(lex) -> tuple[AnyBranch, AnyBranch]:
     """The target cues (a figure to reach) and the markers that put a clause in the past (or make
     its figure a forecast: 预计), each group as one alternation: it finds something in a clause
     exactly when one of its cues does (the cues hold no groups or flags, checked here)."""
@@ -811,7 +874,8 @@ def _clause_cues(lex) -> tuple[re.Pattern, re.Pattern]:
             pats = [by_id[i].pattern for i in ids]
             if any(p.groups or p.flags & ~re.UNICODE for p in pats):
                 raise ValueError(f"task cues {ids}: a group or a flag; _clause_cues joins them in one alternation")
-            return searcher(re.compile("|".join(f"(?:{p.pattern})" for p in pats)))
+            # (AnyBranch: a clause is searched only for the alternatives whose literals it holds)
+            return AnyBranch("|".join(f"(?:{p.pattern})" for p in pats))
         return one(("target_growth", "target_goal")), one(("past", "past_statistics", "achievement", "analysis"))
     return lex.cached("task_future_target_cues", build)
 
@@ -1021,7 +1085,8 @@ def _opens_as_text(line: str) -> bool:
 
 
 def _is_title_like(text: str, title: str) -> bool:
-    if not title or _STOP_MARK.search(text):
+    # (title[-1] not in text: then title[-8:] is in no copy of it, the common case, told by a find)
+    if not title or title[-1] not in text or _STOP_MARK.search(text):
         return False
     t = _WS.sub("", text)
     return len(t) <= len(title) + 12 and title[-8:] in t and not _STOP_MARK.search(t)
