@@ -88,7 +88,7 @@ def test_any_branch_matches_exactly_where_the_pattern_does():
 def test_the_cue_plan_selects_every_cue_a_segment_holds():
     """Each segment is searched only for the cue alternatives whose literals it holds: a cue the
     plan leaves out, or cuts to some alternatives, must not match the segment."""
-    from speechledger.extract.tasks import _cue_plan
+    from speechledger.extract.tasks import _cue_plan, cue_bits
     from speechledger.lexicon import Lexicon
     lex = Lexicon.load()
     always, scans, found, _, _, select = _cue_plan(lex)
@@ -98,11 +98,7 @@ def test_the_cue_plan_selects_every_cue_a_segment_holds():
     texts += [x for c in load_yaml("task_cues.yaml")["cues"] for x in c.get("match", []) + c.get("no_match", [])]
     cut = 0
     for t in texts:
-        x = always
-        for findall in scans:
-            for lit in findall(t):
-                x |= found[lit]
-        sel = {c.id: c for c in select(x)}
+        sel = {c.id: c for c in select(cue_bits(t, always, scans, found))}
         for c in cues:
             matched = c.pattern.search(t) is not None
             assert matched == (c.id in sel and sel[c.id].pattern.search(t) is not None), (c.id, t)
@@ -121,11 +117,8 @@ def test_the_cue_plan_finds_the_same_once_its_compiled_combinations_are_full(mon
         always, scans, found, _, _, select = tasks._cue_plan(lex)
         out = []
         for t in texts:
-            x = always
-            for findall in scans:
-                for lit in findall(t):
-                    x |= found[lit]
-            out.append([(c.id, m.span()) for c in select(x) for m in c.pattern.finditer(t)])
+            sel = select(tasks.cue_bits(t, always, scans, found))
+            out.append([(c.id, m.span()) for c in sel for m in c.pattern.finditer(t)])
         return out
 
     bounded = matches(Lexicon.load())

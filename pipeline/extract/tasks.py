@@ -342,6 +342,16 @@ def _segments_with(search, src: str, starts: list[int], ends: list[int], lo: int
         pos = ends[i] if e <= ends[i] else s + 1
 
 
+def cue_bits(t: str, always: int, scans, found: dict[str, int]) -> int:
+    """The cue plan's bits of a segment text: the alternatives searched in every segment and those
+    whose required literals it holds."""
+    x = always
+    for findall in scans:
+        for lit in findall(t):
+            x |= found[lit]
+    return x
+
+
 def _cue_candidates(norm: str, sp: Speech, view: _SpeechView, cues, plan) -> tuple[list[str], list[list]]:
     """The text each segment is scored on (PDF spaces inside words removed: "政治 任务") and
     the cues it may hold: those one of whose required literals it contains, found by one
@@ -355,10 +365,7 @@ def _cue_candidates(norm: str, sp: Speech, view: _SpeechView, cues, plan) -> tup
         texts = [_SPACE_IN_CJK.sub("", t) for t in texts]
     out = []
     for t in texts:
-        x = always
-        for findall in scans:
-            for lit in findall(t):
-                x |= found[lit]
+        x = cue_bits(t, always, scans, found)
         sel = decoded.get(x)
         if sel is None:
             sel = decoded[x] = select(x)
