@@ -258,7 +258,8 @@ def _required_literals(pattern: re.Pattern) -> list[str] | None:
     return required_literals(pattern.pattern)
 
 
-# combinations of a cue's alternatives compiled per process (they grow with the documents read: bounded)
+# the cue plan's per-process caches (the cues of a segment's bits, the compiled combinations of a cue's
+# alternatives) grow with the documents read: bounded, past it the same result is computed again
 PARTIAL_CUES_MAX = 4096
 
 
@@ -368,7 +369,9 @@ def _cue_candidates(norm: str, sp: Speech, view: _SpeechView, cues, plan) -> tup
         x = cue_bits(t, always, scans, found)
         sel = decoded.get(x)
         if sel is None:
-            sel = decoded[x] = select(x)
+            sel = select(x)
+            if len(decoded) < PARTIAL_CUES_MAX:
+                decoded[x] = sel
         out.append(sel)
     return texts, out
 

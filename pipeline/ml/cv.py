@@ -238,14 +238,16 @@ def tune(corpus: "training.Corpus", grid: list[dict], k: int = 5, seed: int = tr
                                                               task_blind=miss == "blind")
                         recs = training.predict_items(test, ex, models, pipe=pipes[ex])
                         tasks = {it.key: _tasks_of(it, recs[it.key]) for it in test}
+                        counts = _counts(_score(test, tasks))
                         row = {"extractor": ex, "train_drop": td if ex != "rules" else None, "test_drop": xd,
-                               "miss": miss, "params": dict(params), "fold": f,
-                               **_counts(_score(test, tasks))}
+                               "miss": miss, "params": dict(params), "fold": f, **counts}
                         if names:
                             row["group"] = names[f]
                         if kinds:
-                            row["by_group"] = {g: _counts(_score([it for it in test if kinds[it.key] == g], tasks))
-                                               for g in sorted({kinds[it.key] for it in test})}
+                            groups = sorted({kinds[it.key] for it in test})
+                            # a fold of one kind (folds by kind) is scored once, not again for its kind
+                            row["by_group"] = {groups[0]: counts} if len(groups) == 1 else \
+                                {g: _counts(_score([it for it in test if kinds[it.key] == g], tasks)) for g in groups}
                         rows.append(row)
             if log:
                 log(f"fold {f + 1}/{k}, train_drop {td}: {len(rows)} rows")
