@@ -88,6 +88,10 @@ class Normalizer:
                     if self._changed else None
 
     def __call__(self, text: str) -> str:
+        if len(text) >= _BULK:
+            out = self._bulk(text)
+            if out is not None:
+                return out
         if self._unseen is None or self._unseen.search(text) is not None:
             # characters not met yet: one translate maps the text and learns them on the way (the
             # table converts a character the first time it is asked for it); a set of the text's
@@ -112,6 +116,63 @@ class Normalizer:
             out = _ZHUO.sub("着", out)
         assert len(out) == len(text)
         return out
+
+
+    def _bulk(self, text: str) -> str | None:
+        """A long text: the characters of _KNOWN map by a table computed once (kept in the regex
+        cache, so a new process asks OpenCC nothing), applied by one split on the class of those
+        that change, far cheaper than a translate's lookup per character. None (the general path
+        decides) when a character outside _KNOWN that changes is there."""
+        changes, split = _known_changes()
+        for c in set(_other().findall(text)):
+            if (self._learn(c) if c not in self._seen else self._table[ord(c)]) != c:
+                return None
+        parts = split(text)
+        parts[1::2] = map(changes.__getitem__, parts[1::2])
+        out = "".join(parts)
+        if "著" in out:
+            out = _ZHUO.sub("着", out)
+        assert len(out) == len(text)
+        return out
+
+
+_BULK = 20_000      # characters from which a text takes Normalizer._bulk
+# the characters whose mapping is computed once: _convert_char keeps every one below the CJK radicals
+# and of the CJK punctuation and kana block (but _EXTRA's); the unified ideographs and the
+# full-width forms are read from the table
+_IDENTITY = ((0, 0x2E7F), (0x3000, 0x33FF))
+_TABLED = ((0x4E00, 0x9FFF), (0xFF01, 0xFF5E))
+
+
+def _ranges_class(ranges) -> str:
+    return "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges)
+
+
+@lru_cache(maxsize=1)
+def _other() -> re.Pattern:
+    """A character outside _IDENTITY, _TABLED and _EXTRA (learned one by one, as before)."""
+    return re.compile(f"[^{_ranges_class(_IDENTITY + _TABLED)}{''.join(map(re.escape, sorted(_EXTRA)))}]")
+
+
+@lru_cache(maxsize=1)
+def _known_changes() -> tuple[dict[str, str], object]:
+    """(character -> replacement for those of _TABLED and _EXTRA that change, split() of a text on them
+    keeping each as a part of its own)."""
+    import hashlib
+    from pathlib import Path
+
+    import opencc
+
+    from speechledger import rxcache
+    # the mapping depends on OpenCC's tables and on _convert_char (this file): both key the cache entry
+    key = f"{getattr(opencc, '__version__', '?')} {hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]}"
+
+    def build(_arg):
+        n = Normalizer()
+        chars = [chr(o) for a, b in _TABLED for o in range(a, b + 1)] + sorted(_EXTRA)
+        return {c: out for c in chars if (out := n._convert_char(c)) != c}
+    changes = rxcache.memo("normalize_changes", key, build)
+    return changes, re.compile(f"([{''.join(map(re.escape, sorted(changes)))}])").split
 
 
 def normalize(doc: SpeechDoc, config) -> SpeechDoc:

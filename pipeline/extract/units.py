@@ -193,14 +193,18 @@ def _name_start(scan: str, end_of_prefix: int, c: _Compiled, rscan: str | None =
     return end_of_prefix - (c.name_run.match(rscan, q).end() - q)
 
 
+_UNSET = object()
 _SHARED_HEAD_TAIL = re.compile(r"[和及](?:部门单位|单位|部门|机构)(?![\u4e00-\u9fff])|[和及](?:部门单位|单位|部门|机构)"
                                r"(?=要|在|必须|务必|一律|应|都|将|对|负责|按|不得|严禁|一定|切实|认真)")
 
 
-def _candidates(scan: str, c: _Compiled, clause: bool = False) -> list[tuple[int, int]]:
+def _candidates(scan: str, c: _Compiled, clause: bool = False, label=_UNSET) -> list[tuple[int, int]]:
+    """label: the line's label match when the caller has it (the label rows match the scan copy where
+    they match the line: the copy masks only 和、,， inside names, which no label holds)."""
     cands: list[tuple[int, int]] = []
     rscan = scan[::-1]
-    label = None if clause else (c.lead_label.match(scan) or c.support_label.match(scan))
+    if label is _UNSET:
+        label = None if clause else (c.lead_label.match(scan) or c.support_label.match(scan))
     for m in c.collective.finditer(scan):
         if scan[max(0, m.start() - 1):m.start()] == "等":
             continue    # 经贸局、建设局等有关单位: a generic tail, not a unit
@@ -474,7 +478,7 @@ def _find_in_line(norm: str, start: int, end: int, c: _Compiled, sole_responsibl
         label_role = "lead" if c.lead_label.match(seg) else "support"
         if sole_responsible and "责任" in lm.group() and not _COOPERATING.match(lm.group()):
             label_role = "lead"     # a 责任单位 line with no 牵头单位 line: it is the lead
-    cands = _candidates(scan, c)
+    cands = _candidates(scan, c, label=lm)
     out, claimed = _clause_units(seg, scan, c, cands) if not lm else ([], [])
     about = "关于" in scan
     if claimed:
