@@ -250,7 +250,7 @@ class SegmentFeaturizer:
         where an id stands for the cue, so counts per id times M are the counts per cue."""
         t = self.__dict__.get("_cue_ids")
         if t is None:
-            masks, ids = np.unique(np.concatenate(self.cue_tables), return_inverse=True)
+            masks, ids = _unique_inverse(np.concatenate(self.cue_tables))
             k, m = len(SEG_CUES), len(masks)
             assert masks[0] == 0 and m + 3 < 256
             M = np.zeros((m + 3, k))
@@ -820,3 +820,16 @@ class CharFeaturizer:
                         "d=" + (bk[a] if a < 11 else "L") + (bk[b] if b < 11 else "L"),
                         "ab=" + ("1" if q in _AFTER else "0") + ("1" if p in _BEFORE else "0")])
         return out
+
+
+def _unique_inverse(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(a, return_inverse=True) for an unsigned array that is mostly zeros (the cue tables:
+    a few hundred slots set of 3 x N_HASH): the sort runs over the set slots only, not the whole
+    table (a tenth of a short run's start-up). Same values, same order (0 first)."""
+    nz = np.flatnonzero(a)
+    if len(nz) == len(a):
+        return np.unique(a, return_inverse=True)
+    u, inv = np.unique(a[nz], return_inverse=True)
+    ids = np.zeros(len(a), dtype=inv.dtype)
+    ids[nz] = inv + 1
+    return np.concatenate([np.zeros(1, dtype=a.dtype), u]), ids
