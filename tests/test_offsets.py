@@ -82,6 +82,23 @@ def test_a_fresh_normaliser_takes_any_sequence_of_texts(texts):
     assert norm("各縣市區政府") == "各县市区政府"
 
 
+@settings(max_examples=20, deadline=None)
+@given(st.lists(st.text(max_size=6) | st.sampled_from(["各縣市區政府", "：，（２０２５年）", "⼯作", "顯著", "——５％", "圍繞著",
+                                                       "\uf900", "\u3400"]), max_size=12))
+def test_a_long_text_normalises_as_character_by_character(parts):
+    # a long text takes the table-and-split path (Normalizer._bulk); it maps every character as
+    # the per-character path does, radicals, compatibility ideographs and 著 included
+    from speechledger import normalize
+    text = "".join(parts) * (normalize._BULK // max(1, len("".join(parts))) + 1) if parts else ""
+    long_ = normalize.Normalizer()(text)
+    old = normalize._BULK
+    try:
+        normalize._BULK = 10 ** 12
+        assert long_ == normalize.Normalizer()(text)
+    finally:
+        normalize._BULK = old
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from(FRAGMENTS) | st.text(max_size=5), max_size=40))
 def test_segments_agree_with_the_reference_splitter(parts):
