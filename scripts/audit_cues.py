@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import sys
-from collections import defaultdict
 from pathlib import Path
 
 from speechledger import evaluate as ev
