@@ -3,7 +3,8 @@ supported by several documents and add no false items).
 
 For each cue named, the segments its CURRENT pattern finds that the pattern at BASE (a git
 revision) does not, split by whether a gold task covers the segment, with the number of
-distinct documents; and where 全年 stands in a speech dated Jan-Jun (a rule considered, not taken). Also the target-finder forms of round 10 (a magnitude before a count measure, a
+distinct documents; and where 全年 stands in a speech dated Jan-Jun (a rule considered, not
+taken). Also the target-finder forms of round 10 (a magnitude before a count measure, a
 compound Chinese numeral, the measures 列/艘/架) by the same split. Never run on the frozen sets.
 
   python scripts/row_evidence.py --base main [real-dev long-dev train seed]
@@ -27,7 +28,8 @@ CUES = ("target_growth", "target_goal", "goal_set")
 # the 全年 rule considered and not taken (a time ahead in a speech dated Jan-Jun): where it would fire
 FULL_YEAR = re.compile(r"(?<![年占达成])全年(?!(?:目标|任务|计划)?的|以来)")
 FINDER = {
-    "magnitude+count measure": re.compile(r"\d(?:\.\d+)?\s*[万亿千](?:座|所|条|家|项|处|次|场|批次|块|栋|部|支|具|种|列|艘|架|宗|例)"),
+    "magnitude+count measure": re.compile(r"\d(?:\.\d+)?\s*[万亿千]"
+                                          r"(?:座|所|条|家|项|处|次|场|批次|块|栋|部|支|具|种|列|艘|架|宗|例)"),
     "compound Chinese numeral": re.compile(r"[一二两三四五六七八九][万亿][一二两三四五六七八九][千百十]"),
     "measure 列/艘/架": re.compile(r"\d\s*(?:列|艘|架)(?!入|为|出|举)"),
 }
