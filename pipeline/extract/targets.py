@@ -61,10 +61,11 @@ def _build(lexicon) -> _Compiled:
             units.setdefault(mag + base, mag + units[base])
     unit_alt = "|".join(map(re.escape, sorted(units, key=len, reverse=True)))
     num = rf"(?:{_ARABIC}|{PLACEHOLDER}|{_CN_NUM}|{_HALF})"
-    # behind a look-ahead on the characters a number starts with: re skips the rest at once
+    # behind a look-ahead on the characters a number starts with: re skips the rest at once.
+    # A magnitude unit followed by a Chinese digit is no unit: 一万二千人 is one numeral (12000 人)
     number = searcher(re.compile(
         rf"(?P<rank>前|排名前|前列前)?(?P<n1>{num})(?:\s*%?\s*(?P<rng>[-—–~～至到])\s*(?P<n2>{num}))?\s*"
-        rf"(?P<approx>多|余)?\s*(?P<unit>{unit_alt})"
+        rf"(?P<approx>多|余)?\s*(?P<unit>{unit_alt})(?!(?<=[万亿千])[一二两三四五六七八九])"
         rf"|(?P<rank2>前)\s*(?P<n3>\d{{1,3}}|{PLACEHOLDER}|[一二三四五六七八九十百]{{1,3}})(?![\d.%个家项亿万])"
         rf"|(?P<per>百分之|千分之)(?P<n4>{_ARABIC}|{PLACEHOLDER}|[零〇一二两三四五六七八九十点]+|百(?!分))"))
     after = sorted(((w, c) for c, ws in d["comparators"]["after"].items() for w in ws), key=lambda x: -len(x[0]))
