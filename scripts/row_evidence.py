@@ -12,9 +12,9 @@ compound Chinese numeral, the measures 列/艘/架) by the same split. Never run
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import subprocess
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -22,6 +22,9 @@ import yaml
 
 from speechledger import evaluate as ev
 from speechledger.api import Pipeline
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from eval_fields import _set_paths  # noqa: E402  (the same sets, the same refusal of the frozen split)
 
 ROOT = Path(__file__).resolve().parent.parent
 CUES = ("target_growth", "target_goal", "goal_set")
@@ -44,11 +47,7 @@ def cue_patterns(text: str) -> dict[str, re.Pattern]:
 
 def sets(names):
     for name in names:
-        if name == "seed":
-            yield name, ROOT / "corpus/texts", ROOT / "corpus/gold/dev.jsonl", {}
-        else:
-            s = ROOT / "outputs/sets" / name
-            yield name, s / "texts", s / "gold.jsonl", json.loads((s / "dates.json").read_text(encoding="utf-8"))
+        yield (name, *_set_paths(name))     # refuses the frozen split, as every dev script does
 
 
 def main() -> None:

@@ -83,8 +83,8 @@ def test_a_fresh_normaliser_takes_any_sequence_of_texts(texts):
 
 
 @settings(max_examples=20, deadline=None)
-@given(st.lists(st.text(max_size=6) | st.sampled_from(["各縣市區政府", "：，（２０２５年）", "⼯作", "顯著", "——５％", "圍繞著",
-                                                       "\uf900", "\u3400"]), max_size=12))
+@given(st.lists(st.text(max_size=6) | st.sampled_from(["各縣市區政府", "：，（２０２５年）", "⼯作", "顯著", "——５％",
+                                                       "圍繞著", "\uf900", "\u3400"]), max_size=12))
 def test_a_long_text_normalises_as_character_by_character(parts):
     # a long text takes the table-and-split path (Normalizer._bulk); it maps every character as
     # the per-character path does, radicals, compatibility ideographs and 著 included
