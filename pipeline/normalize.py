@@ -88,10 +88,16 @@ class Normalizer:
                     if self._changed else None
 
     def __call__(self, text: str) -> str:
-        if len(text) >= _BULK:
-            out = self._bulk(text)
-            if out is not None:
-                return out
+        out = self._bulk(text) if len(text) >= _BULK else None
+        if out is None:
+            out = self._map(text)
+        if "著" in out:
+            out = _ZHUO.sub("着", out)
+        assert len(out) == len(text)
+        return out
+
+    def _map(self, text: str) -> str:
+        """text with every character mapped (before the 著 step)."""
         if self._unseen is None or self._unseen.search(text) is not None:
             # characters not met yet: one translate maps the text and learns them on the way (the
             # table converts a character the first time it is asked for it); a set of the text's
@@ -99,41 +105,32 @@ class Normalizer:
             seen = len(self._seen)
             out = text.translate(self._table)
             self._settle(len(self._seen) > seen)
-        else:
-            present = set(self._changing.findall(text)) if self._changing is not None else set()
-            changed = self._changed
-            if not present:
-                return _ZHUO.sub("着", text) if "著" in text else text
-            # a few characters to change (most simplified texts): str.replace per character beats a
-            # translate over the whole text, unless one's replacement is itself replaced (a chain)
-            if len(present) <= 16 and not any(changed[c] in changed for c in present):
-                out = text
-                for c in present:
-                    out = out.replace(c, changed[c])
-            else:
-                out = text.translate(self._table)
-        if "著" in out:
-            out = _ZHUO.sub("着", out)
-        assert len(out) == len(text)
-        return out
-
+            return out
+        present = set(self._changing.findall(text)) if self._changing is not None else set()
+        changed = self._changed
+        if not present:
+            return text
+        # a few characters to change (most simplified texts): str.replace per character beats a
+        # translate over the whole text, unless one's replacement is itself replaced (a chain)
+        if len(present) <= 16 and not any(changed[c] in changed for c in present):
+            out = text
+            for c in present:
+                out = out.replace(c, changed[c])
+            return out
+        return text.translate(self._table)
 
     def _bulk(self, text: str) -> str | None:
-        """A long text: the characters of _KNOWN map by a table computed once (kept in the regex
-        cache, so a new process asks OpenCC nothing), applied by one split on the class of those
-        that change, far cheaper than a translate's lookup per character. None (the general path
-        decides) when a character outside _KNOWN that changes is there."""
+        """A long text before the 著 step: the characters of _TABLED and _EXTRA map by a table computed
+        once (kept in the regex cache, so a new process asks OpenCC nothing), applied by one split on
+        the class of those that change, far cheaper than a translate's lookup per character. None (the
+        general path decides) when another character that changes is there."""
         changes, split = _known_changes()
         for c in set(_other().findall(text)):
             if (self._learn(c) if c not in self._seen else self._table[ord(c)]) != c:
                 return None
         parts = split(text)
         parts[1::2] = map(changes.__getitem__, parts[1::2])
-        out = "".join(parts)
-        if "著" in out:
-            out = _ZHUO.sub("着", out)
-        assert len(out) == len(text)
-        return out
+        return "".join(parts)
 
 
 _BULK = 20_000      # characters from which a text takes Normalizer._bulk
