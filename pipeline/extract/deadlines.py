@@ -28,6 +28,7 @@ class _Rule:
     not_before: re.Pattern | None = None
     after_written: bool = False     # years_ahead counts from the year written earlier (次年)
     not_before_then: re.Pattern | None = None     # not_before applies only when this matches after the match
+    period: bool = False            # a period with its end written (自2026年4月至10月): 自/从 do not block it
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,8 @@ def _build(lexicon) -> tuple[list[_Rule], re.Pattern, re.Pattern, re.Pattern, re
                    re.compile(r["not_after"]) if r.get("not_after") else None,
                    re.compile(r["not_before"]) if r.get("not_before") else None,
                    bool(r.get("after_written")),
-                   re.compile(r["not_before_then"]) if r.get("not_before_then") else None) for r in data["rules"]]
+                   re.compile(r["not_before_then"]) if r.get("not_before_then") else None,
+                   bool(r.get("period"))) for r in data["rules"]]
     before = re.compile("(?:" + data["blockers"]["before"] + r")\s*$")
     as_of = re.compile("(?:" + data["blockers"]["as_of"] + r")\s*$")
     after = re.compile(r"\s*(?:" + data["blockers"]["after"] + ")")
@@ -224,7 +226,7 @@ def resolve(rule_kind: str, groups: dict, ref: RefDate | None, off: int = 0,
         if rule_kind == "rel_year":
             return f"{ref.year + off:04d}-12-31", False
         if rule_kind == "half":
-            return (f"{ref.year:04d}-06-30" if g["h"] == "上" else f"{ref.year:04d}-12-31"), False
+            return (f"{ref.year:04d}-06-30" if g["h"] in ("上", "年中") else f"{ref.year:04d}-12-31"), False
         if rule_kind == "quarter" and g.get("this"):                    # 本季度: the speech's quarter
             return (_month_end(ref.year, 3 * ((ref.month - 1) // 3 + 1)) if ref.month else None), False
         if rule_kind == "quarter":
@@ -274,10 +276,12 @@ def find_deadlines_with_rules(norm: str, start: int, end: int, ref: RefDate | No
     return [(kept[a], kept[b - 1] + 1, *rest) for a, b, *rest in found]
 
 
-# a space (or run) next to a Chinese character or full-width punctuation, as PDFs extract them
-# (?=[ \t\xa0]) first: re skips to a space instead of trying the look-behind everywhere
+# a space (or run) next to a Chinese character or full-width punctuation, as PDFs extract them,
+# and a space between two single digits ("2 0 2 6 年": letter-spaced text; not "1 500", a
+# thousands gap) (?=[ \t\xa0]) first: re skips to a space instead of trying the look-behind everywhere
 _PDF_SPACE = re.compile(r"(?=[ \t\xa0])(?:(?<=[\u2018-\u201d\u2e80-\U0002ffff])[ \t\xa0]+"
-                        r"|[ \t\xa0]+(?=[\u2018-\u201d\u2e80-\U0002ffff]))")
+                        r"|[ \t\xa0]+(?=[\u2018-\u201d\u2e80-\U0002ffff])"
+                        r"|(?<=\d)(?<![\d.．]\d)[ \t\xa0](?=\d(?![\d.．])))")
 
 
 def _find(norm: str, start: int, end: int, ref: RefDate | None, lexicon, trace: list | None,
@@ -352,7 +356,8 @@ def _recent_bound(kind: str, matched: str, due: str, ref: RefDate) -> bool:
 
 def _filters(norm: str, start: int, s: int, e: int, r: _Rule, before, as_of, after, topic):
     """The ids of the filter rows that drop the match norm[s:e] of row r, in the order they apply."""
-    if before.search(norm[max(start, s - 4):s]):
+    b = before.search(norm[max(start, s - 4):s])
+    if b and not (r.period and b.group().strip() in ("自", "从")):
         yield "deadline.filter.blocker_before"
     if as_of.search(norm[max(start, s - 4):s]) and not norm[s:e].endswith("前"):
         yield "deadline.filter.as_of"

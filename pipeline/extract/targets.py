@@ -48,6 +48,9 @@ class _Compiled:
     measures: set
     describe_tense: re.Pattern
     verb_before: re.Pattern
+    attribute_before: re.Pattern | None = None
+    difference_before: re.Pattern | None = None
+    rate_term_before: re.Pattern | None = None
     after_words: tuple = ()         # the words of `after` / `before`, for one startswith/endswith test
     before_words: tuple = ()
 
@@ -81,6 +84,9 @@ def _build(lexicon) -> _Compiled:
                      re.compile(d["clause_final"]), re.compile(d["metric_before"]),
                      re.compile(d["review_forward"]), re.compile(f"(?:{d['base_before']})\\s*$"),
                      {r["unit"] for r in rows}, re.compile(d["describe_tense"]), re.compile(f"(?:{verb_alt})\\s*$"),
+                     searcher(re.compile(f"(?:{d['attribute_before']})(?:约|达|近|为)?\\s*$")),
+                     re.compile(f"(?:{d['difference_before']})\\s*$"),
+                     re.compile(f"(?:{d['rate_term_before']})\\s*$"),
                      tuple(w for w, _ in after), tuple(w for w, _ in before))
 
 
@@ -203,6 +209,13 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
         if filtering and c.base_before.search(before_txt) and not rank:
             if drop("target.filter.base_value"):
                 continue    # 由5.2%下降到2%: the starting value; the value after 到 is the target
+        if filtering and not rank and unit.endswith("元") and c.rate_term_before.search(before_txt):
+            if drop("target.filter.rate_term"):
+                continue    # 安置补助按8元/平方米发放: a payment's rate, not a goal
+        if filtering and found and not rank and unit not in ("%", "个百分点") \
+                and c.difference_before.search(before_txt):
+            if drop("target.filter.difference"):
+                continue    # 新建口袋公园30个，比去年多10个: the difference restates the target
         if filtering and c.describe_before.search(before_txt) and not rank:
             if drop("target.filter.describe_before"):
                 continue
@@ -268,6 +281,10 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
         if filtering and _CLASS_OF_OBJECTS.match(seg, e):
             if drop("target.filter.class_of_objects"):
                 continue  # 装机容量5万千瓦以下的锅炉: a class of objects, not a commitment
+        if filtering and not rank and "target.filter.attribute" not in ablate:
+            a = c.attribute_before.search(seg, max(cut, s - 10), s)
+            if a and not c.verbs.search(seg, cut, a.start()) and drop("target.filter.attribute"):
+                continue    # 占地300亩的物流园区 / 全长12公里的快速路: a size that describes (新建建筑面积…: a goal)
         if filtering and (unit == "岁" and _AGE_CLASS.match(seg[e:]) or unit == "人" and _PEOPLE_CLASS.match(seg[e:])) \
                 and not _GOAL_AFTER.match(seg[e:]):
             if drop("target.filter.who_not_how_many"):

@@ -793,7 +793,8 @@ class _Context:
     def due_before_action(self):
         """A date ahead, then the action it closes (pattern due_before_action)."""
         t = self.text
-        if "前" not in t and "年" not in t:     # every match holds one (月底前, 年内, 到2027年)
+        # every match holds one (月底前, 年内, 到2027年, 至6月30日)
+        if "前" not in t and "年" not in t and "至" not in t and "到" not in t:
             return False
         rx = self.view.pats["due_before_action"]
         gate = self.config.lexicon.cached("task_due_gate", lambda _lex: literal_gate([rx.pattern]))
