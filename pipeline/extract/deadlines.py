@@ -54,8 +54,8 @@ class RefDate:
 _TITLE = re.compile(r"《[^《》\n]{1,60}》|[(（]\s*(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*[)）]")
 # a character every deadline holds (a gate before the rows run)
 # (behind a look-ahead on its first characters: re cannot skip through the leading class itself)
-_HINT = searcher(re.compile(r"[年月季日周号节旦]|十[一二三四五六七八九]五|[“\"「]十一|国庆|五一|清明|端午|中秋|元宵|"
-                            r"(?:19|20)\d\d\s*[.．/\-—]\s*\d"))
+_HINT = searcher(re.compile(r"[年月季日周号节旦]|十[一二三四五六七八九]五|[“\"「]十一|国庆|五一|七一|清明|端午|"
+                            r"中秋|元宵|(?:19|20)\d\d\s*[.．/\-—]\s*\d"))
 
 
 def _pattern(data: dict, pattern: str) -> re.Pattern:
@@ -387,11 +387,12 @@ _YEAR_WRITTEN = {"ymd", "ym_end", "y_end", "xun", "goal_year", "bare_year"}
 
 
 def task_ref(sp, pos: int, speech_ref: RefDate | None) -> RefDate | None:
-    """The reference date of a task at pos: the speech's, else the year of the goals section holding it."""
+    """The reference date of a task at pos: the speech's, else the year of the goals or plan section holding it."""
     if speech_ref is None:
-        # an undated speech: a goals section stated for a year (structure stage) dates its lines
+        # an undated speech: a goals or plan section stated for a year (structure stage: "二、2026年主要
+        # 预期目标", "三、2026年重点工作") dates its lines (全年, 6月底前 of that year)
         sec = sp.section_at(pos) if sp.sections else None
-        if sec is not None and sec.kind == "goals" and sec.year:
+        if sec is not None and sec.kind in ("goals", "plan") and sec.year:
             return RefDate(sec.year)
     return speech_ref
 

@@ -15,7 +15,8 @@ from speechledger.numerals import cn_number
 from speechledger.regex_gate import searcher
 
 PLACEHOLDER = r"[Xx×*□○]{1,4}(?:\.[Xx×*□○]{1,2})?"     # X.X%, ××, □□亿元: a hidden value
-_ARABIC = r"\d+(?:\s?,?\s?\d{3})*(?:\.\d+)?"
+# (letter-spaced digits of PDF text, "3 0 0 个", read as one number; "1 500" is a thousands gap)
+_ARABIC = r"(?:\d(?:\s\d){1,5}(?!\d)|\d+(?:\s?,?\s?\d{3})*)(?:\.\d+)?"
 _HALF = r"半(?=个月|小时)"        # 减至半个月, 半小时内到达: 0.5
 # lazy: 一千万元 reads as 一千 + 万元; 零部件 is no number; 一点二万人: 1.2 万人
 _CN_NUM = (r"(?:零点[零〇一二三四五六七八九]+"
@@ -290,7 +291,8 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
             if drop("target.filter.who_not_how_many"):
                 continue  # 50人以上聚餐 / 60岁以上老人: who, not how many (带动500人就业 is how many)
         if filtering and unit in ("万元", "亿元", "元", "万亿元") and re.match(
-                r"(?:以上|以下)?(?:的)?(?:企业|项目|单位|园区|工业企业|罚款|奖励|奖补|补助|补贴)", seg[e:]):
+                r"(?:以上|以下)?(?:的[\u4e00-\u9fff]{0,4}?)?"
+                r"(?:企业|项目|单位|园区|工业企业|罚款|奖励|奖补|补助|补贴)", seg[e:]):
             if drop("target.filter.object_qualifier"):
                 # 年纳税X万元以上企业: a qualifier of the object; 10万元以下罚款, 200万元的奖励: a policy's terms
                 continue
