@@ -54,7 +54,7 @@ class RefDate:
 _TITLE = re.compile(r"《[^《》\n]{1,60}》|[(（]\s*(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*[)）]")
 # a character every deadline holds (a gate before the rows run)
 # (behind a look-ahead on its first characters: re cannot skip through the leading class itself)
-_HINT = searcher(re.compile(r"[年月季日周号节旦]|十[一二三四五六七八九]五|[“\"「]十一|国庆|五一|七一|清明|端午|"
+_HINT = searcher(re.compile(r"[年月季日周号节旦天]|十[一二三四五六七八九]五|[“\"「]十一|国庆|五一|七一|清明|端午|"
                             r"中秋|元宵|(?:19|20)\d\d\s*[.．/\-—]\s*\d"))
 
 
@@ -149,6 +149,16 @@ def resolve(rule_kind: str, groups: dict, ref: RefDate | None, off: int = 0,
             yy, mm = divmod(ref.month - 1 + n, 12)
             yy, mm = ref.year + yy, mm + 1
             return f"{yy:04d}-{mm:02d}-{min(ref.day, calendar.monthrange(yy, mm)[1]):02d}", False
+        if rule_kind == "n_days":             # days (or weeks) from the speech's date: "15天内", "一周内"
+            if ref is None or not ref.month or not ref.day:
+                return None, False
+            n = cn_int(g["n"]) if g.get("n") else None
+            if g.get("wk"):
+                w = cn_int(g["wk"])
+                n = 7 * w if w else None
+            if not n:
+                return None, False
+            return (datetime.date(ref.year, ref.month, ref.day) + datetime.timedelta(days=n)).isoformat(), False
         if rule_kind == "day":
             if ref is None or not ref.month or not ref.day:
                 return None, False
@@ -165,7 +175,7 @@ def resolve(rule_kind: str, groups: dict, ref: RefDate | None, off: int = 0,
             if y is None:
                 if ref is None:
                     return None, False
-                y = ref.year + (1 if ref.month and m < ref.month else 0)
+                y = ref.year + off if off else ref.year + (1 if ref.month and m < ref.month else 0)
             return datetime.date(y, m, d).isoformat(), False
         if rule_kind == "xun":
             mm = g.get("m", "")

@@ -122,6 +122,7 @@ _CLASS_OF_OBJECTS = re.compile(r"(?:以下|以内)的(?![\u4e00-\u9fff]{0,6}(?:�
 _HINT = re.compile(r"[0-9Xx×*□○零〇一二两三四五六七八九十百千万番半]")
 _DESCRIBE = {"target.filter.describe_before", "target.filter.describe_clause", "target.filter.describe_list_continues"}
 _THIS_YEAR = re.compile(r"今年|全年|本年|年内")
+_DAYS_BOUND = re.compile(r"(?:在|于|限期)\s*$")
 _WORD_YUE = re.compile(r"[签节制预合履特公邀践]约$")    # 签约30个: a word, not 约 "about"
 _AT_LEAST_VERB = re.compile(r"(?:至少|不少于|不低于|最少)[\u4e00-\u9fff]{1,8}$")
 _AT_MOST_VERB = re.compile(r"(?:最多|至多|不超过)[\u4e00-\u9fff]{1,8}$")
@@ -210,6 +211,9 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
         if filtering and c.base_before.search(before_txt) and not rank:
             if drop("target.filter.base_value"):
                 continue    # 由5.2%下降到2%: the starting value; the value after 到 is the target
+        if filtering and unit == "天" and _DAYS_BOUND.search(before_txt) and "target.filter.days_bound" not in ablate:
+            if drop("target.filter.days_bound"):
+                continue    # 要在15天内整改到位, 限期10天: the task's deadline (deadlines n_days), not a target
         if filtering and not rank and unit.endswith("元") and c.rate_term_before.search(before_txt):
             if drop("target.filter.rate_term"):
                 continue    # 安置补助按8元/平方米发放: a payment's rate, not a goal
