@@ -17,7 +17,7 @@ from speechledger.regex_gate import literal_gate, scanner
 from speechledger.regex_gate import literal_trie as _trie
 
 _AND_MARK = "龢"   # stands in for 和 inside official names while scanning (same length)
-_SEP = re.compile(r"\s*(?:、|和|及|与|以及|/|,|，)\s*")
+_SEP = re.compile(r"\s*(?:、|和|及|与|以及|/|,|，)\s*|[ \t\u3000]+")
 _OBJECT_BEFORE = re.compile(r"(?:争取|支持|鼓励|引导|帮助|推动|督促|要求|向|对|与|给|为|把|让|使|和|以|"
                             r"比照|同|组织|报|报送|上报|抄送|交|送)\s*$")
 # 各级各部门和园区运营企业要…: a known name coordinated with an unknown one, then the directive
@@ -249,8 +249,8 @@ def _candidates(scan: str, c: _Compiled, clause: bool = False, label=_UNSET) -> 
         if scan[s] in _COUNT_FIRST and _COUNT.match(scan, s):
             continue    # 11个乡镇, 6个主管部门: a count of bodies, not one
         if (suffix == "区" or suffix == "县") and not (s == 0 or not "\u4e00" <= scan[s - 1] <= "\u9fff"
-                                                     or c.speech_verb_end.search(scan, 0, s)):
-            continue    # 宜秀区要… only as a clause subject: 工业强县, 调区扩区 are not bodies
+                                                     or scan[s] == "各" or c.speech_verb_end.search(scan, 0, s)):
+            continue    # 宜秀区要… only as a clause subject (or 各景区): 工业强县, 调区扩区 are not bodies
         if label and s < label.end():
             continue
         cands.append((s, me))
@@ -346,6 +346,16 @@ _CJK_GAP = re.compile(r"(?=[ \t\u3000])(?<=[\u4e00-\u9fff、，])[ \t\u3000]+(?=
                       r"(?!(?:牵头|责任|配合|协办|主办|参与|协助|协同|负责)(?:责任)?(?:单位|部门|科室|处室)\s*[:：])")
 
 
+_NAME_END = frozenset("局委办厅院所队站室部府心司行会组班")
+_NAME_HEAD = frozenset("市县区省镇乡旗州各")
+
+
+def _between_names(norm: str, a: int, b: int) -> bool:
+    """A gap after an office's last character and before a level prefix separates two names
+    (责任单位：县住建局 县财政局), it does not split one."""
+    return norm[a - 1] in _NAME_END and norm[b] in _NAME_HEAD
+
+
 def _has_space(norm: str, start: int, end: int) -> bool:
     """A character _CJK_GAP needs (str.find, far cheaper than the regex over a line without one)."""
     return norm.find(" ", start, end) >= 0 or norm.find("\u3000", start, end) >= 0 or norm.find("\t", start, end) >= 0
@@ -358,7 +368,10 @@ def _units(norm: str, start: int, end: int, c: _Compiled, sole_responsible: bool
         return _units_here(norm, start, end, c, sole_responsible)
     # read a copy without the gaps (with some context on each side), then map spans back
     lo, hi = max(0, start - 200), min(len(norm), end + 200)
-    gaps = {i for m in _CJK_GAP.finditer(norm, start, end) for i in range(m.start(), m.end())}
+    gaps = {i for m in _CJK_GAP.finditer(norm, start, end) if not _between_names(norm, m.start(), m.end())
+            for i in range(m.start(), m.end())}
+    if not gaps:
+        return _units_here(norm, start, end, c, sole_responsible)
     keep = [i for i in range(start, end) if i not in gaps]
     body = "".join(norm[i] for i in keep)
     copy = norm[lo:start] + body + norm[end:hi]
