@@ -133,7 +133,9 @@ def _build(lexicon) -> _Compiled:
         with_and=re.compile("|".join(re.escape(n) for n in d["names_with_and"])),
         generic_tail=re.compile(f"(?:{d['generic_tail']})"),
         doer_after=re.compile(rf"(?:{d['doer_time']})?(?:{d['doer_after']})"),
-        support_after=re.compile(rf"(?:要|也要|都要|还要)?(?:密切|积极|主动|全力|加强|搞好|做好|大力)?(?:{d['support_after']})"),
+        # (应当协助: a law's support role, 村民委员会应当协助做好…)
+        support_after=re.compile(rf"(?:要|也要|都要|还要|应当|应)?(?:密切|积极|主动|全力|加强|搞好|做好|大力)?"
+                                 rf"(?:{d['support_after']})"),
         support_before=re.compile(rf"(?:{d['support_before']})\s*$"),
         support_label=re.compile(d["support_labels"]),
         lead_label=re.compile(d["lead_labels"]),
