@@ -208,7 +208,7 @@ def test_unit_examples(row):
     assert got == [list(u) for u in row["units"]]
 
 
-UNIT_CLAUSE_ROWS = [(r["id"], ex) for key in ("clauses", "structural")
+UNIT_CLAUSE_ROWS = [(r["id"], ex) for key in ("clauses", "structural", "collective_rows")
                     for r in load_yaml("units.yaml")[key] for ex in r["examples"]]
 
 

@@ -17,7 +17,7 @@ from speechledger.regex_gate import literal_gate, scanner
 from speechledger.regex_gate import literal_trie as _trie
 
 _AND_MARK = "龢"   # stands in for 和 inside official names while scanning (same length)
-_SEP = re.compile(r"\s*(?:、|和|及|与|以及|/|,|，)\s*")
+_SEP = re.compile(r"\s*(?:、|和|及|与|以及|/|,|，)\s*|[ \t\u3000]+")
 _OBJECT_BEFORE = re.compile(r"(?:争取|支持|鼓励|引导|帮助|推动|督促|要求|向|对|与|给|为|把|让|使|和|以|"
                             r"比照|同|组织|报|报送|上报|抄送|交|送)\s*$")
 # 各级各部门和园区运营企业要…: a known name coordinated with an unknown one, then the directive
@@ -29,6 +29,7 @@ _MEMBER_OBJECT = re.compile(r"(?:支持|鼓励|引导|帮助|推动|督促|要�
 @dataclass
 class _Compiled:
     collective: re.Pattern
+    collective_rows: list           # (id, pattern) of units.yaml collective_rows
     suffix: re.Pattern
     stem: re.Pattern
     stem_prefixed: re.Pattern       # stem without its 部门 alternative, for lines without 部门
@@ -43,6 +44,8 @@ class _Compiled:
     not_units: set[str]
     incomplete_heads: set[str]
     bare_list: re.Pattern
+    stem_list: re.Pattern
+    stem_alone: re.Pattern
     blocked_next: dict[str, str]
     suffix_exclude: re.Pattern
     introduced: re.Pattern
@@ -120,7 +123,9 @@ def _build(lexicon) -> _Compiled:
     if not all("和" in name for name in d["names_with_and"]):
         raise ValueError("units.yaml names_with_and: every name holds 和 (_scan_copy skips lines without 和)")
     return _Compiled(
-        collective=scanner(d["collective"]),
+        # the rows first: at one position the first alternative wins (各地市 before 各地)
+        collective=scanner("|".join([f"(?:{r['pattern']})" for r in d["collective_rows"]] + [d["collective"]])),
+        collective_rows=[(r["id"], re.compile(r["pattern"])) for r in d["collective_rows"]],
         # a prefix tree starts with literals: re skips impossible positions itself (no look-ahead needed)
         suffix=re.compile(_trie(d["suffixes"])),
         stem=scanner(f"(?:市|县|区|省|旗|州|镇|乡){_trie(d['stems'])}(?:部门)?|{_trie(d['stems'])}部门"),
@@ -128,7 +133,9 @@ def _build(lexicon) -> _Compiled:
         with_and=re.compile("|".join(re.escape(n) for n in d["names_with_and"])),
         generic_tail=re.compile(f"(?:{d['generic_tail']})"),
         doer_after=re.compile(rf"(?:{d['doer_time']})?(?:{d['doer_after']})"),
-        support_after=re.compile(rf"(?:要|也要|都要|还要)?(?:密切|积极|主动|全力|加强|搞好|做好|大力)?(?:{d['support_after']})"),
+        # (应当协助: a law's support role, 村民委员会应当协助做好…)
+        support_after=re.compile(rf"(?:要|也要|都要|还要|应当|应)?(?:密切|积极|主动|全力|加强|搞好|做好|大力)?"
+                                 rf"(?:{d['support_after']})"),
         support_before=re.compile(rf"(?:{d['support_before']})\s*$"),
         support_label=re.compile(d["support_labels"]),
         lead_label=re.compile(d["lead_labels"]),
@@ -136,6 +143,8 @@ def _build(lexicon) -> _Compiled:
         not_units=set(d["not_units"]),
         incomplete_heads=set(d["incomplete_heads"]),
         bare_list=re.compile(r"(?P<list>(?:[\u4e00-\u9fffX×]{2,8}、){1,8}[\u4e00-\u9fffX×]{2,8})等(?:有关|相关)?(?:部门|单位|企业)"),
+        stem_list=re.compile(f"(?:(?:{_trie(d['stems'])})、){{1,8}}(?={_trie(d['stems'])}部门)"),
+        stem_alone=re.compile(f"(?:市|县|区|省)?(?:{_trie(d['stems'])})"),
         blocked_next={k: v for k, v in d["suffix_blocked_next"].items()},
         suffix_exclude=re.compile(f"(?:{d['suffix_exclude']})$"),
         introduced=re.compile(rf"(?:{d['introduced_by']})\s*$"),
@@ -194,8 +203,12 @@ def _name_start(scan: str, end_of_prefix: int, c: _Compiled, rscan: str | None =
 
 
 _UNSET = object()
-_SHARED_HEAD_TAIL = re.compile(r"[和及](?:部门单位|单位|部门|机构)(?![\u4e00-\u9fff])|[和及](?:部门单位|单位|部门|机构)"
-                               r"(?=要|在|必须|务必|一律|应|都|将|对|负责|按|不得|严禁|一定|切实|认真)")
+# a bare head after a collective shares its modifier (§8: 各级指挥机关和单位, 各乡镇（街道）、村（社区）)
+_BARE_HEAD = (r"(?:部门单位|单位|部门|机构|其(?:有关|相关|所属)?部门|村\((?:社区|居)\)|社区\(村\)|村居|村|社区|"
+              r"乡镇|街道|镇街)")
+_SHARED_HEAD_TAIL = re.compile(rf"[和及、]{_BARE_HEAD}(?![\u4e00-\u9fff(])|[和及、]{_BARE_HEAD}"
+                               r"(?=要|在|必须|务必|一律|应|都|将|对|负责|按|不得|严禁|一定|切实|认真|主要|分管|一把手)")
+_SHARED_HEAD_END = re.compile(rf"[和及、]{_BARE_HEAD}$")
 
 
 def _candidates(scan: str, c: _Compiled, clause: bool = False, label=_UNSET) -> list[tuple[int, int]]:
@@ -238,8 +251,8 @@ def _candidates(scan: str, c: _Compiled, clause: bool = False, label=_UNSET) -> 
         if scan[s] in _COUNT_FIRST and _COUNT.match(scan, s):
             continue    # 11个乡镇, 6个主管部门: a count of bodies, not one
         if (suffix == "区" or suffix == "县") and not (s == 0 or not "\u4e00" <= scan[s - 1] <= "\u9fff"
-                                                     or c.speech_verb_end.search(scan, 0, s)):
-            continue    # 宜秀区要… only as a clause subject: 工业强县, 调区扩区 are not bodies
+                                                     or scan[s] == "各" or c.speech_verb_end.search(scan, 0, s)):
+            continue    # 宜秀区要… only as a clause subject (or 各景区): 工业强县, 调区扩区 are not bodies
         if label and s < label.end():
             continue
         cands.append((s, me))
@@ -247,6 +260,12 @@ def _candidates(scan: str, c: _Compiled, clause: bool = False, label=_UNSET) -> 
         if m.start() == 0 or not ("\u4e00" <= scan[m.start() - 1] <= "\u9fff") or \
                 c.stop_at.match(rscan, len(scan) - m.start()):
             cands.append(m.span())
+    if "、" in scan and "部门" in scan:    # 发改、财政部门: stems listed before a stem + 部门
+        for m in c.stem_list.finditer(scan):
+            pos = m.start()
+            for part in m.group().split("、")[:-1]:
+                cands.append((pos, pos + len(part)))
+                pos += len(part) + 1
     for m in (c.bare_list.finditer(scan) if "等" in scan and "、" in scan else ()):   # "X、Y等部门" only
         pos = m.start("list")
         parts = m.group("list").split("、")
@@ -260,8 +279,10 @@ def _candidates(scan: str, c: _Compiled, clause: bool = False, label=_UNSET) -> 
     for s, e in cands:
         if scan[s] in _MARKER_FIRST and (m := _MARKER.match(scan, s)):
             s += m.end()        # a list marker (（一）, 1.) opens the line: not part of the name
-        if scan[s] == "各" and (m := _SHARED_HEAD_TAIL.match(scan, e)):
-            e = m.end()         # 各级指挥机关和单位: a bare head after 和 shares the collective's modifier
+        while scan[s] in "(（" and scan.find(")", s, e) < 0 and scan.find("）", s, e) < 0:
+            s += 1              # （市农业农村局负责…: the note's bracket is not part of the name
+        if "各" in scan[s:s + 3] and (m := _SHARED_HEAD_TAIL.match(scan, e)):
+            e = m.end()         # 各级指挥机关和单位, 全省各级政府和部门: a bare head shares the collective's modifier
         if e - s >= 2:
             kept.append((s, e))
     cands = kept
@@ -295,6 +316,9 @@ def _groups(scan: str, cands: list[tuple[int, int]], c: _Compiled | None = None)
     return groups
 
 
+# a bracketed note closing its line (nothing but punctuation after it)
+_PAREN_NOTE = re.compile(r"[(（]([^()（）]{2,80})[)）](?=[\s。；;，,.]*$)")
+_LEAD_MARK = re.compile(r"\s*[(（]\s*牵头(?:单位|部门)?\s*[)）]")
 _LINE_OR_SENTENCE = re.compile(r"[\n；;。]")
 
 
@@ -319,7 +343,19 @@ def find_units_with_rules(norm: str, start: int, end: int, lexicon, sole_respons
 
 # spaces between Chinese characters: justified PDF text and joined line wraps ("县商务局牵 头")
 # (?=[ \t\u3000]) first: re skips to a space instead of trying the look-behind everywhere
-_CJK_GAP = re.compile(r"(?=[ \t\u3000])(?<=[\u4e00-\u9fff、，])[ \t\u3000]+(?=[\u4e00-\u9fff])")
+_CJK_GAP = re.compile(r"(?=[ \t\u3000])(?<=[\u4e00-\u9fff、，])[ \t\u3000]+(?=[\u4e00-\u9fff])"
+                      # a label after a space (牵头单位：市农业农村局 配合单位：…) starts a piece of its own
+                      r"(?!(?:牵头|责任|配合|协办|主办|参与|协助|协同|负责)(?:责任)?(?:单位|部门|科室|处室)\s*[:：])")
+
+
+_NAME_END = frozenset("局委办厅院所队站室部府心司行会组班")
+_NAME_HEAD = frozenset("市县区省镇乡旗州各")
+
+
+def _between_names(norm: str, a: int, b: int) -> bool:
+    """A gap after an office's last character and before a level prefix separates two names
+    (责任单位：县住建局 县财政局), it does not split one."""
+    return norm[a - 1] in _NAME_END and norm[b] in _NAME_HEAD
 
 
 def _has_space(norm: str, start: int, end: int) -> bool:
@@ -334,7 +370,10 @@ def _units(norm: str, start: int, end: int, c: _Compiled, sole_responsible: bool
         return _units_here(norm, start, end, c, sole_responsible)
     # read a copy without the gaps (with some context on each side), then map spans back
     lo, hi = max(0, start - 200), min(len(norm), end + 200)
-    gaps = {i for m in _CJK_GAP.finditer(norm, start, end) for i in range(m.start(), m.end())}
+    gaps = {i for m in _CJK_GAP.finditer(norm, start, end) if not _between_names(norm, m.start(), m.end())
+            for i in range(m.start(), m.end())}
+    if not gaps:
+        return _units_here(norm, start, end, c, sole_responsible)
     keep = [i for i in range(start, end) if i not in gaps]
     body = "".join(norm[i] for i in keep)
     copy = norm[lo:start] + body + norm[end:hi]
@@ -480,6 +519,15 @@ def _find_in_line(norm: str, start: int, end: int, c: _Compiled, sole_responsibl
             label_role = "lead"     # a 责任单位 line with no 牵头单位 line: it is the lead
     cands = _candidates(scan, c, label=lm)
     out, claimed = _clause_units(seg, scan, c, cands) if not lm else ([], [])
+    if not lm and ("(" in scan or "（" in scan):
+        for m in _PAREN_NOTE.finditer(scan):
+            # an item's closing note of names only (…。（市农业农村局、各县市区）): the responsible units
+            if any(m.start() < b and a < m.end() for a, b in claimed):
+                continue
+            names = _cell_names(scan, m.start(1), m.end(1), c)
+            if names:
+                claimed.append(m.span())
+                out += [(a, b, "lead", ("unit.paren_names_note",) + _row_ids(scan, a, b, c)) for a, b in names]
     about = "关于" in scan
     if claimed:
         cands = [x for x in cands if not any(x[0] < b and a < x[1] for a, b in claimed)]
@@ -521,10 +569,27 @@ def _find_in_line(norm: str, start: int, end: int, c: _Compiled, sole_responsibl
             text = seg[s:e]
             if text in c.not_units or len(text) < 2:
                 continue
-            out.append((s, e, role, (rule,)))
+            out.append((s, e, role, (rule,) + _row_ids(scan, s, e, c)))
+    if lm and len(out) > 1 and "牵头" in scan:
+        # 责任单位：市农业农村局（牵头）、市卫健委: the marked name leads, the others support it
+        marks = [m.span() for m in _LEAD_MARK.finditer(scan)]
+        if marks:   # (the mark's own 牵头单位 is no unit)
+            out = [(s, e, "lead" if any(a == e for a, _ in marks) else "support", rules + ("unit.lead_mark",))
+                   for s, e, _, rules in out if not any(a <= s and e <= b for a, b in marks)]
     if len(out) > 1:
         out.sort()
     return [(start + s, start + e, role, rules) for s, e, role, rules in out]
+
+
+def _row_ids(scan: str, s: int, e: int, c: _Compiled) -> tuple[str, ...]:
+    """The collective_rows (and structural rows of the candidates) that name scan[s:e], so a unit
+    records what found it."""
+    out = tuple(rid for rid, rx in c.collective_rows if (m := rx.match(scan, s)) and m.end() == e)
+    if "各" in scan[s:s + 3] and _SHARED_HEAD_END.search(scan, s, e):
+        out += ("unit.shared_bare_head",)
+    elif scan[e:e + 1] == "、" and c.stem_alone.fullmatch(scan, s, e) and c.stem_list.match(scan, s):
+        out += ("unit.stem_list",)
+    return out
 
 
 _BODY = re.compile(r"^(?:市|县|区|省|旗|州|镇|乡)?(?:委|政府|人大|政协)$")
