@@ -89,6 +89,13 @@ def _year_of(text: str, ref: int | None) -> int | None:
 
 
 _PLAN_KINDS = ("plan", "goals", "breakdown")
+_CJK_GAP = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])[ \t\u3000]+(?=[\u3000-\u9fff\uff00-\uffef\d])")
+
+
+def _squeeze(text: str) -> str:
+    """The text without the spaces a PDF puts between Chinese characters ("回 顾", "过去 一年"),
+    for the rows to read (a find first: most segments hold none)."""
+    return _CJK_GAP.sub("", text) if " " in text or "\u3000" in text else text
 
 
 def _heading_kind(stack) -> str | None:
@@ -128,7 +135,7 @@ def sections_of(norm: str, sp: Speech, rows: dict, newlines: list[int] | None = 
             # outline heading (一是/首先 items go on under it)
             if marker is not None and marker[4] != "rest" and h.level <= (marker[0] or 3):
                 marker = None
-            body = text[len(h.marker):]
+            body = _squeeze(text[len(h.marker):])
             # "六要确保在调区扩区上取得新进展": a directive heading names no section
             # heading rows read outline headings; 一是/首先 items are sentences (markers read them)
             r = None if h.level > 3 or _DIRECTIVE_HEAD.match(h.marker + body[:8]) \
@@ -157,7 +164,7 @@ def sections_of(norm: str, sp: Speech, rows: dict, newlines: list[int] | None = 
         at_line = _at_line_start(norm, seg.start, newlines) or h is not None
         # a marker opens a segment ("五年来，…" also inside a run-on paragraph); line-scoped
         # rows ("…目标任务是：") may sit anywhere in it
-        r = first_match(rows["marker"], text, rows["marker_any"], rows["marker_gate"], rows["marker_plan"])
+        r = first_match(rows["marker"], _squeeze(text), rows["marker_any"], rows["marker_gate"], rows["marker_plan"])
         if r is not None and r.after is not None and not (at_line and marker is not None and marker[1] == r.after):
             r = None        # a turn row ends a marker's review only, at a paragraph start
         if r is not None:
