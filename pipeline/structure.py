@@ -31,6 +31,7 @@ class Row:
     gate: re.Pattern | None = None      # literals one of which every match holds (None: unknown)
     after: str | None = None            # only ends a marker of this kind, at a line start
     weak: bool = False                  # a heading row that gives its kind only after a review sibling, unenclosed
+    ends: tuple = ()                    # (period, last month): the row holds only after that month
 
 
 def load_rows(lexicon) -> dict[str, list[Row]]:
@@ -42,7 +43,7 @@ def load_rows(lexicon) -> dict[str, list[Row]]:
             rows = data.get(group, [])
             out[group] = [Row(r["id"], r["kind"], searcher(re.compile(r["pattern"])), bool(r.get("year")),
                               r.get("scope", "section"), literal_gate([r["pattern"]]), r.get("after"),
-                              bool(r.get("weak")))
+                              bool(r.get("weak")), tuple((r.get("ends") or {}).items()))
                           for r in rows]
             # prefilters: a search for the literals one of which every row match holds tells that
             # no row of the group matches (most segments); without such literals, the rows combined
@@ -98,6 +99,12 @@ def _squeeze(text: str) -> str:
     return _CJK_GAP.sub("", text) if " " in text or "\u3000" in text else text
 
 
+def _period_ended(ends: tuple, body: str, date: str | None) -> bool:
+    """The period the heading names (the first of `ends` in it) ended before the speech's month."""
+    last = next((m for name, m in ends if name in body), None)
+    return bool(date) and last is not None and int(date[5:7]) > last
+
+
 def _heading_kind(stack) -> str | None:
     """The kind of the innermost heading that has one."""
     return next((k for _, k, _, _ in reversed(stack) if k is not None), None)
@@ -141,6 +148,8 @@ def sections_of(norm: str, sp: Speech, rows: dict, newlines: list[int] | None = 
             r = None if h.level > 3 or _DIRECTIVE_HEAD.match(h.marker + body[:8]) \
                 else first_match(rows["heading"], body[:40], rows["heading_any"], rows["heading_gate"],
                                    rows["heading_plan"])
+            if r is not None and r.ends and not _period_ended(r.ends, body, sp.date):
+                r = None
             if r is not None and r.weak and (doc_row is not None or marker is not None or
                                              any(x[1] is not None for x in stack) or
                                              sibling.get(h.level) != "review"):
