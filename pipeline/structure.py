@@ -32,6 +32,7 @@ class Row:
     after: str | None = None            # only ends a marker of this kind, at a line start
     weak: bool = False                  # a heading row that gives its kind only after a review sibling, unenclosed
     ends: tuple = ()                    # (period, last month): the row holds only after that month
+    under: tuple | None = None          # only under a heading of one of these kinds
 
 
 def load_rows(lexicon) -> dict[str, list[Row]]:
@@ -43,7 +44,8 @@ def load_rows(lexicon) -> dict[str, list[Row]]:
             rows = data.get(group, [])
             out[group] = [Row(r["id"], r["kind"], searcher(re.compile(r["pattern"])), bool(r.get("year")),
                               r.get("scope", "section"), literal_gate([r["pattern"]]), r.get("after"),
-                              bool(r.get("weak")), tuple((r.get("ends") or {}).items()))
+                              bool(r.get("weak")), tuple((r.get("ends") or {}).items()),
+                              tuple(r["under"]) if r.get("under") else None)
                           for r in rows]
             # prefilters: a search for the literals one of which every row match holds tells that
             # no row of the group matches (most segments); without such literals, the rows combined
@@ -176,13 +178,13 @@ def sections_of(norm: str, sp: Speech, rows: dict, newlines: list[int] | None = 
         r = first_match(rows["marker"], _squeeze(text), rows["marker_any"], rows["marker_gate"], rows["marker_plan"])
         if r is not None and r.after is not None and not (at_line and marker is not None and marker[1] == r.after):
             r = None        # a turn row ends a marker's review only, at a paragraph start
+        if r is not None and r.under is not None and _heading_kind(stack) not in r.under:
+            r = None        # …some only under a heading of the kinds named
         if r is not None:
             level = max((x[0] for x in stack), default=0)
             mode = r.scope
             if mode in ("line", "sentence") and re.search(r"[:：]\s*$", text):
                 mode = "list"           # "主要目标是：" then one item a line
-            if r.kind == "review" and mode == "section" and _heading_kind(stack) in _PLAN_KINDS:
-                mode = "line"       # "今年以来，…" under a plan heading: a status paragraph, the plan goes on
             until = line_end
             if mode == "sentence" or not at_line:   # "…目标任务是：…；…。": the list ends with its sentence
                 stop = re.compile(r"[。！!？?]").search(norm, seg.start, line_end)
