@@ -30,6 +30,9 @@ class Row:
     scope: str = "section"
     gate: re.Pattern | None = None      # literals one of which every match holds (None: unknown)
     after: str | None = None            # only ends a marker of this kind, at a line start
+    weak: bool = False                  # a heading row that gives its kind only after a review sibling, unenclosed
+    ends: tuple = ()                    # (period, last month): the row holds only after that month
+    under: tuple | None = None          # only under a heading of one of these kinds
 
 
 def load_rows(lexicon) -> dict[str, list[Row]]:
@@ -40,7 +43,9 @@ def load_rows(lexicon) -> dict[str, list[Row]]:
         for group in ("document", "heading", "marker"):
             rows = data.get(group, [])
             out[group] = [Row(r["id"], r["kind"], searcher(re.compile(r["pattern"])), bool(r.get("year")),
-                              r.get("scope", "section"), literal_gate([r["pattern"]]), r.get("after"))
+                              r.get("scope", "section"), literal_gate([r["pattern"]]), r.get("after"),
+                              bool(r.get("weak")), tuple((r.get("ends") or {}).items()),
+                              tuple(r["under"]) if r.get("under") else None)
                           for r in rows]
             # prefilters: a search for the literals one of which every row match holds tells that
             # no row of the group matches (most segments); without such literals, the rows combined
@@ -86,6 +91,27 @@ def _year_of(text: str, ref: int | None) -> int | None:
     return None
 
 
+_PLAN_KINDS = ("plan", "goals", "breakdown")
+_CJK_GAP = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])[ \t\u3000]+(?=[\u3000-\u9fff\uff00-\uffef\d])")
+
+
+def _squeeze(text: str) -> str:
+    """The text without the spaces a PDF puts between Chinese characters ("回 顾", "过去 一年"),
+    for the rows to read (a find first: most segments hold none)."""
+    return _CJK_GAP.sub("", text) if " " in text or "\u3000" in text else text
+
+
+def _period_ended(ends: tuple, body: str, date: str | None) -> bool:
+    """The period the heading names (the first of `ends` in it) ended before the speech's month."""
+    last = next((m for name, m in ends if name in body), None)
+    return bool(date) and last is not None and int(date[5:7]) > last
+
+
+def _heading_kind(stack) -> str | None:
+    """The kind of the innermost heading that has one."""
+    return next((k for _, k, _, _ in reversed(stack) if k is not None), None)
+
+
 def _at_line_start(norm: str, pos: int, newlines: list[int]) -> bool:
     i = bisect_left(newlines, pos) - 1
     return norm[(newlines[i] + 1 if i >= 0 else 0):pos].strip() == ""
@@ -101,6 +127,7 @@ def sections_of(norm: str, sp: Speech, rows: dict, newlines: list[int] | None = 
     doc_row = first_match(rows["document"], norm_text(sp.title or "")) or first_match(rows["document"], first_line[:80])
     heading_at = {h.start: h for h in sp.headings}
     stack: list[tuple[int, str | None, int | None, str | None]] = []   # (level, kind, year, rule)
+    sibling: dict[int, str | None] = {}     # per heading level, the kind of the last heading at it
     marker: list | None = None      # [level, kind, year, rule, mode, line end]; mode section|line|list
     labels: list[tuple] = []        # (start, end, kind or None, year, rule) per segment
     for seg in sp.segments:
@@ -117,14 +144,26 @@ def sections_of(norm: str, sp: Speech, rows: dict, newlines: list[int] | None = 
             # outline heading (一是/首先 items go on under it)
             if marker is not None and marker[4] != "rest" and h.level <= (marker[0] or 3):
                 marker = None
-            body = text[len(h.marker):]
+            body = _squeeze(text[len(h.marker):])
             # "六要确保在调区扩区上取得新进展": a directive heading names no section
             # heading rows read outline headings; 一是/首先 items are sentences (markers read them)
             r = None if h.level > 3 or _DIRECTIVE_HEAD.match(h.marker + body[:8]) \
                 else first_match(rows["heading"], body[:40], rows["heading_any"], rows["heading_gate"],
                                    rows["heading_plan"])
-            stack.append((h.level, r.kind if r else None, _year_of(body[:40], ref) if r and r.year else None,
-                          r.id if r else None))
+            if r is not None and r.ends and not _period_ended(r.ends, body, sp.date):
+                r = None
+            if r is not None and r.weak and (doc_row is not None or marker is not None or
+                                             any(x[1] is not None for x in stack) or
+                                             sibling.get(h.level) != "review"):
+                r = None
+            kind, year, rule = (r.kind, _year_of(body[:40], ref) if r.year else None, r.id) if r else (None,) * 3
+            if kind in ("plan", "goals") and year is not None and ref and year < ref:
+                # "一、2025年主要工作" in a 2026 report: the work of a year gone by is reviewed
+                kind, rule = "review", "head_past_year"
+            stack.append((h.level, kind, year, rule))
+            sibling[h.level] = kind
+            for lv in [lv for lv in sibling if lv > h.level]:
+                del sibling[lv]
         if marker is not None and marker[4] not in ("section", "rest") and seg.start > marker[5]:
             # a goals line ends with its line; a bare-colon list goes on while lines read as items
             line = norm[seg.start:line_end]
@@ -136,9 +175,11 @@ def sections_of(norm: str, sp: Speech, rows: dict, newlines: list[int] | None = 
         at_line = _at_line_start(norm, seg.start, newlines) or h is not None
         # a marker opens a segment ("五年来，…" also inside a run-on paragraph); line-scoped
         # rows ("…目标任务是：") may sit anywhere in it
-        r = first_match(rows["marker"], text, rows["marker_any"], rows["marker_gate"], rows["marker_plan"])
+        r = first_match(rows["marker"], _squeeze(text), rows["marker_any"], rows["marker_gate"], rows["marker_plan"])
         if r is not None and r.after is not None and not (at_line and marker is not None and marker[1] == r.after):
             r = None        # a turn row ends a marker's review only, at a paragraph start
+        if r is not None and r.under is not None and _heading_kind(stack) not in r.under:
+            r = None        # …some only under a heading of the kinds named
         if r is not None:
             level = max((x[0] for x in stack), default=0)
             mode = r.scope
@@ -156,7 +197,8 @@ def sections_of(norm: str, sp: Speech, rows: dict, newlines: list[int] | None = 
         for level, k, y, rid in stack:
             if k is not None and level > best_level:
                 kind, year, rule, best_level = k, y, rid, level
-        if marker is not None and marker[0] >= best_level:
+        # a label line (scope list: "今年经济社会发展的主要预期目标") opens its kind on the next line
+        if marker is not None and marker[0] >= best_level and not (r is not None and r.scope == "list"):
             kind, year, rule = marker[1], marker[2], marker[3]
         labels.append((seg.start, seg.end, kind, year, rule))
     runs: list[list] = []
