@@ -141,6 +141,12 @@ _FILLER = re.compile(r"^(?:[一二三四五六七八九十]+是|要|确保|力�
                      r"全力|确定了?|目标是|主要是|均|分别|预计|计划|将|再|进一步|共|累计)+")
 
 
+def is_base_value(norm: str, start: int, lexicon, lo: int = 0) -> bool:
+    """Whether the number at norm[start:] names the starting value of a change (由5.2%下降到2%): the
+    row target.filter.base_value, which the learned layer's candidates obey too (ANNOTATION.md §5)."""
+    return bool(lexicon.cached("targets", _build).base_before.search(norm[max(lo, start - 6):start]))
+
+
 def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = None,
                  goals: bool = False, ablate: frozenset = frozenset(), numbers: list | None = None) -> list[dict]:
     """Target candidates in norm[start:end] as dicts with span, value, unit, comparator, metric.
