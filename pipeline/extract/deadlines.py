@@ -52,10 +52,10 @@ class RefDate:
 # a year inside a document title (《2023年重点工作任务分解方案》) names the document, and a
 # bracketed full date after a title ("（2014年4月4日）") is the speech's dateline: neither is a deadline
 _TITLE = re.compile(r"《[^《》\n]{1,60}》|[(（]\s*(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*[)）]")
-# a character every deadline holds (a gate before the rows run)
+# a character every deadline holds (a gate before the rows run; 星期/礼拜: spoken weeks)
 # (behind a look-ahead on its first characters: re cannot skip through the leading class itself)
-_HINT = searcher(re.compile(r"[年月季日周号节旦天]|十[一二三四五六七八九]五|[“\"「]十一|国庆|五一|七一|清明|端午|"
-                            r"中秋|元宵|(?:19|20)\d\d\s*[.．/\-—]\s*\d"))
+_HINT = searcher(re.compile(r"[年月季日周号节旦天]|星期|礼拜|十[一二三四五六七八九]五|[“\"「]十一|国庆|五一|七一|"
+                            r"清明|端午|中秋|元宵|(?:19|20)\d\d\s*[.．/\-—]\s*\d"))
 
 
 def _pattern(data: dict, pattern: str) -> re.Pattern:

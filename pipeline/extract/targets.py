@@ -286,7 +286,7 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
                 if drop("target.filter.cn_no_verb"):
                     continue
             if n1 in ("万", "千", "百", "十") and not ((rank or per) and n1 in ("百", "千", "十")) \
-                    and not (n1 in ("百", "千") and unit[0] in "万亿"):      # 千万人次, 千亿元: a number
+                    and not (n1 in ("百", "千", "十") and unit[0] in "万亿"):   # 千万人次, 千亿元, 十万元: a number
                 if drop("target.filter.cn_bare_magnitude"):
                     continue
         if filtering and _CLASS_OF_OBJECTS.match(seg, e):
