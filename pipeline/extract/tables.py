@@ -107,6 +107,7 @@ def _pipe_row(norm: str, pos: int, limit: int) -> tuple[int, int, int] | None:
 
 # a cell of a row flattened with spaces: runs of text with single spaces inside ("2026 年 10 月底前")
 _SPACED_CELL = re.compile(r"[^ \t\u3000]+(?: [^ \t\u3000]+)*")
+_CLAUSE_END = frozenset("，,；;：:、。！!？?")
 
 
 def _cells(norm: str, start: int, end: int, sep: str) -> list[tuple[int, int]]:
@@ -149,7 +150,9 @@ def find_tables(norm: str, start: int, end: int, columns: list[Column]) -> list[
             # a table flattened with runs of spaces (a PDF copy): three cells or more, and only
             # after a header row of them, as prose with stray double spaces is common
             cells = [(pos + m.start(), pos + m.end()) for m in _SPACED_CELL.finditer(line)]
-            if len(cells) >= 3 and (spaced or _header(norm, Row(cells[0][0], cells[-1][1], cells), columns)):
+            # (a cell ends without a clause or sentence mark: "各乡镇要  加强…，  确保…。" is prose)
+            if len(cells) >= 3 and not any(norm[b - 1] in _CLAUSE_END for _, b in cells) and \
+                    (spaced or _header(norm, Row(cells[0][0], cells[-1][1], cells), columns)):
                 row = Row(cells[0][0], cells[-1][1], cells)
         if row is not None:
             if cur is None:
