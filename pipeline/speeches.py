@@ -47,12 +47,14 @@ _TRAILER = re.compile(r"\s+[\u4e00-\u9fff]{2,4}\s*[(（][^)）]{4,14}[)）]\s*$|
                       r"\s*[(（][12１２][0-9０-９]{3}年[^)）]{2,10}[)）]\s*$")
 
 # Outline markers: (level, regex on the normalised segment start, needs line start)
+# (a PDF copy spaces a marker out: "一 、", "（ 一 ）", "1 ." read as the plain ones; a space only
+# where a marker's parts meet, so "1 .5亿元" stays a number)
 _HEADINGS = [
     (1, re.compile(r"第[一二三四五六七八九十]{1,3}[，,、:：]"), True),
-    (1, re.compile(r"[一二三四五六七八九十]{1,3}[、](?![一二三四五六七八九十]{1,2}[、产])"), True),
-    (2, re.compile(r"[(（][一二三四五六七八九十]{1,3}[)）]"), True),
-    (3, re.compile(r"\d{1,2}[、.．](?!\d)"), True),
-    (3, re.compile(r"[(（]\d{1,2}[)）]"), True),
+    (1, re.compile(r"[一二三四五六七八九十]{1,3}[ \t\u3000]?[、](?![一二三四五六七八九十]{1,2}[、产])"), True),
+    (2, re.compile(r"[(（][ \t\u3000]?[一二三四五六七八九十]{1,3}[ \t\u3000]?[)）]"), True),
+    (3, re.compile(r"\d{1,2}[ \t\u3000]?[、.．](?![ \t\u3000]?\d)"), True),
+    (3, re.compile(r"[(（][ \t\u3000]?\d{1,2}[ \t\u3000]?[)）]"), True),
     (4, re.compile(r"(?:[一二三四五六七八九十]{1,2}|第[一二三四五六七八九十]{1,2})(?:要|是|抓|个)(?!不)"), False),
     (4, re.compile(r"(?:首先|其次|再次|最后)[，,]"), False),
 ]

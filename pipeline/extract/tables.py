@@ -105,6 +105,11 @@ def _pipe_row(norm: str, pos: int, limit: int) -> tuple[int, int, int] | None:
     return None
 
 
+# a cell of a row flattened with spaces: runs of text with single spaces inside ("2026 年 10 月底前")
+_SPACED_CELL = re.compile(r"[^ \t\u3000]+(?: [^ \t\u3000]+)*")
+_CLAUSE_END = frozenset("，,；;：:、。！!？?")
+
+
 def _cells(norm: str, start: int, end: int, sep: str) -> list[tuple[int, int]]:
     out, pos = [], start
     parts = norm[start:end].split(sep)
@@ -123,6 +128,7 @@ def find_tables(norm: str, start: int, end: int, columns: list[Column]) -> list[
     """The tables in norm[start:end]: runs of row lines (blank lines between rows allowed)."""
     tables: list[Table] = []
     cur: Table | None = None
+    spaced = False          # the current table's rows are cut at runs of spaces
     pos = start
     while pos < end:
         nl = norm.find("\n", pos, end)
@@ -140,13 +146,23 @@ def find_tables(norm: str, start: int, end: int, columns: list[Column]) -> list[
             cells = _cells(norm, s, e, "\t")
             if sum(1 for a, b in cells if b > a) >= 2:
                 row = Row(s, e, cells)
+        elif "  " in line or "\u3000" in line:
+            # a table flattened with runs of spaces (a PDF copy): three cells or more, and only
+            # after a header row of them, as prose with stray double spaces is common
+            cells = [(pos + m.start(), pos + m.end()) for m in _SPACED_CELL.finditer(line)]
+            # (a cell ends without a clause or sentence mark: "各乡镇要  加强…，  确保…。" is prose)
+            if len(cells) >= 3 and not any(norm[b - 1] in _CLAUSE_END for _, b in cells) and \
+                    (spaced or _header(norm, Row(cells[0][0], cells[-1][1], cells), columns)):
+                row = Row(cells[0][0], cells[-1][1], cells)
         if row is not None:
             if cur is None:
                 cur = Table()
                 tables.append(cur)
+                spaced = "|" not in line and "\t" not in line
             cur.rows.append(row)
         elif line.strip():
             cur = None
+            spaced = False
         pos = nxt
     for t in tables:
         for r in t.rows:
@@ -390,7 +406,8 @@ def table_tasks(doc: SpeechDoc, config) -> SpeechDoc:
     columns, cells_dl, _names = table_rules(lex)
     for sp in doc.speeches:
         tables = []
-        if "|" in doc.norm[sp.start:sp.end] or "\t" in doc.norm[sp.start:sp.end]:
+        body = doc.norm[sp.start:sp.end]
+        if "|" in body or "\t" in body or "  " in body or "\u3000" in body:
             tables = find_tables(doc.norm, sp.start, sp.end, columns)
         if _HEADER_LINE.search(doc.norm, sp.start, sp.end):
             tables += find_cell_line_tables(doc.norm, sp.start, sp.end, columns)

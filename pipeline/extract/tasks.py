@@ -474,6 +474,7 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
             title_end = -1
         tasks: list[Task] = []
         goals = False
+        goals_sec = False       # the goals flag has been inside a goals section of the structure stage
         purpose_list = False
         last_item: dict[int | None, tuple[int, bool]] = {}   # parent heading -> (last 一是 item, task?)
         view = _SpeechView(doc, sp, labels, label_search, pats)
@@ -504,8 +505,17 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
             goals_word = pats["goals_words"].search(text) is not None
             if seg.start in heading_at and heading_at[seg.start].level <= 2:
                 goals = goals_word
+                goals_sec = False
             if goals_word and (pats["goals_intro_end"].search(text.rstrip()) or pats["goals_set_out"].search(text)):
                 goals = True
+                goals_sec = False
+            elif goals:
+                # the list ends where the structure stage ends the goals stretch it read (a label
+                # that is no goal, "重点工程：", then its items): not before it has read one
+                if view.kind(k) == "goals":
+                    goals_sec = True
+                elif goals_sec:
+                    goals = False
             h = heading_at.get(seg.start)
             parent = view.parent(seg.start)
             ctx = _Context(view, k, text, hits, config, plan_doc, goals, parent, review_parent,
@@ -767,6 +777,13 @@ class _Context:
 
     def not_future_time(self):
         return not self.future_time()
+
+    def past_year_opens(self):
+        """A written year before the speech's opens a clause (pattern past_year_opener): the period
+        a review reports on. An undated speech: never."""
+        ref = self.view.sp.ref_year
+        return ref is not None and any(int(m.group("y")) < ref
+                                       for m in self.view.pats["past_year_opener"].finditer(self.text))
 
     def goal_ahead_clause(self):
         """future_target_clause read strictly, for a review section: a goal word (goal_set) or a
