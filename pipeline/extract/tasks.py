@@ -856,8 +856,59 @@ def join_labels(doc: SpeechDoc, config) -> SpeechDoc:
                     owner.rules.append(join.id)
                 continue
             out.append(t)
-        sp.tasks = out
+        sp.tasks = _whole_items(doc, sp, out, join.id, labels)
     return doc
+
+
+_RANK = {"must": 2, "strive": 1, "should": 0}
+# a line broken inside a sentence: the item goes on on the next line ("（二）推进…改造，\n完成…。")
+_WRAPPED = re.compile(r"[，,、]\s*$")
+
+
+def _item_start(norm: str, sp: Speech, pos: int, labels) -> int:
+    """Where the breakdown item holding pos begins: the start of its line (the item's number and
+    first sentence: "3.实施…改造。年内完成…"), and earlier lines that run into it, broken after a
+    comma (never over a label line, at most three lines)."""
+    start = norm.rfind("\n", sp.start, pos) + 1 or sp.start
+    start = max(start, sp.start)
+    for _ in range(3):
+        if start <= sp.start or _OUTLINE_OPEN.match(norm[start:start + 12]):
+            break
+        prev = max(norm.rfind("\n", sp.start, start - 1) + 1, sp.start)
+        line = norm[prev:start - 1]
+        if not line.strip() or not _WRAPPED.search(line) or label_of(line, labels) or "|" in line:
+            break
+        start = prev
+    while start < pos and norm[start] in " \t\u3000":
+        start += 1
+    return start
+
+
+def _whole_items(doc: SpeechDoc, sp: Speech, tasks: list[Task], join_id: str, labels) -> list[Task]:
+    """A task that took label lines covers its whole item (ANNOTATION.md §6: a task may span several
+    segments): it reaches back to the item's start (_item_start), and the tasks made of the item's
+    earlier sentences (its number and title, the first line of a wrapped item) join it."""
+    out: list[Task] = []
+    for t in tasks:
+        if join_id in t.rules and "|" not in doc.norm[t.start:t.end]:
+            start = _item_start(doc.norm, sp, t.start, labels)
+            while out and out[-1].start >= start and out[-1].end <= t.start:
+                o = out.pop()
+                t.units = o.units + t.units
+                t.deadlines = o.deadlines + t.deadlines
+                t.targets = o.targets + t.targets
+                if _RANK.get(o.modality, 0) > _RANK.get(t.modality, 0):
+                    t.modality = o.modality
+            if out and out[-1].end > start:
+                start = out[-1].end             # a task reaching into the line keeps its part
+            while start < t.start and doc.norm[start] in " \t\n\u3000":
+                start += 1
+            if start < t.start:
+                t.start = start
+                t.text = doc.text[t.start:t.end]
+                t.rules.append("breakdown_whole_item")
+        out.append(t)
+    return out
 
 
 def _only_labels_between(doc, sp, start: int, end: int, labels) -> bool:
