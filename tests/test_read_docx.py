@@ -52,7 +52,7 @@ def test_table_rows_in_document_order_one_line_each(tmp_path):
         "重点任务分解如下：",
         "| 任务内容与牵头单位 | 完成时限 |",
         "| 新建5G基站1200个 | 市通信发展办 | 2025年11月底前 |",
-        "| 改造老旧小区30个 | 市住建局 |",                   # merged 完成时限 not repeated
+        "| 改造老旧小区30个 | 市住建局 |  |",                # merged 完成时限 not repeated: an empty cell
         "| 新增城市绿地50公顷 | 市园林局 | 全年 |",           # the row in a content control is kept
         "各县市区要抓好落实。",
     ]

@@ -39,6 +39,7 @@ class Column:
     id: str
     role: str
     pattern: re.Pattern
+    beside: re.Pattern | None = None            # applies only when another header cell matches this
 
 
 @dataclass(frozen=True)
@@ -63,23 +64,32 @@ class Table:
     rows: list[Row] = field(default_factory=list)
 
 
+def merged_roles(lexicon) -> dict[str, str]:
+    """role -> rule id: the columns whose empty cells take the filled cell above (merged_above)."""
+    return lexicon.cached("tables_merged", lambda lex: {role: r["id"] for r in lex.data("tables.yaml").get(
+        "merged_above", []) for role in r.get("roles", [])})
+
+
 def table_rules(lexicon) -> tuple[list[Column], list[CellDeadline], list[Column]]:
     """The column rows, the cell deadline rows and the unit-name rows of tables.yaml."""
     def build(lex):
         data = lex.data("tables.yaml")
-        cols = [Column(r["id"], r["role"], re.compile(r["pattern"])) for r in data.get("columns", [])]
+        cols = [Column(r["id"], r["role"], re.compile(r["pattern"]),
+                       re.compile(r["beside"]) if r.get("beside") else None) for r in data.get("columns", [])]
         cells = [CellDeadline(r["id"], re.compile(r["pattern"]), r["due"]) for r in data.get("cell_deadlines", [])]
         names = [Column(r["id"], "unit", re.compile(r["pattern"])) for r in data.get("unit_name_parts", [])]
         return cols, cells, names
     return lexicon.cached("tables", build)
 
 
-def column_of(cell: str, columns: list[Column]) -> Column | None:
-    """The column a header cell names (spaces removed: PDF "牵头 单位"), or None."""
+def column_of(cell: str, columns: list[Column], others: list[str] | None = None) -> Column | None:
+    """The column a header cell names (spaces removed: PDF "牵头 单位"), or None. others: the
+    header's other cells, which a row with `beside` needs to see."""
     text = re.sub(r"\s", "", cell)
     if not text or len(text) > 16:
         return None
-    return next((c for c in columns if c.pattern.search(text)), None)
+    return next((c for c in columns if c.pattern.search(text) and (
+        c.beside is None or any(c.beside.search(re.sub(r"\s", "", o)) for o in others or ()))), None)
 
 
 def _pipe_row(norm: str, pos: int, limit: int) -> tuple[int, int, int] | None:
@@ -254,7 +264,8 @@ def _header(norm: str, row: Row, columns: list[Column]) -> list[Column | None] |
     full = [(a, b) for a, b in row.cells if b > a]
     if len(full) < 2 or any(b - a > 16 for a, b in full):
         return None
-    cols = [column_of(norm[a:b], columns) if b > a else None for a, b in row.cells]
+    texts = [norm[a:b] for a, b in row.cells]
+    cols = [column_of(t, columns, texts[:i] + texts[i + 1:]) if t else None for i, t in enumerate(texts)]
     named = sum(1 for c in cols if c is not None)
     if named < 2 or named * 2 < len(full):
         return None
@@ -340,7 +351,9 @@ def _segment_at(sp: Speech, pos: int) -> int:
     return sp.segments[max(i, 0)].id if sp.segments else 0
 
 
-def _row_task(doc: SpeechDoc, sp: Speech, row: Row, roles: list[str], header, lex, cells_dl, ref) -> Task | None:
+def _row_task(doc: SpeechDoc, sp: Speech, row: Row, roles: list[str], header, lex, cells_dl, ref,
+              above: dict[int, tuple[int, int]] | None = None) -> Task | None:
+    """above: column -> the filled cell above an empty one that repeats it (merged_above)."""
     norm = doc.norm
     task_cells = [(a, b) for (a, b), r in zip(row.cells, roles) if r == "task" and b > a]
     if not task_cells or not _CJK.search(norm, *task_cells[0]):
@@ -357,6 +370,10 @@ def _row_task(doc: SpeechDoc, sp: Speech, row: Row, roles: list[str], header, le
         if role in UNIT_ROLES and b > a:
             task.units += [Unit(s, e, doc.text[s:e], role, rules=by + rules)
                            for s, e, rules in _cell_units(norm, a, b, lex)]
+        elif role in UNIT_ROLES and above and i in above:
+            rid = merged_roles(lex)[role]
+            task.units += [Unit(s, e, doc.text[s:e], role, rules=by + (rid,) + rules)
+                           for s, e, rules in _cell_units(norm, *above[i], lex)]
         elif role == "deadline" and b > a:
             found = find_deadlines_with_rules(norm, a, b, ref, lex)
             task.deadlines += [Deadline(s, e, doc.text[s:e], due, ph, rules=by + rules)
@@ -417,11 +434,13 @@ def table_tasks(doc: SpeechDoc, config) -> SpeechDoc:
         spans: list[tuple[int, int]] = []
         made: list[Task] = []
         firsts = []
+        merged = merged_roles(lex)
         for table in tables:
             header, taken = None, len(spans)
+            filled: dict[int, tuple[int, int]] = {}     # column -> its last filled cell (merged_above)
             for row in table.rows:
                 if row.header is not None:
-                    header = row.header
+                    header, filled = row.header, {}
                     spans.append((row.start, row.end))
                     continue
                 if header is not None and "table.col_indicator" in [c.id for c in header if c is not None] \
@@ -430,7 +449,14 @@ def table_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                 roles = _roles(doc.norm, row, None if row.by_content else header, lex)
                 if header is None and not any(r in UNIT_ROLES for r in roles):
                     continue                    # a figures table without a header: the segment stages decide
-                t = _row_task(doc, sp, row, roles, None if row.by_content else header, lex, cells_dl, ref)
+                above = {}
+                if header is not None and not row.by_content:
+                    for i, ((a, b), role) in enumerate(zip(row.cells, roles)):
+                        if role in merged and b > a:
+                            filled[i] = (a, b)
+                        elif role in merged and i in filled:
+                            above[i] = filled[i]
+                t = _row_task(doc, sp, row, roles, None if row.by_content else header, lex, cells_dl, ref, above)
                 spans.append((row.start, row.end))
                 if t is not None:
                     if row.cell_lines:

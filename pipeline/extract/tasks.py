@@ -140,6 +140,7 @@ class _SpeechView:
 
     def __init__(self, doc: SpeechDoc, sp: Speech, labels, label_search, pats):
         self.sp, self.labels, self.pats = sp, labels, pats
+        self.norm = doc.norm
         segs = sp.segments
         self.first = segs[0].id if segs else 0
         self.texts = [doc.norm[g.start:g.end] for g in segs]
@@ -165,6 +166,8 @@ class _SpeechView:
         lb = self._label[k]
         if lb is _UNSET:
             lb = self._label[k] = label_of(self.texts[k], self.labels)
+        if lb is None and self.texts[k - 1 if k else 0].rstrip().endswith(_WRAP_ENDS):
+            lb = continued_label(self.norm, self.sp.segments[k].start, self.labels)
         return lb
 
     def kind(self, k: int) -> str | None:
@@ -180,6 +183,28 @@ class _SpeechView:
 
 
 _UNSET = object()
+_WRAP_ENDS = ("、", "，", ",")
+_COLON_HEAD = re.compile(r"[^\n]{0,12}[:：]")
+
+
+def continued_label(norm: str, pos: int, labels, depth: int = 2):
+    """The label row of the line before pos when this line goes on with its names: a label line
+    wrapped after 、/， ("配合单位：市发改委、市财政局、" / "市商务局、各县市区政府"), pos at a line's
+    start, and this line short and without a label of its own."""
+    if pos <= 0 or norm[pos - 1] != "\n":
+        return None
+    nl = norm.find("\n", pos)
+    line = norm[pos:nl if nl >= 0 else len(norm)].strip()
+    if not line or len(line) > 60 or _COLON_HEAD.match(line) or _OUTLINE_OPEN.match(line):
+        return None
+    prev_start = norm.rfind("\n", 0, pos - 1) + 1
+    prev = norm[prev_start:pos - 1].rstrip()
+    if not prev.endswith(_WRAP_ENDS):
+        return None
+    lb = label_of(prev, labels)
+    if lb is None and depth > 0:
+        lb = continued_label(norm, prev_start, labels, depth - 1)
+    return lb if lb is not None and lb.item else None
 
 
 def item_before_labels(view: _SpeechView, k: int) -> bool:
@@ -862,7 +887,8 @@ def join_labels(doc: SpeechDoc, config) -> SpeechDoc:
         out: list[Task] = []
         for t in sorted(sp.tasks, key=lambda t: t.start):
             owner = out[-1] if out else None
-            if owner is not None and join.id in t.rules and label_of(doc.norm[t.start:t.end], labels) \
+            if owner is not None and join.id in t.rules and (label_of(doc.norm[t.start:t.end], labels)
+                                                              or continued_label(doc.norm, t.start, labels)) \
                     and _only_labels_between(doc, sp, owner.end, t.start, labels):
                 owner.end = max(owner.end, t.end)
                 owner.text = doc.text[owner.start:owner.end]
@@ -873,8 +899,59 @@ def join_labels(doc: SpeechDoc, config) -> SpeechDoc:
                     owner.rules.append(join.id)
                 continue
             out.append(t)
-        sp.tasks = out
+        sp.tasks = _whole_items(doc, sp, out, join.id, labels)
     return doc
+
+
+_RANK = {"must": 2, "strive": 1, "should": 0}
+# a line broken inside a sentence: the item goes on on the next line ("（二）推进…改造，\n完成…。")
+_WRAPPED = re.compile(r"[，,、]\s*$")
+
+
+def _item_start(norm: str, sp: Speech, pos: int, labels) -> int:
+    """Where the breakdown item holding pos begins: the start of its line (the item's number and
+    first sentence: "3.实施…改造。年内完成…"), and earlier lines that run into it, broken after a
+    comma (never over a label line, at most three lines)."""
+    start = norm.rfind("\n", sp.start, pos) + 1 or sp.start
+    start = max(start, sp.start)
+    for _ in range(3):
+        if start <= sp.start or _OUTLINE_OPEN.match(norm[start:start + 12]):
+            break
+        prev = max(norm.rfind("\n", sp.start, start - 1) + 1, sp.start)
+        line = norm[prev:start - 1]
+        if not line.strip() or not _WRAPPED.search(line) or label_of(line, labels) or "|" in line:
+            break
+        start = prev
+    while start < pos and norm[start] in " \t\u3000":
+        start += 1
+    return start
+
+
+def _whole_items(doc: SpeechDoc, sp: Speech, tasks: list[Task], join_id: str, labels) -> list[Task]:
+    """A task that took label lines covers its whole item (ANNOTATION.md §6: a task may span several
+    segments): it reaches back to the item's start (_item_start), and the tasks made of the item's
+    earlier sentences (its number and title, the first line of a wrapped item) join it."""
+    out: list[Task] = []
+    for t in tasks:
+        if join_id in t.rules and "|" not in doc.norm[t.start:t.end]:
+            start = _item_start(doc.norm, sp, t.start, labels)
+            while out and out[-1].start >= start and out[-1].end <= t.start:
+                o = out.pop()
+                t.units = o.units + t.units
+                t.deadlines = o.deadlines + t.deadlines
+                t.targets = o.targets + t.targets
+                if _RANK.get(o.modality, 0) > _RANK.get(t.modality, 0):
+                    t.modality = o.modality
+            if out and out[-1].end > start:
+                start = out[-1].end             # a task reaching into the line keeps its part
+            while start < t.start and doc.norm[start] in " \t\n\u3000":
+                start += 1
+            if start < t.start:
+                t.start = start
+                t.text = doc.text[t.start:t.end]
+                t.rules.append("breakdown_whole_item")
+        out.append(t)
+    return out
 
 
 def _only_labels_between(doc, sp, start: int, end: int, labels) -> bool:
@@ -882,7 +959,8 @@ def _only_labels_between(doc, sp, start: int, end: int, labels) -> bool:
     while i < len(sp.segments) and sp.segments[i].start < end:
         g = sp.segments[i]
         text = doc.norm[g.start:g.end]
-        if g.start >= start and not (_pipe_line(text) or label_of(text, labels)):
+        if g.start >= start and not (_pipe_line(text) or label_of(text, labels)
+                                     or continued_label(doc.norm, g.start, labels)):
             return False
         i += 1
     return True

@@ -638,6 +638,37 @@ def extract_units(doc: SpeechDoc, config) -> SpeechDoc:
             lo = max(sp.start, t.start - 80)
             sole = not (_has_colon(doc.norm, lo, t.start) and any(
                 c.lead_label.match(line.strip()) for line in _LINE_OR_SENTENCE.split(doc.norm[lo:t.start])[-3:]))
-            t.units = [Unit(s, e, doc.text[s:e], role, rules=rules)
-                       for s, e, role, rules in _units(doc.norm, t.start, t.end, c, sole)]
+            found = _units(doc.norm, t.start, t.end, c, sole)
+            prefix = _wrapped_label(doc.norm, t.start, c)
+            if prefix:
+                # the names of a label line wrapped onto this one: read under that label
+                nl = doc.norm.find("\n", t.start, t.end)
+                cut = t.end if nl < 0 else nl
+                copy = prefix + doc.norm[t.start:cut]
+                found = [(s - len(prefix) + t.start, e - len(prefix) + t.start, role, rules + ("unit.label_wrapped",))
+                         for s, e, role, rules in _units(copy, 0, len(copy), c, sole) if s >= len(prefix)] \
+                    + (_units(doc.norm, cut, t.end, c, sole) if cut < t.end else [])
+            t.units = [Unit(s, e, doc.text[s:e], role, rules=rules) for s, e, role, rules in found]
     return doc
+
+
+_WRAPPED_END = ("、", "，", ",")
+
+
+def _wrapped_label(norm: str, pos: int, c: _Compiled) -> str | None:
+    """The label (牵头单位：/配合单位：…) of a label line wrapped after 、/， onto the line at pos
+    ("配合单位：市发改委、市财政局、" / "市商务局、各县市区政府"), or None; up to three lines back."""
+    if pos <= 0 or norm[pos - 1] != "\n" or _has_colon(norm, pos, min(len(norm), pos + 12)):
+        return None
+    for _ in range(3):
+        prev_start = norm.rfind("\n", 0, pos - 1) + 1
+        prev = norm[prev_start:pos - 1].strip()
+        if not prev.endswith(_WRAPPED_END):
+            return None
+        m = c.lead_label.match(prev) or c.support_label.match(prev)
+        if m:
+            return m.group()
+        pos = prev_start
+        if pos <= 0:
+            return None
+    return None

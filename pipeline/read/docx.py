@@ -113,8 +113,10 @@ def _block_lines(el) -> list[str]:
     if tag == W + "tbl":
         out = []
         for row in _children(el, W + "tr"):
-            cells = [" ".join(x for x in (ln.strip() for ln in _cell_lines(tc)) if x)
-                     for tc in _children(row, W + "tc") if not _continues_merge(tc)]
+            # a cell continuing a vertical merge is read as an empty cell: the row keeps its columns
+            # (the merged text is read once, in its first row; tables.py gives it to the rows below)
+            cells = ["" if _continues_merge(tc) else " ".join(x for x in (ln.strip() for ln in _cell_lines(tc)) if x)
+                     for tc in _children(row, W + "tc")]
             if any(cells):
                 out.append("| " + " | ".join(cells) + " |")
         return out
@@ -139,7 +141,7 @@ def _cell_lines(tc) -> list[str]:
 
 
 def _continues_merge(tc) -> bool:
-    """A cell continuing a vertical merge repeats the one above: not read again."""
+    """A cell continuing a vertical merge repeats the one above: its text is not read again."""
     v = tc.find(f"{W}tcPr/{W}vMerge")
     return v is not None and v.get(W + "val", "continue") == "continue"
 
