@@ -69,7 +69,7 @@ def _build(lexicon) -> _Compiled:
     # A magnitude unit followed by a Chinese digit is no unit: 一万二千人 is one numeral (12000 人)
     number = searcher(re.compile(
         rf"(?P<rank>前|排名前|前列前)?(?P<n1>{num})(?:\s*%?\s*(?P<rng>[-—–~～至到])\s*(?P<n2>{num}))?\s*"
-        rf"(?P<approx>多|余)?\s*(?P<unit>{unit_alt})(?!(?<=[万亿千])[一二两三四五六七八九])"
+        rf"(?P<approx>多|余|(?<=[十百千万])几)?\s*(?P<unit>{unit_alt})(?!(?<=[万亿千])[一二两三四五六七八九])"
         rf"|(?P<rank2>前)\s*(?P<n3>\d{{1,3}}|{PLACEHOLDER}|[一二三四五六七八九十百]{{1,3}})(?![\d.%个家项亿万])"
         rf"|(?P<per>百分之|千分之)(?P<n4>{_ARABIC}|{PLACEHOLDER}|[零〇一二两三四五六七八九十点]+|百(?!分))"))
     after = sorted(((w, c) for c, ws in d["comparators"]["after"].items() for w in ws), key=lambda x: -len(x[0]))
@@ -116,7 +116,7 @@ _AT_LEAST_BEFORE = re.compile(r"(?:至少|不少于|不低于|每)[^，,。]{0,6
 _AGE_CLASS = re.compile(r"(?:以上|以下)[\u4e00-\u9fff]|(?!以上|以下)[\u4e00-\u9fff]")
 _PEOPLE_CLASS = re.compile(r"(?:以上|以下)(?:的)?[\u4e00-\u9fff]")
 _GOAL_AFTER = re.compile(r"(?:以上|以下)?(?:的目标|左右)")
-# 十分 (very), 十大 (a name: 十大工程): 十 before these is no count
+# 十分 (very), 十大 (a name: 十大工程): 十 before these is no count (nor after 几/数: 几十个)
 _TEN_WORDS = {"分", "大"}
 # 两三千户, 三四个, 五六十家, 十二三栋: two adjacent digits name a range; it commits to its lower
 # bound (ANNOTATION §8), read without the upper digit
@@ -306,7 +306,8 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
                     continue
             if n1 in ("万", "千", "百", "十") and not ((rank or per) and n1 in ("百", "千", "十")) \
                     and not (n1 in ("百", "千", "十") and unit[0] in "万亿") \
-                    and not (n1 == "十" and unit not in _TEN_WORDS):   # 千万人次, 千亿元, 十万元, 十家: a number
+                    and not (n1 == "十" and unit not in _TEN_WORDS and seg[s - 1:s] not in ("几", "数")):
+                # 千万人次, 千亿元, 十万元, 十家: a number (几十个, 数十家: no number)
                 if drop("target.filter.cn_bare_magnitude"):
                     continue
         if filtering and _CLASS_OF_OBJECTS.match(seg, e):
