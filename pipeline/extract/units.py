@@ -142,7 +142,8 @@ def _build(lexicon) -> _Compiled:
         label_inline=re.compile(rf"(?<=[（(；;。，,\s])(?:{d['lead_labels']}|{d['support_labels']})"),
         not_units=set(d["not_units"]),
         incomplete_heads=set(d["incomplete_heads"]),
-        bare_list=re.compile(r"(?P<list>(?:[\u4e00-\u9fffX×]{2,8}、){1,8}[\u4e00-\u9fffX×]{2,8})等(?:有关|相关)?(?:部门|单位|企业)"),
+        bare_list=re.compile(r"(?P<list>(?:[\u4e00-\u9fffX×]{2,8}、){1,8}[\u4e00-\u9fffX×]{2,8})"
+                             r"(?:等(?:有关|相关)?|这(?:几|[两三四五六七八九])个|这些)(?:部门|单位|企业)"),
         stem_list=re.compile(f"(?:(?:{_trie(d['stems'])})、){{1,8}}(?={_trie(d['stems'])}部门)"),
         stem_alone=re.compile(f"(?:市|县|区|省)?(?:{_trie(d['stems'])})"),
         blocked_next={k: v for k, v in d["suffix_blocked_next"].items()},
@@ -266,7 +267,8 @@ def _candidates(scan: str, c: _Compiled, clause: bool = False, label=_UNSET) -> 
             for part in m.group().split("、")[:-1]:
                 cands.append((pos, pos + len(part)))
                 pos += len(part) + 1
-    for m in (c.bare_list.finditer(scan) if "等" in scan and "、" in scan else ()):   # "X、Y等部门" only
+    # "X、Y等部门" (spoken: "X、Y这几个部门") only
+    for m in (c.bare_list.finditer(scan) if ("等" in scan or "这" in scan) and "、" in scan else ()):
         pos = m.start("list")
         parts = m.group("list").split("、")
         first = _name_start(scan, pos + len(parts[0]), c, rscan)
