@@ -41,6 +41,14 @@ def rules_pipeline():
 
 
 @pytest.fixture(scope="session")
+def default_pipeline():
+    """What `speechledger extract` runs by default: hybrid when the models load, else the rules."""
+    from speechledger.api import Pipeline
+    from speechledger.ml_default import default_extractors
+    return Pipeline(extractors=default_extractors(None))
+
+
+@pytest.fixture(scope="session")
 def shared_train() -> Path:
     return need_shared("train")
 

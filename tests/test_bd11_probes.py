@@ -63,12 +63,6 @@ def outcome(pipeline, row, tmp_path):
     return text, task, covering, at, end, bare
 
 
-@pytest.fixture(scope="module")
-def default_pipeline():
-    from speechledger.api import Pipeline
-    from speechledger.ml_default import default_extractors
-    return Pipeline(extractors=default_extractors(None))
-
 
 def _params():
     for row in ROWS:

@@ -57,10 +57,8 @@ _FIELDS = {
 
 
 @pytest.fixture(scope="module")
-def pipelines(rules_pipeline):
-    from speechledger.api import Pipeline
-    from speechledger.commands.extract import default_extractors
-    return {"rules": rules_pipeline, "default": Pipeline(extractors=default_extractors(None))}
+def pipelines(rules_pipeline, default_pipeline):
+    return {"rules": rules_pipeline, "default": default_pipeline}
 
 
 @pytest.mark.parametrize("mode", ["rules", "default"])

@@ -66,12 +66,6 @@ def check(pipeline, battery: str, row, xfail_key: str):
         assert units == row["units"], (row["id"], units)
 
 
-@pytest.fixture(scope="module")
-def default_pipeline():
-    from speechledger.api import Pipeline
-    from speechledger.commands.extract import default_extractors
-    return Pipeline(extractors=default_extractors(None))
-
 
 @pytest.mark.parametrize("battery,row", ROWS, ids=IDS)
 def test_probe_rules(battery, row, rules_pipeline):

@@ -57,12 +57,6 @@ def check(result, doc, chk):
         assert tgs == [(v, norm_text(u), c) for v, u, c in chk["targets"]], got
 
 
-@pytest.fixture(scope="module")
-def default_pipeline():
-    from speechledger.api import Pipeline
-    from speechledger.ml_default import default_extractors
-    return Pipeline(extractors=default_extractors(None))
-
 
 def _params(which: str):
     for doc, n, chk in CHECKS:

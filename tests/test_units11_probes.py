@@ -12,12 +12,6 @@ DATA = yaml.safe_load((Path(__file__).parent / "data" / "units11_probes.yaml").r
 ROWS = DATA["rows"]
 
 
-@pytest.fixture(scope="module")
-def default_pipeline():
-    from speechledger.api import Pipeline
-    from speechledger.ml_default import default_extractors
-    return Pipeline(extractors=default_extractors(None))
-
 
 def probe_units(pipeline, row):
     """(a task covers the probe, [text, role] of its units)."""
