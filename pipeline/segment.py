@@ -119,3 +119,19 @@ def blank_soft_wraps(norm: str) -> str:
         pos = i + 1
     parts.append(norm[pos:])
     return "".join(parts)
+
+
+WRAP_ENDS = ("、", "，", ",")
+
+
+def lines_run_into(norm: str, pos: int, depth: int = 3):
+    """The lines before the line starting at pos that run into it, nearest first (raw, without their
+    newline): each ends with 、/，/, as a label or list line wrapped onto the next does ("配合单位：
+    市发改委、市财政局、" / "市商务局、…"). At most depth lines; none when pos starts no line."""
+    while depth > 0 and pos > 0 and norm[pos - 1] == "\n":
+        prev_start = norm.rfind("\n", 0, pos - 1) + 1
+        line = norm[prev_start:pos - 1]
+        if not line.rstrip().endswith(WRAP_ENDS):
+            return
+        yield line
+        pos, depth = prev_start, depth - 1

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 
 from speechledger.doc import Segment, Speech, SpeechDoc, Task
 from speechledger.regex_gate import AnyBranch, literal_gate, literal_scan, required_literals, searcher, top_branches
+from speechledger.segment import WRAP_ENDS, lines_run_into
 from speechledger.speeches import heading_of
 
 
@@ -166,7 +167,7 @@ class _SpeechView:
         lb = self._label[k]
         if lb is _UNSET:
             lb = self._label[k] = label_of(self.texts[k], self.labels)
-        if lb is None and self.texts[k - 1 if k else 0].rstrip().endswith(_WRAP_ENDS):
+        if lb is None and self.texts[k - 1 if k else 0].rstrip().endswith(WRAP_ENDS):
             lb = continued_label(self.norm, self.sp.segments[k].start, self.labels)
         return lb
 
@@ -183,7 +184,6 @@ class _SpeechView:
 
 
 _UNSET = object()
-_WRAP_ENDS = ("、", "，", ",")
 _COLON_HEAD = re.compile(r"[^\n]{0,12}[:：]")
 
 
@@ -194,17 +194,21 @@ def continued_label(norm: str, pos: int, labels, depth: int = 2):
     if pos <= 0 or norm[pos - 1] != "\n":
         return None
     nl = norm.find("\n", pos)
-    line = norm[pos:nl if nl >= 0 else len(norm)].strip()
-    if not line or len(line) > 60 or _COLON_HEAD.match(line) or _OUTLINE_OPEN.match(line):
+    if not _goes_on(norm[pos:nl if nl >= 0 else len(norm)]):
         return None
-    prev_start = norm.rfind("\n", 0, pos - 1) + 1
-    prev = norm[prev_start:pos - 1].rstrip()
-    if not prev.endswith(_WRAP_ENDS):
-        return None
-    lb = label_of(prev, labels)
-    if lb is None and depth > 0:
-        lb = continued_label(norm, prev_start, labels, depth - 1)
-    return lb if lb is not None and lb.item else None
+    for prev in lines_run_into(norm, pos, depth + 1):
+        lb = label_of(prev.rstrip(), labels)
+        if lb is not None:
+            return lb if lb.item else None
+        if not _goes_on(prev):
+            return None
+    return None
+
+
+def _goes_on(line: str) -> bool:
+    """A line that can continue a wrapped label line: short, without a label or outline marker of its own."""
+    line = line.strip()
+    return bool(line) and len(line) <= 60 and not _COLON_HEAD.match(line) and not _OUTLINE_OPEN.match(line)
 
 
 def item_before_labels(view: _SpeechView, k: int) -> bool:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from speechledger.doc import Segment, SpeechDoc, Unit
 from speechledger.regex_gate import literal_gate, scanner
 from speechledger.regex_gate import literal_trie as _trie
+from speechledger.segment import lines_run_into
 
 _AND_MARK = "龢"   # stands in for 和 inside official names while scanning (same length)
 _SEP = re.compile(r"\s*(?:、|和|及|与|以及|/|,|，)\s*|[ \t\u3000]+")
@@ -654,23 +655,14 @@ def extract_units(doc: SpeechDoc, config) -> SpeechDoc:
     return doc
 
 
-_WRAPPED_END = ("、", "，", ",")
-
-
 def _wrapped_label(norm: str, pos: int, c: _Compiled) -> str | None:
     """The label (牵头单位：/配合单位：…) of a label line wrapped after 、/， onto the line at pos
     ("配合单位：市发改委、市财政局、" / "市商务局、各县市区政府"), or None; up to three lines back."""
     if pos <= 0 or norm[pos - 1] != "\n" or _has_colon(norm, pos, min(len(norm), pos + 12)):
         return None
-    for _ in range(3):
-        prev_start = norm.rfind("\n", 0, pos - 1) + 1
-        prev = norm[prev_start:pos - 1].strip()
-        if not prev.endswith(_WRAPPED_END):
-            return None
+    for prev in lines_run_into(norm, pos):
+        prev = prev.strip()
         m = c.lead_label.match(prev) or c.support_label.match(prev)
         if m:
             return m.group()
-        pos = prev_start
-        if pos <= 0:
-            return None
     return None
