@@ -2,11 +2,28 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 _D = {"零": 0, "〇": 0, "○": 0, "一": 1, "壹": 1, "二": 2, "两": 2, "兩": 2, "贰": 2, "三": 3, "叁": 3,
       "四": 4, "肆": 4, "五": 5, "伍": 5, "六": 6, "陆": 6, "七": 7, "柒": 7, "八": 8, "捌": 8, "九": 9, "玖": 9}
 _UNIT = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000,
          "万": 10_000, "萬": 10_000, "亿": 100_000_000, "億": 100_000_000}
+
+
+# 两三千户, 三四个, 五六十家, 十二三栋: two adjacent digits name a range; a target commits to its
+# lower bound (ANNOTATION §8), read without the upper digit
+_ADJ_RANGE = re.compile(r"(?P<pre>(?:[二三四五六七八九]?十)?)(?P<a>[一两二三四五六七八])(?P<b>[二两三四五六七八九])"
+                        r"(?P<rest>[十百千万亿]*)")
+
+
+def cn_adjacent_range(n: str) -> float | int | None:
+    """The lower bound of a Chinese numeral naming a range by two adjacent digits (两三千 → 2000,
+    三四 → 3, 十二三 → 12), else None."""
+    m = _ADJ_RANGE.fullmatch(n)
+    if not m or _D[m.group("b")] != _D[m.group("a")] + 1:
+        return None
+    v = cn_number(m.group("pre") + m.group("a") + m.group("rest"))
+    return None if v is None else int(v) if v.is_integer() else v
 
 
 def cn_number(s: str) -> float | None:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from speechledger.doc import SpeechDoc, Target
-from speechledger.numerals import cn_number
+from speechledger.numerals import cn_adjacent_range, cn_number
 from speechledger.regex_gate import searcher
 
 PLACEHOLDER = r"[Xx×*□○]{1,4}(?:\.[Xx×*□○]{1,2})?"     # X.X%, ××, □□亿元: a hidden value
@@ -118,10 +118,6 @@ _PEOPLE_CLASS = re.compile(r"(?:以上|以下)(?:的)?[\u4e00-\u9fff]")
 _GOAL_AFTER = re.compile(r"(?:以上|以下)?(?:的目标|左右)")
 # 十分 (very), 十大 (a name: 十大工程): 十 before these is no count (nor after 几/数: 几十个)
 _TEN_WORDS = {"分", "大"}
-# 两三千户, 三四个, 五六十家, 十二三栋: two adjacent digits name a range; it commits to its lower
-# bound (ANNOTATION §8), read without the upper digit
-_CN_ADJ_RANGE = re.compile(r"(?P<pre>(?:[二三四五六七八九]?十)?)(?P<a>[一两二三四五六七八])(?P<b>[二两三四五六七八九])"
-                           r"(?P<rest>[十百千万亿]*)")
 _DOUBLING = re.compile(r"翻(?P<n>一|两|二|三)?番")
 _KEEP_STRIVE = re.compile(r"保(?P<a>[一二三四五六七八九十]{1,2}|\d{1,2})争(?P<b>[一二三四五六七八九十]{1,2}|\d{1,2})")
 _CLASS_OF_OBJECTS = re.compile(r"(?:以下|以内)的(?![\u4e00-\u9fff]{0,6}(?:目标|任务|指标|水平|范围|区间))")
@@ -145,19 +141,6 @@ _OBJECT_AFTER = re.compile(r"[0-9XxX×*零一二两三四五六七八九十百�
 _FILLER = re.compile(r"^(?:[一二三四五六七八九十]+是|要|确保|力争|争取|努力|全年|今年|年内|实现|"
                      r"使|让|推动|推进|力促|其中|同时|并|和|及|以及|"
                      r"全力|确定了?|目标是|主要是|均|分别|预计|计划|将|再|进一步|共|累计)+")
-
-
-def _cn_adjacent_range(n: str) -> float | int | None:
-    """The lower bound of a Chinese numeral naming a range by two adjacent digits (两三千 → 2000,
-    三四 → 3, 十二三 → 12), else None."""
-    m = _CN_ADJ_RANGE.fullmatch(n)
-    if not m or _CN_DIGIT[m.group("b")] != _CN_DIGIT[m.group("a")] + 1:
-        return None
-    v = cn_number(m.group("pre") + m.group("a") + m.group("rest"))
-    return None if v is None else int(v) if v.is_integer() else v
-
-
-_CN_DIGIT = {c: i for i, c in enumerate("一二三四五六七八九", 1)} | {"两": 2}
 
 
 def is_base_value(norm: str, start: int, lexicon, lo: int = 0) -> bool:
@@ -327,7 +310,7 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
             if drop("target.filter.object_qualifier"):
                 # 年纳税X万元以上企业: a qualifier of the object; 10万元以下罚款, 200万元的奖励: a policy's terms
                 continue
-        cn_range = _cn_adjacent_range(n1) if is_cn else None
+        cn_range = cn_adjacent_range(n1) if is_cn else None
         value = {"十": 10, "百": 100, "千": 1000}.get(n1) if n1 in ("十", "百", "千") \
             else cn_range if cn_range is not None else parse_number(n1, lexicon)
         if value is None and not is_ph:

@@ -641,9 +641,10 @@ def extract_units(doc: SpeechDoc, config) -> SpeechDoc:
             lo = max(sp.start, t.start - 80)
             sole = not (_has_colon(doc.norm, lo, t.start) and any(
                 c.lead_label.match(line.strip()) for line in _LINE_OR_SENTENCE.split(doc.norm[lo:t.start])[-3:]))
-            found = _units(doc.norm, t.start, t.end, c, sole)
             prefix = _wrapped_label(doc.norm, t.start, c)
-            if prefix:
+            if not prefix:
+                found = _units(doc.norm, t.start, t.end, c, sole)
+            else:
                 # the names of a label line wrapped onto this one: read under that label
                 nl = doc.norm.find("\n", t.start, t.end)
                 cut = t.end if nl < 0 else nl
