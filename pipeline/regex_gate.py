@@ -13,9 +13,10 @@ faster than an alternation of complex rows, and a text without any literal canno
 from __future__ import annotations
 
 import functools
-import operator
 import re
 import sys
+
+import ahocorasick
 
 try:        # the stdlib's regex parser (private, but stable across versions)
     from re import _constants as C
@@ -240,7 +241,7 @@ class LiteralPlan:
     instead of a search per row: `rows(text, start, end)` is a bit mask (bit n: row n) of the rows
     one of whose literals lies in text[start:end], plus the rows with no literal set (`None`)."""
 
-    __slots__ = ("always", "bits", "findall")
+    __slots__ = ("always", "scan")
 
     def __init__(self, literal_sets):
         always, own = 0, {}
@@ -250,37 +251,32 @@ class LiteralPlan:
                 continue
             for x in lits:
                 own[x] = own.get(x, 0) | 1 << n
-        # the scan finds at each position the longest literal starting there; the shorter ones
-        # starting there too are its prefixes
-        self.bits = {x: functools.reduce(operator.or_, (own.get(x[:k], 0) for k in range(1, len(x) + 1)))
-                     for x in own}
         self.always = always
-        self.findall = None
-        if own:
-            self.findall = literal_scan(own)
+        self.scan = literal_bits(own) if own else None
 
     def rows(self, text: str, start: int = 0, end: int = sys.maxsize) -> int:
-        mask = self.always
-        if self.findall is not None:
-            found = self.findall(text, start, end)
-            if found:
-                bits = self.bits
-                for x in set(found):
-                    mask |= bits[x]
+        if self.scan is None:
+            return self.always
+        return self.scan(text, start, end, self.always)
+
+
+def literal_bits(bits: dict[str, int]):
+    """scan(text, start=0, end=maxsize, mask=0): mask OR'd with bits[x] of every literal x that lies
+    in text[start:end], overlapping ones included. One pass of an Aho-Corasick automaton, in C:
+    a third of the time of a regex of the literals as a prefix tree with a look-ahead, which re
+    tries at each position that starts one."""
+    auto = ahocorasick.Automaton()
+    for x, b in bits.items():
+        auto.add_word(x, b)
+    auto.make_automaton()
+    it = auto.iter
+
+    def scan(text: str, start: int = 0, end: int = sys.maxsize, mask: int = 0) -> int:
+        # (a slice, not iter's own start/end: it reads the whole string it is given on every call)
+        for _, b in it(text if start == 0 and end >= len(text) else text[start:end]):
+            mask |= b
         return mask
-
-
-def literal_scan(literals):
-    """findall() of a regex giving, at each position where one of literals starts, the longest one
-    starting there (the shorter ones there are its prefixes), overlapping ones included."""
-    trie = literal_trie(sorted(literals))
-    first = first_chars(trie)
-    if first is None:
-        return re.compile(f"(?=({trie}))").findall
-    # a match is the one first character (re skips to those by itself, as it cannot before a
-    # look-ahead), and the look-behind reads the literal from it: one result per position, as a
-    # zero-width match would give
-    return re.compile(f"{first}(?<=(?=({trie})).)").findall
+    return scan
 
 
 def first_chars(pattern: str) -> str | None:

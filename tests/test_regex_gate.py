@@ -91,14 +91,14 @@ def test_the_cue_plan_selects_every_cue_a_segment_holds():
     from speechledger.extract.tasks import _cue_plan, cue_bits
     from speechledger.lexicon import Lexicon
     lex = Lexicon.load()
-    always, scans, found, _, _, select = _cue_plan(lex)
+    always, scan, _, _, select = _cue_plan(lex)
     cues = lex.task_cues[1]
     texts = [ln for f in sorted((ROOT / "corpus" / "texts").glob("*.txt"))
              for ln in re.split(r"[\n。]", f.read_text(encoding="utf-8")) if ln.strip()]
     texts += [x for c in load_yaml("task_cues.yaml")["cues"] for x in c.get("match", []) + c.get("no_match", [])]
     cut = 0
     for t in texts:
-        sel = {c.id: c for c in select(cue_bits(t, always, scans, found))}
+        sel = {c.id: c for c in select(cue_bits(t, always, scan))}
         for c in cues:
             matched = c.pattern.search(t) is not None
             assert matched == (c.id in sel and sel[c.id].pattern.search(t) is not None), (c.id, t)
@@ -114,10 +114,10 @@ def test_the_cue_plan_finds_the_same_once_its_compiled_combinations_are_full(mon
              for ln in re.split(r"[\n。]", f.read_text(encoding="utf-8")) if ln.strip()]
 
     def matches(lex):
-        always, scans, found, _, _, select = tasks._cue_plan(lex)
+        always, scan, _, _, select = tasks._cue_plan(lex)
         out = []
         for t in texts:
-            sel = select(tasks.cue_bits(t, always, scans, found))
+            sel = select(tasks.cue_bits(t, always, scan))
             out.append([(c.id, m.span()) for c in sel for m in c.pattern.finditer(t)])
         return out
 

@@ -17,7 +17,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, replace
 
 from speechledger.doc import Segment, Speech, SpeechDoc, Task
-from speechledger.regex_gate import AnyBranch, literal_gate, literal_scan, required_literals, searcher, top_branches
+from speechledger.regex_gate import AnyBranch, literal_bits, literal_gate, required_literals, searcher, top_branches
 from speechledger.segment import WRAP_ENDS, lines_run_into
 from speechledger.speeches import heading_of
 
@@ -294,8 +294,8 @@ PARTIAL_CUES_MAX = 4096
 
 def _cue_plan(lexicon):
     """Per lexicon: the required literals of the cues that have a small set of them, in one
-    prefix-tree regex, the bits each literal stands for (its own and those of the literals that
-    are its prefixes: they start at the same place), the bits searched in every segment (`always`:
+    automaton (regex_gate.literal_bits) with the bits each literal stands for, the bits searched
+    in every segment (`always`:
     no literal set, or too large a one), and the cues with their patterns behind a first-character
     look-ahead where that finds the same matches faster. A bit stands for one alternative of a
     cue's top-level alternation ("a|b|c", regex_gate.top_branches) or for a whole cue: a segment
@@ -317,13 +317,8 @@ def _cue_plan(lexicon):
                         bits[x] = bits.get(x, 0) | 1 << u
                 else:
                     always |= 1 << u
-        found = {x: 0 for x in bits}
-        for x in found:
-            for k in range(1, len(x) + 1):      # x's prefixes among the literals
-                found[x] |= bits.get(x[:k], 0)
-        # one findall per segment gives at each position the longest literal starting there (its
-        # prefixes: `found`)
-        scans = [literal_scan(bits)] if bits else []
+        # one pass of an automaton per segment gives the bits of every literal it holds
+        scan = literal_bits(bits) if bits else None
         # the cues as segments are scored on them: the same patterns, searched faster (regex_gate.searcher)
         fast = [replace(c, pattern=searcher(c.pattern)) for c in cues]
         per_cue: dict[int, list[int]] = {}
@@ -353,7 +348,7 @@ def _cue_plan(lexicon):
                     cue = partial[have] = replace(cues[n], pattern=searcher(rx))
                 out.append(cue)
             return out
-        return always, scans, found, {}, fast, select
+        return always, scan, {}, fast, select
     return lexicon.cached("task_cue_plan", build)
 
 
@@ -372,14 +367,10 @@ def _segments_with(search, src: str, starts: list[int], ends: list[int], lo: int
         pos = ends[i] if e <= ends[i] else s + 1
 
 
-def cue_bits(t: str, always: int, scans, found: dict[str, int]) -> int:
+def cue_bits(t: str, always: int, scan) -> int:
     """The cue plan's bits of a segment text: the alternatives searched in every segment and those
     whose required literals it holds."""
-    x = always
-    for findall in scans:
-        for lit in findall(t):
-            x |= found[lit]
-    return x
+    return always if scan is None else scan(t, 0, len(t), always)
 
 
 def _cue_candidates(norm: str, sp: Speech, view: _SpeechView, cues, plan) -> tuple[list[str], list[list]]:
@@ -390,12 +381,12 @@ def _cue_candidates(norm: str, sp: Speech, view: _SpeechView, cues, plan) -> tup
     texts = view.texts
     if not segs:
         return texts, []
-    always, scans, found, decoded, _, select = plan
+    always, scan, decoded, _, select = plan
     if _SPACE_IN_CJK.search(norm, sp.start, sp.end):
         texts = [_SPACE_IN_CJK.sub("", t) for t in texts]
     out = []
     for t in texts:
-        x = cue_bits(t, always, scans, found)
+        x = cue_bits(t, always, scan)
         sel = decoded.get(x)
         if sel is None:
             sel = select(x)
@@ -486,7 +477,7 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
         [(r.any_cue or None, r.unless, sum(_cheap_first(r.when), ()), r.id, r.score) for r in score_rules(lex)],
         [(r, bool(r.when) and r.when[0] in _KIND_CONDITIONS, *_cheap_first(r.when))
          for r in srules if r.effect != "join"]))
-    cue_by_id = lex.cached("task_fast_cue_by_id", lambda _lex: {c.id: c for c in plan[4]})   # (searcher patterns)
+    cue_by_id = lex.cached("task_fast_cue_by_id", lambda _lex: {c.id: c for c in plan[3]})   # (searcher patterns)
     for sp in doc.speeches:
         heading_at = {h.start: h for h in sp.headings}
         heading_idx = {h.start: i for i, h in enumerate(sp.headings)}
