@@ -260,23 +260,35 @@ class LiteralPlan:
         return self.scan(text, start, end, self.always)
 
 
-def literal_bits(bits: dict[str, int]):
+def literal_bits(bits: dict[str, int]) -> "LiteralBits":
     """scan(text, start=0, end=maxsize, mask=0): mask OR'd with bits[x] of every literal x that lies
-    in text[start:end], overlapping ones included. One pass of an Aho-Corasick automaton, in C:
-    a third of the time of a regex of the literals as a prefix tree with a look-ahead, which re
-    tries at each position that starts one."""
-    auto = ahocorasick.Automaton()
-    for x, b in bits.items():
-        auto.add_word(x, b)
-    auto.make_automaton()
-    it = auto.iter
+    in text[start:end], overlapping ones included (LiteralBits)."""
+    return LiteralBits(bits)
 
-    def scan(text: str, start: int = 0, end: int = sys.maxsize, mask: int = 0) -> int:
+
+class LiteralBits:
+    """One pass of an Aho-Corasick automaton, in C: a third of the time of a regex of the literals
+    as a prefix tree with a look-ahead, which re tries at each position that starts one. Pickled
+    as its literals (a worker rebuilds the automaton)."""
+
+    __slots__ = ("bits", "_iter")
+
+    def __init__(self, bits: dict[str, int]):
+        self.bits = dict(bits)
+        auto = ahocorasick.Automaton()
+        for x, b in self.bits.items():
+            auto.add_word(x, b)
+        auto.make_automaton()
+        self._iter = auto.iter
+
+    def __reduce__(self):
+        return LiteralBits, (self.bits,)
+
+    def __call__(self, text: str, start: int = 0, end: int = sys.maxsize, mask: int = 0) -> int:
         # (a slice, not iter's own start/end: it reads the whole string it is given on every call)
-        for _, b in it(text if start == 0 and end >= len(text) else text[start:end]):
+        for _, b in self._iter(text if start == 0 and end >= len(text) else text[start:end]):
             mask |= b
         return mask
-    return scan
 
 
 def first_chars(pattern: str) -> str | None:

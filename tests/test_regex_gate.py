@@ -7,7 +7,16 @@ from pathlib import Path
 import pytest
 
 from speechledger.lexicon import load_yaml
-from speechledger.regex_gate import AnyBranch, literal_gate, literal_trie, required_literals, searcher, top_branches
+from speechledger.regex_gate import (
+    AnyBranch,
+    LiteralPlan,
+    literal_bits,
+    literal_gate,
+    literal_trie,
+    required_literals,
+    searcher,
+    top_branches,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -48,6 +57,27 @@ def test_literal_trie_finds_the_longest_word_at_each_position():
         ["加快推进", None, "推进", None]
     assert rx.match("加快推动").group() == "加快"
     assert rx.search("xa.bx").group() == "a.b" and not rx.search("axb")
+
+
+@pytest.mark.parametrize("text,start,end,want", [
+    ("要加快推进项目", 0, 99, {"要", "加快", "加快推进", "推进"}),     # overlapping and nested literals
+    ("要加快推进项目", 2, 5, {"推进"}),                            # a slice: only literals wholly inside
+    ("加快推进行动", 0, 99, {"加快", "加快推进", "推进", "推进行动", "行动"}),  # one starting inside another
+    ("", 0, 99, set()),
+    ("无关的文字", 0, 99, set()),
+])
+def test_literal_bits_finds_every_literal_in_the_slice(text, start, end, want):
+    import pickle
+    words = ["要", "加快", "加快推进", "推进", "推进行动", "行动", "项目建设"]
+    bits = {w: 1 << i for i, w in enumerate(words)}
+    scan = literal_bits(bits)
+    got = {w for w, b in bits.items() if scan(text, start, end) & b}
+    assert got == want
+    assert got == {w for w in words if w in text[start:end]}
+    assert pickle.loads(pickle.dumps(scan))(text, start, end, 1 << 20) == scan(text, start, end) | 1 << 20
+    plan = LiteralPlan([{"加快"}, None, {"行动", "项目建设"}])
+    assert plan.rows(text, start, end) == 2 | ("加快" in text[start:end]) | \
+        4 * any(w in text[start:end] for w in ("行动", "项目建设"))
 
 
 def test_searcher_finds_the_same_matches_as_the_pattern():
