@@ -32,6 +32,44 @@ def _yaml_version() -> str:
         return "?"
 
 
+# a space a PDF copy puts between the characters of a label ("牵 头 单 位：", "完　成　时　限：")
+_LABEL_SPACE = "[ \\u3000]?"
+
+
+def spaced_label(pattern: str) -> str:
+    """pattern with an optional space allowed before a Chinese character written outside a
+    character class that follows a character, a group or a class: "牵头单位" also matches "牵 头 单 位"
+    and "牵头 单位". For the label rows only (their alternatives are plain words; a look-behind
+    would lose its fixed width)."""
+    out: list[str] = []
+    i, n, prev = 0, len(pattern), False
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\":
+            out.append(pattern[i:i + 2])
+            i, prev = i + 2, False
+            continue
+        if ch == "[":           # a class: copied as it is
+            j = i + 1
+            if pattern[j:j + 1] == "^":
+                j += 1
+            if pattern[j:j + 1] == "]":
+                j += 1
+            while j < n and pattern[j] != "]":
+                j += 2 if pattern[j] == "\\" else 1
+            out.append(pattern[i:j + 1])
+            i, prev = j + 1, True
+            continue
+        cjk = "\u4e00" <= ch <= "\u9fff"
+        if cjk and prev:
+            out.append(_LABEL_SPACE)
+        out.append(ch)
+        # after a Chinese character, a group or a class closed (with its repeat), the next Chinese
+        # character may follow a space: 牵头(?:责任)?单位 → "牵 头 单 位"; not after (, | or ^
+        i, prev = i + 1, cjk or (prev and ch in "?*+}") or ch == ")"
+    return "".join(out)
+
+
 def load_yaml(name: str) -> Any:
     text = resources.files(DATA).joinpath(name).read_text(encoding="utf-8")
     # parsed once per content (and PyYAML version): parsing is most of a rule file's load time, and

@@ -1,4 +1,5 @@
-"""The round-11 leads battery (tests/data/leads11_probes.yaml), row by row, through the rules
+"""The leads batteries of rounds 11 and 12 (tests/data/leads11_probes.yaml, leads12_probes.yaml),
+row by row, through the rules
 pipeline and the default one (hybrid when models are installed): whether a task covers the probed
 line, the units [text, role], deadlines [text, due] and targets [value, unit, comparator] of those
 tasks, and whether the line opens an outline heading. A deadline span may differ from the expected
@@ -12,8 +13,10 @@ import yaml
 
 from speechledger.normalize import norm_text
 
-DATA = yaml.safe_load((Path(__file__).parent / "data" / "leads11_probes.yaml").read_text(encoding="utf-8"))
-ROWS = DATA["rows"]
+BATTERIES = {name: yaml.safe_load((Path(__file__).parent / "data" / f"{name}_probes.yaml").read_text(encoding="utf-8"))
+             for name in ("leads11", "leads12")}
+# every row keeps the frames of its own file
+ROWS = [dict(row, frames=data["frames"], battery=name) for name, data in BATTERIES.items() for row in data["rows"]]
 
 
 def probe_doc(row) -> tuple[str, str | None, str]:
@@ -23,7 +26,7 @@ def probe_doc(row) -> tuple[str, str | None, str]:
     date = None if date is None else str(date)
     shown = "" if date is None else "{}年{}月{}日".format(*map(int, date.split("-")))
     line = row["line"]
-    return DATA["frames"][row.get("frame", "speech")].format(date=shown, line=line), date, \
+    return row["frames"][row.get("frame", "speech")].format(date=shown, line=line), date, \
         row.get("probe") or line.rsplit("\n", 1)[-1]
 
 
@@ -73,4 +76,6 @@ def test_probe(row, mode, pipelines):
 
 
 def test_battery_is_broad():
-    assert len(ROWS) >= 40 and len({r["id"] for r in ROWS}) == len(ROWS)
+    for name, data in BATTERIES.items():
+        assert len(data["rows"]) >= 40, name
+    assert len({r["id"] for r in ROWS}) == len(ROWS)

@@ -9,7 +9,7 @@ from speechledger.extract.deadlines import RefDate, find_deadlines, find_deadlin
 from speechledger.extract.targets import find_targets
 from speechledger.extract.tasks import modality_of
 from speechledger.extract.units import find_units, find_units_with_rules
-from speechledger.lexicon import Lexicon, load_tsv, load_yaml
+from speechledger.lexicon import Lexicon, load_tsv, load_yaml, spaced_label
 from speechledger.normalize import norm_text
 
 LEX = Lexicon.load()
@@ -273,7 +273,8 @@ def test_structure_row_examples(group, rule, pattern, example, should_match):
 
 
 # label lines and the named patterns of the task engine
-LABEL_ROWS = [(r["id"], r["pattern"], ex, ok) for group in ("label_lines", "patterns")
+LABEL_ROWS = [(r["id"], spaced_label(r["pattern"]) if r.get("spaced") else r["pattern"], ex, ok)
+              for group in ("label_lines", "patterns")
               for r in load_yaml("task_cues.yaml")[group]
               for ok, key in ((True, "match"), (False, "no_match")) for ex in r.get(key, [])]
 

@@ -153,6 +153,8 @@ def resolve(rule_kind: str, groups: dict, ref: RefDate | None, off: int = 0,
             if ref is None or not ref.month or not ref.day:
                 return None, False
             n = cn_int(g["n"]) if g.get("n") else None
+            if g.get("rel") == "今":          # 今天下班前: the speech's own date
+                return datetime.date(ref.year, ref.month, ref.day).isoformat(), False
             if g.get("rel"):                  # 明天 / 后天
                 n = 1 if g["rel"] == "明" else 2
             if g.get("wk"):

@@ -52,6 +52,7 @@ class _Compiled:
     attribute_before: re.Pattern | None = None
     difference_before: re.Pattern | None = None
     rate_term_before: re.Pattern | None = None
+    list_count_after: re.Pattern | None = None
     after_words: tuple = ()         # the words of `after` / `before`, for one startswith/endswith test
     before_words: tuple = ()
 
@@ -88,6 +89,7 @@ def _build(lexicon) -> _Compiled:
                      searcher(re.compile(f"(?:{d['attribute_before']})(?:约|达|近|为)?\\s*$")),
                      re.compile(f"(?:{d['difference_before']})\\s*$"),
                      re.compile(f"(?:{d['rate_term_before']})\\s*$"),
+                     re.compile(d["list_count_after"]),
                      tuple(w for w, _ in after), tuple(w for w, _ in before))
 
 
@@ -287,6 +289,9 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
                     or _in_quotes(seg, s):
                 if drop("target.filter.cn_no_verb"):
                     continue
+            if unit in c.count_words and c.list_count_after.match(seg, e):
+                if drop("target.filter.list_count"):
+                    continue    # 重点办好三件实事：: the count of the list that follows
             if n1 in ("万", "千", "百", "十") and not ((rank or per) and n1 in ("百", "千", "十")) \
                     and not (n1 in ("百", "千", "十") and unit[0] in "万亿") \
                     and not (n1 == "十" and unit not in _TEN_WORDS and seg[s - 1:s] not in ("几", "数")):

@@ -17,6 +17,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, replace
 
 from speechledger.doc import Segment, Speech, SpeechDoc, Task
+from speechledger.lexicon import spaced_label
 from speechledger.regex_gate import AnyBranch, literal_bits, literal_gate, required_literals, searcher, top_branches
 from speechledger.segment import WRAP_ENDS, lines_run_into
 from speechledger.speeches import heading_of
@@ -101,19 +102,42 @@ def structure_rules(lexicon) -> tuple[list[StructureRule], list[LabelLine]]:
             rules.append(StructureRule(r["id"], tuple(r.get("when", [])), frozenset(r.get("unless", [])),
                                        kind, score, local=frozenset(r.get("local_unless", []))))
         rows = data.get("label_lines", [])
-        labels = [LabelLine(r["id"], re.compile(r["pattern"]), bool(r.get("item"))) for r in rows]
+        # (`spaced: true`: a PDF copy's spaced-out label, "牵 头 单 位：", matches too)
+        pats = [spaced_label(r["pattern"]) if r.get("spaced") else r["pattern"] for r in rows]
+        labels = [LabelLine(r["id"], re.compile(p), bool(r.get("item"))) for r, p in zip(rows, pats)]
         # one search decides most segments: none of the rows matches
-        labels.append(LabelLine("_any", re.compile("|".join(f"(?:{r['pattern']})" for r in rows) or "(?!)"), False))
+        labels.append(LabelLine("_any", re.compile("|".join(f"(?:{p})" for p in pats) or "(?!)"), False))
         return rules, labels
     return lexicon.cached("task_structure_rules", build)
 
 
-def _label_literals(labels: list[LabelLine]):
-    """search() for a literal that every label line holds (any search when none is known)."""
-    lits = _required_literals(labels[-1].pattern) if labels else None
+def _spaced_forms(word: str) -> list[str]:
+    """A label word as a PDF copy may space it: one space at any place inside (责任 单位), and its
+    first two characters spaced, which every fully spaced-out copy (牵 头 单 位) holds."""
+    if len(word) < 2 or not all("\u4e00" <= ch <= "\u9fff" for ch in word):
+        return []
+    return [word[:k] + sp + word[k:] for sp in (" ", "\u3000") for k in range(1, len(word))] + \
+        [word[0] + sp + word[1] for sp in (" ", "\u3000")]
+
+
+def _label_literals(labels: list[LabelLine], lexicon=None):
+    """search() for a literal that every label line holds (any search when none is known). The
+    literals are those of the rows as written (whole label words: 牵头单位, 责任单位 …) and, for a
+    `spaced` row, the spaced forms of its words (_spaced_forms): the gate stays as narrow as the
+    words themselves."""
+    rows = lexicon.data("task_cues.yaml").get("label_lines", []) if lexicon is not None else []
+    spaced = any(r.get("spaced") for r in rows)
+    pattern = "|".join(f"(?:{r['pattern']})" for r in rows) if spaced else \
+        (labels[-1].pattern.pattern if labels else None)
+    lits = required_literals(pattern) if pattern else None
     if not lits:
         return re.compile(r"[\s\S]").search
-    return re.compile("|".join(map(re.escape, sorted(lits, key=len, reverse=True)))).search
+    if spaced:
+        lits = set(lits)
+        for r in rows:
+            if r.get("spaced"):
+                lits.update(f for w in (required_literals(r["pattern"]) or []) for f in _spaced_forms(w))
+    return re.compile(literal_trie(sorted(lits, key=len, reverse=True))).search
 
 
 def label_of(text: str, labels: list[LabelLine]) -> LabelLine | None:
@@ -465,7 +489,7 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
     evidence = doc.task_evidence
     srules, labels = structure_rules(lex)
     plan = _cue_plan(lex)
-    label_search = lex.cached("task_label_literals", lambda _lex: _label_literals(labels))
+    label_search = lex.cached("task_label_literals", lambda _lex: _label_literals(labels, lex))
     pats = patterns(lex)
     # the rows with their condition methods, once per lexicon, not per document. seg_rules: the
     # rows a segment can fire (join rows act in _label_tasks); a row whose first condition needs a

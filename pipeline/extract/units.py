@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from speechledger.doc import Segment, SpeechDoc, Unit
+from speechledger.lexicon import spaced_label
 from speechledger.regex_gate import literal_gate, scanner
 from speechledger.regex_gate import literal_trie as _trie
 from speechledger.segment import lines_run_into
@@ -138,9 +139,10 @@ def _build(lexicon) -> _Compiled:
         support_after=re.compile(rf"(?:要|也要|都要|还要|应当|应)?(?:密切|积极|主动|全力|加强|搞好|做好|大力)?"
                                  rf"(?:{d['support_after']})"),
         support_before=re.compile(rf"(?:{d['support_before']})\s*$"),
-        support_label=re.compile(d["support_labels"]),
-        lead_label=re.compile(d["lead_labels"]),
-        label_inline=re.compile(rf"(?<=[（(；;。，,\s])(?:{d['lead_labels']}|{d['support_labels']})"),
+        # (a PDF copy's spaced-out label, "牵 头 单 位：", reads as the label)
+        support_label=re.compile(spaced_label(d["support_labels"])),
+        lead_label=re.compile(spaced_label(d["lead_labels"])),
+        label_inline=re.compile(rf"(?<=[（(；;。，,\s])(?:{spaced_label(d['lead_labels'])}|{spaced_label(d['support_labels'])})"),
         not_units=set(d["not_units"]),
         incomplete_heads=set(d["incomplete_heads"]),
         bare_list=re.compile(r"(?P<list>(?:[\u4e00-\u9fffX×]{2,8}、){1,8}[\u4e00-\u9fffX×]{2,8})"
