@@ -1,6 +1,7 @@
-"""The round-11 line probe batteries, row by row, through the rules pipeline and the default one
-(hybrid when models are installed): tests/data/dt11_probes.yaml (deadlines and targets in context)
-and tests/data/nums11_probes.yaml (ranges, bare 十, relative days, unit lists). Each row checks the
+"""The round-11 and round-12 line probe batteries, row by row, through the rules pipeline and the default one
+(hybrid when models are installed): tests/data/dt11_probes.yaml (deadlines and targets in context),
+tests/data/nums11_probes.yaml (ranges, bare 十, relative days, unit lists) and tests/data/tgt12_probes.yaml
+(targets and deadlines as plans write them: long noun phrases, compound units, goal lists, tables). Each row checks the
 deadlines [text, due], targets [value, unit, comparator] and, where given, unit texts of the tasks
 covering the probed line. A found deadline span may differ from the expected one by a word at either
 end (到, 前), as the scorer matches spans by overlap; due, placeholder, value, unit, comparator and
@@ -15,7 +16,7 @@ import yaml
 from speechledger.normalize import norm_text
 
 # battery -> the least number of rows it must keep (a battery that shrinks hides failures)
-BATTERIES = {"dt11_probes": 80, "nums11_probes": 40}
+BATTERIES = {"dt11_probes": 80, "nums11_probes": 40, "tgt12_probes": 240}
 DATA = {name: yaml.safe_load((Path(__file__).parent / "data" / f"{name}.yaml").read_text(encoding="utf-8"))
         for name in BATTERIES}
 ROWS = [(name, r) for name, d in DATA.items() for r in d["rows"]]

@@ -55,6 +55,8 @@ class _Compiled:
     list_count_after: re.Pattern | None = None
     after_words: tuple = ()         # the words of `after` / `before`, for one startswith/endswith test
     before_words: tuple = ()
+    magnitudes: set = frozenset()
+    mag_gap: re.Pattern | None = None
 
 
 def _build(lexicon) -> _Compiled:
@@ -65,6 +67,10 @@ def _build(lexicon) -> _Compiled:
         for mag in d["magnitudes"]:
             units.setdefault(mag + base, mag + units[base])
     unit_alt = "|".join(map(re.escape, sorted(units, key=len, reverse=True)))
+    # a bare magnitude read as the unit (万, 亿) parted from its unit by 余/多 or a PDF space
+    # ("1.2万余人", "1.2 万 人"): find_targets tries this right after it, only for such a unit
+    base_alt = "|".join(map(re.escape, sorted(d["magnitude_units"], key=len, reverse=True)))
+    mag_gap = re.compile(rf"\s?(?P<more>[余多])\s?(?:{base_alt})|\s(?:{base_alt})")
     num = rf"(?:{_ARABIC}|{PLACEHOLDER}|{_CN_NUM}|{_HALF})"
     # behind a look-ahead on the characters a number starts with: re skips the rest at once.
     # A magnitude unit followed by a Chinese digit is no unit: 一万二千人 is one numeral (12000 人)
@@ -90,7 +96,7 @@ def _build(lexicon) -> _Compiled:
                      re.compile(f"(?:{d['difference_before']})\\s*$"),
                      re.compile(f"(?:{d['rate_term_before']})\\s*$"),
                      re.compile(d["list_count_after"]),
-                     tuple(w for w, _ in after), tuple(w for w, _ in before))
+                     tuple(w for w, _ in after), tuple(w for w, _ in before), set(d["magnitudes"]), mag_gap)
 
 
 def parse_number(s: str, lexicon=None) -> float | int | None:
@@ -111,6 +117,7 @@ def parse_number(s: str, lexicon=None) -> float | int | None:
 
 # the patterns find_targets applies per number, compiled once (re's own cache costs a lookup a call)
 _SPACE_COMMA = re.compile(r"[\s,]")
+_UNIT_GAP = re.compile(r"[\s余多]")
 _PLACEHOLDER = re.compile(PLACEHOLDER)
 _CN_NUMBER = re.compile(_CN_NUM)
 _OBJECT_THEN_VERB = re.compile(r"的[^，,。；;]{1,12}(?:达到|实现|完成|建成)")
@@ -205,6 +212,14 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
         is_ph = _PLACEHOLDER.fullmatch(n1.strip()) is not None
         is_cn = _CN_NUMBER.fullmatch(n1) is not None
         unit_raw = ("%" if per == "百分之" else "‰") if per else m.group("unit")
+        approx = bool(m.group("approx"))
+        gap_end = None
+        if not per and unit_raw in c.magnitudes:    # 1.2万余人 / 1.2 万 人: the magnitude's unit after a gap
+            g = c.mag_gap.match(seg, e)
+            if g:
+                approx = approx or bool(g.group("more"))
+                unit_raw, e = unit_raw + _UNIT_GAP.sub("", g.group()), g.end()
+                gap_end = e
         unit_at = None if per else m.start("unit")
         if is_cn and unit_raw not in c.measures and unit_raw[0] == "千":
             n1, unit_raw, unit_at = n1 + "千", unit_raw[1:], unit_at + 1   # 三千亩 is 3000 亩, not 3 千亩
@@ -224,7 +239,7 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
         if filtering and unit == "天" and _DAYS_BOUND.search(before_txt) and "target.filter.days_bound" not in ablate:
             if drop("target.filter.days_bound"):
                 continue    # 要在15天内整改到位, 限期10天: the task's deadline (deadlines n_days), not a target
-        if filtering and not rank and unit.endswith("元") and c.rate_term_before.search(before_txt):
+        if filtering and not rank and (unit.endswith("元") or "元/" in unit) and c.rate_term_before.search(before_txt):
             if drop("target.filter.rate_term"):
                 continue    # 安置补助按8元/平方米发放: a payment's rate, not a goal
         if filtering and found and not rank and unit not in ("%", "个百分点") \
@@ -329,7 +344,7 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
             if tail.startswith(w):
                 comparator, ext_end = comp, e + gap + len(w)
                 break
-        if m.group("approx"):
+        if approx:
             comparator = ">="
         ext_start = s
         head = seg[max(0, s - 6):s]
@@ -344,8 +359,8 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
         elif comparator == "=" and _AT_MOST_VERB.search(seg, max(0, s - 12), s):
             comparator = "<="   # 最多设置公益性岗位5个
         rules = [why]
-        if m.group("approx"):
-            rules.append("target.more_than")      # 300多个
+        if approx:
+            rules.append("target.more_than")      # 300多个, 1.2万余人
         if m.group("rng") or cn_range is not None:
             comparator = ">="   # a range commits to its lower bound
             rules.append("target.range_lower_bound")
@@ -355,7 +370,7 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
             pass
         metric = _metric(seg, ext_start if not rank else s, c)
         # as written when only the script differs (小時 stays 小時); 个亿 → 亿元 and ranks → 名 otherwise
-        written = (start + unit_at, start + m.end("unit")) if unit == unit_raw and not per else None
+        written = (start + unit_at, start + m.end("unit")) if unit == unit_raw and not per and gap_end is None else None
         at = seg.rfind(metric, 0, s + len(metric)) if metric else -1
         found.append({"start": start + ext_start, "end": start + ext_end, "value": value, "unit": unit,
                       "unit_span": written, "metric_span": (start + at, start + at + len(metric)) if at >= 0 else None,
