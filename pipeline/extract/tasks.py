@@ -859,7 +859,13 @@ class _Context:
             return False
         rx = self.view.pats["due_before_action"]
         gate = self.config.lexicon.cached("task_due_gate", lambda _lex: literal_gate([rx.pattern]))
-        return (gate is None or gate.search(t) is not None) and rx.search(t) is not None
+        if gate is not None and gate.search(t) is None:
+            return False
+        ref = self.view.sp.ref_year       # a year bound (到2025年) before the speech's year is past
+        return any(_ahead(m, ref) for m in rx.finditer(t))
+
+    def no_past_year_opens(self):
+        return not self.past_year_opens()
 
 
 def _label_tasks(doc, sp, tasks, view: _SpeechView, srules, lex) -> list[Task]:
@@ -1016,10 +1022,13 @@ _FYP = {n: 2020 + 5 * (i - 3) for i, n in enumerate("一二三四五六七八九
 def _ahead(m: re.Match, ref_year: int | None, after: int = 0) -> bool:
     """A future_time match is ahead: a written year (group y) from ref_year + after, a five-year
     plan period (group fyp: 十四五 = 2021-2025) ending in the speech's year or later; an undated
-    speech has neither."""
+    speech has neither. A year bound (group to: 到2025年) is ahead unless the speech is dated later
+    ("规划提出的到2025年…的目标如期实现" in 2026 reviews)."""
     groups = m.groupdict()
     if groups.get("y"):
         return ref_year is not None and int(groups["y"]) >= ref_year + after
+    if groups.get("to"):        # 到2025年: a bound ahead unless the speech is later (undated: ahead)
+        return ref_year is None or int(groups["to"]) >= ref_year + after
     if groups.get("fyp"):
         return ref_year is not None and _FYP[groups["fyp"]] >= ref_year + after
     return True
