@@ -18,7 +18,15 @@ from dataclasses import dataclass, replace
 
 from speechledger.doc import Segment, Speech, SpeechDoc, Task
 from speechledger.lexicon import spaced_label
-from speechledger.regex_gate import AnyBranch, literal_bits, literal_gate, required_literals, searcher, top_branches
+from speechledger.regex_gate import (
+    AnyBranch,
+    literal_bits,
+    literal_gate,
+    literal_trie,
+    required_literals,
+    searcher,
+    top_branches,
+)
 from speechledger.segment import WRAP_ENDS, lines_run_into
 from speechledger.speeches import heading_of
 
