@@ -10,6 +10,7 @@ from importlib import resources
 from typing import Any
 
 from speechledger import rxcache
+from speechledger.regex_gate import class_end
 
 DATA = "speechledger.data"
 
@@ -50,13 +51,7 @@ def spaced_label(pattern: str) -> str:
             i, prev = i + 2, False
             continue
         if ch == "[":           # a class: copied as it is
-            j = i + 1
-            if pattern[j:j + 1] == "^":
-                j += 1
-            if pattern[j:j + 1] == "]":
-                j += 1
-            while j < n and pattern[j] != "]":
-                j += 2 if pattern[j] == "\\" else 1
+            j = class_end(pattern, i)
             out.append(pattern[i:j + 1])
             i, prev = j + 1, True
             continue

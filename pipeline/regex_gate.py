@@ -127,6 +127,19 @@ def _required_literals(pattern: str) -> list[str] | None:
     return out
 
 
+def class_end(pattern: str, i: int) -> int:
+    """The index of the ] closing the character class that opens at pattern[i] (len(pattern)
+    when it is not closed); a ] right after [ or [^ is a member, an escaped one too."""
+    i, n = i + 1, len(pattern)
+    if pattern[i:i + 1] == "^":
+        i += 1
+    if pattern[i:i + 1] == "]":
+        i += 1
+    while i < n and pattern[i] != "]":
+        i += 2 if pattern[i] == "\\" else 1
+    return i
+
+
 def _outside(pattern: str):
     """(index, character, depth) of pattern's characters outside escapes and classes; depth counts
     the groups open before the character (None when the parentheses do not balance)."""
@@ -137,13 +150,7 @@ def _outside(pattern: str):
             i += 2
             continue
         if ch == "[":           # a class: its | ( ) are characters
-            i += 1
-            if pattern[i:i + 1] == "^":
-                i += 1
-            if pattern[i:i + 1] == "]":
-                i += 1
-            while i < n and pattern[i] != "]":
-                i += 2 if pattern[i] == "\\" else 1
+            i = class_end(pattern, i)
         elif ch == "(":
             yield i, ch, depth
             depth += 1
