@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from speechledger.doc import SpeechDoc, Target
 from speechledger.numerals import cn_adjacent_range, cn_number
-from speechledger.regex_gate import searcher
+from speechledger.regex_gate import literal_trie, searcher
 
 PLACEHOLDER = r"[Xx×*□○]{1,4}(?:\.[Xx×*□○]{1,2})?"     # X.X%, ××, □□亿元: a hidden value
 # (letter-spaced digits of PDF text, "3 0 0 个", read as one number; "1 500" is a thousands gap)
@@ -66,7 +66,9 @@ def _build(lexicon) -> _Compiled:
     for base in d["magnitude_units"]:       # 15万辆, 30亿千瓦时, 1.3万亿斤: a magnitude before a unit
         for mag in d["magnitudes"]:
             units.setdefault(mag + base, mag + units[base])
-    unit_alt = "|".join(map(re.escape, sorted(units, key=len, reverse=True)))
+    # a prefix tree: re tries one branch per character instead of each of the ~400 units (same
+    # matches, longest first, as the alternation sorted by length gave)
+    unit_alt = literal_trie(units)
     # a bare magnitude read as the unit (万, 亿) parted from its unit by 余/多 or a PDF space
     # ("1.2万余人", "1.2 万 人"): find_targets tries this right after it, only for such a unit
     base_alt = "|".join(map(re.escape, sorted(d["magnitude_units"], key=len, reverse=True)))
@@ -82,7 +84,7 @@ def _build(lexicon) -> _Compiled:
     after = sorted(((w, c) for c, ws in d["comparators"]["after"].items() for w in ws), key=lambda x: -len(x[0]))
     before = sorted(((w, c) for c, ws in d["comparators"]["before"].items() for w in ws), key=lambda x: -len(x[0]))
     verb_alt = "|".join(map(re.escape, sorted(d["verbs"], key=len, reverse=True)))
-    verbs = re.compile(verb_alt)
+    verbs = re.compile(literal_trie(d["verbs"]))      # (a prefix tree, as unit_alt)
     return _Compiled(number, units, after, before, verbs, set(d["keep_verb_in_metric"]),
                      searcher(re.compile(f"(?:{d['describe_before']})\\s*$")), re.compile(d["describe_after"]),
                      re.compile(d["cn_verbs"]), searcher(re.compile(d["commit_verbs"])), re.compile(d["rank_verbs"]),

@@ -35,6 +35,22 @@ def load_npz(path: str) -> dict[str, np.ndarray]:
         return {k: z[k] for k in z.files}
 
 
+class LazyArrays:
+    """The arrays of an .npz, each decompressed when first read: a model whose heads a run does not
+    use (the hybrid reads no modality weights) does not pay for them. The file is read at once, so
+    no file stays open."""
+
+    def __init__(self, path: str):
+        with open(path, "rb") as f:
+            self._zip = np.load(io.BytesIO(f.read()), allow_pickle=False)
+        self._got: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._got:
+            self._got[name] = self._zip[name]
+        return self._got[name]
+
+
 def save_json(path: str, obj) -> None:
     """A model's settings and vocabularies, in a stable layout (sorted keys) for byte-identical training."""
     with open(path, "w", encoding="utf-8") as f:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from speechledger.ml.arrays import load_json, load_npz, save_json, save_npz
+from speechledger.ml.arrays import LazyArrays, load_json, save_json, save_npz
 from speechledger.ml.features import MODALITIES, N_HASH, SegmentFeaturizer
 
 HEADS = ("task", "modality", "specific")
@@ -100,20 +100,11 @@ class TaskModel:
 
     def _load_weights(self) -> None:
         stem, meta_heads, ctx = self.__dict__.pop("_pending")
-        arrays = load_npz(stem + ".npz")
+        arrays = LazyArrays(stem + ".npz")
         if ctx is not None:
             self.context = ContextModel(ctx["variant"], np.ascontiguousarray(arrays["context.W"]),
                                         float(arrays["context.b"][0]))
-        heads = {}
-        for h, d in meta_heads.items():
-            if d["kind"] == "const":
-                heads[h] = ("const", arrays[h + ".p"], None)
-            else:
-                b = arrays[h + ".b"]
-                heads[h] = (d["kind"], np.ascontiguousarray(arrays[h + ".W"]),
-                            float(b[0]) if d["kind"] == "sigmoid" else b,
-                            [int(c) for c in d["classes"]], int(d["n_classes"]))
-        self.heads = heads
+        self.heads = _Heads(arrays, meta_heads)
 
     def predict(self, X, heads: tuple[str, ...] = ("task", "modality", "specific")) -> TaskPrediction:
         """Probabilities per segment; computed with the models' weights directly (no sklearn call overhead)."""
@@ -193,6 +184,48 @@ class TaskModel:
         if "_pending" in self.__dict__:
             self._load_weights()
         return self.heads
+
+
+
+class _Heads(dict):
+    """head -> (kind, weights, bias, classes, n_classes), each head's arrays decompressed on first use."""
+
+    def __init__(self, arrays: LazyArrays, meta_heads: dict):
+        super().__init__()
+        self._arrays, self._meta = arrays, meta_heads
+
+    def __missing__(self, h: str):
+        d = self._meta[h]           # (KeyError for an unknown head, as a plain dict)
+        arrays = self._arrays
+        if d["kind"] == "const":
+            v = ("const", arrays[h + ".p"], None)
+        else:
+            b = arrays[h + ".b"]
+            v = (d["kind"], np.ascontiguousarray(arrays[h + ".W"]), float(b[0]) if d["kind"] == "sigmoid" else b,
+                 [int(c) for c in d["classes"]], int(d["n_classes"]))
+        self[h] = v
+        return v
+
+    def __contains__(self, h) -> bool:
+        return h in self._meta
+
+    def __iter__(self):
+        return iter(self._meta)
+
+    def __len__(self) -> int:
+        return len(self._meta)
+
+    def keys(self):
+        return self._meta.keys()
+
+    def items(self):
+        return [(h, self[h]) for h in self._meta]
+
+    def values(self):
+        return [self[h] for h in self._meta]
+
+    def __reduce__(self):
+        return dict, (dict(self.items()),)      # pickled (a Dask worker's copy) as the plain dict it stands for
 
 
 def _ngram_scores(W: np.ndarray, parts) -> np.ndarray:
