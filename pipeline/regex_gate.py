@@ -63,14 +63,58 @@ def _finite(items) -> set[str] | None:
     return out
 
 
+def _rank(c: set[str]) -> tuple:
+    return (_pass_rate(c), -min(map(len, c)), len(c))
+
+
+def _pass_rate(c: set[str]) -> float:
+    """Estimated occurrences per 1,000 characters of the set's literals: a character's own rate, a longer
+    literal's at its rarest pair of adjacent characters (at most that often); a character or pair
+    outside the table counts as rare."""
+    freq = _char_freq()
+    if not freq:
+        return 0.0
+    floor = 0.02
+    total = 0.0
+    for lit in c:
+        if not any(o != lit and o in lit for o in c):   # "还将" passes only where "将" does
+            if len(lit) == 1:
+                total += freq.get(lit, floor)
+            else:
+                total += min(freq.get(lit[i:i + 2], floor) for i in range(len(lit) - 1))
+    return round(total, 6)
+
+
+_FREQ_FILE = "char_freq.tsv"      # pipeline/data; scripts/char_freq.py writes it
+
+
+@functools.cache
+def _char_freq() -> dict[str, float]:
+    """Character or pair of characters -> occurrences per 1,000 characters (empty when the table is
+    missing: the length rules alone then decide, as they did before the table)."""
+    from pathlib import Path
+    out: dict[str, float] = {}
+    try:
+        lines = (Path(__file__).parent / "data" / _FREQ_FILE).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return out
+    for line in lines:
+        if line.startswith("#") or line.startswith("chars\t") or "\t" not in line:
+            continue
+        ch, v = line.split("\t", 1)
+        out[ch] = float(v)
+    return out
+
+
 def _required(items) -> set[str] | None:
     best: set[str] | None = None
 
     def consider(c):
-        # the set whose shortest literal is longest; of equally short ones the smaller set ("将"
-        # rather than 14 office suffixes of one length): both make fewer texts pass
+        # the set that lets the fewest texts pass: estimated from how often its literals' rarest
+        # characters occur (_pass_rate); of equal estimates the set whose shortest literal is longest,
+        # then the smaller set
         nonlocal best
-        if c and "" not in c and (best is None or (min(map(len, c)), -len(c)) > (min(map(len, best)), -len(best))):
+        if c and "" not in c and (best is None or _rank(c) < _rank(best)):
             best = c
 
     run = {""}
@@ -108,9 +152,14 @@ def required_literals(pattern: str) -> list[str] | None:
 
 @functools.cache
 def _source_hash() -> str:
+    # the frequency table decides which literals are chosen too
     import hashlib
     from pathlib import Path
-    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+    h = hashlib.sha256(Path(__file__).read_bytes())
+    table = Path(__file__).parent / "data" / _FREQ_FILE
+    if table.is_file():
+        h.update(table.read_bytes())
+    return h.hexdigest()[:16]
 
 
 def _required_literals(pattern: str) -> list[str] | None:

@@ -32,6 +32,30 @@ def test_every_match_holds_a_required_literal(pattern, text):
     assert m and any(lit in m.group() for lit in required_literals(pattern))
 
 
+def test_the_rarest_required_literal_set_is_chosen(monkeypatch):
+    """Of the literal sets every match must hold, the gate takes the one that lets the fewest texts
+    through (pipeline/data/char_freq.tsv): one rare character rather than many common verbs."""
+    from speechledger import regex_gate
+    pattern = r"(?:完成|实施|推进|建设|开展)[^，。]{0,6}龘"
+    assert required_literals(pattern) == ["龘"]
+    m = re.search(pattern, "今年要完成好龘")
+    assert m and any(lit in m.group() for lit in required_literals(pattern))
+    # without the table the length rules decide (the longer literals), and the gate is as sound
+    monkeypatch.setattr(regex_gate, "_char_freq", lambda: {})
+    got = regex_gate._required_literals(pattern)
+    assert got == sorted(["完成", "实施", "推进", "建设", "开展"], key=lambda x: (len(x), x))
+
+
+def test_the_frequency_table_is_what_its_script_writes(tmp_path):
+    import subprocess
+    import sys
+    out = tmp_path / "char_freq.tsv"
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "char_freq.py"), "--out", str(out)],
+                   check=True, capture_output=True)
+    assert out.read_bytes() == (ROOT / "pipeline" / "data" / "char_freq.tsv").read_bytes(), \
+        "the corpus texts changed: run python scripts/char_freq.py"
+
+
 def test_patterns_without_a_certain_literal_get_no_gate():
     assert required_literals(r".+") is None
     assert required_literals(r"(?i)abc") is None
