@@ -27,7 +27,7 @@ _NUM_DATE_LINE = re.compile(r"[\s（(]*" + NUM_DATE + r"(?:\s+\d{1,2}:\d{2}(?::\
 _LABEL_DATE_LINE = re.compile(r"\s*(?:来源\s*[：:][^\n：:]{0,30}?\s+)?(?:会议|发布|发文|印发|成文)?(?:时间|日期)"
                               r"\s*[：:]\s*(?:" + FULL_DATE + "|" + NUM_DATE.replace("?P<", "?P<n") + ")")
 # a 落款 line: the issuing body and the date ("县农业农村局 2023年1月12日", "…办公室 2021年8月16日印发")
-_SIGN_DATE_LINE = re.compile(r"\s*[\u4e00-\u9fff]{2,30}(?:办公室|局|委员会|政府|委|办|厅|部|院|组|中心)\s+"
+_SIGN_DATE_LINE = re.compile(r"\s*[\u4e00-\u9fff]{2,30}(?:办公室|局|委员会|政府|委|办|厅|部|院|组|中心)\s*"
                              + FULL_DATE + r"\s*(?:印发|印|发)?\s*$")
 # the issuing body alone on its line, above a 落款 date ("河北雄安新区管理委员会", "某县人民政府")
 _ISSUER_LINE = re.compile(r"[\u4e00-\u9fff（）()]{2,30}(?:委员会|政府|办公室|局|委|办|厅|部|院|中心)$")

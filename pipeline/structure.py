@@ -92,7 +92,8 @@ def _year_of(text: str, ref: int | None) -> int | None:
 
 
 _PLAN_KINDS = ("plan", "goals", "breakdown")
-_CJK_GAP = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])[ \t\u3000]+(?=[\u3000-\u9fff\uff00-\uffef\d])")
+_CJK_GAP = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])[ \t\u3000]+(?=[\u3000-\u9fff\uff00-\uffef\d])"
+                      r"|(?<=\d)[ \t\u3000]+(?=[\u4e00-\u9fff%])")     # "到 2010 年": a number spaced off too
 
 
 def _squeeze(text: str) -> str:

@@ -77,7 +77,7 @@ def _build(lexicon) -> _Compiled:
     # behind a look-ahead on the characters a number starts with: re skips the rest at once.
     # A magnitude unit followed by a Chinese digit is no unit: 一万二千人 is one numeral (12000 人)
     number = searcher(re.compile(
-        rf"(?P<rank>前|排名前|前列前)?(?P<n1>{num})(?:\s*%?\s*(?P<rng>[-—–~～至到])\s*(?P<n2>{num}))?\s*"
+        rf"(?:(?P<rank>前|排名前|前列前)\s?)?(?P<n1>{num})(?:\s*%?\s*(?P<rng>[-—–~～至到])\s*(?P<n2>{num}))?\s*"
         rf"(?P<approx>多|余|(?<=[十百千万])几)?\s*(?P<unit>{unit_alt})(?!(?<=[万亿千])[一二两三四五六七八九])"
         rf"|(?P<rank2>前)\s*(?P<n3>\d{{1,3}}|{PLACEHOLDER}|[一二三四五六七八九十百]{{1,3}})(?![\d.%个家项亿万])"
         rf"|(?P<per>百分之|千分之)(?P<n4>{_ARABIC}|{PLACEHOLDER}|[零〇一二两三四五六七八九十点]+|百(?!分))"))
@@ -137,8 +137,9 @@ _DESCRIBE = {"target.filter.describe_before", "target.filter.describe_clause", "
 _THIS_YEAR = re.compile(r"今年|全年|本年|年内")
 _DAYS_BOUND = re.compile(r"(?:在|于|限期)\s*$")
 _WORD_YUE = re.compile(r"[签节制预合履特公邀践]约$")    # 签约30个: a word, not 约 "about"
-_AT_LEAST_VERB = re.compile(r"(?:至少|不少于|不低于|最少)[\u4e00-\u9fff]{1,8}$")
-_AT_MOST_VERB = re.compile(r"(?:最多|至多|不超过)[\u4e00-\u9fff]{1,8}$")
+# (\s?: PDF text spaces the number off, "至少建成 1 个")
+_AT_LEAST_VERB = re.compile(r"(?:至少|不少于|不低于|最少)[\u4e00-\u9fff]{1,8}\s?$")
+_AT_MOST_VERB = re.compile(r"(?:最多|至多|不超过)[\u4e00-\u9fff]{1,8}\s?$")
 _CLAUSE_CUT = re.compile(r"[，,；;：:。！？!?、（）()|]")        # | : a cell of a flattened table
 _SENTENCE_END = re.compile(r"[。！？!?；;]")     # a described figure's list ends with its sentence
 _CONJ = re.compile(r"和|及|与|并|同时")
@@ -262,7 +263,7 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
             if drop("target.filter.in_quotes"):
                 continue
         if filtering and rank and \
-                (not (m.group("rank") or c.rank_verbs.search(clause)) or seg[max(0, s - 1):s] == "后"):
+                (not (m.group("rank") or c.rank_verbs.search(clause)) or seg[max(0, s - 2):s].rstrip()[-1:] == "后"):
             if drop("target.filter.rank_bottom"):
                 continue        # 排名后3位: the bottom of a ranking, not a goal
         if rank:

@@ -308,7 +308,9 @@ def make_task(doc: SpeechDoc, speech: Speech, seg: Segment, extractor: str = "ru
 
 _CLAUSE = re.compile(r"[^，,；;：:]+[，,；;：:]?")
 # (?=[ \t\u3000]): re skips to a space instead of trying the look-behind everywhere (as searcher)
-_SPACE_IN_CJK = re.compile(r"(?=[ \t\u3000])(?<=[\u4e00-\u9fff])[ \t\u3000]+(?=[\u4e00-\u9fff])")
+# PDF text also spaces a number off its characters ("增长 5.3 %", "2024 年"): gone for the cues too
+_SPACE_IN_CJK = re.compile(r"(?=[ \t\u3000])(?:(?<=[\u4e00-\u9fff])[ \t\u3000]+(?=[\u4e00-\u9fff\d])"
+                           r"|(?<=\d)[ \t\u3000]+(?=[\u4e00-\u9fff%]))")
 
 
 def _required_literals(pattern: re.Pattern) -> list[str] | None:
@@ -541,7 +543,9 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
                     (sp.body_start is not None and seg.start < sp.body_start and seg.end > sp.body_start
                      and seg.start == sp.start):
                 continue
-            score, hits = _score(score_texts[k], cand[k], False)
+            # the rows read the text the cues are scored on: PDF spaces out of words and numbers
+            text = score_texts[k]
+            score, hits = _score(text, cand[k], False)
             h_here = heading_at.get(seg.start)
             if h_here is None or h_here.level != 4:
                 purpose_list = "meeting" in hits and bool(pats["meeting_purpose_list"].search(text))

@@ -348,9 +348,11 @@ def find_units_with_rules(norm: str, start: int, end: int, lexicon, sole_respons
 
 # spaces between Chinese characters: justified PDF text and joined line wraps ("县商务局牵 头")
 # (?=[ \t\u3000]) first: re skips to a space instead of trying the look-behind everywhere
-_CJK_GAP = re.compile(r"(?=[ \t\u3000])(?<=[\u4e00-\u9fff、，])[ \t\u3000]+(?=[\u4e00-\u9fff])"
+_CJK_GAP = re.compile(r"(?=[ \t\u3000])(?:(?<=[\u4e00-\u9fff、，])[ \t\u3000]+(?=[\u4e00-\u9fff])"
                       # a label after a space (牵头单位：市农业农村局 配合单位：…) starts a piece of its own
-                      r"(?!(?:牵头|责任|配合|协办|主办|参与|协助|协同|负责)(?:责任)?(?:单位|部门|科室|处室)\s*[:：])")
+                      r"(?!(?:牵头|责任|配合|协办|主办|参与|协助|协同|负责)(?:责任)?(?:单位|部门|科室|处室)\s*[:：])"
+                      # and a number spaced off its characters ("6 个经济主管部门": a count, not a name)
+                      r"|(?<=\d)[ \t\u3000]+(?=[\u4e00-\u9fff])|(?<=[\u4e00-\u9fff])[ \t\u3000]+(?=\d))")
 
 
 _NAME_END = frozenset("局委办厅院所队站室部府心司行会组班")

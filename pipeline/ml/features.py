@@ -126,6 +126,8 @@ class Hashes:
     # frames of several speeches: the speech of each position (-1 between two speeches' segments),
     # so that no cue read off the code points runs from one speech into the next; None for one speech
     region: np.ndarray | None = None
+    # with PDF spaces left out (_pdf_gaps): each position's place in codes/seg_of; None when none was
+    index: np.ndarray | None = None
 
 
 
@@ -177,6 +179,23 @@ def _span_index(starts: np.ndarray, ends: np.ndarray, lo: int) -> np.ndarray:
     return np.repeat(vals, lens)
 
 
+_PDF_SPACE = re.compile(r"(?=[ \t\u3000])(?:(?<=[\u4e00-\u9fff])[ \t\u3000]+(?=[\u4e00-\u9fff\d])"
+                        r"|(?<=\d)[ \t\u3000]+(?=[\u4e00-\u9fff%]))")
+
+
+def _pdf_gaps(text: str, codes: np.ndarray) -> np.ndarray | None:
+    """The positions of text that PDF extraction spaced in (as tasks._SPACE_IN_CJK reads them), or None."""
+    if " " not in text and "\t" not in text and "\u3000" not in text:
+        return None
+    spans = [m.span() for m in _PDF_SPACE.finditer(text)]
+    if not spans:
+        return None
+    gaps = np.zeros(len(codes), bool)
+    for a, b in spans:
+        gaps[a:b] = True
+    return gaps
+
+
 @dataclass
 class SegmentFeaturizer:
     """Turns a speech's segments into a feature matrix (rows = speech.segments)."""
@@ -203,8 +222,16 @@ class SegmentFeaturizer:
         lo, hi = frame.start_list[0], frame.end_list[-1]
         text = norm[lo:hi]
         codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).copy()
-        codes[(codes - np.uint32(48)) < 10] = 48          # all digits alike
         seg_of = _span_index(frame.starts, frame.ends, lo)     # segment row of each position
+        index = None
+        gaps = _pdf_gaps(text, codes)
+        if gaps is not None:
+            # PDF text's spaces between words and around numbers ("增长 5.3 %") are read as absent, as the
+            # rules read them: the n-grams and shape cues run over the text without them
+            keep = ~gaps
+            index = np.cumsum(keep) - 1             # position -> its place in the kept positions
+            codes, seg_of = codes[keep], seg_of[keep]
+        codes[(codes - np.uint32(48)) < 10] = 48          # all digits alike
         valid = seg_of >= 0
         same2 = valid[:-1] & (seg_of[:-1] == seg_of[1:])
         same3 = same2[:-1] & same2[1:]
@@ -218,9 +245,11 @@ class SegmentFeaturizer:
             # speech j spans its first segment's start to its last segment's end
             fr = np.array(frame.first_rows, np.int64)
             region = _span_index(frame.starts[fr[:-1]], frame.ends[fr[1:] - 1], lo)
+            if gaps is not None:
+                region = region[~gaps]
         return Hashes(rows=rows, keys=(k1, k2, k3), codes=codes, lo=lo, seg_of=seg_of, text=text,
                       all_rows=np.concatenate(rows), all_keys=np.concatenate([k1, k2 + N_HASH, k3 + 2 * N_HASH]),
-                      region=region)
+                      region=region, index=index)
 
     @property
     def cue_tables(self):
@@ -428,6 +457,8 @@ class SegmentFeaturizer:
         codes, lo = h.codes, h.lo
         m = np.uint64(N_HASH - 1)
         st = (frame.starts - lo).astype(np.int64)
+        if h.index is not None:
+            st = h.index[st]
         ok = (frame.ends - frame.starts) > 1
         rows = np.concatenate([*h.rows, np.arange(n), np.arange(n)[ok]])
         cols = np.concatenate([*h.keys, ((codes[st] * _K3 + np.uint64(3)) & m).astype(np.int64),
