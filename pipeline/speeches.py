@@ -35,8 +35,9 @@ _ISSUER_LINE = re.compile(r"[\u4e00-\u9fff（）()]{2,30}(?:委员会|政府|办
 _CELL_LABEL = re.compile(r"(?:单位|时限|时间节点|责任人|领导)\s*[：:]")
 # a news report's dateline: the body opens with the full date of the event ("2024年3月28日，县政府…",
 # "本报讯 2024年3月5日上午，…")
-_NEWS_DATELINE = re.compile(r"\s*(?:(?:[【\[(（][^】\])）]{0,20}[】\])）]|[\u4e00-\u9fff]{0,12}讯)\s*[：:]?\s*){0,2}"
-                            + FULL_DATE + r"\s*(?:[上下]午|晚)?\s*[，,]")
+# (a PDF copy may space the agency's name: "本 报讯")
+_NEWS_DATELINE = re.compile(r"\s*(?:(?:[【\[(（][^】\])）]{0,20}[】\])）]|(?:[\u4e00-\u9fff][ \t]?){0,12}讯)"
+                            r"\s*[：:]?\s*){0,2}" + FULL_DATE + r"\s*(?:[上下]午|晚)?\s*[，,]")
 # a dateline in brackets after a title on the speech's first line ("…攻坚战（2014年4月4日）各位…")
 _BRACKET_DATE = re.compile(r"[（(]\s*" + FULL_DATE + r"\s*[）)]")
 _DATE_LABEL_WORDS = re.compile("时间|日期")

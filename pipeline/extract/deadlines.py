@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from speechledger.doc import Deadline, SpeechDoc
 from speechledger.numerals import cn_number
 from speechledger.regex_gate import LiteralPlan, required_literals, searcher
+from speechledger.segment import pdf_squeezed
 
 
 def cn_int(s: str) -> int | None:
@@ -271,31 +272,17 @@ def find_deadlines_with_rules(norm: str, start: int, end: int, ref: RefDate | No
     """
     if not _HINT.search(norm, start, end):
         return []                   # no 年/月/季/日 at all: nothing to parse
-    if (norm.find(" ", start, end) < 0 and norm.find("\t", start, end) < 0 and norm.find("\xa0", start, end) < 0) \
-            or _PDF_SPACE.search(norm, start, end) is None:
-        return _find(norm, start, end, ref, lexicon, trace, skip)       # (str.find first: far cheaper)
+    squeezed = pdf_squeezed(norm, start, end)
+    if squeezed is None:
+        return _find(norm, start, end, ref, lexicon, trace, skip)
     # PDF spaces ("年 底 前", "2025 年 6 月", "春 节 前"): the rows run on the segment without the
     # spaces next to Chinese characters (spaces between two digits stay), found spans map back
-    lo, hi = max(0, start - 8), min(len(norm), end + 16)     # context for look-behinds and filters
-    kept, pos = [], lo
-    for m in _PDF_SPACE.finditer(norm, lo, hi):
-        kept.extend(range(pos, m.start()))
-        pos = m.end()
-    kept.extend(range(pos, hi))
-    squeezed = "".join(norm[i] for i in kept)
+    squeezed, kept = squeezed
     inner: list | None = [] if trace is not None else None
     found = _find(squeezed, bisect_left(kept, start), bisect_left(kept, end), ref, lexicon, inner, skip)
     if trace is not None:
         trace.extend((kept[a], kept[b - 1] + 1, rid, why) for a, b, rid, why in inner)
     return [(kept[a], kept[b - 1] + 1, *rest) for a, b, *rest in found]
-
-
-# a space (or run) next to a Chinese character or full-width punctuation, as PDFs extract them,
-# and a space between two single digits ("2 0 2 6 年": letter-spaced text; not "1 500", a
-# thousands gap) (?=[ \t\xa0]) first: re skips to a space instead of trying the look-behind everywhere
-_PDF_SPACE = re.compile(r"(?=[ \t\xa0])(?:(?<=[\u2018-\u201d\u2e80-\U0002ffff])[ \t\xa0]+"
-                        r"|[ \t\xa0]+(?=[\u2018-\u201d\u2e80-\U0002ffff])"
-                        r"|(?<=\d)(?<![\d.．]\d)[ \t\xa0](?=\d(?![\d.．])))")
 
 
 def _find(norm: str, start: int, end: int, ref: RefDate | None, lexicon, trace: list | None,

@@ -8,11 +8,13 @@ or name things (五好, 三个意识) are skipped. numerals.cn_number converts o
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from speechledger.doc import SpeechDoc, Target
 from speechledger.numerals import cn_adjacent_range, cn_number
 from speechledger.regex_gate import literal_trie, searcher
+from speechledger.segment import pdf_squeezed
 
 PLACEHOLDER = r"[Xx×*□○]{1,4}(?:\.[Xx×*□○]{1,2})?"     # X.X%, ××, □□亿元: a hidden value
 # (letter-spaced digits of PDF text, "3 0 0 个", read as one number; "1 500" is a thousands gap)
@@ -172,6 +174,33 @@ def find_targets(norm: str, start: int, end: int, lexicon, trace: list | None = 
     """
     if not _HINT.search(norm, start, end):
         return []                   # no digit, Chinese numeral, placeholder or 番
+    squeezed = pdf_squeezed(norm, start, end)
+    if squeezed is None:
+        return _find_targets(norm, start, end, lexicon, trace, goals, ablate, numbers)
+    # PDF spaces ("新增就业 1.2 万 人", "不少 于 5 次"): the rows read the task without the spaces
+    # next to Chinese characters, as the deadline rows do; the spans found map back
+    copy, kept = squeezed
+
+    def back(span):
+        return (kept[span[0]], kept[span[1] - 1] + 1) if span else span
+    inner_trace: list | None = [] if trace is not None else None
+    inner_numbers: list | None = [] if numbers is not None else None
+    found = _find_targets(copy, bisect_left(kept, start), bisect_left(kept, end), lexicon, inner_trace, goals,
+                          ablate, inner_numbers)
+    if trace is not None:
+        trace.extend((*back((a, b)), why) for a, b, why in inner_trace)
+    if numbers is not None:
+        numbers.extend(back(x) for x in inner_numbers)
+    for f in found:
+        f["start"], f["end"] = back((f["start"], f["end"]))
+        for key in ("unit_span", "metric_span"):
+            if f.get(key):
+                f[key] = back(f[key])
+    return found
+
+
+def _find_targets(norm: str, start: int, end: int, lexicon, trace: list | None, goals: bool, ablate: frozenset,
+                  numbers: list | None) -> list[dict]:
     c = lexicon.cached("targets", _build)
     seg = norm[start:end]
     found = []
@@ -501,18 +530,27 @@ def _drop_qualifiers(found: list[dict], norm: str, trace: list | None = None, on
     return out
 
 
+_NO_GAPS = re.compile(r"[ \t\xa0]+")
+
+
 def _unit_text(doc: SpeechDoc, f: dict) -> str:
     span = f.get("unit_span")
     if not span:
         return f["unit"]
-    return doc.text[span[0]:span[1]].replace("％", "%")
+    return _NO_GAPS.sub("", doc.text[span[0]:span[1]]).replace("％", "%")     # ("万 人" in PDF text)
 
 
 def _metric_text(doc: SpeechDoc, f: dict) -> str:
     """The metric in the source's own script (it was read from the normalised copy)."""
     metric = f["metric"] or ""
     span = f.get("metric_span")
-    return doc.text[span[0]:span[1]] if span and doc.norm[span[0]:span[1]] == metric else metric
+    if not span:
+        return metric
+    a, b = span
+    if doc.norm[a:b] == metric:
+        return doc.text[a:b]
+    # read without PDF spaces: the same characters of the source without them
+    return _NO_GAPS.sub("", doc.text[a:b]) if _NO_GAPS.sub("", doc.norm[a:b]) == metric else metric
 
 
 def extract_targets(doc: SpeechDoc, config) -> SpeechDoc:
