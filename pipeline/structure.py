@@ -125,7 +125,8 @@ def sections_of(norm: str, sp: Speech, rows: dict, newlines: list[int] | None = 
         newlines = [m.start() for m in re.finditer("\n", norm)]
     first_line = norm[sp.start:norm.find("\n", sp.start) if "\n" in norm[sp.start:sp.start + 200] else sp.start + 200]
     # the title in the normalised script, as the rows are written (traditional titles too)
-    doc_row = first_match(rows["document"], norm_text(sp.title or "")) or first_match(rows["document"], first_line[:80])
+    doc_row = first_match(rows["document"], _squeeze(norm_text(sp.title or ""))) or \
+        first_match(rows["document"], _squeeze(first_line[:80]))
     heading_at = {h.start: h for h in sp.headings}
     stack: list[tuple[int, str | None, int | None, str | None]] = []   # (level, kind, year, rule)
     sibling: dict[int, str | None] = {}     # per heading level, the kind of the last heading at it
