@@ -179,15 +179,16 @@ def _span_index(starts: np.ndarray, ends: np.ndarray, lo: int) -> np.ndarray:
     return np.repeat(vals, lens)
 
 
-_PDF_SPACE = re.compile(r"(?=[ \t\u3000])(?:(?<=[\u4e00-\u9fff])[ \t\u3000]+(?=[\u4e00-\u9fff\d])"
-                        r"|(?<=\d)[ \t\u3000]+(?=[\u4e00-\u9fff%]))")
+# (as tasks._SPACE_IN_CJK; compiled on first use, in a pipeline run, where the regex cache serves it)
+_PDF_SPACE = (r"(?=[ \t\u3000])(?:(?<=[\u4e00-\u9fff])[ \t\u3000]+(?=[\u4e00-\u9fff\d])"
+              r"|(?<=\d)[ \t\u3000]+(?=[\u4e00-\u9fff%]))")
 
 
 def _pdf_gaps(text: str, codes: np.ndarray) -> np.ndarray | None:
     """The positions of text that PDF extraction spaced in (as tasks._SPACE_IN_CJK reads them), or None."""
     if " " not in text and "\t" not in text and "\u3000" not in text:
         return None
-    spans = [m.span() for m in _PDF_SPACE.finditer(text)]
+    spans = [m.span() for m in re.compile(_PDF_SPACE).finditer(text)]
     if not spans:
         return None
     gaps = np.zeros(len(codes), bool)
