@@ -154,9 +154,11 @@ def pdf_squeezed(norm: str, start: int, end: int, before: int = 8, after: int = 
             or re.compile(_PDF_SPACE).search(norm, start, end) is None:
         return None
     lo, hi = max(0, start - before), min(len(norm), end + after)
-    kept, pos = [], lo
+    kept, pieces, pos = [], [], lo
     for m in re.compile(_PDF_SPACE).finditer(norm, lo, hi):
         kept.extend(range(pos, m.start()))
+        pieces.append(norm[pos:m.start()])
         pos = m.end()
     kept.extend(range(pos, hi))
-    return "".join(norm[i] for i in kept), kept
+    pieces.append(norm[pos:hi])
+    return "".join(pieces), kept

@@ -688,7 +688,7 @@ _IMPERATIVE_FRAMES = ("结合", "按照", "通过", "依托", "围绕", "针对"
 # conditions that need a section
 _KIND_CONDITIONS = frozenset({"in_review", "in_plan", "in_goals", "in_plan_document", "in_work_procedure"})
 _SENTENCE_END = re.compile(r"[。；;！!]\s*$")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
+_FOUR_CJK = re.compile(r"(?:[^\u4e00-\u9fff]*[\u4e00-\u9fff]){4}")     # four Chinese characters or more
 
 
 class _Context:
@@ -741,7 +741,7 @@ class _Context:
         return self.in_plan() and self.plan_doc
 
     def sentence_end(self):
-        return bool(_SENTENCE_END.search(self.text)) and len(_CJK.findall(self.text, 0, 40)) >= 4
+        return bool(_SENTENCE_END.search(self.text)) and _FOUR_CJK.match(self.text, 0, 40) is not None
 
     def not_statement(self):
         v = self._memo.get("not_statement")
@@ -837,9 +837,12 @@ class _Context:
     def past_year_opens(self):
         """A written year before the speech's opens a clause (pattern past_year_opener): the period
         a review reports on. An undated speech: never."""
-        ref = self.view.sp.ref_year
-        return ref is not None and any(int(m.group("y")) < ref
-                                       for m in self.view.pats["past_year_opener"].finditer(self.text))
+        v = self._memo.get("past_year_opens")      # (no_past_year_opens reads it too)
+        if v is None:
+            ref = self.view.sp.ref_year
+            v = self._memo["past_year_opens"] = ref is not None and "年" in self.text and \
+                any(int(m.group("y")) < ref for m in self.view.pats["past_year_opener"].finditer(self.text))
+        return v
 
     def goal_ahead_clause(self):
         """future_target_clause read strictly, for a review section: a goal word (goal_set) or a

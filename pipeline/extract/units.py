@@ -382,7 +382,7 @@ def _units(norm: str, start: int, end: int, c: _Compiled, sole_responsible: bool
     if not gaps:
         return _units_here(norm, start, end, c, sole_responsible)
     keep = [i for i in range(start, end) if i not in gaps]
-    body = "".join(norm[i] for i in keep)
+    body = "".join(map(norm.__getitem__, keep))
     copy = norm[lo:start] + body + norm[end:hi]
     a, b = start - lo, start - lo + len(body)
 
