@@ -27,7 +27,7 @@ from speechledger.regex_gate import (
     searcher,
     top_branches,
 )
-from speechledger.segment import WRAP_ENDS, lines_run_into
+from speechledger.segment import WORD_GAP, WRAP_ENDS, lines_run_into
 from speechledger.speeches import heading_of
 
 
@@ -307,10 +307,8 @@ def make_task(doc: SpeechDoc, speech: Speech, seg: Segment, extractor: str = "ru
 
 
 _CLAUSE = re.compile(r"[^，,；;：:]+[，,；;：:]?")
-# (?=[ \t\u3000]): re skips to a space instead of trying the look-behind everywhere (as searcher)
-# PDF text also spaces a number off its characters ("增长 5.3 %", "2024 年"): gone for the cues too
-_SPACE_IN_CJK = re.compile(r"(?=[ \t\u3000])(?:(?<=[\u4e00-\u9fff])[ \t\u3000]+(?=[\u4e00-\u9fff\d])"
-                           r"|(?<=\d)[ \t\u3000]+(?=[\u4e00-\u9fff%]))")
+# PDF spaces between characters and around numbers ("政治 任务", "增长 5.3 %"): gone for the cues
+_SPACE_IN_CJK = re.compile(WORD_GAP)
 
 
 def _required_literals(pattern: re.Pattern) -> list[str] | None:

@@ -43,12 +43,9 @@ class LazyArrays:
     def __init__(self, path: str):
         with open(path, "rb") as f:
             self._zip = np.load(io.BytesIO(f.read()), allow_pickle=False)
-        self._got: dict[str, np.ndarray] = {}
 
     def __getitem__(self, name: str) -> np.ndarray:
-        if name not in self._got:
-            self._got[name] = self._zip[name]
-        return self._got[name]
+        return self._zip[name]          # (its reader, TaskModel's heads, keeps what it read)
 
 
 def save_json(path: str, obj) -> None:

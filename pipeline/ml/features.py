@@ -25,6 +25,7 @@ from itertools import chain, repeat
 import numpy as np
 
 from speechledger.doc import SECTION_KINDS
+from speechledger.segment import WORD_GAP
 
 # (name, pattern on doc.norm) -- counted per segment
 SEG_CUES: list[tuple[str, str]] = [
@@ -179,19 +180,15 @@ def _span_index(starts: np.ndarray, ends: np.ndarray, lo: int) -> np.ndarray:
     return np.repeat(vals, lens)
 
 
-# (as tasks._SPACE_IN_CJK; compiled on first use, in a pipeline run, where the regex cache serves it)
-_PDF_SPACE = (r"(?=[ \t\u3000])(?:(?<=[\u4e00-\u9fff])[ \t\u3000]+(?=[\u4e00-\u9fff\d])"
-              r"|(?<=\d)[ \t\u3000]+(?=[\u4e00-\u9fff%]))")
-
-
-def _pdf_gaps(text: str, codes: np.ndarray) -> np.ndarray | None:
-    """The positions of text that PDF extraction spaced in (as tasks._SPACE_IN_CJK reads them), or None."""
+def _pdf_gaps(text: str) -> np.ndarray | None:
+    """The positions of text that PDF extraction spaced in (segment.WORD_GAP, as the task cues read
+    them), or None. (Compiled here, in a pipeline run, where the regex cache serves it.)"""
     if " " not in text and "\t" not in text and "\u3000" not in text:
         return None
-    spans = [m.span() for m in re.compile(_PDF_SPACE).finditer(text)]
+    spans = [m.span() for m in re.compile(WORD_GAP).finditer(text)]
     if not spans:
         return None
-    gaps = np.zeros(len(codes), bool)
+    gaps = np.zeros(len(text), bool)
     for a, b in spans:
         gaps[a:b] = True
     return gaps
@@ -225,7 +222,7 @@ class SegmentFeaturizer:
         codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).copy()
         seg_of = _span_index(frame.starts, frame.ends, lo)     # segment row of each position
         index = None
-        gaps = _pdf_gaps(text, codes)
+        gaps = _pdf_gaps(text)
         if gaps is not None:
             # PDF text's spaces between words and around numbers ("增长 5.3 %") are read as absent, as the
             # rules read them: the n-grams and shape cues run over the text without them

@@ -186,7 +186,6 @@ class TaskModel:
         return self.heads
 
 
-
 class _Heads(dict):
     """head -> (kind, weights, bias, classes, n_classes), each head's arrays decompressed on first use."""
 
