@@ -46,6 +46,7 @@ _LABEL_LINE = re.compile(r"\s*[\u4e00-\u9fff]{2,8}\s*[:：]\s*\S")
 _NEW_ITEM = re.compile(r"\s|[（(]?[一二三四五六七八九十\d]{1,3}[、.．)）]|第[一二三四五六七八九十]{1,3}[，,、章节条部]"
                        r"|[一二三四五六七八九十]{1,2}[是要]|[|｜●◆■▲★※·•\-—]")
 _HALF = re.compile(r"[A-Za-z0-9 .]")
+_PROSE = re.compile(r"[。，；,;]")
 
 
 def _last(line: str) -> str:
@@ -102,8 +103,9 @@ def soft_wraps(norm: str) -> list[int]:
         if last[k] in _DONE and widths[k] < full - 1:
             continue
         # the next line goes on (full) or ends a sentence: a short unpunctuated line after a
-        # full one is a line of its own (a title block's author line)
-        if widths[k + 1] >= full - 3 or last[k + 1] in _END:
+        # full one is a line of its own (a title block's author line); a short line with
+        # punctuation after a line cut mid-clause is the clause going on (an excerpt's last line)
+        if widths[k + 1] >= full - 3 or last[k + 1] in _END or (last[k] not in _END and _PROSE.search(nxt)):
             out.append(pos + len(line))
     return out
 

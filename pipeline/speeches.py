@@ -84,12 +84,20 @@ def split_speeches(doc: SpeechDoc, config=None) -> SpeechDoc:
         line = norm[s:e]
         # every salutation holds 同志 or 各位: the regex (up to 80 tries a line) only where one is
         if ("同志" in line or "各位" in line) and _SALUTATION.match(line):
-            j = i
-            while j - 1 >= 0 and i - (j - 1) <= 5 and _is_title_line(norm[lines[j - 1][0]:lines[j - 1][1]]) \
-                    and (not starts or j - 1 > starts[-1][1]):
-                j -= 1
-            while j < i and not norm[lines[j][0]:lines[j][1]].strip():
-                j += 1
+            # the title block: up to 5 title lines above, single blank lines between them
+            # allowed (a web copy spaces every line apart); two blank lines end it
+            j, k, above, blank = i, i - 1, 0, 0
+            while k >= 0 and above < 5 and (not starts or k > starts[-1][1]):
+                prev = norm[lines[k][0]:lines[k][1]]
+                if not prev.strip():
+                    blank += 1
+                    if blank > 1:
+                        break
+                elif _is_title_line(prev):
+                    j, above, blank = k, above + 1, 0
+                else:
+                    break
+                k -= 1
             m = _SALUTATION.match(norm[s:e])
             if starts and j == i and not m.group("title").strip():
                 continue    # a bare "同志们！" inside a speech (its closing) starts no new speech
@@ -231,7 +239,14 @@ _DRAFT = re.compile(r"[^，。；\n]{0,14}?草案")
 _SUMMING_UP = re.compile(r"\s*年度[^，。；\n]{0,16}?(?:总结|表彰|述职|考核|考评)[^，。；\n]{0,8}?(?:大会|会议|会)")
 
 
+# a year in Chinese digits ("二〇二四年"): read as the digits it spells, one for one
+_CN_YEAR = re.compile(r"[一二][〇零○九][〇零○一二三四五六七八九]{2}(?=\s*年)")
+_CN_DIGITS = str.maketrans("〇零○一二三四五六七八九", "00012345678" + "9")
+
+
 def _title_year(blob: str) -> int | None:
+    if "〇" in blob or "零" in blob or "○" in blob:
+        blob = _CN_YEAR.sub(lambda m: m.group().translate(_CN_DIGITS), blob)
     ranges = [(m.start(), m.end(), int(m.group(1))) for m in _YEAR_RANGE.finditer(blob)]
     years = []
     for m in _YEAR.finditer(blob):

@@ -10,6 +10,10 @@ perturbed gold says exactly what the original gold says about the rewritten text
   pdfglyph   Kangxi radical code points for 工, 人, 金… (what many PDFs give when copied)
   wrap       PDF-style line breaks inside sentences (every ~36 characters)
   numbering  numbering styles rotated: 一、 -> 1. -> （一） -> 第一， -> 一、
+  asciipunct full-width ，：；（）！？ -> ASCII ,:;()!?   fullpunct  the reverse
+  indent     every paragraph opens with two ideographic spaces (Word and web paragraphs)
+  blanklines a blank line after every paragraph
+  cnnum      years, months and small counts in Chinese numerals (二〇二四年六月底前, 新建十二个)
   bom-crlf   the file written as UTF-8 with a BOM and CRLF line endings (read by read_file)
   gb18030    the file written as GB18030 with CRLF line endings (read by read_file)
   big5-tw    trad-tw written as Big5 (HKSCS) with CRLF line endings (read by read_file)
@@ -36,7 +40,8 @@ from speechledger.referee import referee
 
 ROOT = Path(__file__).resolve().parent.parent
 FIELDS = ev.FIELDS
-TEXT_PERTURBATIONS = ("trad", "trad-tw", "trad-hk", "fullwidth", "pdfspace", "pdfglyph", "wrap", "numbering")
+TEXT_PERTURBATIONS = ("trad", "trad-tw", "trad-hk", "fullwidth", "pdfspace", "pdfglyph", "wrap", "numbering",
+                      "asciipunct", "fullpunct", "indent", "blanklines", "cnnum")
 FILE_PERTURBATIONS = ("bom-crlf", "gb18030", "big5-tw")
 PERTURBATIONS = TEXT_PERTURBATIONS + FILE_PERTURBATIONS
 SETS = ("real-dev", "long-dev", "train", "seed")
@@ -149,6 +154,58 @@ def p_fullwidth(text: str, protect) -> Edited:
     return apply_edits(text, edits)
 
 
+_HALF_PUNCT = str.maketrans("，：；（）！？", ",:;()!?")
+_FULL_PUNCT = str.maketrans(",:;()!?", "，：；（）！？")
+
+
+def p_asciipunct(text: str, protect) -> Edited:
+    """Full-width ，：；（）！？ as their ASCII forms (many web and OCR copies)."""
+    return _one_for_one(text, text.translate(_HALF_PUNCT))
+
+
+def p_fullpunct(text: str, protect) -> Edited:
+    """ASCII ,:;()!? as their full-width forms (a text typed with ASCII punctuation, set right)."""
+    return _one_for_one(text, text.translate(_FULL_PUNCT))
+
+
+# a paragraph's end: a line closing on a sentence end or a colon, or a line without punctuation
+# (a title, a heading); a hard-wrapped text's lines cut mid-clause go on, as in the PDF
+_PARA_END = re.compile(r"(?m)(?:[。！？：；!?:;][”’」』）)]*|^[^。！？，、：；,;:!?\n]*)[ \t\u3000]*\n")
+
+
+def _para_ends(text: str) -> list[int]:
+    """Offsets just past the newline of each paragraph's last line (a hard-wrapped text's
+    wrapped lines, as the normaliser finds them, are none)."""
+    from speechledger.segment import soft_wraps
+    wraps = set(soft_wraps(text))
+    return [m.end() for m in _PARA_END.finditer(text) if m.end() - 1 not in wraps]
+
+
+_DIGIT_CN = dict(zip("0123456789", "〇一二三四五六七八九"))
+# small counts before a measure word or a month, and years: the Chinese numerals formal texts use
+_CN_COUNT = re.compile(r"(?<![\d.．])(?P<n>[1-9]\d?)(?=月|日|号|个|家|项|名|次|所|条|天|年内|批|场|座)")
+_CN_YEAR = re.compile(r"(?<![\d.．])(?P<n>(?:19|20)\d{2})(?=年)")
+
+
+def p_cnnum(text: str, protect) -> Edited:
+    """Years, months and small counts in Chinese numerals ("二〇二四年六月底前", "新建十二个"), as
+    formal documents write them."""
+    edits = [(m.start(), m.end(), _cn(int(m.group("n")))) for m in _CN_COUNT.finditer(text)]
+    edits += [(m.start(), m.end(), "".join(_DIGIT_CN[c] for c in m.group("n"))) for m in _CN_YEAR.finditer(text)]
+    return apply_edits(text, edits)
+
+
+def p_indent(text: str, protect) -> Edited:
+    """Every paragraph indented by two ideographic spaces, as paragraphs copied out of Word or a web page."""
+    starts = [0] + _para_ends(text)
+    return apply_edits(text, [(i, i, "\u3000\u3000") for i in starts if i < len(text) and not text[i].isspace()])
+
+
+def p_blanklines(text: str, protect) -> Edited:
+    """A blank line after every paragraph (paragraphs spaced apart, as web pages are copied)."""
+    return apply_edits(text, [(i, i, "\n") for i in _para_ends(text)])
+
+
 _CJK = r"\u4e00-\u9fff"
 _NUM_EDGE = re.compile(rf"(?<=[0-9])(?=[{_CJK}])|(?<=[{_CJK}])(?=[0-9])")
 
@@ -227,6 +284,8 @@ def p_numbering(text: str, protect) -> Edited:
 
 PERTURB = {"trad": p_trad, "trad-tw": p_trad_tw, "trad-hk": p_trad_hk, "fullwidth": p_fullwidth,
            "pdfspace": p_pdfspace, "pdfglyph": p_pdfglyph, "wrap": p_wrap, "numbering": p_numbering,
+           "asciipunct": p_asciipunct, "fullpunct": p_fullpunct, "indent": p_indent, "blanklines": p_blanklines,
+           "cnnum": p_cnnum,
            "identity": lambda text, protect: apply_edits(text, [])}
 
 

@@ -41,12 +41,16 @@ SAMPLE = ("一、要在5月底前完成605万平方米改造，增长15.5%以上
 
 @pytest.mark.parametrize("kind", pe.TEXT_PERTURBATIONS)
 def test_perturbation_keeps_spans_aligned(kind):
-    ed = pe.p_wrap(SAMPLE, [], width=10) if kind == "wrap" else pe.PERTURB[kind](SAMPLE, [])
-    assert ed.text != SAMPLE
+    # (fullpunct sets a text typed with ASCII punctuation right)
+    src = SAMPLE.translate(pe._HALF_PUNCT) if kind == "fullpunct" else SAMPLE
+    ed = pe.p_wrap(src, [], width=10) if kind == "wrap" else pe.PERTURB[kind](src, [])
+    assert ed.text != src
     for word in ("605万平方米", "县发改委", "5月底前", "15.5%以上"):
-        s = SAMPLE.index(word)
+        s = src.index(word)
         got = ed.text[slice(*ed.span(s, s + len(word)))]
         # the same words, written the perturbation's way
+        if kind == "cnnum":     # (Chinese numerals: the same words as the rewrite writes them)
+            word = pe.p_cnnum(word, []).text
         assert norm_text(got).replace(" ", "").replace("\n", "") == word.replace("．", ".")
 
 
@@ -130,6 +134,39 @@ def test_a_title_block_author_line_is_not_joined():
     assert "会议上\n市长 张三\n各位代表:\n" in norm
 
 
+def test_the_short_last_line_of_a_wrapped_excerpt_goes_on_its_clause():
+    # an excerpt cut mid-sentence ends on a short line; with punctuation in it, it is prose
+    text = "同志们：\n" + _hard_wrap(_PARA + _PARA[:40])
+    lines = text.split("\n")
+    assert len(lines[-1]) < 20 and "，" in lines[-1] and not lines[-1].endswith("。")
+    assert "\n" not in blank_soft_wraps(norm_text(text)).split("\n", 1)[1]
+
+
+_PLAN = ("（一）推动惠企资金直达基层，加快落实各项减税降费政策，为稳就业、稳市场主体提供有力支撑。"
+         "（市财政局、市发展改革委、市工业和信息化局、市民政局、市人力资源社会保障局、市交通运输局、市税务局、"
+         "市市场监管局等市直有关部门及各县区按职责分工负责）主要措施：\n"
+         "1．及时总结惠企资金直达企业的经验做法，健全资金监控台账，完善资金拨付流程，"
+         "督促各县区加强日常监控，确保资金足额拨付、规范使用。（市财政局牵头，市直有关部门及各县区按职责分工负责）\n")
+
+
+def test_a_wrapped_breakdown_item_keeps_its_note_of_units(rules_pipeline):
+    # a plan whose item closes on "…负责）主要措施：" and whose measures are numbered lines, copied
+    # out of a PDF at 36 characters a line: the item keeps the note's units, and a measure that
+    # now opens a line ("1．及时总结…经验做法") is an item to do, not a review heading
+    head = ("重点任务分工方案\n市委、市政府高度重视惠企政策落实工作。"
+            "为把全市稳经济部署落到实处，特制定本分工方案。\n一、把惠企政策落实和作风建设结合起来\n")
+    for text in (head + _PLAN, _hard_wrap(head + _PLAN, width=36)):
+        doc = rules_pipeline(text)
+        tasks = [t for sp in doc.speeches for t in sp.tasks]
+        item = next(t for t in tasks if "推动惠企资金" in t.text.replace("\n", ""))
+        assert {"市财政局", "市民政局", "市市场监管局", "各县区"} <= {u.text.replace("\n", "") for u in item.units}
+        assert "市委、市政府高度" not in item.text and "一、" not in item.text
+        measure = next(t for t in tasks if "及时总结" in t.text)
+        # (a wrap inside a name, "市直\n有关部门", still leaves its halves: not asserted here)
+        assert {"市财政局", "各县区"} <= {u.text for u in measure.units}
+        assert all(text[t.start:t.end] == t.text for t in tasks)
+
+
 def test_extraction_of_a_wrapped_speech_covers_its_wrapped_tasks(rules_pipeline):
     text = "同志们：\n" + _hard_wrap(_PARA)
     doc = rules_pipeline(text)
@@ -163,10 +200,16 @@ TOLERANCE = {
     "trad": {"tasks": 0.01, "units": 0.01, "deadlines": 0.01, "targets": 0.01},
     "fullwidth": {"tasks": 0.01, "units": 0.01, "deadlines": 0.01, "targets": 0.01},
     "pdfspace": {"tasks": 0.01, "units": 0.01, "deadlines": 0.01, "targets": 0.01},
-    # a wrap the normaliser misses (a paragraph end filling the line) still cuts a segment
-    "wrap": {"tasks": 0.03},
+    # a wrap the normaliser misses (a paragraph end filling the line) still cuts a segment;
+    # what a sentence holds (units, deadlines, targets) is read across the wraps it does join
+    "wrap": {"tasks": 0.03, "units": 0.01, "deadlines": 0.01, "targets": 0.01},
     # numbering styles change which lines read as headings (list items, labels)
     "numbering": {"tasks": 0.04, "units": 0.04},
+    # web and Word copies: ASCII or full-width punctuation, indented or spaced-apart paragraphs
+    "asciipunct": {"tasks": 0.01, "units": 0.01, "deadlines": 0.01, "targets": 0.01},
+    "fullpunct": {"tasks": 0.01, "units": 0.01, "deadlines": 0.01, "targets": 0.01},
+    "indent": {"tasks": 0.01, "units": 0.01, "deadlines": 0.01, "targets": 0.01},
+    "blanklines": {"tasks": 0.01, "units": 0.01, "deadlines": 0.01, "targets": 0.01},
     "bom-crlf": {"tasks": 0.0, "units": 0.0, "deadlines": 0.0, "targets": 0.0},
     "gb18030": {"tasks": 0.0, "units": 0.0, "deadlines": 0.0, "targets": 0.0},
 }

@@ -96,6 +96,31 @@ def test_closing_salutation_does_not_split_a_speech(rules_pipeline):
     assert len(doc.speeches[0].tasks) == 2
 
 
+def test_a_compilation_copied_from_the_web_with_blank_lines_keeps_its_speeches(rules_pipeline, dev_path):
+    # a web page puts a blank line after every paragraph, title lines included
+    import re
+    text = dev_path.read_text(encoding="utf-8")
+    spaced = re.sub(r"(?m)((?:[。！？：]|^[^。！？，、：；,;:!?\n]*)\n)", r"\1\n", text)
+    doc = rules_pipeline(spaced, source=dev_path.name)
+    want = rules_pipeline(text, source=dev_path.name)
+    assert [(sp.title, sp.date) for sp in doc.speeches] == [(sp.title, sp.date) for sp in want.speeches]
+
+
+def test_two_blank_lines_end_a_title_block(rules_pipeline):
+    text = ("在全县工作会议上的讲话\n同志们：\n各乡镇要抓好落实。\n谢谢大家\n\n\n"
+            "在全县招商工作会议上的讲话\n\n同志们：\n各部门要于年底前完成签约。\n")
+    doc = rules_pipeline(text, source="c.txt", date="2024-05-01")
+    assert [sp.title for sp in doc.speeches] == ["在全县工作会议上的讲话", "在全县招商工作会议上的讲话"]
+
+
+def test_an_indented_first_line_of_an_excerpt_is_body_text(rules_pipeline):
+    line = ("2021年是“十四五”开局之年,县水利局将紧紧围绕县委、县政府的工作部署,"
+            "认真落实部门职责,着力做好以下几方面工作:\n\n(一)推进水利工程建设。\n")
+    for text in (line, "\u3000\u3000" + line):
+        tasks = rules_pipeline(text, source="x.txt").speeches[0].tasks
+        assert "县水利局" in {u.text for t in tasks for u in t.units}
+
+
 def _split_seconds(text: str) -> float:
     import time
 

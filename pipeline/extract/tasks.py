@@ -520,7 +520,8 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
             title_end = max(title_end, _title_block_end(doc.norm, sp, pats))
         # an excerpt may open with no title: its first line is then an outline heading
         # ("三、加快推进重点项目建设") or a sentence ("…，重点抓好以下几项工作："), not a title
-        body_first = bool(sp.segments) and sp.segments[0].start == sp.start and \
+        # (an indented first line opens the speech too: "\u3000\u30002020年是…")
+        body_first = bool(sp.segments) and not doc.norm[sp.start:sp.segments[0].start].strip() and \
             _opens_as_text(doc.norm[sp.segments[0].start:sp.segments[0].end])
         if body_first:
             title_end = -1
@@ -539,7 +540,7 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
             text = view.texts[k]
             if seg.end <= title_end or (_is_title_like(text, sp.title) and not (body_first and k == 0)) or \
                     (sp.body_start is not None and seg.start < sp.body_start and seg.end > sp.body_start
-                     and seg.start == sp.start):
+                     and not doc.norm[sp.start:seg.start].strip()):
                 continue
             # the rows read the text the cues are scored on: PDF spaces out of words and numbers
             text = score_texts[k]
@@ -960,6 +961,17 @@ def _item_start(norm: str, sp: Speech, pos: int, labels) -> int:
         if not line.strip() or not _WRAPPED.search(line) or label_of(line, labels) or "|" in line:
             break
         start = prev
+    # a PDF's soft-wrapped paragraph is one line of norm: the item begins no earlier than the
+    # last outline heading before it ("一、…（一）研究…。（财政部…负责）" after a preamble)
+    heads = sp.headings
+    i = bisect_right(heads, pos, key=lambda h: h.start)
+    while i > 0:
+        i -= 1
+        if heads[i].start <= start:
+            break
+        if heads[i].level <= 3:
+            start = heads[i].start
+            break
     while start < pos and norm[start] in " \t\u3000":
         start += 1
     return start
