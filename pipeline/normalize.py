@@ -11,7 +11,7 @@ import unicodedata
 from functools import lru_cache
 
 from speechledger.doc import SpeechDoc
-from speechledger.segment import blank_soft_wraps
+from speechledger.segment import blank_soft_wraps, run_on_breaks
 
 _EXTRA = {"—": "-", "–": "-", "－": "-", "～": "~", "％": "%", "　": " ", "﹪": "%",
           "〇": "〇", "×": "×", "Ｘ": "X", "ｘ": "x",
@@ -175,8 +175,16 @@ def _known_changes() -> tuple[dict[str, str], object]:
 def normalize(doc: SpeechDoc, config) -> SpeechDoc:
     """REQUIRES text; PROVIDES norm."""
     # a PDF copy's line wraps inside sentences become spaces, so segments run across them
-    doc.norm = blank_soft_wraps(config.normalizer(doc.text))
+    norm = blank_soft_wraps(config.normalizer(doc.text))
+    # …and a one-line text's heading and label lines become lines again
+    doc.norm = run_on_breaks(norm, *config.lexicon.cached("run_on_break", _run_on_break))
     return doc
+
+
+def _run_on_break(lexicon):
+    d = lexicon.data("structure.yaml")["run_on_break"]
+    return (*(re.compile(d[k]) for k in ("pattern", "heading_pattern", "word_gap", "line_gap", "para_gap")),
+            int(d["para_gap_line"]))
 
 
 @lru_cache(maxsize=1)

@@ -123,6 +123,45 @@ def blank_soft_wraps(norm: str) -> str:
     return "".join(parts)
 
 
+def run_on_breaks(norm: str, rx: re.Pattern, heading_rx: re.Pattern | None = None,
+                  word_gap: re.Pattern | None = None, line_gap: re.Pattern | None = None,
+                  para_gap: re.Pattern | None = None, para_gap_line: int = 150) -> str:
+    """norm with the space before each heading or label line of a one-line (scraped) text as the
+    line break it stands for, then the space after a heading that ran into its paragraph (same
+    length; structure.yaml run_on_break gives the patterns: rx matches the space, heading_rx's
+    group 1; para_gap, two or more spaces, only in lines longer than para_gap_line). A single
+    space ends a heading only where spaces stand at line ends (line_gap) at least as often as
+    between two characters (word_gap: a PDF's justified text)."""
+    cuts = [m.end() - 1 for m in rx.finditer(norm)]
+    if para_gap is not None and len(norm) > para_gap_line:
+        pos = 0
+        for line in norm.split("\n"):
+            if len(line) > para_gap_line:
+                cuts += [pos + m.end() - 1 for m in para_gap.finditer(line)]
+            pos += len(line) + 1
+        cuts = sorted(set(cuts))
+    # (the spaces counted as the text came: the cuts above are line ends too)
+    gappy = word_gap is not None and len(word_gap.findall(norm)) > max(len(line_gap.findall(norm)) + len(cuts), 2)
+    if cuts:
+        norm = _breaks_at(norm, cuts)
+    if heading_rx is not None:
+        found = list(heading_rx.finditer(norm))
+        if gappy:
+            found = [m for m in found if m.end(1) - m.start(1) > 1]
+        if found:
+            norm = _breaks_at(norm, [m.end(1) - 1 for m in found])
+    return norm
+
+
+def _breaks_at(norm: str, cuts: list[int]) -> str:
+    parts, pos = [], 0
+    for i in cuts:
+        parts += [norm[pos:i], "\n"]
+        pos = i + 1
+    parts.append(norm[pos:])
+    return "".join(parts)
+
+
 WRAP_ENDS = ("、", "，", ",")
 
 

@@ -192,9 +192,15 @@ def _inline_title(norm: str, line: tuple[int, int]) -> tuple[tuple[int, int], in
     return None
 
 
+_SUBTITLE_DASH = re.compile(r"[ \t\u3000]*(?:——|──|--)[ \t\u3000]*"
+                            r"(?=[^\n]{0,40}?(?:[讲講]\s*[话話]|[报報]\s*告|致[辞辭]|[发發]言))")
+
+
 def _title(head_lines: list[str]) -> str:
     parts = []
-    for ln in head_lines:
+    # a main title and its "——在…上的讲话" subtitle on one line (a scraped page) are two lines
+    pieces = [p for ln in head_lines for p in _SUBTITLE_DASH.split(ln)]
+    for ln in pieces:
         s = _TITLE_PREFIX.sub("", ln).strip()
         if not s or _PURE_DATE_LINE.match(s):
             continue

@@ -13,6 +13,7 @@ perturbed gold says exactly what the original gold says about the rewritten text
   asciipunct full-width ，：；（）！？ -> ASCII ,:;()!?   fullpunct  the reverse
   indent     every paragraph opens with two ideographic spaces (Word and web paragraphs)
   blanklines a blank line after every paragraph
+  flatten    every line break a space (a scraped page on one line)
   cnnum      years, months and small counts in Chinese numerals (二〇二四年六月底前, 新建十二个)
   bom-crlf   the file written as UTF-8 with a BOM and CRLF line endings (read by read_file)
   gb18030    the file written as GB18030 with CRLF line endings (read by read_file)
@@ -41,7 +42,7 @@ from speechledger.referee import referee
 ROOT = Path(__file__).resolve().parent.parent
 FIELDS = ev.FIELDS
 TEXT_PERTURBATIONS = ("trad", "trad-tw", "trad-hk", "fullwidth", "pdfspace", "pdfglyph", "wrap", "numbering",
-                      "asciipunct", "fullpunct", "indent", "blanklines", "cnnum")
+                      "asciipunct", "fullpunct", "indent", "blanklines", "cnnum", "flatten")
 FILE_PERTURBATIONS = ("bom-crlf", "gb18030", "big5-tw")
 PERTURBATIONS = TEXT_PERTURBATIONS + FILE_PERTURBATIONS
 SETS = ("real-dev", "long-dev", "train", "seed")
@@ -195,6 +196,11 @@ def p_cnnum(text: str, protect) -> Edited:
     return apply_edits(text, edits)
 
 
+def p_flatten(text: str, protect) -> Edited:
+    """Every line break a space: the whole text on one line, as many web pages are scraped."""
+    return _one_for_one(text, text.replace("\n", " "))
+
+
 def p_indent(text: str, protect) -> Edited:
     """Every paragraph indented by two ideographic spaces, as paragraphs copied out of Word or a web page."""
     starts = [0] + _para_ends(text)
@@ -285,7 +291,7 @@ def p_numbering(text: str, protect) -> Edited:
 PERTURB = {"trad": p_trad, "trad-tw": p_trad_tw, "trad-hk": p_trad_hk, "fullwidth": p_fullwidth,
            "pdfspace": p_pdfspace, "pdfglyph": p_pdfglyph, "wrap": p_wrap, "numbering": p_numbering,
            "asciipunct": p_asciipunct, "fullpunct": p_fullpunct, "indent": p_indent, "blanklines": p_blanklines,
-           "cnnum": p_cnnum,
+           "cnnum": p_cnnum, "flatten": p_flatten,
            "identity": lambda text, protect: apply_edits(text, [])}
 
 

@@ -272,6 +272,21 @@ def test_structure_row_examples(group, rule, pattern, example, should_match):
     assert bool(re.search(pattern, norm_text(example))) is should_match
 
 
+RUN_ON = STRUCT["run_on_break"]
+
+
+@pytest.mark.parametrize("text,want", RUN_ON["examples"], ids=[ex[0][:14] for ex in RUN_ON["examples"]])
+def test_run_on_break_examples(rules_pipeline, text, want):
+    """A one-line (scraped) text's spaces read back as the line breaks they stand for, in the
+    normalised copy as the pipeline builds it (same length, the source untouched)."""
+    from speechledger.segment import run_on_breaks
+    rxs = [re.compile(RUN_ON[k]) for k in ("pattern", "heading_pattern", "word_gap", "line_gap", "para_gap")]
+    assert run_on_breaks(text, *rxs, RUN_ON["para_gap_line"]) == want
+    doc = rules_pipeline(text)
+    assert len(doc.norm) == len(text) and doc.text == text
+    assert [i for i, c in enumerate(doc.norm) if c == "\n"] == [i for i, c in enumerate(want) if c == "\n"]
+
+
 # label lines and the named patterns of the task engine
 LABEL_ROWS = [(r["id"], spaced_label(r["pattern"]) if r.get("spaced") else r["pattern"], ex, ok)
               for group in ("label_lines", "patterns")

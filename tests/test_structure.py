@@ -116,3 +116,27 @@ def test_sections_do_not_leak_past_a_goals_sentence(rules_pipeline):
     sp = doc.speeches[0]
     sec = sp.section_at(doc.text.index("防汛工作关系"))
     assert sec is None or sec.kind != "goals"
+
+
+_NOTICE = ["关于印发2025年重点工作任务分解方案的通知 某政办发〔2025〕3号",
+           "各镇人民政府，县直各有关单位：", "现将方案印发给你们，请认真抓好落实。", "一、重点任务",
+           "1.新建污水管网12公里。", "牵头单位：县住建局", "配合单位：县财政局、各镇人民政府",
+           "完成时限：2025年11月底前", "2.完成老旧小区改造8个。", "牵头单位：县住建局", "完成时限：2025年12月底前"]
+
+
+def _items(doc):
+    return [([(u.text, u.role) for u in t.units], [(d.text, d.due) for d in t.deadlines],
+             [(g.value, g.unit) for g in t.targets]) for sp in doc.speeches for t in sp.tasks]
+
+
+@pytest.mark.parametrize("sep", [" ", "  ", "\u3000\u3000"], ids=["space", "two-spaces", "ideographic"])
+def test_a_breakdown_notice_scraped_onto_one_line_gives_the_same_items(rules_pipeline, sep):
+    # a web page's notice with its line breaks gone: one task per item, its lead and support
+    # units, due date and targets, as from the notice with its lines
+    want = _items(rules_pipeline("\n".join(_NOTICE) + "\n"))
+    assert [len(u) for u, _, _ in want] == [0, 3, 1]
+    flat = sep.join(_NOTICE)
+    doc = rules_pipeline(flat)
+    assert _items(doc) == want
+    assert doc.speeches[0].ref_year == 2025
+    assert all(flat[t.start:t.end] == t.text for sp in doc.speeches for t in sp.tasks)

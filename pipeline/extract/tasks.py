@@ -539,8 +539,9 @@ def extract_tasks(doc: SpeechDoc, config) -> SpeechDoc:
             k = seg.id - first
             text = view.texts[k]
             if seg.end <= title_end or (_is_title_like(text, sp.title) and not (body_first and k == 0)) or \
-                    (sp.body_start is not None and seg.start < sp.body_start and seg.end > sp.body_start
-                     and not doc.norm[sp.start:seg.start].strip()):
+                    (sp.body_start is not None and seg.start < sp.body_start and
+                     (seg.end <= sp.body_start or not doc.norm[sp.start:seg.start].strip())):
+                # (the title block and salutation, or a first segment running from them into the body)
                 continue
             # the rows read the text the cues are scored on: PDF spaces out of words and numbers
             text = score_texts[k]
