@@ -113,14 +113,7 @@ def soft_wraps(norm: str) -> list[int]:
 def blank_soft_wraps(norm: str) -> str:
     """norm with its soft wraps as spaces (same length; segments then run across them)."""
     wraps = soft_wraps(norm)
-    if not wraps:
-        return norm
-    parts, pos = [], 0
-    for i in wraps:
-        parts += [norm[pos:i], " "]
-        pos = i + 1
-    parts.append(norm[pos:])
-    return "".join(parts)
+    return _replace_at(norm, wraps, " ") if wraps else norm
 
 
 def run_on_breaks(norm: str, rx: re.Pattern, heading_rx: re.Pattern | None = None,
@@ -143,20 +136,21 @@ def run_on_breaks(norm: str, rx: re.Pattern, heading_rx: re.Pattern | None = Non
     # (the spaces counted as the text came: the cuts above are line ends too)
     gappy = word_gap is not None and len(word_gap.findall(norm)) > max(len(line_gap.findall(norm)) + len(cuts), 2)
     if cuts:
-        norm = _breaks_at(norm, cuts)
+        norm = _replace_at(norm, cuts, "\n")
     if heading_rx is not None:
         found = list(heading_rx.finditer(norm))
         if gappy:
             found = [m for m in found if m.end(1) - m.start(1) > 1]
         if found:
-            norm = _breaks_at(norm, [m.end(1) - 1 for m in found])
+            norm = _replace_at(norm, [m.end(1) - 1 for m in found], "\n")
     return norm
 
 
-def _breaks_at(norm: str, cuts: list[int]) -> str:
+def _replace_at(norm: str, at: list[int], ch: str) -> str:
+    """norm with the character at each offset of `at` (ascending) replaced by ch."""
     parts, pos = [], 0
-    for i in cuts:
-        parts += [norm[pos:i], "\n"]
+    for i in at:
+        parts += [norm[pos:i], ch]
         pos = i + 1
     parts.append(norm[pos:])
     return "".join(parts)
