@@ -116,6 +116,9 @@ def blank_soft_wraps(norm: str) -> str:
     return _replace_at(norm, wraps, " ") if wraps else norm
 
 
+_SPACE_RUN = re.compile(r"[ \t\u3000\xa0]+")
+
+
 def run_on_breaks(norm: str, rx: re.Pattern, heading_rx: re.Pattern | None = None,
                   word_gap: re.Pattern | None = None, line_gap: re.Pattern | None = None,
                   para_gap: re.Pattern | None = None, para_gap_line: int = 150) -> str:
@@ -125,21 +128,24 @@ def run_on_breaks(norm: str, rx: re.Pattern, heading_rx: re.Pattern | None = Non
     group 1; para_gap, two or more spaces, only in lines longer than para_gap_line). A single
     space ends a heading only where spaces stand at line ends (line_gap) at least as often as
     between two characters (word_gap: a PDF's justified text)."""
-    cuts = [m.end() - 1 for m in rx.finditer(norm)]
-    if para_gap is not None and len(norm) > para_gap_line:
-        pos = 0
-        for line in norm.split("\n"):
-            if len(line) > para_gap_line:
-                cuts += [pos + m.end() - 1 for m in para_gap.finditer(line)]
-            pos += len(line) + 1
-        cuts = sorted(set(cuts))
-    # (the spaces counted as the text came: the cuts above are line ends too)
-    gappy = word_gap is not None and len(word_gap.findall(norm)) > max(len(line_gap.findall(norm)) + len(cuts), 2)
+    cuts = []
+    # every row opens on a run of spaces: try the rows there only (a search would try them at
+    # every character of the text)
+    for sp in _SPACE_RUN.finditer(norm):
+        m = rx.match(norm, sp.start())
+        if m is None and para_gap is not None and sp.end() - sp.start() > 1 \
+                and norm.find("\n", sp.end()) % (len(norm) + 1) - norm.rfind("\n", 0, sp.start()) - 1 > para_gap_line:
+            m = para_gap.match(norm, sp.start())
+        if m is not None:
+            cuts.append(m.end() - 1)
+    came = norm
     if cuts:
         norm = _replace_at(norm, cuts, "\n")
     if heading_rx is not None:
         found = list(heading_rx.finditer(norm))
-        if gappy:
+        # (the spaces counted as the text came: the cuts above are line ends too)
+        if word_gap is not None and any(m.end(1) - m.start(1) == 1 for m in found) \
+                and len(word_gap.findall(came)) > max(len(line_gap.findall(came)) + len(cuts), 2):
             found = [m for m in found if m.end(1) - m.start(1) > 1]
         if found:
             norm = _replace_at(norm, [m.end(1) - 1 for m in found], "\n")
