@@ -167,3 +167,64 @@ def test_oversized_member_declared_is_refused_before_inflating(tmp_path):
     with pytest.raises(InputError, match="inflates to 128 MB"):
         read_file(bomb, limits=Limits(max_member=64 << 20, max_ratio=10 ** 9))
     assert time.perf_counter() - t < 2
+
+
+def _outline_docx(path):
+    """Headings and items numbered by Word itself (一、 / （一） / 1.), as a Word outline list:
+    the numbers are in word/numbering.xml, not in the paragraphs' text."""
+    d = docx.Document()
+    numbering = d.part.numbering_part.element
+    an = etree.SubElement(numbering, qn("w:abstractNum"), {qn("w:abstractNumId"): "90"})
+    for ilvl, (fmt, text) in enumerate([("chineseCounting", "%1、"), ("chineseCounting", "（%2）"),
+                                        ("decimal", "%3.")]):
+        lvl = etree.SubElement(an, qn("w:lvl"), {qn("w:ilvl"): str(ilvl)})
+        etree.SubElement(lvl, qn("w:start"), {qn("w:val"): "1"})
+        etree.SubElement(lvl, qn("w:numFmt"), {qn("w:val"): fmt})
+        etree.SubElement(lvl, qn("w:lvlText"), {qn("w:val"): text})
+    # (a w:abstractNum must come before the w:num elements: move it to the front)
+    numbering.remove(an)
+    numbering.insert(0, an)
+    num = etree.SubElement(numbering, qn("w:num"), {qn("w:numId"): "90"})
+    etree.SubElement(num, qn("w:abstractNumId"), {qn("w:val"): "90"})
+
+    def item(text, ilvl):
+        p = d.add_paragraph(text)
+        ppr = p._p.get_or_add_pPr()
+        pr = etree.SubElement(ppr, qn("w:numPr"))
+        etree.SubElement(pr, qn("w:ilvl"), {qn("w:val"): str(ilvl)})
+        etree.SubElement(pr, qn("w:numId"), {qn("w:val"): "90"})
+    for text, ilvl, _ in OUTLINE:
+        if ilvl is None:
+            d.add_paragraph(text)
+        else:
+            item(text, ilvl)
+    d.save(path)
+
+
+# (paragraph text, Word list level or None, the line read: Word's number and the text)
+OUTLINE = [("2025年重点工作任务分解方案", None, "2025年重点工作任务分解方案"),
+           ("总体要求", 0, "一、总体要求"),
+           ("坚持稳中求进，全面完成年度目标任务。", None, "坚持稳中求进，全面完成年度目标任务。"),
+           ("重点任务", 0, "二、重点任务"), ("城市建设", 1, "（一）城市建设"),
+           ("新建城市公共停车位2000个。", 2, "1.新建城市公共停车位2000个。"),
+           ("牵头单位：市住建局", None, "牵头单位：市住建局"),
+           ("完成时限：2025年10月底前", None, "完成时限：2025年10月底前"),
+           ("改造老旧小区30个。", 2, "2.改造老旧小区30个。"), ("牵头单位：市住建局", None, "牵头单位：市住建局"),
+           ("产业发展", 1, "（二）产业发展"), ("新增规上工业企业50家。", 2, "1.新增规上工业企业50家。"),
+           ("牵头单位：市工信局", None, "牵头单位：市工信局")]
+
+
+def test_numbers_word_draws_are_read_as_text(tmp_path):
+    _outline_docx(tmp_path / "方案.docx")
+    assert read_file(tmp_path / "方案.docx")[0].split("\n") == [line for _, _, line in OUTLINE]
+
+
+def test_a_word_numbered_breakdown_gives_one_task_per_item(tmp_path, rules_pipeline):
+    f = tmp_path / "方案.docx"
+    _outline_docx(f)
+    doc = rules_pipeline.run_file(f)
+    items = {t.text.split("\n")[0]: ([u.text for u in t.units], [d.due for d in t.deadlines])
+             for sp in doc.speeches for t in sp.tasks}
+    assert items["1.新建城市公共停车位2000个。"] == (["市住建局"], ["2025-10-31"])
+    assert items["1.新增规上工业企业50家。"] == (["市工信局"], [])
+    assert "二、重点任务" not in items          # a pure label
