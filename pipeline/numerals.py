@@ -79,7 +79,17 @@ def cn_number(s: str) -> float | None:
 
 # A full date in Arabic or Chinese numerals (2023年1月12日, 二〇二三年一月十二日, 二〇二三年元月十二日,
 # PDF spaces "2025 年 3 月 5 日"): the date of a speech in its heading, date line or 落款.
-FULL_DATE = (r"(?P<y>(?:19|20)\d{2}|[一二][〇零○O一二三四五六七八九]{3})\s*年\s*"
+# a year in Chinese digits (二〇二三, 二○二三, 二O二三), and its Arabic digits one for one
+CN_YEAR = r"[一二][〇零○O一二三四五六七八九]{3}"
+_YEAR_DIGITS = str.maketrans({**{c: str(v) for c, v in _D.items() if c in "零〇○一二三四五六七八九"}, "O": "0"})
+
+
+def cn_year_digits(s: str) -> str:
+    """"二〇二三" -> "2023" (same length: offsets into a copy stay valid)."""
+    return s.translate(_YEAR_DIGITS)
+
+
+FULL_DATE = (r"(?P<y>(?:19|20)\d{2}|" + CN_YEAR + r")\s*年\s*"
              r"(?P<m>\d{1,2}|十[一二]?|[一二三四五六七八九元])\s*月\s*"
              r"(?P<d>\d{1,2}|[一二三]?十[一二三四五六七八九]?|[一二三四五六七八九])\s*[日号]")
 

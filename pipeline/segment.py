@@ -134,7 +134,7 @@ def run_on_breaks(norm: str, rx: re.Pattern, heading_rx: re.Pattern | None = Non
     for sp in _SPACE_RUN.finditer(norm):
         m = rx.match(norm, sp.start())
         if m is None and para_gap is not None and sp.end() - sp.start() > 1 \
-                and norm.find("\n", sp.end()) % (len(norm) + 1) - norm.rfind("\n", 0, sp.start()) - 1 > para_gap_line:
+                and _line_length(norm, sp.start()) > para_gap_line:
             m = para_gap.match(norm, sp.start())
         if m is not None:
             cuts.append(m.end() - 1)
@@ -150,6 +150,12 @@ def run_on_breaks(norm: str, rx: re.Pattern, heading_rx: re.Pattern | None = Non
         if found:
             norm = _replace_at(norm, [m.end(1) - 1 for m in found], "\n")
     return norm
+
+
+def _line_length(norm: str, pos: int) -> int:
+    """Length of the line of norm holding pos."""
+    end = norm.find("\n", pos)
+    return (len(norm) if end < 0 else end) - (norm.rfind("\n", 0, pos) + 1)
 
 
 def _replace_at(norm: str, at: list[int], ch: str) -> str:

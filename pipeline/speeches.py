@@ -5,7 +5,7 @@ import re
 from bisect import bisect_right
 
 from speechledger.doc import Heading, Speech, SpeechDoc
-from speechledger.numerals import FULL_DATE, NUM_DATE, date_iso
+from speechledger.numerals import CN_YEAR, FULL_DATE, NUM_DATE, cn_year_digits, date_iso
 from speechledger.segment import split_segments
 
 # A speech body opens with a salutation line.
@@ -246,13 +246,12 @@ _SUMMING_UP = re.compile(r"\s*年度[^，。；\n]{0,16}?(?:总结|表彰|述职
 
 
 # a year in Chinese digits ("二〇二四年"): read as the digits it spells, one for one
-_CN_YEAR = re.compile(r"[一二][〇零○九][〇零○一二三四五六七八九]{2}(?=\s*年)")
-_CN_DIGITS = str.maketrans("〇零○一二三四五六七八九", "00012345678" + "9")
+_CN_YEAR = re.compile(CN_YEAR + r"(?=\s*年)")
 
 
 def _title_year(blob: str) -> int | None:
     if "〇" in blob or "零" in blob or "○" in blob:
-        blob = _CN_YEAR.sub(lambda m: m.group().translate(_CN_DIGITS), blob)
+        blob = _CN_YEAR.sub(lambda m: cn_year_digits(m.group()), blob)
     ranges = [(m.start(), m.end(), int(m.group(1))) for m in _YEAR_RANGE.finditer(blob)]
     years = []
     for m in _YEAR.finditer(blob):
