@@ -11,6 +11,7 @@ import unicodedata
 from functools import lru_cache
 
 from speechledger.doc import SpeechDoc
+from speechledger.numerals import cn_year_digits
 from speechledger.segment import blank_soft_wraps, run_on_breaks
 
 _EXTRA = {"—": "-", "–": "-", "－": "-", "～": "~", "％": "%", "　": " ", "﹪": "%",
@@ -177,8 +178,20 @@ def normalize(doc: SpeechDoc, config) -> SpeechDoc:
     # a PDF copy's line wraps inside sentences become spaces, so segments run across them
     norm = blank_soft_wraps(config.normalizer(doc.text))
     # …and a one-line text's heading and label lines become lines again
-    doc.norm = run_on_breaks(norm, *config.lexicon.cached("run_on_break", _run_on_break))
+    norm = run_on_breaks(norm, *config.lexicon.cached("run_on_break", _run_on_break))
+    # a year in Chinese digits reads as one in Arabic digits ("到二〇一〇年" as "到2010年"), so
+    # every cue, section and deadline rule written for "2010年" holds for it too
+    doc.norm = arabic_years(norm)
     return doc
+
+
+def arabic_years(norm: str) -> str:
+    """The copy with each year in Chinese digits written in Arabic ones (same length: offsets hold)."""
+    return _CN_YEAR.sub(lambda m: cn_year_digits(m.group()), norm) if "年" in norm else norm
+
+
+_CN_YEAR = re.compile(r"(?<![〇零○O一二三四五六七八九十百千万两])"
+                      r"(?:一九|二[〇零○O])[〇零○O一二三四五六七八九]{2}(?=\s*年)")
 
 
 def _run_on_break(lexicon):
@@ -194,4 +207,4 @@ def _default() -> Normalizer:
 
 def norm_text(text: str) -> str:
     """Normalise a standalone string (for queries, lexicons and tests)."""
-    return _default()(text)
+    return arabic_years(_default()(text))

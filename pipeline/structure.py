@@ -33,6 +33,7 @@ class Row:
     weak: bool = False                  # a heading row that gives its kind only after a review sibling, unenclosed
     ends: tuple = ()                    # (period, last month): the row holds only after that month
     under: tuple | None = None          # only under a heading of one of these kinds
+    past: bool = False                  # only when its year is before the speech's (an undated speech: never)
 
 
 def load_rows(lexicon) -> dict[str, list[Row]]:
@@ -45,7 +46,7 @@ def load_rows(lexicon) -> dict[str, list[Row]]:
             out[group] = [Row(r["id"], r["kind"], searcher(re.compile(r["pattern"])), bool(r.get("year")),
                               r.get("scope", "section"), literal_gate([r["pattern"]]), r.get("after"),
                               bool(r.get("weak")), tuple((r.get("ends") or {}).items()),
-                              tuple(r["under"]) if r.get("under") else None)
+                              tuple(r["under"]) if r.get("under") else None, bool(r.get("past")))
                           for r in rows]
             # prefilters: a search for the literals one of which every row match holds tells that
             # no row of the group matches (most segments); without such literals, the rows combined
@@ -182,6 +183,8 @@ def sections_of(norm: str, sp: Speech, rows: dict, newlines: list[int] | None = 
             r = None        # a turn row ends a marker's review only, at a paragraph start
         if r is not None and r.under is not None and _heading_kind(stack) not in r.under:
             r = None        # …some only under a heading of the kinds named
+        if r is not None and r.past and not (ref and (_year_of(text, ref) or ref) < ref):
+            r = None        # …and some only for a year gone by
         if r is not None:
             level = max((x[0] for x in stack), default=0)
             mode = r.scope

@@ -195,7 +195,7 @@ def resolve(rule_kind: str, groups: dict, ref: RefDate | None, off: int = 0,
             if y is None:
                 if ref is None:
                     return None, False
-                y = ref.year + (1 if ref.month and m < ref.month else 0)
+                y = ref.year + 1 if g.get("nexty") else ref.year + (1 if ref.month and m < ref.month else 0)
             if g["xun"].endswith("下旬"):
                 return _month_end(y, m), False
             return f"{y:04d}-{m:02d}-{10 if g['xun'] == '上旬' else 20:02d}", False

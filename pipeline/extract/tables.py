@@ -309,9 +309,25 @@ def _cell_units(norm: str, s: int, e: int, lex) -> list[tuple[int, int, tuple[st
         return names
     out = []
     for m in _NAME_PART.finditer(norm, s, e):
-        if 2 <= m.end() - m.start() <= 20 and not re.search(r"\d|[。：:]", m.group()):
-            out.append((m.start(), m.end(), ("table.cell_split",)))
+        a, b = m.span()
+        # "区水务局，区财政局配合": the role word closing a name is no part of it and gives its role
+        r = _CELL_ROLE_WORD.search(norm, a, b)
+        rid = ("table.cell_split",)
+        if r is not None and r.start() - a >= 2:
+            b, rid = r.start(), ("table.cell_split", "table.cell_role_" + ("lead" if r.group(1) else "support"))
+        if 2 <= b - a <= 20 and not re.search(r"\d|[。：:]", norm[a:b]):
+            out.append((a, b, rid))
     return out
+
+
+_CELL_ROLE_WORD = re.compile(r"(?:(牵头|负责|主责)|配合|协助|协同|参与|协办)$")
+
+
+def _cell_role(rules: tuple[str, ...], role: str) -> str:
+    """The role a cell's name takes: its column's, unless a role word closes the name."""
+    if "table.cell_role_support" in rules:
+        return "support"
+    return "lead" if "table.cell_role_lead" in rules else role
 
 
 def _roles(norm: str, row: Row, header: list[Column | None] | None, lex) -> list[str]:
@@ -368,7 +384,7 @@ def _row_task(doc: SpeechDoc, sp: Speech, row: Row, roles: list[str], header, le
         col = header[i] if header is not None and i < len(header) else None
         by = (col.id,) if col is not None else ("table.cell_" + role,)
         if role in UNIT_ROLES and b > a:
-            task.units += [Unit(s, e, doc.text[s:e], role, rules=by + rules)
+            task.units += [Unit(s, e, doc.text[s:e], _cell_role(rules, role), rules=by + rules)
                            for s, e, rules in _cell_units(norm, a, b, lex)]
         elif role in UNIT_ROLES and above and i in above:
             rid = merged_roles(lex)[role]

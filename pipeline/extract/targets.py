@@ -79,10 +79,10 @@ def _build(lexicon) -> _Compiled:
     # behind a look-ahead on the characters a number starts with: re skips the rest at once.
     # A magnitude unit followed by a Chinese digit is no unit: 一万二千人 is one numeral (12000 人)
     number = searcher(re.compile(
-        rf"(?:(?P<rank>前|排名前|前列前)\s?)?(?P<n1>{num})(?:\s*%?\s*(?P<rng>[-—–~～至到])\s*(?P<n2>{num}))?\s*"
+        rf"(?:(?P<rank>前|排名前|前列前)\s?)?(?P<n1>{num})(?:\s*(?:%|(?:{unit_alt}))?\s*(?P<rng>[-—–~～至到])\s*(?P<n2>{num}))?\s*"
         rf"(?P<approx>多|余|(?<=[十百千万])几)?\s*(?P<unit>{unit_alt})(?!(?<=[万亿千])[一二两三四五六七八九])"
         rf"|(?P<rank2>前)\s*(?P<n3>\d{{1,3}}|{PLACEHOLDER}|[一二三四五六七八九十百]{{1,3}})(?![\d.%个家项亿万])"
-        rf"|(?P<per>百分之|千分之)(?P<n4>{_ARABIC}|{PLACEHOLDER}|[零〇一二两三四五六七八九十点]+|百(?!分))"))
+        rf"|(?P<per>百分之|千分之)(?P<n4>{_ARABIC}|{PLACEHOLDER}|[零〇一二两三四五六七八九十][零〇一二两三四五六七八九十百点]*|百(?!分))"))
     after = sorted(((w, c) for c, ws in d["comparators"]["after"].items() for w in ws), key=lambda x: -len(x[0]))
     before = sorted(((w, c) for c, ws in d["comparators"]["before"].items() for w in ws), key=lambda x: -len(x[0]))
     verb_alt = "|".join(map(re.escape, sorted(d["verbs"], key=len, reverse=True)))
@@ -125,7 +125,18 @@ _UNIT_GAP = re.compile(r"[\s余多]")
 _PLACEHOLDER = re.compile(PLACEHOLDER)
 _CN_NUMBER = re.compile(_CN_NUM)
 _OBJECT_THEN_VERB = re.compile(r"的[^，,。；;]{1,12}(?:达到|实现|完成|建成)")
-_AT_LEAST_BEFORE = re.compile(r"(?:至少|不少于|不低于|每)[^，,。]{0,6}$")
+_DURATION_CLAUSE = re.compile(r"[^，,。；;！!？?]{0,10}?的")
+_DUI_BEFORE = re.compile(r"(?:^|[^反面针绝相])对[^，,。；;对]{0,8}$")
+_QUALIFIER_AFTER = re.compile(r"\s*(?:以上|以下|及以上|左右)|[^，,。；;]{0,12}?的")
+_CLAUSE_END = re.compile(r"[，,。；;！!？?\n]")
+
+
+def _clause_end(seg: str, pos: int) -> int:
+    m = _CLAUSE_END.search(seg, pos)
+    return m.start() if m else len(seg)
+
+
+_AT_LEAST_BEFORE = re.compile(r"(?:至少|不少于|不低于)[^，,。]{0,6}$")
 _AGE_CLASS = re.compile(r"(?:以上|以下)[\u4e00-\u9fff]|(?!以上|以下)[\u4e00-\u9fff]")
 _PEOPLE_CLASS = re.compile(r"(?:以上|以下)(?:的)?[\u4e00-\u9fff]")
 _GOAL_AFTER = re.compile(r"(?:以上|以下)?(?:的目标|左右)")
@@ -278,6 +289,9 @@ def _find_targets(norm: str, start: int, end: int, lexicon, trace: list | None, 
                 and c.difference_before.search(before_txt):
             if drop("target.filter.difference"):
                 continue    # 新建口袋公园30个，比去年多10个: the difference restates the target
+        if filtering and unit in c.time_units and _DURATION_CLAUSE.match(seg, e):
+            if drop("target.filter.duration_qualifier"):
+                continue    # 签约超过三个月还没开工的项目: the duration picks the objects, it is no goal
         if filtering and c.describe_before.search(before_txt) and not rank:
             if drop("target.filter.describe_before"):
                 continue
@@ -305,9 +319,13 @@ def _find_targets(norm: str, start: int, end: int, lexicon, trace: list | None, 
             why = "target.list_continues"
         elif _OBJECT_THEN_VERB.match(seg[e:]):
             why = "target.object_then_verb"
+        elif unit in c.count_words and _DUI_BEFORE.search(clause) and not _QUALIFIER_AFTER.match(seg, e) \
+                and c.commit.search(seg, e, _clause_end(seg, e)):
+            why = "target.object_of_dui"    # 对城区28条背街小巷实施…: the objects the verb after them acts on
         elif goals and not is_cn:
             why = "target.in_goals"
-        elif not is_cn and unit not in c.time_units and c.number_then_verb.match(seg, e):
+        elif (not is_cn or per) and unit not in c.time_units and c.number_then_verb.match(seg, e):
+            # (百分之百兑付到位: a percentage in words is no "一个" that only means "a")
             why = "target.number_then_verb"
         elif not is_cn and c.clause_final.match(seg, e) and c.metric_before.search(clause):
             why = "target.clause_final_value"

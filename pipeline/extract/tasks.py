@@ -1144,6 +1144,10 @@ class _HeadingContext:
                 return True
         return False
 
+    def noun_label_heading(self):
+        """The heading's body names a program or a part of the plan (pattern noun_label)."""
+        return bool(self.view.pats["noun_label"].search(self.body.strip()))
+
     def short_heading(self):
         """Twelve characters at most and one clause: a label."""
         return len(_WS.sub("", self.body)) <= 12 and not any(c in self.body for c in "，,、")

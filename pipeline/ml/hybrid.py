@@ -47,6 +47,10 @@ DEFAULTS = {
     # text-only model's P(task) is below this (0: never). Off: at 0.1 clean CV tasks P .960 -> .962 but
     # R .984 -> .980 (F1 .972 -> .971), macro .959 -> .956; with 15% rule misses macro .928 -> .926
     "text_veto": 0.0,
+    # hybrid: the text-only model adds no segment on which a rule cue of at most this weight fired
+    # (meeting procedure, a title line, a preamble, a quote: the rules' own veto, which the text
+    # model cannot read; "…负责同志参加会议" read 0.92 in round 15). Below -100: never blocks
+    "text_add_block_weight": -2.5,
 }
 
 
@@ -182,6 +186,10 @@ def _decide(doc: SpeechDoc, sp, p: list[float], p_txt: list[float] | None, task_
     thr, keep = params["task_threshold"], params["keep_threshold"]
     tadd, veto = params["text_add_threshold"], params["text_veto"]
     p_add = p if p_txt is None else [b if b >= tadd and b > a else a for a, b in zip(p, p_txt)]
+    if p_txt is not None and params["text_add_block_weight"] > -100:
+        block, ev = params["text_add_block_weight"], doc.task_evidence
+        p_add = [a if b > p[i] and any(w <= block for w in ev.get(sp.segments[i].start, {}).values()) else b
+                 for i, (a, b) in enumerate(zip(p, p_add))]
     # a rule task spanning several segments is judged by its best segment
     best: dict[int, int] = {}
     for i, ti in enumerate(task_of):
