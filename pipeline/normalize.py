@@ -181,8 +181,27 @@ def normalize(doc: SpeechDoc, config) -> SpeechDoc:
     norm = run_on_breaks(norm, *config.lexicon.cached("run_on_break", _run_on_break))
     # a year in Chinese digits reads as one in Arabic digits ("到二〇一〇年" as "到2010年"), so
     # every cue, section and deadline rule written for "2010年" holds for it too
-    doc.norm = arabic_years(norm)
+    doc.norm = arabic_years(_blank_pinyin(norm))
     return doc
+
+
+# a web page converted to traditional script keeps the pinyin its converter added after some
+# characters ("區(qū)發(fā)改局", "領(lǐng)導(dǎo)"): in the copy they become spaces, as a PDF's are
+_PINYIN = re.compile(r"(?<=[\u4e00-\u9fff])\((?=[a-zü]*[aeiouüāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ])"
+                     r"[a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]{1,6}\)")
+
+
+def past_pinyin(text: str, pos: int) -> int:
+    """pos, or the end of the pinyin a converter left right there ("各縣區(qū)": a span ending at 區
+    takes its "(qū)" along, so the name reads as written)."""
+    m = _PINYIN.match(text, pos) if text[pos:pos + 1] == "(" and pos > 0 else None
+    return m.end() if m else pos
+
+
+def _blank_pinyin(norm: str) -> str:
+    if "(" not in norm:
+        return norm
+    return _PINYIN.sub(lambda m: " " * len(m.group()), norm)
 
 
 def arabic_years(norm: str) -> str:

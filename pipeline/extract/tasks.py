@@ -1133,7 +1133,7 @@ class _HeadingContext:
     def heading_has_verb(self):
         """A clause opening with a verb, or with a manner word before one (不断增强…, 有效防范…):
         an action, where a label (乡村振兴示范行动, 重点项目推进) opens with a noun."""
-        if "verb_start" in self.hits:
+        if "verb_start" in self.hits or "period_first_action" in self.hits:
             return True
         if _NOUN_PHRASE_END.search(self.body):
             return False    # …未完成年度任务的项目: a noun phrase names a list, it does not act

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from speechledger.doc import Segment, SpeechDoc, Unit
 from speechledger.lexicon import spaced_label
+from speechledger.normalize import past_pinyin
 from speechledger.regex_gate import literal_gate, scanner
 from speechledger.regex_gate import literal_trie as _trie
 from speechledger.segment import lines_run_into
@@ -22,6 +23,7 @@ _AND_MARK = "龢"   # stands in for 和 inside official names while scanning (sa
 _SEP = re.compile(r"\s*(?:、|和|及|与|以及|/|,|，)\s*|[ \t\u3000]+")
 _OBJECT_BEFORE = re.compile(r"(?:争取|支持|鼓励|引导|帮助|推动|督促|要求|向|对|与|给|为|把|让|使|和|以|"
                             r"比照|同|组织|报|报送|上报|抄送|交|送)\s*$")
+_SET_UP_BEFORE = re.compile(r"(?:组建|成立|组成|设立)\s*$")
 # 各级各部门和园区运营企业要…: a known name coordinated with an unknown one, then the directive
 _AND_OTHER_DOER = re.compile(r"(?:和|及|与)[\u4e00-\u9fff]{2,12}?(?:要|必须|务必|一定要)")
 _MEMBER_OBJECT = re.compile(r"(?:支持|鼓励|引导|帮助|推动|督促|要求|向|对|给|把|让|使|"
@@ -161,7 +163,7 @@ def _build(lexicon) -> _Compiled:
         quoted_suffixes=tuple(d["quoted_name_suffixes"]),
         speech_verb_end=re.compile(r"(?:强调|指出|要求|希望|表示|提出)$"),
         comma_must=re.compile(r"[，,]\s*(?:要|必须|务必|一定要)|[:：]\s*(?:负责|牵头)"),     # 县水务局：负责…
-        about_before=re.compile(r"关于[^，,。；;]*$"),
+        about_before=re.compile(r"关于[^，,。；;》]*$"),      # (《关于…的情况反映》上作出批示：“请X…: a title ends)
         lead_verb=re.compile(r"(?:要|牵头|负责|必须)"),
     )
 
@@ -558,8 +560,9 @@ def _find_in_line(norm: str, start: int, end: int, c: _Compiled, sole_responsibl
         # a member standing right after an object verb (报送区营商环境办，区营商环境办要…) is not a doer
         group = [group[0]] + [(s, e) for (_, pe), (s, e) in zip(group, group[1:])
                               if not _MEMBER_OBJECT.search(scan, max(pe, s - 4), s)]
-        if len(group) > 1 and not introduced and _OBJECT_BEFORE.search(scan, max(0, group[0][0] - 4), group[0][0]):
-            group = group[1:]
+        if len(group) > 1 and not introduced and (_OBJECT_BEFORE.search(scan, max(0, group[0][0] - 4), group[0][0])
+                                                  or _SET_UP_BEFORE.search(scan, max(0, group[0][0] - 4), group[0][0])):
+            group = group[1:]   # (组建专业招商小分队，区财政每年安排…: the team set up is the object)
         role = "lead"
         if lm:
             role, rule = label_role, "unit.label_" + label_role
@@ -656,7 +659,9 @@ def extract_units(doc: SpeechDoc, config) -> SpeechDoc:
                 found = [(s - len(prefix) + t.start, e - len(prefix) + t.start, role, rules + ("unit.label_wrapped",))
                          for s, e, role, rules in _units(copy, 0, len(copy), c, sole) if s >= len(prefix)] \
                     + (_units(doc.norm, cut, t.end, c, sole) if cut < t.end else [])
-            t.units = [Unit(s, e, doc.text[s:e], role, rules=rules) for s, e, role, rules in found]
+            t.units = [Unit(s, e, doc.text[s:e], role, rules=rules)
+                       for s, e, role, rules in ((s, past_pinyin(doc.text, e), role, rules)
+                                                 for s, e, role, rules in found)]
     return doc
 
 
