@@ -350,8 +350,9 @@ def _find_targets(norm: str, start: int, end: int, lexicon, trace: list | None, 
                     and not _AT_LEAST_BEFORE.search(seg[max(0, s - 8):s]):
                 if drop("target.filter.cn_one_means_a"):
                     continue  # 一场/一个 mean "a" (but 至少组织一次 counts)
-            if not (c.cn_verbs.search(clause) or unit not in c.count_words and why == "target.committed") \
-                    or _in_quotes(seg, s):
+            if not (c.cn_verbs.search(clause) or unit not in c.count_words and why == "target.committed"
+                    or rank and c.rank_verbs.search(clause)) or _in_quotes(seg, s):
+                # (保持全省前三位: a rank verb commits a rank in words as 进入 does)
                 if drop("target.filter.cn_no_verb"):
                     continue
             if unit in c.count_words and c.list_count_after.match(seg, e):
