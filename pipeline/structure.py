@@ -185,6 +185,8 @@ def sections_of(norm: str, sp: Speech, rows: dict, newlines: list[int] | None = 
             r = None        # …some only under a heading of the kinds named
         if r is not None and r.past and not (ref and (_year_of(text, ref) or ref) < ref):
             r = None        # …and some only for a year gone by
+        if r is not None and r.ends and not _period_ended(r.ends, text, sp.date):
+            r = None        # …or a part of the year that has ended by the speech's date
         if r is not None:
             level = max((x[0] for x in stack), default=0)
             mode = r.scope

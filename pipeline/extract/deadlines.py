@@ -96,6 +96,16 @@ def _month_end(y: int, m: int) -> str:
 
 
 def _holiday(g: dict, y: int | None, ref: RefDate | None, holidays: dict) -> str | None:
+    """The day before a holiday (国庆节前 → 9月30日, 春节前 → 除夕): the written year's holiday,
+    else the next one on or after the reference date. (Round 15: every annotator of the composed
+    probes read "X节前" as the eve; "6月30日前" keeps its own day.)"""
+    due = _holiday_date(g, y, ref, holidays)
+    if due is None:
+        return None
+    return (datetime.date.fromisoformat(due) - datetime.timedelta(days=1)).isoformat()
+
+
+def _holiday_date(g: dict, y: int | None, ref: RefDate | None, holidays: dict) -> str | None:
     """The date of a holiday: the written year's, else the next one on or after the reference date."""
     name = g.get("h")
     if name in ("春节", "年"):
