@@ -21,9 +21,11 @@ from speechledger.segment import lines_run_into
 
 _AND_MARK = "龢"   # stands in for 和 inside official names while scanning (same length)
 _SEP = re.compile(r"\s*(?:、|和|及|与|以及|/|,|，)\s*|[ \t\u3000]+")
-_OBJECT_BEFORE = re.compile(r"(?:争取|支持|鼓励|引导|帮助|推动|督促|要求|向|对|与|给|为|把|让|使|和|以|"
-                            r"比照|同|组织|报|报送|上报|抄送|交|送)\s*$")
-_SET_UP_BEFORE = re.compile(r"(?:组建|成立|组成|设立)\s*$")
+_OBJECT_VERBS = ("争取|支持|鼓励|引导|帮助|推动|督促|要求|向|对|与|给|为|把|让|使|和|以|"
+                 "比照|同|组织|报|报送|上报|抄送|交|送")
+_OBJECT_BEFORE = re.compile(rf"(?:{_OBJECT_VERBS})\s*$")
+# …and a team the doers set up (组建专业招商小分队，区财政每年安排…) heads no list of doers either
+_LEAD_MEMBER_OBJECT = re.compile(rf"(?:{_OBJECT_VERBS}|组建|成立|组成|设立)\s*$")
 # 各级各部门和园区运营企业要…: a known name coordinated with an unknown one, then the directive
 _AND_OTHER_DOER = re.compile(r"(?:和|及|与)[\u4e00-\u9fff]{2,12}?(?:要|必须|务必|一定要)")
 _MEMBER_OBJECT = re.compile(r"(?:支持|鼓励|引导|帮助|推动|督促|要求|向|对|给|把|让|使|"
@@ -560,9 +562,8 @@ def _find_in_line(norm: str, start: int, end: int, c: _Compiled, sole_responsibl
         # a member standing right after an object verb (报送区营商环境办，区营商环境办要…) is not a doer
         group = [group[0]] + [(s, e) for (_, pe), (s, e) in zip(group, group[1:])
                               if not _MEMBER_OBJECT.search(scan, max(pe, s - 4), s)]
-        if len(group) > 1 and not introduced and (_OBJECT_BEFORE.search(scan, max(0, group[0][0] - 4), group[0][0])
-                                                  or _SET_UP_BEFORE.search(scan, max(0, group[0][0] - 4), group[0][0])):
-            group = group[1:]   # (组建专业招商小分队，区财政每年安排…: the team set up is the object)
+        if len(group) > 1 and not introduced and _LEAD_MEMBER_OBJECT.search(scan, max(0, group[0][0] - 4), group[0][0]):
+            group = group[1:]
         role = "lead"
         if lm:
             role, rule = label_role, "unit.label_" + label_role
@@ -659,9 +660,9 @@ def extract_units(doc: SpeechDoc, config) -> SpeechDoc:
                 found = [(s - len(prefix) + t.start, e - len(prefix) + t.start, role, rules + ("unit.label_wrapped",))
                          for s, e, role, rules in _units(copy, 0, len(copy), c, sole) if s >= len(prefix)] \
                     + (_units(doc.norm, cut, t.end, c, sole) if cut < t.end else [])
-            t.units = [Unit(s, e, doc.text[s:e], role, rules=rules)
-                       for s, e, role, rules in ((s, past_pinyin(doc.text, e), role, rules)
-                                                 for s, e, role, rules in found)]
+            # (a name ending before a converter's pinyin, "各縣區(qū)", takes it along: as written)
+            t.units = [Unit(s, (end := past_pinyin(doc.text, e)), doc.text[s:end], role, rules=rules)
+                       for s, e, role, rules in found]
     return doc
 
 

@@ -185,11 +185,14 @@ def _decide(doc: SpeechDoc, sp, p: list[float], p_txt: list[float] | None, task_
     task it finds unlikely (text_veto)."""
     thr, keep = params["task_threshold"], params["keep_threshold"]
     tadd, veto = params["text_add_threshold"], params["text_veto"]
-    p_add = p if p_txt is None else [b if b >= tadd and b > a else a for a, b in zip(p, p_txt)]
-    if p_txt is not None and params["text_add_block_weight"] > -100:
-        block, ev = params["text_add_block_weight"], doc.task_evidence
-        p_add = [a if b > p[i] and any(w <= block for w in ev.get(sp.segments[i].start, {}).values()) else b
-                 for i, (a, b) in enumerate(zip(p, p_add))]
+    block, ev = params["text_add_block_weight"], doc.task_evidence
+
+    def vetoed(i: int) -> bool:
+        """A rule cue of at most text_add_block_weight fired on segment i (read only where the text
+        model would add it)."""
+        return block > -100 and any(w <= block for w in ev.get(sp.segments[i].start, {}).values())
+    p_add = p if p_txt is None else [b if b >= tadd and b > a and not vetoed(i) else a
+                                     for i, (a, b) in enumerate(zip(p, p_txt))]
     # a rule task spanning several segments is judged by its best segment
     best: dict[int, int] = {}
     for i, ti in enumerate(task_of):
