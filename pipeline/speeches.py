@@ -51,6 +51,9 @@ _TRAILER = re.compile(r"\s+[\u4e00-\u9fff]{2,4}\s*[(（][^)）]{4,14}[)）]\s*$|
 # (a PDF copy spaces a marker out: "一 、", "（ 一 ）", "1 ." read as the plain ones; a space only
 # where a marker's parts meet, so "1 .5亿元" stays a number)
 _HEADINGS = [
+    # a report's parts ("第三部分  2016年工作安排"): top headings (level 1, as 一、; level 0 is
+    # the structure stage's "no heading")
+    (1, re.compile(r"第[一二三四五六七八九十]{1,3}部分(?=[ \t\u3000、，,:：]|$)"), True),
     (1, re.compile(r"第[一二三四五六七八九十]{1,3}[，,、:：]"), True),
     (1, re.compile(r"[一二三四五六七八九十]{1,3}[ \t\u3000]?[、](?![一二三四五六七八九十]{1,2}[、产])"), True),
     (2, re.compile(r"[(（][ \t\u3000]?[一二三四五六七八九十]{1,3}[ \t\u3000]?[)）]"), True),

@@ -34,6 +34,7 @@ class Row:
     ends: tuple = ()                    # (period, last month): the row holds only after that month
     under: tuple | None = None          # only under a heading of one of these kinds
     past: bool = False                  # only when its year is before the speech's (an undated speech: never)
+    ahead: bool = False                 # only when its year is the speech's or later (an undated speech: never)
 
 
 def load_rows(lexicon) -> dict[str, list[Row]]:
@@ -46,7 +47,8 @@ def load_rows(lexicon) -> dict[str, list[Row]]:
             out[group] = [Row(r["id"], r["kind"], searcher(re.compile(r["pattern"])), bool(r.get("year")),
                               r.get("scope", "section"), literal_gate([r["pattern"]]), r.get("after"),
                               bool(r.get("weak")), tuple((r.get("ends") or {}).items()),
-                              tuple(r["under"]) if r.get("under") else None, bool(r.get("past")))
+                              tuple(r["under"]) if r.get("under") else None, bool(r.get("past")),
+                              bool(r.get("ahead")))
                           for r in rows]
             # prefilters: a search for the literals one of which every row match holds tells that
             # no row of the group matches (most segments); without such literals, the rows combined
@@ -185,6 +187,8 @@ def sections_of(norm: str, sp: Speech, rows: dict, newlines: list[int] | None = 
             r = None        # …some only under a heading of the kinds named
         if r is not None and r.past and not (ref and (_year_of(text, ref) or ref) < ref):
             r = None        # …and some only for a year gone by
+        if r is not None and r.ahead and not (ref and (_year_of(text, ref) or 0) >= ref):
+            r = None        # …or only for the speech's year or one ahead
         if r is not None and r.ends and not _period_ended(r.ends, text, sp.date):
             r = None        # …or a part of the year that has ended by the speech's date
         if r is not None:

@@ -28,7 +28,8 @@ UNIT_ROLES = ("lead", "support")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _SEPARATORS = re.compile(r"[\s、，,；;/和及与]*")
 _ROW_OPEN = re.compile(r"^\s*\|[^|\n]*[^|\s][^|\n]*\|")   # a row opens with a closed cell
-_NAME_PART = re.compile(r"[^、，,；;/\s]+")   # not at 和/及: 人力资源和社会保障局
+# not at 和/及: 人力资源和社会保障局; nor inside a bracket: 各县（市、区）政府 is one name
+_NAME_PART = re.compile(r"(?:[(（][^)）、，,；;/]{1,8}(?:[、，,][^)）、，,；;/]{1,8})*[)）]|[^、，,；;/\s])+")
 # a line holding only a unit-column name: a table may be pasted one cell a line
 _HEADER_LINE = re.compile(r"(?m)^[ \t]*(?:牵头|责任|配合|协同|主责|负责)[^\n:：]{0,10}$")
 _COLON = re.compile(r"[:：]")     # a label line (牵头单位：X), not a column name

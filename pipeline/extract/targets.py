@@ -59,6 +59,7 @@ class _Compiled:
     before_words: tuple = ()
     magnitudes: set = frozenset()
     mag_gap: re.Pattern | None = None
+    object_done: re.Pattern | None = None
 
 
 def _build(lexicon) -> _Compiled:
@@ -100,7 +101,8 @@ def _build(lexicon) -> _Compiled:
                      re.compile(f"(?:{d['difference_before']})\\s*$"),
                      re.compile(f"(?:{d['rate_term_before']})\\s*$"),
                      re.compile(d["list_count_after"]),
-                     tuple(w for w, _ in after), tuple(w for w, _ in before), set(d["magnitudes"]), mag_gap)
+                     tuple(w for w, _ in after), tuple(w for w, _ in before), set(d["magnitudes"]), mag_gap,
+                     re.compile(d["object_done"]) if "object_done" in d else None)
 
 
 def parse_number(s: str, lexicon=None) -> float | int | None:
@@ -319,6 +321,8 @@ def _find_targets(norm: str, start: int, end: int, lexicon, trace: list | None, 
             why = "target.list_continues"
         elif _OBJECT_THEN_VERB.match(seg[e:]):
             why = "target.object_then_verb"
+        elif unit in c.count_words and c.object_done is not None and c.object_done.match(seg, e):
+            why = "target.object_done"     # 9个贫困村退出: the objects the plan completes
         elif unit in c.count_words and _DUI_BEFORE.search(clause) and not _QUALIFIER_AFTER.match(seg, e) \
                 and c.commit.search(seg, e, _clause_end(seg, e)):
             why = "target.object_of_dui"    # 对城区28条背街小巷实施…: the objects the verb after them acts on

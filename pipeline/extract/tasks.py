@@ -309,6 +309,8 @@ def make_task(doc: SpeechDoc, speech: Speech, seg: Segment, extractor: str = "ru
 _CLAUSE = re.compile(r"[^，,；;：:]+[，,；;：:]?")
 # PDF spaces between characters and around numbers ("政治 任务", "增长 5.3 %"): gone for the cues
 _SPACE_IN_CJK = re.compile(WORD_GAP)
+# a thousands separator ("新建保障性住房6,500套"): the cues read the number whole
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 
 
 def _required_literals(pattern: re.Pattern) -> list[str] | None:
@@ -416,6 +418,8 @@ def _cue_candidates(norm: str, sp: Speech, view: _SpeechView, cues, plan) -> tup
     always, scan, decoded, _, select = plan
     if _SPACE_IN_CJK.search(norm, sp.start, sp.end):
         texts = [_SPACE_IN_CJK.sub("", t) for t in texts]
+    if _THOUSANDS.search(norm, sp.start, sp.end):
+        texts = [_THOUSANDS.sub("", t) for t in texts]
     out = []
     for t in texts:
         x = cue_bits(t, always, scan)

@@ -65,6 +65,8 @@ class _Compiled:
     comma_must: re.Pattern
     about_before: re.Pattern
     lead_verb: re.Pattern
+    clause_subject_before: re.Pattern | None = None
+    clause_subject: re.Pattern | None = None
 
 
 # --- speed: patterns compiled so that most positions of a line fail at once ----------------
@@ -167,6 +169,8 @@ def _build(lexicon) -> _Compiled:
         comma_must=re.compile(r"[，,]\s*(?:要|必须|务必|一定要)|[:：]\s*(?:负责|牵头)"),     # 县水务局：负责…
         about_before=re.compile(r"关于[^，,。；;》]*$"),      # (《关于…的情况反映》上作出批示：“请X…: a title ends)
         lead_verb=re.compile(r"(?:要|牵头|负责|必须)"),
+        clause_subject_before=re.compile(d["clause_subject_before"]) if "clause_subject_before" in d else None,
+        clause_subject=re.compile(d["clause_subject"]) if "clause_subject" in d else None,
     )
 
 
@@ -175,6 +179,7 @@ _NAME_AND = re.compile(r"(?<=[市县区省州旗])[\u4e00-\u9fff]{2,6}和[\u4e00
 _MARKER = re.compile(r"^(?:[(（][一二三四五六七八九十\d]{1,3}[)）]|[一二三四五六七八九十]{1,3}、|\d{1,2}[.、．]"
                      r"|第[一二三四五六七八九十]{1,3}[，,、])")
 _COOPERATING = re.compile(r"\W*协同")
+_SHORT_DOER = re.compile(r"(?:要(?!求)|必须|务必|负责|牵头|会同)")
 _COUNT = re.compile(r"[\d一二三四五六七八九十两]+个")
 _COUNT_FIRST = frozenset("0123456789一二三四五六七八九十两")
 _MARKER_FIRST = frozenset("(（一二三四五六七八九十0123456789第")
@@ -249,10 +254,11 @@ def _candidates(scan: str, c: _Compiled, clause: bool = False, label=_UNSET) -> 
                 s = close + 1
         if (ms - s < 1 and me - s < 3) or c.suffix_exclude.search(scan, s, me):
             continue
-        if len(suffix) == 1 and me - s < 3 and scan[s] not in "市县区省镇乡旗州":
-            continue
-        if suffix == "所" and me - s < 4:
-            continue
+        if (len(suffix) == 1 and me - s < 3 and scan[s] not in "市县区省镇乡旗州" or suffix == "所" and me - s < 4) \
+                and not (me - s >= 2 and suffix[-1] in "办所" and _SHORT_DOER.match(scan, me)
+                         and c.clause_subject_before is not None
+                         and c.clause_subject_before.search(scan, 0, s)):
+            continue    # (a spoken township's 农办 / 财政所 opening its clause and acting: "农办要逐户核实")
         if suffix[-2:] == "部门" and (me - s < 4 or scan[s - 1:s] == "等" or scan[s] == "其" or
                                      scan[s] == "各" and scan.find("各", s + 1, ms) >= 0):
             continue    # 跨部门; 等国务院相关部门 (a generic tail); 及其有关部门; 各乡镇各有关部门 (two collectives)
@@ -261,6 +267,9 @@ def _candidates(scan: str, c: _Compiled, clause: bool = False, label=_UNSET) -> 
         if (suffix == "区" or suffix == "县") and not (s == 0 or not "\u4e00" <= scan[s - 1] <= "\u9fff"
                                                      or scan[s] == "各" or c.speech_verb_end.search(scan, 0, s)):
             continue    # 宜秀区要… only as a clause subject (or 各景区): 工业强县, 调区扩区 are not bodies
+        if (suffix == "区" or suffix == "县") and me - s > 5 and c.clause_subject is not None \
+                and c.clause_subject.search(scan, s + 2, ms):
+            continue    # 各乡镇制定本辖区: a doer and its verb ran into the object, no district's name
         if label and s < label.end():
             continue
         cands.append((s, me))
@@ -381,7 +390,9 @@ def _units(norm: str, start: int, end: int, c: _Compiled, sole_responsible: bool
         return _units_here(norm, start, end, c, sole_responsible)
     # read a copy without the gaps (with some context on each side), then map spans back
     lo, hi = max(0, start - 200), min(len(norm), end + 200)
+    # (a gap before a label, "牵头：区住建局  配合：区财政局", parts two labels: it stays)
     gaps = {i for m in _CJK_GAP.finditer(norm, start, end) if not _between_names(norm, m.start(), m.end())
+            and not (c.lead_label.match(norm, m.end()) or c.support_label.match(norm, m.end()))
             for i in range(m.start(), m.end())}
     if not gaps:
         return _units_here(norm, start, end, c, sole_responsible)
@@ -552,8 +563,13 @@ def _find_in_line(norm: str, start: int, end: int, c: _Compiled, sole_responsibl
             or bool(_AND_OTHER_DOER.match(after)) \
             or bool(c.support_after.match(after))
         introduced = c.introduced.search(before)
+        subject = False
         if not (doer or introduced or lm):
-            continue
+            # a plan's bare clause: the body opening it acts ("县市场监管局开展专项检查")
+            subject = c.clause_subject is not None and bool(c.clause_subject.match(after)) \
+                and bool(c.clause_subject_before.search(scan, 0, g_start))
+            if not subject:
+                continue
         if not lm and about and c.about_before.search(scan, 0, g_start):
             continue        # 同意县经发局关于成立…领导小组的意见: the topic, not a doer
         if not introduced and _OBJECT_BEFORE.search(before) and \
@@ -573,6 +589,8 @@ def _find_in_line(norm: str, start: int, end: int, c: _Compiled, sole_responsibl
             role, rule = "support", "unit.support_after"
         elif introduced:
             rule = "unit.introduced_by"
+        elif subject:
+            rule = "unit.clause_subject"
         else:
             rule = "unit.doer_before_verb"
         members = _shared_head(scan, group)
