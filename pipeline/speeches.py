@@ -59,6 +59,7 @@ _HEADINGS = [
     (2, re.compile(r"[(（][ \t\u3000]?[一二三四五六七八九十]{1,3}[ \t\u3000]?[)）]"), True),
     (3, re.compile(r"\d{1,2}[ \t\u3000]?[、.．](?![ \t\u3000]?\d)"), True),
     (3, re.compile(r"[(（][ \t\u3000]?\d{1,2}[ \t\u3000]?[)）]"), True),
+    (3, re.compile(r"[①-⑳]"), True),        # a circled number opening a line: an item like 1.
     (4, re.compile(r"(?:[一二三四五六七八九十]{1,2}|第[一二三四五六七八九十]{1,2})(?:要|是|抓|个)(?!不)"), False),
     (4, re.compile(r"(?:首先|其次|再次|最后)[，,]"), False),
 ]

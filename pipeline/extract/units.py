@@ -178,6 +178,7 @@ _PAREN = re.compile(r"[(（][\u4e00-\u9fff、,，]{1,8}[)）]")
 _NAME_AND = re.compile(r"(?<=[市县区省州旗])[\u4e00-\u9fff]{2,6}和[\u4e00-\u9fff]{2,8}?(?:局|委|厅|中心|办公室|办)")
 _MARKER = re.compile(r"^(?:[(（][一二三四五六七八九十\d]{1,3}[)）]|[一二三四五六七八九十]{1,3}、|\d{1,2}[.、．]"
                      r"|第[一二三四五六七八九十]{1,3}[，,、])")
+_MARKER_AT = re.compile(_MARKER.pattern[1:])
 _COOPERATING = re.compile(r"\W*协同")
 _SHORT_DOER = re.compile(r"(?:要(?!求)|必须|务必|负责|牵头|会同)")
 _COUNT = re.compile(r"[\d一二三四五六七八九十两]+个")
@@ -295,8 +296,8 @@ def _candidates(scan: str, c: _Compiled, clause: bool = False, label=_UNSET) -> 
             pos += len(part) + 1
     kept = []
     for s, e in cands:
-        if scan[s] in _MARKER_FIRST and (m := _MARKER.match(scan, s)):
-            s += m.end()        # a list marker (（一）, 1.) opens the line: not part of the name
+        if scan[s] in _MARKER_FIRST and (m := _MARKER_AT.match(scan, s)):
+            s = m.end()         # a list marker (（一）, 1.; also run on: 要求(一)各乡镇) is no part of the name
         while scan[s] in "(（" and scan.find(")", s, e) < 0 and scan.find("）", s, e) < 0:
             s += 1              # （市农业农村局负责…: the note's bracket is not part of the name
         if "各" in scan[s:s + 3] and (m := _SHARED_HEAD_TAIL.match(scan, e)):
