@@ -127,7 +127,7 @@ _UNIT_GAP = re.compile(r"[\s余多]")
 _PLACEHOLDER = re.compile(PLACEHOLDER)
 _CN_NUMBER = re.compile(_CN_NUM)
 _OBJECT_THEN_VERB = re.compile(r"的[^，,。；;]{1,12}(?:达到|实现|完成|建成)")
-_DURATION_CLAUSE = re.compile(r"[^，,。；;！!？?]{0,10}?的|\s*(?:值班|值守|在岗|待命|应急值守|不间断)")
+_DURATION_CLAUSE = re.compile(r"[^，,。；;！!？?]{0,10}?的|\s*(?:值班|值守|在岗|待命|应急值守|不间断|巡|监控|看守|护林)")
 _DUI_BEFORE = re.compile(r"(?:^|[^反面针绝相])对[^，,。；;对]{0,8}$")
 _QUALIFIER_AFTER = re.compile(r"\s*(?:以上|以下|及以上|左右)|[^，,。；;]{0,12}?的")
 _CLAUSE_END = re.compile(r"[，,。；;！!？?\n]")
@@ -151,6 +151,11 @@ _HINT = re.compile(r"[0-9Xx×*□○零〇一二两三四五六七八九十百�
 _DESCRIBE = {"target.filter.describe_before", "target.filter.describe_clause", "target.filter.describe_list_continues"}
 _THIS_YEAR = re.compile(r"今年|全年|本年|年内")
 _DAYS_BOUND = re.compile(r"(?:在|于|限期)\s*$")
+# a duration bounding a step from an event ("办结后3个工作日内", "遇有险情，必须在30分钟内上报"),
+# not a service standard the task sets ("审批时限压缩至15个工作日以内")
+_WITHIN = re.compile(r"\s*(?:之内|以内|内)")
+_EVENT_BOUND = re.compile(r"(?:后|起|在|于)\s*$")
+_COMPRESS = re.compile(r"压缩|缩短|减少|降低|控制|提速|不超过")
 _WORD_YUE = re.compile(r"[签节制预合履特公邀践]约$")    # 签约30个: a word, not 约 "about"
 # (\s?: PDF text spaces the number off, "至少建成 1 个")
 _AT_LEAST_VERB = re.compile(r"(?:至少|不少于|不低于|最少)[\u4e00-\u9fff]{1,8}\s?$")
@@ -300,6 +305,10 @@ def _find_targets(norm: str, start: int, end: int, lexicon, trace: list | None, 
         cut = _LAST_VERB_CUT.match(seg, 0, s)
         cut = cut.end() if cut else 0           # the end of the last clause mark before the number
         clause = seg[cut:s]
+        if filtering and unit in c.time_units and _WITHIN.match(seg, e) and _EVENT_BOUND.search(clause) \
+                and not _COMPRESS.search(clause):
+            if drop("target.filter.event_bound"):
+                continue    # 办结后3个工作日内, 遇有险情必须在30分钟内上报: a limit counted from an event
         if filtering and c.describe_clause.search(clause):
             if drop("target.filter.describe_clause"):
                 continue

@@ -180,6 +180,8 @@ _MARKER = re.compile(r"^(?:[(（][一二三四五六七八九十\d]{1,3}[)）]|[
                      r"|第[一二三四五六七八九十]{1,3}[，,、])")
 _MARKER_AT = re.compile(_MARKER.pattern[1:])
 _COOPERATING = re.compile(r"\W*协同")
+# a named district, county, town or township ("宜秀区", "青龙镇") is a body only as a clause subject
+_PLACE_SUFFIXES = frozenset(("区", "县", "镇", "乡"))
 _SHORT_DOER = re.compile(r"(?:要(?!求)|必须|务必|负责|牵头|会同)")
 _COUNT = re.compile(r"[\d一二三四五六七八九十两]+个")
 _COUNT_FIRST = frozenset("0123456789一二三四五六七八九十两")
@@ -265,10 +267,10 @@ def _candidates(scan: str, c: _Compiled, clause: bool = False, label=_UNSET) -> 
             continue    # 跨部门; 等国务院相关部门 (a generic tail); 及其有关部门; 各乡镇各有关部门 (two collectives)
         if scan[s] in _COUNT_FIRST and _COUNT.match(scan, s):
             continue    # 11个乡镇, 6个主管部门: a count of bodies, not one
-        if (suffix == "区" or suffix == "县") and not (s == 0 or not "\u4e00" <= scan[s - 1] <= "\u9fff"
+        if suffix in _PLACE_SUFFIXES and not (s == 0 or not "\u4e00" <= scan[s - 1] <= "\u9fff"
                                                      or scan[s] == "各" or c.speech_verb_end.search(scan, 0, s)):
             continue    # 宜秀区要… only as a clause subject (or 各景区): 工业强县, 调区扩区 are not bodies
-        if (suffix == "区" or suffix == "县") and me - s > 5 and c.clause_subject is not None \
+        if suffix in _PLACE_SUFFIXES and me - s > 5 and c.clause_subject is not None \
                 and c.clause_subject.search(scan, s + 2, ms):
             continue    # 各乡镇制定本辖区: a doer and its verb ran into the object, no district's name
         if label and s < label.end():
