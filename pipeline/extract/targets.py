@@ -102,7 +102,7 @@ def _build(lexicon) -> _Compiled:
                      re.compile(f"(?:{d['rate_term_before']})\\s*$"),
                      re.compile(d["list_count_after"]),
                      tuple(w for w, _ in after), tuple(w for w, _ in before), set(d["magnitudes"]), mag_gap,
-                     re.compile(d["object_done"]) if "object_done" in d else None)
+                     re.compile(d["object_done"]))
 
 
 def parse_number(s: str, lexicon=None) -> float | int | None:
@@ -331,7 +331,7 @@ def _find_targets(norm: str, start: int, end: int, lexicon, trace: list | None, 
             why = "target.list_continues"
         elif _OBJECT_THEN_VERB.match(seg[e:]):
             why = "target.object_then_verb"
-        elif unit in c.count_words and c.object_done is not None and c.object_done.match(seg, e):
+        elif unit in c.count_words and c.object_done.match(seg, e):
             why = "target.object_done"     # 9个贫困村退出: the objects the plan completes
         elif unit in c.count_words and _DUI_BEFORE.search(clause) and not _QUALIFIER_AFTER.match(seg, e) \
                 and c.commit.search(seg, e, _clause_end(seg, e)):

@@ -309,8 +309,8 @@ def make_task(doc: SpeechDoc, speech: Speech, seg: Segment, extractor: str = "ru
 _CLAUSE = re.compile(r"[^，,；;：:]+[，,；;：:]?")
 # PDF spaces between characters and around numbers ("政治 任务", "增长 5.3 %"): gone for the cues
 _SPACE_IN_CJK = re.compile(WORD_GAP)
-# a thousands separator ("新建保障性住房6,500套"): the cues read the number whole
 _HAN = re.compile(r"[\u3400-\u9fff]")
+# a thousands separator ("新建保障性住房6,500套"): the cues read the number whole
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 
 
@@ -955,7 +955,7 @@ _RANK = {"must": 2, "strive": 1, "should": 0}
 _WRAPPED = re.compile(r"[，,、]\s*$")
 
 
-def _item_start(norm: str, sp: Speech, pos: int, labels, pats=None) -> int:
+def _item_start(norm: str, sp: Speech, pos: int, labels, pats) -> int:
     """Where the breakdown item holding pos begins: the start of its line (the item's number and
     first sentence: "3.实施…改造。年内完成…"), and earlier lines that run into it, broken after a
     comma (never over a label line, at most three lines)."""
@@ -982,17 +982,16 @@ def _item_start(norm: str, sp: Speech, pos: int, labels, pats=None) -> int:
             break
     while start < pos and norm[start] in " \t\u3000":
         start += 1
-    if pats is not None:
-        # "1.城区停车难治理工程。新建…": a pure label names the item and is no part of the task (§8)
-        j = bisect_right(heads, start, key=lambda h: h.start) - 1
-        h = heads[j] if j >= 0 else None
-        if h is not None and h.start == start and h.end <= pos and h.level <= 3 and \
-                pats["noun_label"].search(norm[h.start + len(h.marker):h.end].strip()):
-            start = h.end
+    # "1.城区停车难治理工程。新建…": a pure label names the item and is no part of the task (§8)
+    j = bisect_right(heads, start, key=lambda h: h.start) - 1
+    h = heads[j] if j >= 0 else None
+    if h is not None and h.start == start and h.end <= pos and h.level <= 3 and \
+            pats["noun_label"].search(norm[h.start + len(h.marker):h.end].strip()):
+        start = h.end
     return start
 
 
-def _whole_items(doc: SpeechDoc, sp: Speech, tasks: list[Task], join_id: str, labels, pats=None) -> list[Task]:
+def _whole_items(doc: SpeechDoc, sp: Speech, tasks: list[Task], join_id: str, labels, pats) -> list[Task]:
     """A task that took label lines covers its whole item (ANNOTATION.md §6: a task may span several
     segments): it reaches back to the item's start (_item_start), and the tasks made of the item's
     earlier sentences (its number and title, the first line of a wrapped item) join it."""

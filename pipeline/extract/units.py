@@ -65,8 +65,8 @@ class _Compiled:
     comma_must: re.Pattern
     about_before: re.Pattern
     lead_verb: re.Pattern
-    clause_subject_before: re.Pattern | None = None
-    clause_subject: re.Pattern | None = None
+    clause_subject_before: re.Pattern
+    clause_subject: re.Pattern
 
 
 # --- speed: patterns compiled so that most positions of a line fail at once ----------------
@@ -169,8 +169,8 @@ def _build(lexicon) -> _Compiled:
         comma_must=re.compile(r"[，,]\s*(?:要|必须|务必|一定要)|[:：]\s*(?:负责|牵头)"),     # 县水务局：负责…
         about_before=re.compile(r"关于[^，,。；;》]*$"),      # (《关于…的情况反映》上作出批示：“请X…: a title ends)
         lead_verb=re.compile(r"(?:要|牵头|负责|必须)"),
-        clause_subject_before=re.compile(d["clause_subject_before"]) if "clause_subject_before" in d else None,
-        clause_subject=re.compile(d["clause_subject"]) if "clause_subject" in d else None,
+        clause_subject_before=re.compile(d["clause_subject_before"]),
+        clause_subject=re.compile(d["clause_subject"]),
     )
 
 
@@ -259,7 +259,6 @@ def _candidates(scan: str, c: _Compiled, clause: bool = False, label=_UNSET) -> 
             continue
         if (len(suffix) == 1 and me - s < 3 and scan[s] not in "市县区省镇乡旗州" or suffix == "所" and me - s < 4) \
                 and not (me - s >= 2 and suffix[-1] in "办所" and _SHORT_DOER.match(scan, me)
-                         and c.clause_subject_before is not None
                          and c.clause_subject_before.search(scan, 0, s)):
             continue    # (a spoken township's 农办 / 财政所 opening its clause and acting: "农办要逐户核实")
         if suffix[-2:] == "部门" and (me - s < 4 or scan[s - 1:s] == "等" or scan[s] == "其" or
@@ -270,8 +269,7 @@ def _candidates(scan: str, c: _Compiled, clause: bool = False, label=_UNSET) -> 
         if suffix in _PLACE_SUFFIXES and not (s == 0 or not "\u4e00" <= scan[s - 1] <= "\u9fff"
                                                      or scan[s] == "各" or c.speech_verb_end.search(scan, 0, s)):
             continue    # 宜秀区要… only as a clause subject (or 各景区): 工业强县, 调区扩区 are not bodies
-        if suffix in _PLACE_SUFFIXES and me - s > 5 and c.clause_subject is not None \
-                and c.clause_subject.search(scan, s + 2, ms):
+        if suffix in _PLACE_SUFFIXES and me - s > 5 and c.clause_subject.search(scan, s + 2, ms):
             continue    # 各乡镇制定本辖区: a doer and its verb ran into the object, no district's name
         if label and s < label.end():
             continue
@@ -569,8 +567,7 @@ def _find_in_line(norm: str, start: int, end: int, c: _Compiled, sole_responsibl
         subject = False
         if not (doer or introduced or lm):
             # a plan's bare clause: the body opening it acts ("县市场监管局开展专项检查")
-            subject = c.clause_subject is not None and bool(c.clause_subject.match(after)) \
-                and bool(c.clause_subject_before.search(scan, 0, g_start))
+            subject = bool(c.clause_subject.match(after)) and bool(c.clause_subject_before.search(scan, 0, g_start))
             if not subject:
                 continue
         if not lm and about and c.about_before.search(scan, 0, g_start):
